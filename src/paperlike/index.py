@@ -1,0 +1,443 @@
+"""The on-disk index: FAISS vectors, paper records and a manifest that ties them together.
+
+Layout of an index directory::
+
+    manifest.json            what is here: format, model identity, counts, file checksums
+    vectors-<gen>.faiss      FAISS IndexFlatIP over unit vectors (inner product = cosine)
+    titles-<gen>.json        ids and titles only, so lookups never parse the abstracts
+    papers-<gen>.jsonl       full paper records, one JSON object a line
+
+A build writes a new generation ``<gen>`` of data files, then replaces ``manifest.json``
+atomically, then deletes older generations. A reader that reads the manifest therefore always
+gets one complete, consistent set of files, even while a rebuild is running.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import store
+from ._version import __version__
+from .corpus import Corpus, Paper
+from .embed import Embedder
+from .errors import IndexCorruptError, IndexMissingError, ModelError, ModelMismatchError
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MANIFEST",
+    "PaperIndex",
+    "BuildReport",
+    "build_index",
+    "embed_texts",
+    "write_index",
+    "read_manifest",
+    "load_index",
+    "verify_index",
+    "check_model",
+]
+
+FORMAT = "paperlike-index"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+_FILE_KINDS = ("vectors", "titles", "papers")
+_FILE_NAME = re.compile(r"^(vectors|titles|papers)-[0-9a-z-]+\.(faiss|json|jsonl)$")
+
+
+def _rebuild_hint(directory: Path) -> str:
+    return f"rebuild it with: paperlike index build --index-dir {directory}"
+
+
+def _corrupt(directory: Path, what: str) -> IndexCorruptError:
+    return IndexCorruptError(f"index in {directory}: {what}; {_rebuild_hint(directory)}")
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """Read and validate ``manifest.json`` (no data file is opened).
+
+    Raises:
+        IndexMissingError: No directory or no manifest.
+        IndexCorruptError: The manifest is unreadable or not a paperlike manifest of a known version.
+    """
+    directory = Path(directory)
+    path = directory / MANIFEST
+    if not path.is_file():
+        if directory.is_dir() and any(directory.glob("vectors-*.faiss")):
+            raise _corrupt(directory, f"{MANIFEST} is missing")
+        raise IndexMissingError(
+            f"no index in {directory}; build one with: paperlike index build --index-dir {directory} [--corpus FILE]"
+        )
+    try:
+        manifest = store.read_json(path)
+    except (OSError, ValueError) as exc:
+        raise _corrupt(directory, f"{MANIFEST} is unreadable ({exc.__class__.__name__})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _corrupt(directory, f"{MANIFEST} is not a paperlike manifest")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise IndexCorruptError(
+            f"index in {directory} has format version {version!r}, this paperlike reads up to {FORMAT_VERSION}; "
+            f"upgrade paperlike or {_rebuild_hint(directory)}"
+        )
+    problems = []
+    for key, kind in (("count", int), ("dim", int), ("model", dict), ("files", dict), ("generation", str)):
+        if not isinstance(manifest.get(key), kind):
+            problems.append(key)
+    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    for kind in _FILE_KINDS:
+        entry = files.get(kind)
+        # File names come from a file a user may have been sent: never let them point elsewhere.
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and _FILE_NAME.match(entry["name"])
+            and isinstance(entry.get("bytes"), int)
+            and isinstance(entry.get("sha256"), str)
+        ):
+            problems.append(f"files.{kind}")
+    if problems:
+        raise _corrupt(directory, f"{MANIFEST} has missing or invalid fields: {', '.join(problems)}")
+    return manifest
+
+
+@dataclass
+class PaperIndex:
+    """A loaded index: vectors for search plus ids and titles for lookups.
+
+    Attributes:
+        directory: Where the index lives.
+        manifest: The validated manifest.
+        ids: Paper ids, position ``i`` is row ``i`` of the vectors.
+        titles: Paper titles, same order.
+    """
+
+    directory: Path
+    manifest: dict[str, Any]
+    ids: list[str]
+    titles: list[str]
+    faiss_index: Any = field(repr=False)
+    _papers: list[Paper] | None = field(default=None, repr=False)
+    _positions: dict[str, int] | None = field(default=None, repr=False)
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest["dim"])
+
+    @property
+    def model(self) -> dict[str, Any]:
+        """Identity of the model that embedded the papers."""
+        return self.manifest["model"]
+
+    def position(self, paper_id: str) -> int | None:
+        """Row of the paper with this exact id, or None."""
+        if self._positions is None:
+            self._positions = {pid: i for i, pid in enumerate(self.ids)}
+        return self._positions.get(paper_id)
+
+    def papers(self) -> list[Paper]:
+        """Full paper records (read from disk on first call)."""
+        if self._papers is None:
+            entry = self.manifest["files"]["papers"]
+            path = self.directory / entry["name"]
+            papers = []
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    for line in fh:
+                        papers.append(Paper.from_dict(json.loads(line)))
+            except FileNotFoundError:
+                raise _corrupt(self.directory, f"{entry['name']} is missing") from None
+            except (ValueError, KeyError, TypeError) as exc:
+                raise _corrupt(self.directory, f"{entry['name']} is damaged ({exc.__class__.__name__})") from None
+            if [p.id for p in papers] != self.ids:
+                raise _corrupt(self.directory, f"{entry['name']} does not match {self.manifest['files']['titles']['name']}")
+            self._papers = papers
+        return self._papers
+
+    def vector(self, position: int) -> np.ndarray:
+        """The stored unit vector of the paper at ``position``."""
+        return self.faiss_index.reconstruct(int(position))
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Inner-product search.
+
+        Args:
+            queries: ``(m, dim)`` float32 array of unit vectors.
+            k: Neighbours per query; capped at the index size.
+
+        Returns:
+            ``(scores, positions)``, both ``(m, min(k, count))``, best first.
+        """
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        k = min(int(k), self.count)
+        if k <= 0:
+            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        return self.faiss_index.search(queries, k)
+
+
+def _check_sizes(directory: Path, manifest: dict[str, Any]) -> None:
+    for kind in _FILE_KINDS:
+        entry = manifest["files"][kind]
+        path = directory / entry["name"]
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise _corrupt(directory, f"{entry['name']} is missing") from None
+        if size != entry["bytes"]:
+            raise _corrupt(directory, f"{entry['name']} is truncated or altered ({size} bytes, expected {entry['bytes']})")
+
+
+def load_index(directory: str | Path) -> PaperIndex:
+    """Open the index in ``directory``.
+
+    File sizes are checked against the manifest on every load (cheap, catches truncation);
+    checksums are checked by :func:`verify_index`.
+
+    Raises:
+        IndexMissingError: There is no index.
+        IndexCorruptError: A file is missing, truncated, unreadable or inconsistent.
+    """
+    directory = Path(directory)
+    for attempt in range(3):
+        manifest = read_manifest(directory)
+        try:
+            _check_sizes(directory, manifest)
+            return _open(directory, manifest)
+        except IndexCorruptError:
+            # A rebuild may have replaced the manifest and removed our generation meanwhile.
+            if attempt < 2 and read_manifest(directory).get("generation") != manifest["generation"]:
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+def _open(directory: Path, manifest: dict[str, Any]) -> PaperIndex:
+    import faiss
+
+    files = manifest["files"]
+    try:
+        titles = store.read_json(directory / files["titles"]["name"])
+    except (OSError, ValueError) as exc:
+        raise _corrupt(directory, f"{files['titles']['name']} is unreadable ({exc.__class__.__name__})") from None
+    ids, names = (titles.get("ids"), titles.get("titles")) if isinstance(titles, dict) else (None, None)
+    count = manifest["count"]
+    if not (isinstance(ids, list) and isinstance(names, list) and len(ids) == len(names) == count):
+        raise _corrupt(directory, f"{files['titles']['name']} does not hold {count} ids and titles")
+    try:
+        faiss_index = faiss.read_index(str(directory / files["vectors"]["name"]))
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+        raise _corrupt(directory, f"{files['vectors']['name']} cannot be read ({first[:120]})") from None
+    if faiss_index.ntotal != count or faiss_index.d != manifest["dim"]:
+        raise _corrupt(
+            directory,
+            f"{files['vectors']['name']} holds {faiss_index.ntotal} vectors of dim {faiss_index.d}, "
+            f"manifest says {count} of dim {manifest['dim']}",
+        )
+    return PaperIndex(directory, manifest, [str(i) for i in ids], [str(t) for t in names], faiss_index)
+
+
+def verify_index(directory: str | Path) -> list[str]:
+    """Check every file of the index against the manifest's sizes and SHA-256 checksums.
+
+    Returns:
+        Problems found, one line each; empty when the index is sound.
+
+    Raises:
+        IndexMissingError: There is no index.
+        IndexCorruptError: The manifest itself is damaged.
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    problems = []
+    for kind in _FILE_KINDS:
+        entry = manifest["files"][kind]
+        path = directory / entry["name"]
+        if not path.is_file():
+            problems.append(f"{entry['name']}: missing")
+        elif path.stat().st_size != entry["bytes"]:
+            problems.append(f"{entry['name']}: {path.stat().st_size} bytes, expected {entry['bytes']} (truncated or altered)")
+        elif store.sha256_file(path) != entry["sha256"]:
+            problems.append(f"{entry['name']}: checksum mismatch (file altered)")
+    if not problems:
+        try:
+            index = _open(directory, manifest)
+            index.papers()
+        except IndexCorruptError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def check_model(index_model: dict[str, Any], embedder: Embedder, directory: Path) -> None:
+    """Raise unless ``embedder`` is the model the index was built with.
+
+    Raises:
+        ModelMismatchError: Different model name, dimension or weights.
+    """
+    current = embedder.identity()
+    keys = ("name", "dim", "weights_sha256", "version")
+    if any(index_model.get(k) != current.get(k) for k in keys):
+        def describe(m: dict[str, Any]) -> str:
+            sha = (m.get("weights_sha256") or "")[:12]
+            return f"{m.get('name')} (dim {m.get('dim')}" + (f", weights {sha}" if sha else "") + ")"
+
+        raise ModelMismatchError(
+            f"index in {directory} was built with {describe(index_model)} but the model in use is "
+            f"{describe(current)}; rebuild with: paperlike index build --index-dir {directory} --model {current.get('name')}"
+        )
+
+
+def embed_texts(
+    texts: Sequence[str], embedder: Embedder, *, batch_size: int = 32, progress: bool = False, desc: str = "Embedding"
+) -> np.ndarray:
+    """Embed many texts in batches of similar length, with an optional progress bar on stderr.
+
+    Returns:
+        ``(len(texts), embedder.dim)`` float32 array, rows in input order.
+
+    Raises:
+        ModelError: The embedder returned the wrong shape or non-finite values.
+    """
+    from tqdm.auto import tqdm
+
+    n = len(texts)
+    out = np.empty((n, embedder.dim), dtype=np.float32)
+    # Longest first: batches of similar length waste less time on padding.
+    order = sorted(range(n), key=lambda i: (-len(texts[i]), i))
+    with tqdm(total=n, unit="paper", desc=desc, disable=not progress, file=sys.stderr, dynamic_ncols=True) as bar:
+        for start in range(0, n, batch_size):
+            rows = order[start : start + batch_size]
+            vectors = np.asarray(embedder.embed_batch([texts[i] for i in rows]), dtype=np.float32)
+            if vectors.shape != (len(rows), embedder.dim) or not np.isfinite(vectors).all():
+                raise ModelError(
+                    f"model {embedder.name} returned an array of shape {vectors.shape} (or non-finite values) "
+                    f"for {len(rows)} texts; expected ({len(rows)}, {embedder.dim})"
+                )
+            out[rows] = vectors
+            bar.update(len(rows))
+    return out
+
+
+@dataclass
+class BuildReport:
+    """What a build did.
+
+    Attributes:
+        directory: The index directory written.
+        count: Papers indexed.
+        seconds: Wall time of the whole build.
+        embed_seconds: Wall time spent embedding.
+        notes: Notes from the corpus reader (e.g. empty abstracts).
+    """
+
+    directory: Path
+    count: int
+    seconds: float
+    embed_seconds: float
+    notes: list[str]
+
+    @property
+    def papers_per_second(self) -> float:
+        return self.count / self.embed_seconds if self.embed_seconds > 0 else float("inf")
+
+
+def write_index(
+    directory: str | Path,
+    papers: Sequence[Paper],
+    vectors: np.ndarray,
+    model: dict[str, Any],
+    corpus_source: str,
+    corpus_sha256: str,
+) -> dict[str, Any]:
+    """Write a new generation of index files, then switch the manifest to it.
+
+    Takes the directory's writer lock; removes older generations and stale temp files afterwards.
+
+    Returns:
+        The manifest written.
+    """
+    import faiss
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.shape != (len(papers), model["dim"]):
+        raise ModelError(f"vectors of shape {vectors.shape} do not match {len(papers)} papers of dim {model['dim']}")
+    with store.writer_lock(directory):
+        store.remove_stale_temp_files(directory)
+        gen = f"{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+        names = {"vectors": f"vectors-{gen}.faiss", "titles": f"titles-{gen}.json", "papers": f"papers-{gen}.jsonl"}
+
+        faiss_index = faiss.IndexFlatIP(vectors.shape[1])
+        faiss_index.add(vectors)
+        store.atomic_write(directory / names["vectors"], lambda tmp: faiss.write_index(faiss_index, str(tmp)))
+        store.atomic_write_json(
+            directory / names["titles"], {"ids": [p.id for p in papers], "titles": [p.title for p in papers]}
+        )
+        lines = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in papers)
+        store.atomic_write_bytes(directory / names["papers"], lines.encode("utf-8"))
+
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "generation": gen,
+            "paperlike_version": __version__,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "count": len(papers),
+            "dim": int(vectors.shape[1]),
+            "metric": "inner_product",
+            "faiss_index": "IndexFlatIP",
+            "model": model,
+            "corpus": {"source": corpus_source, "sha256": corpus_sha256},
+            "files": {
+                kind: {
+                    "name": name,
+                    "bytes": (directory / name).stat().st_size,
+                    "sha256": store.sha256_file(directory / name),
+                }
+                for kind, name in names.items()
+            },
+        }
+        store.atomic_write_json(directory / MANIFEST, manifest)
+        # Only now is the new generation live; older ones can go.
+        for old in directory.iterdir():
+            if _FILE_NAME.match(old.name) and old.name not in names.values():
+                old.unlink(missing_ok=True)
+    return manifest
+
+
+def build_index(
+    corpus: Corpus, embedder: Embedder, directory: str | Path, *, batch_size: int = 32, progress: bool = False
+) -> BuildReport:
+    """Embed a corpus and write its index to ``directory`` (replacing any index there).
+
+    Args:
+        corpus: The papers.
+        embedder: The model.
+        directory: Index directory (created if needed).
+        batch_size: Texts per embedding call.
+        progress: Show a progress bar on stderr.
+
+    Returns:
+        A :class:`BuildReport`.
+    """
+    started = time.perf_counter()
+    model = embedder.identity()
+    embed_started = time.perf_counter()
+    vectors = embed_texts([p.text for p in corpus.papers], embedder, batch_size=batch_size, progress=progress)
+    embed_seconds = time.perf_counter() - embed_started
+    write_index(directory, corpus.papers, vectors, model, corpus.source, corpus.sha256())
+    return BuildReport(Path(directory), len(corpus), time.perf_counter() - started, embed_seconds, list(corpus.notes))

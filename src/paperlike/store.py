@@ -1,0 +1,119 @@
+"""All writes to disk go through here: atomic replacement, checksums, the writer lock.
+
+A file is written to a temp file in the same directory, flushed to disk, then renamed over the
+target with ``os.replace`` (atomic on POSIX), so a crash leaves either the old file or the new
+one, never half of either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+__all__ = [
+    "TMP_PREFIX",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "read_json",
+    "sha256_file",
+    "writer_lock",
+    "remove_stale_temp_files",
+]
+
+# Temp files start with this prefix so a later run can recognise and delete what a killed run left.
+TMP_PREFIX = ".paperlike-tmp-"
+
+
+def _fsync_dir(directory: Path) -> None:
+    # The rename itself lives in the directory entry; without this a power cut can undo it.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` atomically.
+
+    Args:
+        path: Target file; its directory must exist.
+        write: Called with a temp path in the same directory; must write the whole file there.
+    """
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{path.name}.", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as UTF-8 JSON to ``path`` atomically."""
+    atomic_write_bytes(path, (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file (raises ``OSError`` or ``ValueError`` for the caller to explain)."""
+    with open(path, "rb") as fh:
+        return json.loads(fh.read().decode("utf-8"))
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def writer_lock(directory: str | Path, timeout: float = 600) -> Iterator[None]:
+    """Hold the directory's writer lock, so two builds never interleave their files.
+
+    Readers take no lock: they read the manifest, which names one complete set of files.
+    """
+    from filelock import FileLock  # light, but only writers need it
+
+    with FileLock(str(Path(directory) / ".lock"), timeout=timeout):
+        yield
+
+
+def remove_stale_temp_files(directory: str | Path) -> list[Path]:
+    """Delete temp files that a killed writer left in ``directory``; call with the lock held."""
+    removed = []
+    for tmp in Path(directory).glob(f"{TMP_PREFIX}*"):
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed

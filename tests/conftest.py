@@ -1,0 +1,58 @@
+"""Shared fixtures. Most tests use the deterministic hashing embedder; tests marked ``model``
+load the real bundled MiniLM once per session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paperlike.corpus import bundled_corpus
+from paperlike.embed import HashingEmbedder
+from paperlike.index import build_index
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_SEED = ROOT.parent / "shared" / "seed" / "000_33601152947498d5.txt"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """Never touch the checkout's index/ or the user's data dir; never load MiniLM by accident."""
+    monkeypatch.setenv("PAPERLIKE_INDEX_DIR", str(tmp_path / "default-index"))
+    monkeypatch.setenv("PAPERLIKE_MODEL", "hashing")
+
+
+@pytest.fixture(scope="session")
+def hash_index_dir(tmp_path_factory) -> Path:
+    """The bundled corpus indexed with the hashing embedder (read-only for tests)."""
+    directory = tmp_path_factory.mktemp("hash-index")
+    build_index(bundled_corpus(), HashingEmbedder(), directory)
+    return directory
+
+
+@pytest.fixture
+def hash_index_copy(hash_index_dir, tmp_path) -> Path:
+    """A private copy of the hashing index that a test may damage."""
+    import shutil
+
+    target = tmp_path / "index-copy"
+    shutil.copytree(hash_index_dir, target)
+    return target
+
+
+def write_jsonl(path: Path, records: list) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def tree_snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` with its bytes, to show nothing was changed."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def random_unit_vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal((n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)

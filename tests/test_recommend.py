@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import pytest
+
+from paperlike.corpus import bundled_corpus
+from paperlike.errors import AmbiguousQueryError, IndexMissingError, QueryError, UnknownPaperError
+from paperlike.index import build_index, load_index, read_manifest
+from paperlike.embed import HashingEmbedder
+from paperlike.corpus import Corpus, Paper
+from paperlike.recommend import Recommender
+
+
+@pytest.fixture
+def rec(hash_index_dir):
+    return Recommender.load(hash_index_dir)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "autodistil",
+        "AutoDistil",
+        "  AUTODISTIL ",
+        "AutoDistil: Few-shot Task-agnostic Neural Architecture Search for Distilling Large Language Models",
+        "autodistil: few-shot task-agnostic neural architecture search for distilling large language models",
+        "AutoDistil: Few-shot",  # unique prefix
+        "autodistl",  # typo in the id
+        "AutoDistil: Few-shot Task-agnostic Neural Architecture Serch for Distilling Large Language Models",
+    ],
+)
+def test_find_by_id_title_prefix_and_near_miss(rec, query):
+    assert rec.index.ids[rec.find(query)] == "autodistil"
+
+
+def test_similar_never_returns_the_query_and_is_sorted(rec):
+    results = rec.similar("autodistil", k=10)
+    assert len(results) == 10
+    assert "autodistil" not in [r.id for r in results]
+    assert [r.rank for r in results] == list(range(1, 11))
+    assert all(a.score >= b.score for a, b in zip(results, results[1:]))
+
+
+def test_k_larger_than_corpus_returns_every_other_paper(rec):
+    results = rec.similar("autodistil", k=1000)
+    assert len(results) == 74 and len({r.id for r in results}) == 74
+
+
+@pytest.mark.parametrize("k", [0, -3, 2.5, True])
+def test_bad_k_is_refused(rec, k):
+    with pytest.raises(QueryError, match="k must be a whole number of at least 1"):
+        rec.similar("autodistil", k=k)
+
+
+def test_ambiguous_prefix_lists_candidates(rec):
+    with pytest.raises(AmbiguousQueryError) as err:
+        rec.find("Language Models")
+    ids = [c[0] for c in err.value.candidates]
+    assert ids == ["language-models-are-few-shot-learners", "language-models-can-solve-computer-tasks"]
+    assert "--text" in str(err.value)
+
+
+def test_unknown_paper_suggests_closest_titles(rec):
+    with pytest.raises(UnknownPaperError) as err:
+        rec.similar("autodistillation-net")
+    assert err.value.suggestions[0].startswith("AutoDistil")
+    assert "paperlike papers" in str(err.value)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t"])
+def test_empty_query_is_refused(rec, query):
+    with pytest.raises(QueryError, match="empty"):
+        rec.recommend(query)
+    with pytest.raises(QueryError, match="empty"):
+        rec.similar_to_text(query)
+
+
+def test_paper_own_text_finds_it_first(rec):
+    paper = rec.paper("tame")
+    assert rec.similar_to_text(paper.text, k=3)[0].id == "tame"
+
+
+def test_recommend_modes(rec):
+    answer = rec.recommend("autodistil", k=3)
+    assert (answer.kind, answer.paper_id, answer.note) == ("paper", "autodistil", None)
+    text = rec.recommend("distilling a big model into a small student", k=3)
+    assert text.kind == "text" and "free text" in text.note and len(text.results) == 3
+    forced = rec.recommend("autodistil", k=3, mode="text")
+    assert forced.kind == "text" and forced.note is None
+    with pytest.raises(UnknownPaperError):
+        rec.recommend("distilling a big model into a small student", mode="paper")
+    with pytest.raises(UnknownPaperError):
+        rec.recommend("autodistl-xyz")  # one word naming nothing: a mistyped id, not free text
+    assert answer.to_dict()["results"][0].keys() == {"rank", "id", "title", "score"}
+
+
+def test_results_are_identical_across_loads(hash_index_dir):
+    first = Recommender.load(hash_index_dir).similar("tame", k=20)
+    second = Recommender.load(hash_index_dir).similar("tame", k=20)
+    assert first == second
+
+
+def test_default_index_is_built_on_first_use_and_reused(monkeypatch, tmp_path):
+    import paperlike.recommend as recommend
+
+    directory = tmp_path / "data" / "index"
+    monkeypatch.setattr(recommend, "default_index_dir", lambda: (directory, "user data dir"))
+    rec = Recommender.load()
+    assert len(rec) == 75 and rec.index_dir_reason == "user data dir"
+    generation = read_manifest(directory)["generation"]
+    Recommender.load()
+    assert read_manifest(directory)["generation"] == generation
+
+
+def test_users_own_index_in_the_default_dir_is_left_alone(monkeypatch, tmp_path):
+    import paperlike.recommend as recommend
+
+    directory = tmp_path / "index"
+    build_index(Corpus([Paper("a", "Alpha", "x"), Paper("b", "Beta", "y")], "mine.jsonl"), HashingEmbedder(), directory)
+    monkeypatch.setattr(recommend, "default_index_dir", lambda: (directory, "source checkout"))
+    assert len(Recommender.load()) == 2
+
+
+def test_env_var_index_dir_is_never_built_implicitly(monkeypatch, tmp_path):
+    monkeypatch.setenv("PAPERLIKE_INDEX_DIR", str(tmp_path / "elsewhere"))
+    with pytest.raises(IndexMissingError, match="paperlike index build --index-dir"):
+        Recommender.load()
+    assert not (tmp_path / "elsewhere").exists()
