@@ -1,0 +1,5 @@
+"""``python -m paperlike`` runs the CLI."""
+
+from .cli import main
+
+main()
