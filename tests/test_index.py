@@ -87,7 +87,7 @@ def test_truncated_file_is_a_clear_error(hash_index_copy, kind):
     path = hash_index_copy / name
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(IndexCorruptError) as err:
-        load_index(hash_index_copy)
+        load_index(hash_index_copy).papers()  # papers are read on first use
     assert name in str(err.value) and "truncated" in str(err.value)
     assert "paperlike index build --index-dir" in str(err.value)
     assert any(name in p for p in verify_index(hash_index_copy))
@@ -106,7 +106,10 @@ def test_bit_flip_is_caught_by_verify(hash_index_copy):
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
-    assert verify_index(hash_index_copy) == [f"{name}: checksum mismatch (file altered)"]
+    assert verify_index(hash_index_copy) == [f"{name} is damaged (checksum mismatch)"]
+    # Loading checks checksums too: a flipped bit is an error, never a wrong answer.
+    with pytest.raises(IndexCorruptError, match=f"{name} is damaged .checksum mismatch.; rebuild it with"):
+        load_index(hash_index_copy)
 
 
 @pytest.mark.parametrize(

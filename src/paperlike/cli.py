@@ -87,7 +87,7 @@ def _load(index_dir: Path | None, progress: bool = True):
     return Recommender.load(index_dir, progress=progress)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="paperlike", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paperlike")
 def cli():
     """Find papers like a paper, and browse a pile of papers.

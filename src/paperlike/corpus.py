@@ -94,13 +94,31 @@ class Paper:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Paper":
-        """Inverse of :meth:`to_dict`; unknown keys are ignored."""
+        """Inverse of :meth:`to_dict`; unknown keys are ignored.
+
+        Raises:
+            ValueError: A field has the wrong type (the record did not come from :meth:`to_dict`).
+        """
+        if not isinstance(data, dict):
+            raise ValueError("paper record is not a JSON object")
+        for key in ("id", "title"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise ValueError(f"paper record has no string '{key}'")
+        for key in ("abstract", "url", "arxiv_id", "doi", "source"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise ValueError(f"paper field '{key}' is not a string")
+        authors = data.get("authors") or []
+        if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
+            raise ValueError("paper field 'authors' is not a list of strings")
+        year = data.get("year")
+        if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+            raise ValueError("paper field 'year' is not an integer")
         return cls(
-            id=str(data["id"]),
-            title=str(data["title"]),
-            abstract=str(data.get("abstract") or ""),
-            authors=tuple(data.get("authors") or ()),
-            year=data.get("year"),
+            id=data["id"],
+            title=data["title"],
+            abstract=data.get("abstract") or "",
+            authors=tuple(authors),
+            year=year,
             url=data.get("url"),
             arxiv_id=data.get("arxiv_id"),
             doi=data.get("doi"),
@@ -134,8 +152,18 @@ class Corpus:
         return digest.hexdigest()
 
 
+# Control characters (NUL, ESC...) in a field would reach terminals and JSON consumers; lone
+# surrogates (possible in JSON "\ud800" escapes) cannot be encoded as UTF-8 at all.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def _clean(value: Any) -> str:
-    return " ".join(str(value).split()) if value is not None else ""
+    """Field text with control characters as spaces, whitespace runs collapsed, no lone surrogates."""
+    if value is None:
+        return ""
+    text = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", str(value)))
+    return " ".join(text.split())
 
 
 def slugify(title: str, max_words: int = 6, max_chars: int = 40) -> str:
@@ -214,7 +242,9 @@ def assign_ids(papers: list[Paper], where: list[str]) -> list[Paper]:
 
 def _finish(papers: list[Paper], where: list[str], source: str) -> Corpus:
     if not papers:
-        raise CorpusError(f"{source}: no papers found; the file is empty or holds only a header")
+        raise CorpusError(
+            f"{source}: no papers found, only a page header; add each paper's title and abstract as paragraphs"
+        )
     empty = [loc for paper, loc in zip(papers, where) if not paper.abstract.strip()]
     notes = []
     if empty:
@@ -262,10 +292,11 @@ def read_daily_papers(path: str | Path, *, text: str | None = None, source: str 
     paragraphs: list[tuple[int, str]] = []  # (first line number, text)
     start, buf = 0, []
     for lineno, line in enumerate(text.splitlines(), 1):
-        if line.strip():
+        line = _clean(line)
+        if line:
             if not buf:
                 start = lineno
-            buf.append(line.strip())
+            buf.append(line)
         elif buf:
             paragraphs.append((start, " ".join(buf)))
             buf = []
@@ -275,12 +306,6 @@ def read_daily_papers(path: str | Path, *, text: str | None = None, source: str 
         paragraphs[0][1].casefold() in _DAILY_HEADER_LINES or _DATE_LINE.match(paragraphs[0][1])
     ):
         paragraphs.pop(0)
-    if len(paragraphs) % 2:
-        lineno, para = paragraphs[-1]
-        raise CorpusError(
-            f"{src}:{lineno}: title without an abstract ('{para[:60]}'); "
-            "each title must be followed by a blank line and its abstract"
-        )
     papers, where = [], []
     for (t_line, title), (_, abstract) in zip(paragraphs[0::2], paragraphs[1::2]):
         if len(title) > _MAX_TITLE_CHARS:
@@ -290,6 +315,12 @@ def read_daily_papers(path: str | Path, *, text: str | None = None, source: str 
             )
         papers.append(Paper(id="", title=title, abstract=abstract, source=src))
         where.append(f"{src}:{t_line}")
+    if len(paragraphs) % 2:
+        lineno, para = paragraphs[-1]
+        raise CorpusError(
+            f"{src}:{lineno}: title without an abstract ('{para[:60]}'); "
+            "each title must be followed by a blank line and its abstract"
+        )
     return _finish(papers, where, src)
 
 
@@ -309,7 +340,7 @@ def _paper_from_json(obj: Any, loc: str, src: str) -> Paper:
         try:
             year = int(str(year)[:4])
         except ValueError:
-            raise CorpusError(f"{loc}: 'year' must be a number, got {year!r}") from None
+            raise CorpusError(f"{loc}: 'year' must be a number, got {year!r}; use e.g. 2024 or drop the field") from None
     else:
         year = None
     extra = {k: (_clean(obj[k]) or None) for k in ("url", "arxiv_id", "doi") if obj.get(k) is not None}
@@ -344,6 +375,8 @@ def read_jsonl(path: str | Path, *, text: str | None = None) -> Corpus:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise CorpusError(f"{loc}: not valid JSON ({exc.msg}); each line must be one JSON object") from None
+        except RecursionError:
+            raise CorpusError(f"{loc}: JSON nested too deeply; each line must be one flat JSON object") from None
         papers.append(_paper_from_json(obj, loc, src))
         where.append(loc)
     return _finish(papers, where, src)

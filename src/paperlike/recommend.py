@@ -196,9 +196,13 @@ class Recommender:
             if len(top) == 1:
                 return top[0]
             raise self._ambiguous(q, top, "is equally close to")
-        near = process.extract(folded, titles, scorer=fuzz.WRatio, limit=3)
-        suggestions = [self.index.titles[idx] for _, _, idx in near]
-        listing = "; ".join(f"{self.index.ids[idx]} ({self.index.titles[idx][:60]})" for _, _, idx in near)
+        near: list[int] = []
+        for _, _, idx in process.extract(folded, keys, scorer=fuzz.WRatio, limit=12):
+            if idx % len(titles) not in near:
+                near.append(idx % len(titles))
+        near = near[:3]
+        suggestions = [self.index.titles[i] for i in near]
+        listing = "; ".join(f"{self.index.ids[i]} ({self.index.titles[i][:60]})" for i in near)
         raise UnknownPaperError(
             f"no paper with id or title '{q}'; closest: {listing}; list all with: paperlike papers",
             q,

