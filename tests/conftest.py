@@ -56,3 +56,18 @@ def random_unit_vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     v = rng.standard_normal((n, dim)).astype(np.float32)
     return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+# How many examples each hypothesis property tried, printed at the end of the run.
+HYPOTHESIS_EXAMPLES: dict[str, int] = {}
+
+
+def count_example(name: str) -> None:
+    HYPOTHESIS_EXAMPLES[name] = HYPOTHESIS_EXAMPLES.get(name, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if HYPOTHESIS_EXAMPLES:
+        total = sum(HYPOTHESIS_EXAMPLES.values())
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(HYPOTHESIS_EXAMPLES.items()))
+        terminalreporter.write_line(f"hypothesis: {total} hostile-input examples tried ({detail})")

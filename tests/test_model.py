@@ -26,8 +26,12 @@ def no_network():
             raise AssertionError(f"network access attempted: {address}")
         return real_connect(self, address)
 
+    def refuse_lookup(host, *args, **kwargs):
+        raise AssertionError(f"network lookup attempted: {host}")
+
     mp = pytest.MonkeyPatch()
     mp.setattr(socket.socket, "connect", refuse)
+    mp.setattr(socket, "getaddrinfo", refuse_lookup)
     yield
     mp.undo()
 
@@ -78,6 +82,25 @@ def test_answers_make_sense(minilm_rec):
     assert {"mixture-of-supernets", "impossible-distillation"} <= set(like_autodistil)
     forgetting = [r.id for r in minilm_rec.similar_to_text("continual learning without catastrophic forgetting", k=5)]
     assert "tame" in forgetting or "few-shot-continual-learning-a-brain" in forgetting
+
+
+def test_build_and_text_query_with_network_blocked(minilm, tmp_path):
+    """The model was loaded, and is used here, with every connection and DNS lookup refused."""
+    with pytest.raises(AssertionError, match="network lookup attempted"):
+        socket.create_connection(("127.0.0.1", 9), timeout=0.1)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        with pytest.raises(AssertionError, match="network access attempted"):
+            sock.connect(("127.0.0.1", 9))
+    corpus = bundled_corpus()
+    corpus.papers = corpus.papers[:8]
+    build_index(corpus, minilm, tmp_path / "i")
+    rec = Recommender.load(tmp_path / "i", embedder=minilm)
+    assert rec.similar_to_text(corpus.papers[2].abstract, k=1)[0].id == corpus.papers[2].id
+
+
+def test_long_free_text_query_is_truncated_not_crashed_on(minilm_rec):
+    long_query = "task-agnostic knowledge distillation of language models. " * 5_000
+    assert len(minilm_rec.similar_to_text(long_query, k=3)) == 3
 
 
 def test_missing_model_package_is_a_clear_error(monkeypatch):

@@ -19,6 +19,7 @@ import hashlib
 import importlib.util
 import os
 import re
+from collections import Counter
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
@@ -192,9 +193,8 @@ class HashingEmbedder:
 
     def _vector(self, text: str) -> np.ndarray:
         tokens = _TOKEN.findall(text.lower())
-        counts: dict[str, int] = {}
-        for feature in tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]:
-            counts[feature] = counts.get(feature, 0) + 1
+        counts = Counter(tokens)
+        counts.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))
         vec = np.zeros(self.dim, dtype=np.float64)
         for feature, tf in counts.items():
             h = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little")

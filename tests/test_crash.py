@@ -1,0 +1,138 @@
+"""Crash safety: SIGKILL a build at random moments; the index must always be whole.
+
+A subprocess runs the real CLI (``paperlike index build``) with a hashing embedder slowed down
+to a few ms a batch, so kills land while embedding and while writing files.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import write_jsonl
+from paperlike.embed import HashingEmbedder
+from paperlike.errors import IndexCorruptError
+from paperlike.index import MANIFEST, load_index, read_manifest, verify_index
+from paperlike.store import TMP_PREFIX
+
+SLOW_CLI = """
+import sys, time
+import paperlike.embed as embed
+
+class SlowHashing(embed.HashingEmbedder):
+    def embed_batch(self, texts):
+        time.sleep(float(sys.argv[1]))
+        return super().embed_batch(texts)
+
+embed.get_embedder = lambda name=None: SlowHashing()
+from paperlike.cli import cli
+cli.main(sys.argv[2:], prog_name="paperlike")
+"""
+
+KILLS = 24
+
+
+def _corpora(tmp_path: Path) -> dict[int, tuple[Path, list[str]]]:
+    """Two corpora of different sizes, so a loaded index tells which build it came from."""
+    out = {}
+    for n in (60, 61):
+        records = [{"id": f"p{n}-{i}", "title": f"Paper {i} of {n}", "abstract": f"words {i} {i * 7} about topic {i % 5}"}
+                   for i in range(n)]
+        out[n] = (write_jsonl(tmp_path / f"corpus{n}.jsonl", records), [r["id"] for r in records])
+    return out
+
+
+def _build(corpus: Path, index_dir: Path, delay: float = 0.0) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", SLOW_CLI, str(delay), "index", "build", "--corpus", str(corpus),
+         "--index-dir", str(index_dir), "--batch-size", "4", "-q"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def _assert_whole(index_dir: Path, corpora) -> int:
+    """The index loads, matches its manifest, and is exactly one of the two corpora."""
+    index = load_index(index_dir)
+    assert verify_index(index_dir) == []
+    assert index.count in corpora and index.ids == corpora[index.count][1]
+    assert [p.id for p in index.papers()] == index.ids
+    return index.count
+
+
+def test_sigkill_at_random_moments_never_breaks_the_index(tmp_path, capsys):
+    corpora = _corpora(tmp_path)
+    index_dir = tmp_path / "index"
+    started = time.perf_counter()
+    first = _build(corpora[60][0], index_dir, delay=0.004)
+    assert first.wait(60) == 0, first.stderr.read()
+    duration = time.perf_counter() - started  # start-up, 15 slowed batches, the writes
+    rng = random.Random(20261126)
+    killed = finished = left_files = attempt = 0
+    while killed < KILLS and attempt < 3 * KILLS:
+        attempt += 1
+        target = 61 if attempt % 2 == 0 else 60
+        proc = _build(corpora[target][0], index_dir, delay=0.004)
+        time.sleep(rng.uniform(0.05, 1.0) * duration)
+        if proc.poll() is None:
+            proc.kill()
+            killed += 1
+        else:
+            finished += 1
+        proc.wait(60)
+        live = {f["name"] for f in read_manifest(index_dir)["files"].values()}
+        extra = [p.name for p in index_dir.iterdir() if p.name not in live | {MANIFEST, ".lock"}]
+        left_files += bool(extra)
+        _assert_whole(index_dir, corpora)
+
+    # The next complete run cleans whatever the killed runs left behind.
+    final = _build(corpora[61][0], index_dir)
+    assert final.wait(60) == 0
+    assert _assert_whole(index_dir, corpora) == 61
+    live = {f["name"] for f in read_manifest(index_dir)["files"].values()}
+    assert sorted(p.name for p in index_dir.iterdir()) == sorted(live | {MANIFEST, ".lock"})
+    assert not list(index_dir.glob(f"{TMP_PREFIX}*"))
+    with capsys.disabled():
+        print(f"\n[kill loop] {killed} SIGKILLs survived ({finished} builds finished first); "
+              f"{left_files} kills left temp or orphan files, all cleaned by the next build")
+    assert killed >= KILLS
+
+
+def test_readers_never_see_a_mix_of_generations_during_rebuilds(tmp_path):
+    corpora = _corpora(tmp_path)
+    index_dir = tmp_path / "index"
+    assert _build(corpora[60][0], index_dir).wait(60) == 0
+    embedder = HashingEmbedder()
+    expected_first = {n: embedder.embed_batch([f"Paper 0 of {n}. words 0 0 about topic 0"])[0] for n in corpora}
+
+    stop = threading.Event()
+
+    def rebuild_repeatedly():
+        for i in range(6):
+            _build(corpora[61 if i % 2 == 0 else 60][0], index_dir).wait(60)
+        stop.set()
+
+    writer = threading.Thread(target=rebuild_repeatedly)
+    writer.start()
+    loads, counts = 0, set()
+    while not stop.is_set():
+        index = load_index(index_dir)
+        # Vectors and titles must come from the same generation.
+        assert index.ids == corpora[index.count][1]
+        np.testing.assert_allclose(index.vector(0), expected_first[index.count], atol=1e-6)
+        loads += 1
+        counts.add(index.count)
+    writer.join()
+    assert loads > 10 and counts == {60, 61}
+
+
+def test_stale_temp_files_do_not_break_loading(tmp_path, hash_index_copy):
+    (hash_index_copy / f"{TMP_PREFIX}vectors-x.faiss.abc").write_bytes(b"half a file")
+    assert load_index(hash_index_copy).count == 75
