@@ -103,6 +103,7 @@ def cli():
         paperlike similar autodistil -k 5 --json
         paperlike similar "distilling a language model into a small student" --text
         paperlike index build --corpus my_papers.jsonl --index-dir ./my-index
+        paperlike themes --seed distillation --seed "continual learning"
         paperlike info
     """
 
@@ -112,9 +113,10 @@ def cli():
 @click.option("-k", "k", type=int, default=10, show_default=True, help="Number of results.")
 @click.option("--text", "mode", flag_value="text", help="Treat QUERY as free text, even if it names a paper.")
 @click.option("--paper", "mode", flag_value="paper", help="QUERY must name an indexed paper (id or title).")
+@click.option("--theme", default=None, help="Only papers of this theme (id, seed name or label phrase).")
 @index_dir_option
 @json_option
-def similar(query, k, mode, index_dir, as_json):
+def similar(query, k, mode, theme, index_dir, as_json):
     """Papers like QUERY: a paper id, a title, or free text.
 
     QUERY is matched, in order, as a paper id, an exact title, a unique title prefix or a close
@@ -128,11 +130,12 @@ def similar(query, k, mode, index_dir, as_json):
         paperlike similar "AutoDistil"
         paperlike similar autodistil -k 5 --json
         paperlike similar "few-shot continual learning" --text
+        paperlike similar autodistil --theme distillation
     """
     _setup_notes()
     if k <= 0:
         raise click.UsageError(f"-k must be at least 1 (got {k})")
-    answer = _load(index_dir).recommend(query, k, mode=mode or "auto")
+    answer = _load(index_dir).recommend(query, k, mode=mode or "auto", theme=theme)
     if answer.note:
         logging.getLogger("paperlike").info(answer.note)
     if as_json:
@@ -189,6 +192,88 @@ def papers(index_dir, as_json, contains):
     id_width = max((len(r["id"]) for r in rows), default=2)
     for r in rows:
         click.echo(f"{r['id']:<{id_width}}  {r['title']}")
+
+
+@cli.command()
+@click.option("-n", "n", type=int, default=None, help="Number of themes (default: chosen automatically).")
+@click.option(
+    "--seed", "seeds", multiple=True, metavar="NAME[=WORDS]",
+    help="Anchor a theme on NAME (repeatable); optional words after '=' describe it.",
+)
+@click.option("--papers", "show", type=int, default=3, show_default=True, help="Papers listed per theme in the table.")
+@index_dir_option
+@json_option
+def themes(n, seeds, show, index_dir, as_json):
+    """Group the papers into labelled themes.
+
+    Without -n the number of themes is chosen automatically. Each --seed anchors a theme on a
+    name; papers close to no seed form discovered themes of their own. A paper may belong to
+    several themes. Themes are saved beside the index: the same options give the same themes,
+    and after the index changes, themes keep their ids and the output says what changed.
+
+    Example usage:
+
+    \b
+        paperlike themes
+        paperlike themes -n 8
+        paperlike themes --seed distillation --seed "continual learning" --seed "task-agnostic training"
+        paperlike themes --seed "rlhf=reinforcement learning from human feedback" --json
+    """
+    _setup_notes()
+    if n is not None and n <= 0:
+        raise click.UsageError(f"-n must be at least 1 (got {n})")
+    result = _load(index_dir).themes(n, list(seeds))
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    id_width = max(len(t.id) for t in result)
+    click.echo(f"{len(result)} themes of {sum(1 for _ in {p.id for t in result for p in t.papers})} papers")
+    for theme in result:
+        kind = f"seed: {theme.seed}" if theme.seed else "discovered"
+        status = f", {theme.status}" if theme.status and theme.status != "same" else ""
+        click.echo(f"{theme.id:<{id_width}}  {theme.size:>4}  {theme.label}  ({kind}{status})")
+        for paper in theme.papers[: max(show, 0)]:
+            click.echo(f"{'':<{id_width}}        {paper.score:5.3f}  {paper.id}")
+    _print_changes(result.changes)
+
+
+def _print_changes(changes: dict) -> None:
+    parts = [f"{key} {', '.join(changes[key])}" for key in ("new", "grown", "shrunk", "gone") if changes.get(key)]
+    parts += [f"merged {old} into {new}" for old, new in sorted(changes.get("merged", {}).items())]
+    if parts:
+        click.echo("changes since the last themes of this index: " + "; ".join(parts))
+
+
+@cli.command()
+@click.argument("name")
+@click.option("-k", "k", type=int, default=None, help="Show only the best K papers.")
+@index_dir_option
+@json_option
+def theme(name, k, index_dir, as_json):
+    """One theme's papers, best first, with their scores.
+
+    NAME is a theme id (t3), a seed name or a label phrase, from the themes last computed for the
+    index ('paperlike themes ...'; automatic themes if none were computed yet).
+
+    Example usage:
+
+    \b
+        paperlike theme "continual learning"
+        paperlike theme t2 -k 5 --json
+    """
+    _setup_notes()
+    if k is not None and k <= 0:
+        raise click.UsageError(f"-k must be at least 1 (got {k})")
+    found = _load(index_dir).theme(name)
+    papers = found.papers if k is None else found.papers[:k]
+    if as_json:
+        _emit_json({**found.to_dict(), "papers": [p.to_dict() for p in papers]})
+        return
+    kind = f"seed: {found.seed}" if found.seed else "discovered"
+    click.echo(f"{found.id}: {found.label} ({kind}, {found.size} papers)")
+    id_width = max((len(p.id) for p in papers), default=2)
+    for rank, paper in enumerate(papers, 1):
+        click.echo(f"{rank:>4}  {paper.score:5.3f}  {paper.id:<{id_width}}  {_shorten(paper.title, 70)}")
 
 
 @cli.command()

@@ -162,6 +162,10 @@ class PaperIndex:
             self._papers = papers
         return self._papers
 
+    def all_vectors(self) -> np.ndarray:
+        """All stored vectors, ``(count, dim)`` float32, row i = paper i."""
+        return self.faiss_index.reconstruct_n(0, self.count)
+
     def vector(self, position: int) -> np.ndarray:
         """The stored unit vector of the paper at ``position``."""
         return self.faiss_index.reconstruct(int(position))

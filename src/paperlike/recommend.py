@@ -18,6 +18,7 @@ from .embed import Embedder, get_embedder
 from .errors import AmbiguousQueryError, IndexMissingError, QueryError, UnknownPaperError
 from .index import PaperIndex, build_index, check_model, load_index, read_manifest
 from .paths import default_index_dir
+from .themes import Seed, Theme, ThemeSet, compute_themes, load_saved_themes, options_key, parse_seeds, save_themes
 
 __all__ = ["Result", "Answer", "Recommender"]
 
@@ -215,11 +216,14 @@ class Recommender:
 
     # -- ranking -------------------------------------------------------------------------------
 
-    def _rank(self, vector: np.ndarray, k: int, exclude: frozenset[int] = frozenset()) -> list[Result]:
-        scores, positions = self.index.search(vector.reshape(1, -1), k + len(exclude))
+    def _rank(
+        self, vector: np.ndarray, k: int, exclude: frozenset[int] = frozenset(), within: frozenset[int] | None = None
+    ) -> list[Result]:
+        wanted = k + len(exclude) if within is None else self.index.count
+        scores, positions = self.index.search(vector.reshape(1, -1), wanted)
         results: list[Result] = []
         for score, pos in zip(scores[0], positions[0]):
-            if pos < 0 or int(pos) in exclude:
+            if pos < 0 or int(pos) in exclude or (within is not None and int(pos) not in within):
                 continue
             results.append(Result(len(results) + 1, self.index.ids[pos], self.index.titles[pos], float(score)))
             if len(results) == k:
@@ -246,23 +250,38 @@ class Recommender:
             raise QueryError("empty text query; give some words to search for")
         return self._embedder().embed_batch([text])[0]
 
-    def similar(self, paper: str, k: int = 10) -> list[Result]:
+    def _within(self, theme: str | None) -> frozenset[int] | None:
+        if theme is None:
+            return None
+        members = self.theme(theme).papers
+        return frozenset(p for m in members if (p := self.index.position(m.id)) is not None)
+
+    def similar(self, paper: str, k: int = 10, *, theme: str | None = None) -> list[Result]:
         """Papers most like an indexed paper (never the paper itself). Needs no model.
 
         Args:
             paper: Id or title of an indexed paper (see :meth:`find`).
             k: Number of results; more than the index holds returns all other papers.
+            theme: Only papers of this theme (id, seed name or label phrase; see :meth:`theme`).
         """
         k = _check_k(k)
         pos = self.find(paper)
-        return self._rank(self.index.vector(pos), k, frozenset({pos}))
+        return self._rank(self.index.vector(pos), k, frozenset({pos}), self._within(theme))
 
-    def similar_to_text(self, text: str, k: int = 10) -> list[Result]:
+    def similar_to_text(self, text: str, k: int = 10, *, theme: str | None = None) -> list[Result]:
         """Papers most like a free text (an abstract, a title, a few words)."""
         k = _check_k(k)
-        return self._rank(self.embed_query(text), k)
+        within = self._within(theme)
+        return self._rank(self.embed_query(text), k, within=within)
 
-    def recommend(self, query: str, k: int = 10, *, mode: Literal["auto", "paper", "text"] = "auto") -> Answer:
+    def recommend(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        mode: Literal["auto", "paper", "text"] = "auto",
+        theme: str | None = None,
+    ) -> Answer:
         """Answer a query that may name a paper or be free text.
 
         ``auto`` takes the query as a paper when it names one (see :meth:`find`); a query of
@@ -282,10 +301,70 @@ class Recommender:
                 if mode == "paper" or len(str(query).split()) < 2:
                     raise
             else:
-                results = self._rank(self.index.vector(pos), k, frozenset({pos}))
+                results = self._rank(self.index.vector(pos), k, frozenset({pos}), self._within(theme))
                 return Answer(query, "paper", results, self.index.ids[pos], self.index.titles[pos])
         note = None if mode == "text" else "no paper has this id or title, so it was searched as free text"
-        return Answer(query, "text", self.similar_to_text(query, k), note=note)
+        return Answer(query, "text", self.similar_to_text(query, k, theme=theme), note=note)
+
+    # -- themes --------------------------------------------------------------------------------
+
+    def themes(
+        self, n: int | None = None, seeds: Sequence[str | Seed] = (), *, margin: float = 0.05, save: bool = True
+    ) -> ThemeSet:
+        """Group the indexed papers into labelled themes (see :mod:`paperlike.themes`).
+
+        Themes are saved beside the index; asking again for the same options on the same index
+        returns the saved ones. After the index changed, the new themes keep the ids of the
+        saved ones they match, and ``changes`` says what is new, grown, merged or gone.
+
+        Args:
+            n: Total number of themes; None chooses automatically.
+            seeds: Theme anchors: names, ``"NAME=description"`` strings or :class:`Seed` objects.
+            margin: A paper also joins another discovered theme scoring within this of its best.
+            save: Write the result beside the index.
+
+        Raises:
+            QueryError: Bad ``n`` or seeds, or fewer than 2 papers.
+        """
+        seed_list = [s for s in seeds if isinstance(s, Seed)] + parse_seeds([s for s in seeds if not isinstance(s, Seed)])
+        key = options_key(n, seed_list, margin)
+        generation = self.index.manifest["generation"]
+        saved = load_saved_themes(self.directory, key)
+        if saved is not None and saved.generation == generation:
+            return saved
+        result = compute_themes(
+            self.index.all_vectors(),
+            self.index.ids,
+            self.index.titles,
+            lambda: [p.text for p in self.index.papers()],
+            n=n,
+            seeds=seed_list,
+            embed=lambda texts: self._embedder().embed_batch(texts),
+            margin=margin,
+            previous=saved,
+            generation=generation,
+        )
+        if save:
+            try:
+                save_themes(self.directory, key, result)
+            except OSError as exc:
+                log.warning("themes not saved beside the index (%s); they will be computed again next time", exc)
+        return result
+
+    def theme(self, name: str) -> Theme:
+        """One theme, by id, seed name or label phrase, from the most recently computed themes
+        of this index (automatic themes when none were computed yet).
+
+        Raises:
+            QueryError: No such theme (the message lists the known ones).
+        """
+        latest = load_saved_themes(self.directory)
+        if latest is None:
+            latest = self.themes()
+        elif latest.generation != self.index.manifest["generation"]:
+            opts = latest.options
+            latest = self.themes(opts.get("n"), [Seed(a, b) for a, b in opts.get("seeds", [])], margin=opts.get("margin", 0.05))
+        return latest.get(name)
 
     def info(self) -> dict[str, Any]:
         """What this index is: where, how many papers, which model, when built."""

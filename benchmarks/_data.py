@@ -1,0 +1,81 @@
+"""Shared helpers for the benchmarks: where the evaluation data is, and an embedding cache.
+
+Embeddings are cached on disk (NumPy ``.npy`` + a JSON sidecar, no pickle) keyed by the model's
+identity and a hash of the exact texts, so a second run of a benchmark costs seconds, not the
+minutes (or, for ACM-CR, the hour) of embedding.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_eval_dir() -> Path | None:
+    """``../shared/eval`` beside the checkout, when it exists."""
+    candidate = ROOT.parent / "shared" / "eval"
+    return candidate if candidate.is_dir() else None
+
+
+def eval_dir_from(arg: str | None) -> Path:
+    path = Path(arg) if arg else default_eval_dir()
+    if path is None or not path.is_dir():
+        sys.exit("error: no evaluation data; pass --eval-dir PATH (the folder holding acm-cr/ and pwc-areas/)")
+    return path
+
+
+def cache_dir() -> Path:
+    """``$PAPERLIKE_BENCH_CACHE``, else ``~/.cache/paperlike/bench``."""
+    path = Path(os.environ.get("PAPERLIKE_BENCH_CACHE") or Path.home() / ".cache" / "paperlike" / "bench")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def load_pwc(eval_dir: Path) -> list[dict[str, str]]:
+    """PwC-areas rows: abstract, area, arxiv_id, task_id, title, split (file order)."""
+    with gzip.open(eval_dir / "pwc-areas" / "papers.csv.gz", "rt", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def embed_cached(texts: list[str], embedder, label: str, batch_size: int = 64) -> tuple[np.ndarray, str]:
+    """Embeddings of ``texts``, from the cache when the same model embedded the same texts before.
+
+    Returns:
+        ``(vectors, how)`` where ``how`` says whether they came from the cache and how long it took.
+    """
+    from paperlike.index import embed_texts
+    from paperlike.store import atomic_write, atomic_write_json
+
+    ident = embedder.identity()
+    digest = hashlib.sha256(json.dumps(ident, sort_keys=True).encode())
+    for text in texts:
+        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
+    key = f"{label}-{digest.hexdigest()[:16]}"
+    vec_path, meta_path = cache_dir() / f"{key}.npy", cache_dir() / f"{key}.json"
+    if vec_path.exists() and meta_path.exists():
+        started = time.perf_counter()
+        vectors = np.load(vec_path, allow_pickle=False)
+        if vectors.shape == (len(texts), embedder.dim):
+            return vectors, f"cache hit {vec_path.name} ({time.perf_counter() - started:.1f} s)"
+    started = time.perf_counter()
+    vectors = embed_texts(texts, embedder, batch_size=batch_size, progress=True, desc=f"Embedding {label}")
+    seconds = time.perf_counter() - started
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.save(fh, vectors, allow_pickle=False)
+
+    atomic_write(vec_path, save)
+    atomic_write_json(meta_path, {"model": ident, "count": len(texts), "seconds": seconds})
+    return vectors, f"embedded {len(texts)} texts in {seconds:.0f} s ({len(texts) / seconds:.1f}/s), cached as {vec_path.name}"

@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import write_jsonl
+from paperlike.cli import cli
+from paperlike.corpus import Corpus, Paper, bundled_corpus
+from paperlike.embed import HashingEmbedder
+from paperlike.errors import QueryError
+from paperlike.index import build_index
+from paperlike.recommend import Recommender
+from paperlike.themes import _near_duplicate, _stop_words, auto_theme_range, load_saved_themes, parse_seeds
+
+SEEDS = ["distillation", "continual learning", "task-agnostic training"]
+
+
+@pytest.fixture
+def rec(hash_index_copy):
+    return Recommender.load(hash_index_copy)
+
+
+def _json(theme_set) -> str:
+    return json.dumps(theme_set.to_dict(), sort_keys=True)
+
+
+def test_json_contract_and_order(rec):
+    data = rec.themes(n=6).to_dict()
+    assert len(data["themes"]) == 6
+    for theme in data["themes"]:
+        assert {"id", "label", "size", "seed", "papers"} <= set(theme)
+        assert theme["size"] == len(theme["papers"]) > 0
+        assert all(set(p) == {"id", "title", "score"} for p in theme["papers"])
+        scores = [p["score"] for p in theme["papers"]]
+        assert scores == sorted(scores, reverse=True)
+    keys = [(-t["size"], t["id"]) for t in data["themes"]]
+    assert keys == sorted(keys, key=lambda k: (k[0], int(k[1][1:])))
+
+
+@pytest.mark.parametrize("options", [{}, {"n": 5}, {"seeds": SEEDS}, {"n": 9, "seeds": SEEDS}])
+def test_every_paper_has_a_theme(rec, options):
+    themes = rec.themes(**options)
+    covered = {p.id for t in themes for p in t.papers}
+    assert covered == set(rec.index.ids)
+    primaries = [p.id for t in themes for p in t.papers if p.primary and t.seed is None]
+    assert len(primaries) == len(set(primaries))  # one primary discovered theme at most
+
+
+def test_deterministic_across_runs_and_after_save_and_load(hash_index_copy):
+    first = Recommender.load(hash_index_copy).themes(seeds=SEEDS, save=True)
+    key_files = list((hash_index_copy / "themes").glob("*.json"))
+    assert len(key_files) == 1
+    reloaded = Recommender.load(hash_index_copy).themes(seeds=SEEDS)  # served from the saved file
+    assert _json(reloaded) == _json(first)
+    shutil.rmtree(hash_index_copy / "themes")
+    again = Recommender.load(hash_index_copy).themes(seeds=SEEDS)  # computed afresh
+    assert _json(again) == _json(first)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a.centroid, b.centroid)
+
+
+def test_same_themes_in_separate_processes(hash_index_dir, tmp_path):
+    outputs = []
+    for run in range(2):
+        target = tmp_path / f"copy{run}"
+        shutil.copytree(hash_index_dir, target, ignore=shutil.ignore_patterns("themes"))
+        out = subprocess.run([sys.executable, "-m", "paperlike", "themes", "--json", "--index-dir", str(target)],
+                             capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+        outputs.append(out.stdout)
+    assert outputs[0] == outputs[1] and json.loads(outputs[0])["themes"]
+
+
+def test_seeds_map_back_and_papers_can_belong_to_several_themes(rec):
+    themes = rec.themes(seeds=SEEDS + ["rlhf=reinforcement learning from human feedback, preference alignment"])
+    seeded = {t.seed: t for t in themes if t.seed is not None}
+    assert set(seeded) == set(SEEDS) | {"rlhf"}
+    assert seeded["continual learning"].id == "continual-learning"
+    assert rec.theme("Continual Learning").id == "continual-learning"
+    assert rec.theme("continual-learning").seed == "continual learning"
+    distil = {p.id for p in seeded["distillation"].papers}
+    assert {"impossible-distillation", "distilling-instruction-following"} <= distil
+    memberships: dict[str, int] = {}
+    for t in themes:
+        for p in t.papers:
+            memberships[p.id] = memberships.get(p.id, 0) + 1
+    assert max(memberships.values()) >= 2
+    assert any(t.seed is None for t in themes)  # papers near no seed get discovered themes
+
+
+def test_labels_are_short_distinct_and_free_of_stop_words(rec):
+    stop = _stop_words()
+    for theme in rec.themes(n=7):
+        assert 1 <= len(theme.terms) <= 4 and theme.label == " · ".join(theme.terms)
+        for term in theme.terms:
+            assert not any(word in stop for word in term.split()), term
+        for i, a in enumerate(theme.terms):
+            assert not any(_near_duplicate(a, b) for b in theme.terms[i + 1:])
+
+
+def test_near_duplicate_rule():
+    assert _near_duplicate("continual learning", "continual")
+    assert _near_duplicate("experts", "expert")
+    assert not _near_duplicate("knowledge distillation", "continual learning")
+
+
+def test_ids_survive_adding_papers(tmp_path):
+    corpus = bundled_corpus()
+    index_dir = tmp_path / "i"
+    build_index(corpus, HashingEmbedder(), index_dir)
+    before = Recommender.load(index_dir).themes(n=6)
+    tame = next(t for t in before if any(p.id == "tame" for p in t.papers if p.primary))
+    extra = [Paper(f"new-{i}", f"Task agnostic continual learning with experts, part {i}",
+                   corpus.papers[4].abstract + f" Extension {i}.") for i in range(3)]
+    build_index(Corpus(corpus.papers + extra, "more"), HashingEmbedder(), index_dir)
+    after = Recommender.load(index_dir).themes(n=6)
+    old_ids, new_ids = {t.id for t in before}, {t.id for t in after}
+    assert len(old_ids & new_ids) >= 5
+    home = next(t for t in after if any(p.id == "new-0" for p in t.papers if p.primary))
+    assert home.id == tame.id and home.status == "grown"
+    assert tame.id in after.changes["grown"]
+    for t in after:
+        old = next((o for o in before if o.id == t.id), None)
+        if old is not None:
+            a, b = {p.id for p in old.papers}, {p.id for p in t.papers}
+            assert len(a & b) / len(a | b) >= 0.5
+
+
+def test_changes_report_new_and_gone(tmp_path):
+    words = "abcdefghijkl"
+    base = [Paper(f"a{i}", f"alpha topic {words[i]}", "alpha beta gamma words") for i in range(6)]
+    other = [Paper(f"b{i}", f"protein folding {words[i]}", "protein cell biology folding") for i in range(6)]
+    third = [Paper(f"c{i}", f"galaxy survey {words[i]}", "galaxy telescope redshift stars") for i in range(6)]
+    index_dir = tmp_path / "i"
+    build_index(Corpus(base + other, "x"), HashingEmbedder(), index_dir)
+    first = Recommender.load(index_dir).themes(n=2)
+    build_index(Corpus(base + third, "x"), HashingEmbedder(), index_dir)
+    second = Recommender.load(index_dir).themes(n=2)
+    alpha_before = next(t.id for t in first if t.papers[0].id.startswith("a"))
+    alpha_after = next(t for t in second if t.papers[0].id.startswith("a"))
+    galaxy = next(t for t in second if t.papers[0].id.startswith("c"))
+    biology = next(t.id for t in first if t.papers[0].id.startswith("b"))
+    assert alpha_after.id == alpha_before and alpha_after.status == "same"
+    assert galaxy.status == "new" and second.changes["new"] == [galaxy.id] and galaxy.id == "t3"
+    assert second.changes["gone"] == [biology]
+
+
+def test_auto_number_of_themes_scales_with_corpus_size():
+    assert auto_theme_range(10) == (3, 3)
+    assert auto_theme_range(75) == (7, 11)
+    assert auto_theme_range(100_000) == (100, 100)
+    lo, hi = auto_theme_range(5250)
+    assert 40 <= lo <= hi <= 100
+
+
+@pytest.mark.parametrize("count", [2, 3, 10])
+def test_tiny_indexes(tmp_path, count):
+    papers = [Paper(f"p{i}", f"Paper {i} on topic {i % 2}", f"words about topic {i % 2} and item {i}") for i in range(count)]
+    build_index(Corpus(papers, "t"), HashingEmbedder(), tmp_path / "i")
+    themes = Recommender.load(tmp_path / "i").themes()
+    assert {p.id for t in themes for p in t.papers} == {p.id for p in papers}
+    assert 1 <= len(themes) <= max(2, count // 3 + 1)
+
+
+def test_data_frame_view(rec):
+    themes = rec.themes(seeds=SEEDS)
+    frame = themes.to_frame()
+    assert list(frame.columns) == ["theme_id", "theme_label", "seed", "paper_id", "title", "score", "primary"]
+    assert len(frame) == sum(t.size for t in themes)
+    assert set(frame["seed"].dropna()) == set(SEEDS)
+    assert "<table>" in themes._repr_html_()
+
+
+def test_similar_within_a_theme(rec):
+    rec.themes(seeds=SEEDS)
+    members = {p.id for p in rec.theme("distillation").papers}
+    results = rec.similar("autodistil", k=50, theme="distillation")
+    assert results and {r.id for r in results} <= members - {"autodistil"}
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        (lambda r: r.themes(n=0), "between 1 and 75"),
+        (lambda r: r.themes(n=76), "between 1 and 75"),
+        (lambda r: r.themes(n=2, seeds=SEEDS), "fewer than the 3 seeds"),
+        (lambda r: r.themes(seeds=[" "]), "empty seed name"),
+        (lambda r: r.themes(seeds=["Distillation", "distillation"]), "given twice"),
+        (lambda r: r.theme("no such theme"), "no theme 'no such theme'; known themes: t1"),
+    ],
+)
+def test_bad_theme_requests(rec, call, expected):
+    with pytest.raises(QueryError, match=expected):
+        call(rec)
+
+
+def test_one_paper_index_has_no_themes(tmp_path):
+    build_index(Corpus([Paper("solo", "Solo", "x")], "t"), HashingEmbedder(), tmp_path / "i")
+    with pytest.raises(QueryError, match="holds 1 paper.s.; themes need at least 2"):
+        Recommender.load(tmp_path / "i").themes()
+
+
+def test_parse_seeds():
+    seeds = parse_seeds(["rlhf = reinforcement learning from human feedback", "continual learning"])
+    assert [(s.name, s.description, s.theme_id) for s in seeds] == [
+        ("rlhf", "reinforcement learning from human feedback", "rlhf"), ("continual learning", "", "continual-learning")]
+
+
+def test_themes_cli(hash_index_copy):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["themes", "--index-dir", str(hash_index_copy), *sum((["--seed", s] for s in SEEDS), [])])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith(f"{len(load_saved_themes(hash_index_copy))} themes of 75 papers")
+    assert "(seed: continual learning)" in result.stdout
+    data = json.loads(runner.invoke(cli, ["themes", "--json", "--index-dir", str(hash_index_copy), "--seed", "distillation"]).stdout)
+    assert [t["seed"] for t in data["themes"] if t["seed"]] == ["distillation"]
+    one = runner.invoke(cli, ["theme", "distillation", "-k", "2", "--json", "--index-dir", str(hash_index_copy)])
+    assert json.loads(one.stdout)["seed"] == "distillation" and len(json.loads(one.stdout)["papers"]) == 2
+    table = runner.invoke(cli, ["theme", "distillation", "--index-dir", str(hash_index_copy)])
+    assert table.stdout.startswith("distillation: ") and "(seed: distillation," in table.stdout
+    within = runner.invoke(cli, ["similar", "autodistil", "--theme", "distillation", "--json", "--index-dir", str(hash_index_copy)])
+    ids = {p["id"] for p in json.loads(one.stdout)["papers"]}
+    assert within.exit_code == 0 and json.loads(within.stdout)
