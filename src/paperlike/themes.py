@@ -262,7 +262,9 @@ def auto_theme_range(n_papers: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _kmeans(x: np.ndarray, k: int, init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _kmeans(
+    x: np.ndarray, k: int, init: np.ndarray | None = None, seed: int = KMEANS_SEED
+) -> tuple[np.ndarray, np.ndarray]:
     """Spherical k-means with FAISS; returns (unit centroids, labels).
 
     Without ``init``, several restarts from random papers (fewer for big corpora) keep the best
@@ -274,7 +276,7 @@ def _kmeans(x: np.ndarray, k: int, init: np.ndarray | None = None) -> tuple[np.n
     x = np.ascontiguousarray(x, dtype=np.float32)
     nredo = 1 if init is not None else max(1, min(5, 200_000 // max(len(x), 1)))
     km = faiss.Kmeans(
-        x.shape[1], k, niter=30, nredo=nredo, seed=KMEANS_SEED, spherical=True, verbose=False,
+        x.shape[1], k, niter=30, nredo=nredo, seed=seed, spherical=True, verbose=False,
         min_points_per_centroid=1, max_points_per_centroid=512,
     )
     if init is not None:
@@ -397,7 +399,7 @@ def _label_terms(docs: list[str], n_terms: int = 3) -> list[list[str]]:
 
 
 def _discover(
-    x: np.ndarray, positions: np.ndarray, k: int | None, previous: np.ndarray | None = None
+    x: np.ndarray, positions: np.ndarray, k: int | None, previous: np.ndarray | None = None, seed: int = KMEANS_SEED
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cluster the papers at ``positions``; returns (centroids, primary label per position).
 
@@ -418,7 +420,7 @@ def _discover(
     if k == 1:
         centroid = sub.mean(axis=0, keepdims=True)
         return centroid / np.linalg.norm(centroid), np.zeros(len(sub), dtype=np.int64)
-    return _kmeans(sub, k)
+    return _kmeans(sub, k, seed=seed)
 
 
 def compute_themes(
@@ -433,6 +435,7 @@ def compute_themes(
     margin: float = 0.05,
     previous: ThemeSet | None = None,
     generation: str = "",
+    random_seed: int = KMEANS_SEED,
 ) -> ThemeSet:
     """Group papers into themes.
 
@@ -447,6 +450,7 @@ def compute_themes(
         margin: A paper also joins another discovered theme whose score is within this of its best.
         previous: Themes computed earlier for this index, to keep their ids.
         generation: The index generation, recorded in the result.
+        random_seed: Seed of k-means' random starts (fixed, so results never change between runs).
 
     Raises:
         QueryError: Fewer than 2 papers, ``n`` out of range, or more seeds than ``n``.
@@ -480,7 +484,7 @@ def compute_themes(
         k = None if n is None else max(1, n - len(seeds))
         old = [t.centroid for t in previous.themes if t.seed is None] if previous is not None else []
         old_centroids = np.stack(old) if old and old[0].shape == (x.shape[1],) else None
-        centroids, labels = _discover(x, rest, k, old_centroids)
+        centroids, labels = _discover(x, rest, k, old_centroids, seed=random_seed)
         scores = x[rest] @ centroids.T
         best = scores[np.arange(len(rest)), labels]
         for c in range(len(centroids)):
