@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -127,11 +128,11 @@ def test_format_detection(tmp_path):
         ("list.jsonl", '[1, 2]\n', None, "list.jsonl:1: expected a JSON object"),
         ("notitle.jsonl", '{"abstract": "x"}\n', None, "notitle.jsonl:1: paper has no title"),
         ("dupe.jsonl", '{"id": "a", "title": "T1"}\n{"id": "a", "title": "T2"}\n', None, "duplicate ids in corpus: 'a'"),
-        ("year.jsonl", '{"title": "T", "year": "soon"}\n', None, "'year' must be a number"),
+        ("year.jsonl", '{"title": "T", "year": "soon"}\n', None, "'year' must be a year such as 2024, got 'soon'"),
         ("odd.txt", "Daily Papers\n\nTitle one\n\nAbstract one.\n\nDangling title\n", None, "odd.txt:7: title without an abstract"),
         ("header.txt", "New\n\nSubscribe\n\nDaily Papers\n", None, "no papers found"),
         ("long.txt", "T\n\n" + "x" * 500 + "\n\n" + "y" * 500 + "\n\nz\n", None, "long.txt:5: expected a title but found"),
-        ("x.jsonl", '{"title": "T"}\n', "bibtex", "unknown corpus format 'bibtex'"),
+        ("x.jsonl", '{"title": "T"}\n', "word", "unknown corpus format 'word'"),
         ("latin1.jsonl", b'{"title": "ok"}\n{"title": "caf\xe9"}\n', None, "latin1.jsonl:2: not valid UTF-8"),
     ],
 )
@@ -142,9 +143,56 @@ def test_corpus_errors_name_file_line_and_fix(tmp_path, name, content, fmt, expe
     elif content is not None:
         path.write_text(content, encoding="utf-8")
     with pytest.raises(CorpusError) as err:
-        read_corpus(path, fmt)
+        read_corpus(path, fmt, strict=True)
     assert expected in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_malformed_lines_are_skipped_with_a_note_unless_strict(tmp_path):
+    lines = [json.dumps({"title": f"Paper number {i}", "abstract": "text"}) for i in range(10_000)]
+    lines[4321] = '{"title": "broken'
+    lines[777] = json.dumps({"abstract": "no title"})
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    corpus = read_corpus(path)
+    assert len(corpus) == 9_998 and corpus.skipped == 2
+    assert corpus.notes[0] == f"skipped 2 malformed entries: {path}:778: paper has no title; add a non-empty 'title' field (and 1 more)"
+    with pytest.raises(CorpusError, match=r"big.jsonl:778: paper has no title.*--strict: nothing was written"):
+        read_corpus(path, strict=True)
+
+
+def test_a_file_of_only_bad_lines_is_an_error(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text("not json\n{also not\n")
+    with pytest.raises(CorpusError, match=r"no paper could be read from .*bad.jsonl; first problem: .*bad.jsonl:1: not valid JSON"):
+        read_corpus(path)
+
+
+@pytest.mark.parametrize("raw, year", [(" 2024", 2024), ("2024-05-01", 2024), ("May 1999", 1999), (2021, 2021), (2021.0, 2021), (None, None), ("", None)])
+def test_years_are_read_whole(tmp_path, raw, year):
+    path = write_jsonl(tmp_path / "y.jsonl", [{"title": "T", "year": raw}])
+    assert read_corpus(path).papers[0].year == year
+
+
+@pytest.mark.parametrize("raw", [12345, "soon", True, "12345"])
+def test_impossible_years_are_refused(tmp_path, raw):
+    path = write_jsonl(tmp_path / "y.jsonl", [{"title": "T", "year": raw}])
+    with pytest.raises(CorpusError, match="'year' must be a year such as 2024"):
+        read_corpus(path, strict=True)
+
+
+def test_line_separators_inside_json_strings_are_text(tmp_path):
+    path = tmp_path / "ls.jsonl"
+    path.write_text(json.dumps({"title": "A\u2028B", "abstract": "x\u2029y"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    paper = read_corpus(path, strict=True).papers[0]
+    assert (paper.title, paper.abstract) == ("A B", "x y")
+
+
+def test_huge_integers_are_a_skipped_line_not_a_crash(tmp_path):
+    path = tmp_path / "big.jsonl"
+    path.write_text('{"title": "ok"}\n{"title": "x", "year": ' + "9" * 5000 + "}\n", encoding="utf-8")
+    corpus = read_corpus(path)
+    assert len(corpus) == 1 and corpus.skipped == 1 and "not usable JSON" in corpus.notes[0]
 
 
 def test_directory_is_not_a_corpus(tmp_path):

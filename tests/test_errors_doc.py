@@ -76,6 +76,14 @@ def places(hash_index_dir, tmp_path_factory) -> dict[str, Path]:
     (files / "odd.txt").write_text("Daily Papers\n\nA title\n\nIts abstract.\n\nA title alone\n")
     (files / "split.txt").write_text("Daily Papers\n\nA title\n\n" + "First half. " * 20 + "\n\n" + "Second half. " * 40 + "\n\nT2\n\nAbstract two.\n")
     (files / "latin1.jsonl").write_bytes('{"title": "ok"}\n{"title": "café"}\n'.encode("latin-1"))
+    (files / "allbad.jsonl").write_text("not json\n{also not json\n")
+    (files / "broken.bib").write_text("@article{good, title={A good entry}}\n@article{bad, title = {Unbalanced {braces,\n}\n")
+    (files / "notitle.csv").write_text("heading,summary\nA,B\n")
+    (files / "papers.csv").write_text("title,abstract\nA paper from a sheet,Its abstract.\n")
+    (files / "broken.xml").write_text("<feed><entry><title>unclosed</entry>")
+    (files / "other.xml").write_text("<html><body>not arXiv</body></html>")
+    (files / "broken.json").write_text('[{"title": "x",]')
+    (files / "mystery.dat").write_bytes(b"\x7fELF binary-looking")
     return places
 
 

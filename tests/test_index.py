@@ -180,9 +180,75 @@ def test_failed_build_leaves_the_previous_index_intact(hash_index_copy):
             return super().embed_batch(texts)
 
     with pytest.raises(KeyboardInterrupt):
-        build_index(bundled_corpus(), Crashing(), hash_index_copy)
-    assert tree_snapshot(hash_index_copy) == before
+        build_index(bundled_corpus(), Crashing(), hash_index_copy, reuse=False)
+    after = tree_snapshot(hash_index_copy)
+    # The index is untouched; the one batch embedded before the interrupt waits as a checkpoint.
+    assert {k: v for k, v in after.items() if not k.startswith("cache/")} == before
+    assert len([k for k in after if k.startswith("cache/")]) == 2  # one shard: vectors + keys
     assert load_index(hash_index_copy).count == 75
+
+
+class _Counting(HashingEmbedder):
+    def __init__(self, fail_after: int | None = None):
+        super().__init__()
+        self.embedded = 0
+        self.fail_after = fail_after
+
+    def embed_batch(self, texts):
+        if self.fail_after is not None and self.embedded >= self.fail_after:
+            raise KeyboardInterrupt
+        self.embedded += len(texts)
+        return super().embed_batch(texts)
+
+
+def test_interrupted_build_resumes_losing_at_most_one_batch(tmp_path):
+    corpus = bundled_corpus()
+    directory = tmp_path / "i"
+    with pytest.raises(KeyboardInterrupt):
+        build_index(corpus, _Counting(fail_after=40), directory, batch_size=8)
+    assert not (directory / MANIFEST).exists()  # nothing was switched in
+    second = _Counting()
+    report = build_index(corpus, second, directory, batch_size=8)
+    assert (report.embedded, report.reused) == (35, 40) and second.embedded == 35
+    assert not (directory / "cache").exists()  # checkpoints are folded into the index
+    fresh = tmp_path / "fresh"
+    build_index(corpus, HashingEmbedder(), fresh)
+    np.testing.assert_array_equal(load_index(directory).all_vectors(), load_index(fresh).all_vectors())
+
+
+def test_rebuilding_the_same_corpus_embeds_nothing_and_no_cache_embeds_all(hash_index_copy):
+    counting = _Counting()
+    report = build_index(bundled_corpus(), counting, hash_index_copy)
+    assert (report.embedded, report.reused, counting.embedded) == (0, 75, 0)
+    report = build_index(bundled_corpus(), counting, hash_index_copy, reuse=False)
+    assert (report.embedded, counting.embedded) == (75, 75)
+
+
+def test_user_files_in_the_index_directory_are_never_deleted(tmp_path):
+    directory = tmp_path / "here"
+    directory.mkdir()
+    mine = {"papers-2024.jsonl": b'{"title": "mine"}\n', "titles-final.json": b"{}", "vectors-old.faiss": b"x"}
+    for name, data in mine.items():
+        (directory / name).write_bytes(data)
+    build_index(bundled_corpus(), HashingEmbedder(), directory)
+    build_index(bundled_corpus(), HashingEmbedder(), directory, reuse=False)
+    assert {name: (directory / name).read_bytes() for name in mine} == mine
+
+
+def test_papers_stay_readable_while_a_rebuild_replaces_them(hash_index_copy):
+    index = load_index(hash_index_copy)
+    build_index(bundled_corpus(), HashingEmbedder(), hash_index_copy, reuse=False)  # deletes the old generation
+    assert len(index.papers()) == 75
+
+
+def test_ties_rank_the_same_whatever_k(tmp_path):
+    same = [Paper(f"dup{i}", "Same title", "same text") for i in range(6)]
+    build_index(Corpus(same + [Paper("other", "Other", "different words")], "t"), HashingEmbedder(), tmp_path / "i")
+    rec = Recommender.load(tmp_path / "i")
+    full = [r.id for r in rec.similar("dup0", k=6)]
+    assert full[:5] == ["dup1", "dup2", "dup3", "dup4", "dup5"]
+    for k in range(1, 6):
+        assert [r.id for r in rec.similar("dup0", k=k)] == full[:k]
 
 
 def test_hashing_embedder_is_deterministic_and_unit_length():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -31,6 +32,17 @@ class _Group(click.Group):
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
             raise click.ClickException(f"{exc.strerror or exc}{where}; check the path and its permissions") from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug, not bad input: still one line, but exit 1 and say so
+            if os.environ.get("PAPERLIKE_DEBUG"):
+                raise
+            click.echo(
+                f"Error: unexpected {type(exc).__name__}: {_one_line(str(exc))[:200]}; this is a bug in paperlike, "
+                "please report it (PAPERLIKE_DEBUG=1 shows the traceback)",
+                err=True,
+            )
+            sys.exit(1)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -77,6 +89,25 @@ index_dir_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
+def _reading_options(func):
+    """--format, --strict, --title-col and --abstract-col, shared by 'index build' and 'add'."""
+    from .corpus import FORMATS
+
+    for option in reversed([
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                     help="Corpus format (default: detected from the extension and content)."),
+        click.option("--strict", is_flag=True, help="Fail on the first malformed entry (default: skip it with a note)."),
+        click.option("--title-col", default=None, help="CSV/TSV: the title column (default: found by name)."),
+        click.option("--abstract-col", default=None, help="CSV/TSV: the abstract column (default: found by name)."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _note(message: str) -> None:
+    logging.getLogger("paperlike").info(message)
+
+
 def _emit_json(obj) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
 
@@ -104,6 +135,8 @@ def cli():
         paperlike similar "distilling a language model into a small student" --text
         paperlike index build --corpus my_papers.jsonl --index-dir ./my-index
         paperlike themes --seed distillation --seed "continual learning"
+        paperlike add new_papers.bib
+        paperlike export --format bibtex --theme distillation
         paperlike info
     """
 
@@ -111,18 +144,21 @@ def cli():
 @cli.command()
 @click.argument("query")
 @click.option("-k", "k", type=int, default=10, show_default=True, help="Number of results.")
-@click.option("--text", "mode", flag_value="text", help="Treat QUERY as free text, even if it names a paper.")
-@click.option("--paper", "mode", flag_value="paper", help="QUERY must name an indexed paper (id or title).")
+@click.option("--text", "as_text", is_flag=True, help="Treat QUERY as free text, even if it names a paper.")
+@click.option("--paper", "as_paper", is_flag=True, help="QUERY must name an indexed paper (id or title).")
 @click.option("--theme", default=None, help="Only papers of this theme (id, seed name or label phrase).")
+@click.option("--format", "export_format", type=click.Choice(["bibtex", "jsonl", "csv"]), default=None,
+              help="Print the result papers as full records in this format (e.g. for a reference manager).")
 @index_dir_option
 @json_option
-def similar(query, k, mode, theme, index_dir, as_json):
+def similar(query, k, as_text, as_paper, theme, export_format, index_dir, as_json):
     """Papers like QUERY: a paper id, a title, or free text.
 
     QUERY is matched, in order, as a paper id, an exact title, a unique title prefix or a close
     misspelling of a title (all case-insensitive). A query of several words that names no paper
     is searched as free text; --text forces that, --paper forbids it. The query paper itself is
-    never in its results. Looking up an indexed paper loads no model.
+    never in its results. Looking up an indexed paper loads no model (unless --theme has to
+    compute seeded themes first).
 
     Example usage:
 
@@ -131,13 +167,23 @@ def similar(query, k, mode, theme, index_dir, as_json):
         paperlike similar autodistil -k 5 --json
         paperlike similar "few-shot continual learning" --text
         paperlike similar autodistil --theme distillation
+        paperlike similar autodistil -k 5 --format bibtex > related.bib
     """
     _setup_notes()
     if k <= 0:
         raise click.UsageError(f"-k must be at least 1 (got {k})")
-    answer = _load(index_dir).recommend(query, k, mode=mode or "auto", theme=theme)
+    if as_text and as_paper:
+        raise click.UsageError("--text and --paper contradict each other; give one")
+    rec = _load(index_dir)
+    answer = rec.recommend(query, k, mode="text" if as_text else "paper" if as_paper else "auto", theme=theme)
     if answer.note:
-        logging.getLogger("paperlike").info(answer.note)
+        _note(answer.note)
+    if export_format:
+        from .export import export_papers
+
+        by_id = {p.id: p for p in rec.index.papers()}
+        click.echo(export_papers([by_id[r.id] for r in answer.results], export_format), nl=False)
+        return
     if as_json:
         _emit_json([r.to_dict() for r in answer.results])
         return
@@ -195,7 +241,8 @@ def papers(index_dir, as_json, contains):
 
 
 @cli.command()
-@click.option("-n", "n", type=int, default=None, help="Number of themes (default: chosen automatically).")
+@click.option("-n", "n", type=int, default=None,
+              help="Number of themes, seeded ones included (default: chosen automatically).")
 @click.option(
     "--seed", "seeds", multiple=True, metavar="NAME[=WORDS]",
     help="Anchor a theme on NAME (repeatable); optional words after '=' describe it.",
@@ -327,6 +374,150 @@ def info(index_dir, as_json):
         click.echo(f"{label + ':':<12} {value}")
 
 
+def _index_dir(index_dir: Path | None) -> Path:
+    from .paths import default_index_dir
+
+    return index_dir if index_dir is not None else default_index_dir()[0]
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_reading_options
+@index_dir_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
+@json_option
+def add(files, fmt, strict, title_col, abstract_col, index_dir, quiet, as_json):
+    """Add the papers of FILES to an index; only new or changed papers are embedded.
+
+    A record with the id of an indexed paper replaces it; one with the same arXiv id (any
+    version), DOI or title as an indexed paper is a duplicate: its missing fields are merged in
+    and the id stays. Ids of indexed papers never change. All files are read before anything is
+    written; an interrupted add leaves the previous index intact.
+
+    Example usage:
+
+    \b
+        paperlike add new_papers.jsonl
+        paperlike add zotero.bib arxiv_search.xml --index-dir ./my-index
+        paperlike add today.csv --title-col Name --json
+    """
+    from .corpus import read_corpus
+    from .update import add_papers
+
+    _setup_notes(quiet)
+    corpora = [read_corpus(f, fmt, strict=strict, title_col=title_col, abstract_col=abstract_col) for f in files]
+    for corpus in corpora:
+        for note in corpus.notes:
+            _note(note)
+    report = add_papers(_index_dir(index_dir), corpora, progress=not quiet)
+    if as_json:
+        _emit_json({k: v for k, v in report.to_dict().items() if k != "notes"})
+        return
+    click.echo(
+        f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"duplicates skipped {report.duplicates}, malformed skipped {report.skipped} "
+        f"({report.embedded} embedded in {report.seconds:.1f} s)"
+    )
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True)
+@index_dir_option
+@json_option
+def remove(ids, index_dir, as_json):
+    """Remove papers from an index by id (nothing is removed if any id is unknown).
+
+    Example usage:
+
+    \b
+        paperlike remove autodistil
+        paperlike remove tame ovor --index-dir ./my-index
+    """
+    from .update import remove_papers
+
+    removed = remove_papers(_index_dir(index_dir), ids)
+    if as_json:
+        _emit_json({"removed": removed})
+    else:
+        click.echo(f"removed {len(removed)}: {', '.join(removed)}")
+
+
+@cli.command()
+@click.option("--threshold", type=click.FloatRange(-1.0, 1.0), default=0.95, show_default=True,
+              help="Cosine similarity at or above which two papers are listed.")
+@index_dir_option
+@json_option
+def dupes(threshold, index_dir, as_json):
+    """List near-duplicate papers (different records, very similar text) for review.
+
+    Nothing is merged: exact duplicates (same arXiv id, DOI or title) are merged when read;
+    this lists the rest so you can decide (e.g. with 'paperlike remove').
+
+    Example usage:
+
+    \b
+        paperlike dupes
+        paperlike dupes --threshold 0.9 --json
+    """
+    from .dedupe import near_duplicates
+
+    _setup_notes()
+    pairs = near_duplicates(_load(index_dir).index, threshold)
+    if as_json:
+        _emit_json([p.to_dict() for p in pairs])
+        return
+    if not pairs:
+        click.echo(f"no near-duplicates at cosine >= {threshold}")
+    for pair in pairs:
+        click.echo(f"{pair.score:.3f}  {pair.a}  ~  {pair.b}")
+        click.echo(f"       {_shorten(pair.title_a, 90)}")
+        click.echo(f"       {_shorten(pair.title_b, 90)}")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["bibtex", "jsonl", "csv"]), required=True, help="Output format.")
+@click.option("--theme", default=None, help="Only the papers of this theme.")
+@click.option("--ids", "ids", multiple=True, help="Only these paper ids (comma-separated; repeatable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (atomically) instead of stdout.")
+@index_dir_option
+def export(fmt, theme, ids, output, index_dir):
+    """Export papers as BibTeX, JSONL or CSV (all papers, a theme's, or chosen ids).
+
+    JSONL round-trips: 'paperlike index build --corpus' on it gives the same papers and ids.
+
+    Example usage:
+
+    \b
+        paperlike export --format bibtex -o papers.bib
+        paperlike export --format jsonl --theme distillation
+        paperlike export --format csv --ids autodistil,tame
+    """
+    from .errors import QueryError
+    from .export import export_papers
+    from .store import atomic_write_bytes
+
+    _setup_notes()
+    rec = _load(index_dir)
+    papers = rec.index.papers()
+    if theme is not None:
+        members = {p.id for p in rec.theme(theme).papers}
+        papers = [p for p in papers if p.id in members]
+    wanted = [i.strip() for group in ids for i in group.split(",") if i.strip()]
+    if wanted:
+        unknown = [i for i in wanted if rec.index.position(i) is None]
+        if unknown:
+            raise QueryError(f"unknown paper id(s): {', '.join(unknown)}; list ids with: paperlike papers")
+        chosen = set(wanted)
+        papers = [p for p in papers if p.id in chosen]
+    text = export_papers(papers, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write_bytes(output, text.encode("utf-8"))
+        click.echo(f"wrote {len(papers)} papers to {output}", err=True)
+
+
 @cli.group(cls=_Group)
 def index():
     """Build and check indexes.
@@ -345,25 +536,30 @@ def index():
     "corpus_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Corpus file: a Daily Papers page (.txt) or JSONL (default: the 75 bundled papers).",
+    help="Corpus file: Daily Papers text, JSONL, BibTeX, CSV/TSV, arXiv Atom XML or metadata JSON, "
+    "CSL-JSON (default: the 75 bundled papers).",
 )
-@click.option("--format", "fmt", type=click.Choice(["daily", "jsonl"]), default=None, help="Corpus format (default: detect).")
+@_reading_options
 @index_dir_option
 @click.option("--model", default=None, help="Embedding model: all-MiniLM-L6-v2 (default) or hashing.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Papers per embedding batch.")
+@click.option("--no-cache", is_flag=True, help="Embed every paper again, even those already in the index.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 @json_option
-def index_build(corpus_path, fmt, index_dir, model, batch_size, quiet, as_json):
+def index_build(corpus_path, fmt, strict, title_col, abstract_col, index_dir, model, batch_size, no_cache, quiet, as_json):
     """Embed a corpus and write its index (replacing any index in the directory).
 
-    The new index is written beside the old one and switched in atomically at the end, so an
-    interrupted build leaves the previous index usable.
+    Papers whose text the index already holds (same model) are not embedded again, and every
+    batch is checkpointed as it is computed: an interrupted build resumes where it stopped. The
+    new index is switched in atomically at the end, so until then the previous one stays usable.
 
     Example usage:
 
     \b
         paperlike index build
         paperlike index build --corpus my_papers.jsonl --index-dir ./my-index
+        paperlike index build --corpus zotero.bib --index-dir ./my-index
+        paperlike index build --corpus sheet.csv --title-col Name --abstract-col Summary
         paperlike index build --corpus daily.txt --model hashing --json
     """
     from .corpus import bundled_corpus, read_corpus
@@ -372,27 +568,35 @@ def index_build(corpus_path, fmt, index_dir, model, batch_size, quiet, as_json):
     from .paths import default_index_dir
 
     _setup_notes(quiet)
-    corpus = read_corpus(corpus_path, fmt) if corpus_path is not None else bundled_corpus()
+    if corpus_path is not None:
+        corpus = read_corpus(corpus_path, fmt, strict=strict, title_col=title_col, abstract_col=abstract_col)
+    else:
+        corpus = bundled_corpus()
     embedder = get_embedder(model)
     if index_dir is None:
         index_dir, _ = default_index_dir()
     for note in corpus.notes:
-        logging.getLogger("paperlike").info(note)
-    report = build_index(corpus, embedder, index_dir, batch_size=batch_size, progress=not quiet)
+        _note(note)
+    report = build_index(corpus, embedder, index_dir, batch_size=batch_size, progress=not quiet, reuse=not no_cache)
     summary = {
         "index_dir": str(report.directory),
         "papers": report.count,
         "model": embedder.name,
+        "embedded": report.embedded,
+        "reused": report.reused,
+        "skipped": corpus.skipped,
+        "merged_duplicates": corpus.merged,
         "seconds": round(report.seconds, 3),
-        "papers_per_second": round(report.papers_per_second, 2),
+        "papers_per_second": round(report.papers_per_second, 2) if report.embedded else None,
         "notes": report.notes,
     }
     if as_json:
         _emit_json(summary)
     elif not quiet:
+        speed = f", {report.papers_per_second:.1f} papers/s" if report.embedded else ""
         click.echo(
             f"Indexed {report.count} papers with {embedder.name} in {report.seconds:.1f} s "
-            f"({report.papers_per_second:.1f} papers/s) into {report.directory}"
+            f"({report.embedded} embedded, {report.reused} reused{speed}) into {report.directory}"
         )
 
 

@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Union
 
 from .errors import CorpusError
 
@@ -30,11 +30,14 @@ __all__ = [
     "bundled_corpus",
     "slugify",
     "assign_ids",
+    "collect",
+    "paper_from_fields",
+    "plain_text",
 ]
 
 log = logging.getLogger("paperlike")
 
-FORMATS = ("daily", "jsonl")
+FORMATS = ("daily", "jsonl", "bibtex", "csv", "tsv", "arxiv-atom", "arxiv-json", "csl-json")
 
 # A title paragraph longer than this is almost surely an abstract: the page lost a blank line or
 # split an abstract in two, and pairing would silently shift every later paper.
@@ -50,7 +53,6 @@ _DAILY_HEADER_LINES = {
 }
 _DATE_LINE = re.compile(r"^[A-Z][a-z]{2,8}\.? \d{1,2}(, \d{4})?$")
 
-_OPTIONAL_FIELDS = ("authors", "year", "url", "arxiv_id", "doi", "source")
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,13 @@ class Paper:
 
     @property
     def text(self) -> str:
-        """The text that is embedded: ``title + ". " + abstract`` (the title alone if no abstract)."""
+        """The text that is embedded: ``title + ". " + abstract`` (the title alone if no abstract),
+        with LaTeX markup turned into plain text (``f{\\"u}r`` -> ``für``, ``{\\em x}`` -> ``x``).
+        The title and abstract themselves keep the source's text for display."""
+        title = plain_text(self.title)
         if not self.abstract.strip():
-            return self.title
-        return f"{self.title}. {self.abstract}"
+            return title
+        return f"{title}. {plain_text(self.abstract)}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict that drops empty optional fields."""
@@ -133,18 +138,25 @@ class Corpus:
     Attributes:
         papers: The papers, in file order.
         source: Path of the file (or ``bundled:...`` for the bundled corpus).
-        notes: Human-readable notes about what was repaired (e.g. empty abstracts).
+        notes: Human-readable notes about what was repaired or skipped (e.g. empty abstracts).
+        skipped: Malformed entries that were skipped.
+        merged: Records merged into an earlier record of the same paper (same arXiv id, DOI or title).
+        explicit_ids: Ids the source gave (the others were made from titles).
     """
 
     papers: list[Paper]
     source: str
     notes: list[str] = field(default_factory=list)
+    skipped: int = 0
+    merged: int = 0
+    explicit_ids: frozenset[str] = frozenset()
 
     def __len__(self) -> int:
         return len(self.papers)
 
     def sha256(self) -> str:
-        """Hash of ids and embedded texts: equal hashes mean the same index would be built."""
+        """Hash of ids and embedded texts: equal hashes mean the same vectors would be built
+        (other fields, such as authors or year, are not part of it)."""
         digest = hashlib.sha256()
         for paper in self.papers:
             digest.update(json.dumps([paper.id, paper.text], ensure_ascii=False).encode("utf-8"))
@@ -158,12 +170,36 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+def clean_text(value: Any) -> str:
+    """Text safe to store and print: see :func:`_clean` (public for queries and seed names)."""
+    return _clean(value)
+
+
 def _clean(value: Any) -> str:
     """Field text with control characters as spaces, whitespace runs collapsed, no lone surrogates."""
     if value is None:
         return ""
     text = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", str(value)))
     return " ".join(text.split())
+
+
+_LATEX_HINT = re.compile(r"[\\{}$]")
+
+
+def plain_text(text: str) -> str:
+    """Text with LaTeX markup decoded (accents, ``\\%``, ``{\\em ...}``, braces), whitespace collapsed.
+
+    Plain text passes through untouched (and fast); math stays as written.
+    """
+    if not _LATEX_HINT.search(text):
+        return text
+    try:
+        from pylatexenc.latex2text import LatexNodes2Text
+
+        decoded = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True).latex_to_text(text)
+    except Exception:  # pylatexenc gives up on some malformed markup: fall back to stripping braces
+        decoded = re.sub(r"[{}]", "", text)
+    return " ".join(decoded.split()) or text
 
 
 def slugify(title: str, max_words: int = 6, max_chars: int = 40) -> str:
@@ -241,18 +277,58 @@ def assign_ids(papers: list[Paper], where: list[str]) -> list[Paper]:
 
 
 def _finish(papers: list[Paper], where: list[str], source: str) -> Corpus:
+    return collect(list(zip(where, papers)), source)
+
+
+Entry = tuple[str, Union["Paper", CorpusError]]  # (file:line, the paper read there or why it was skipped)
+
+
+def collect(entries: Iterable[Entry], source: str, *, strict: bool = False) -> Corpus:
+    """Turn the entries a reader produced into a corpus: skip malformed ones (or fail, ``strict``),
+    merge duplicates, give every paper its id, and note what was done.
+
+    Args:
+        entries: ``(location, Paper or CorpusError)`` in file order; papers may have ``id == ""``.
+        source: The file, for messages.
+        strict: Raise on the first malformed entry instead of skipping it.
+
+    Raises:
+        CorpusError: No paper at all, a malformed entry under ``strict``, or two different papers
+            with the same explicit id.
+    """
+    from .dedupe import merge_duplicates
+
+    papers, where, problems = [], [], []
+    source = clean_text(source)
+    for loc, item in entries:
+        if isinstance(item, CorpusError):
+            if strict:
+                raise CorpusError(f"{item} (--strict: nothing was written)")
+            problems.append(str(item))
+        else:
+            papers.append(item if item.source is None else Paper(**{**asdict(item), "source": clean_text(item.source)}))
+            where.append(loc)
     if not papers:
+        if problems:
+            raise CorpusError(f"no paper could be read from {source}; first problem: {problems[0]}")
         raise CorpusError(
             f"{source}: no papers found, only a page header; add each paper's title and abstract as paragraphs"
         )
-    empty = [loc for paper, loc in zip(papers, where) if not paper.abstract.strip()]
+    papers, where, merged = merge_duplicates(papers, where)
     notes = []
+    if problems:
+        notes.append(f"skipped {len(problems)} malformed entr{'y' if len(problems) == 1 else 'ies'}: {problems[0]}"
+                     + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    if merged:
+        notes.append(f"{source}: merged {merged} duplicate record(s) (same arXiv id, DOI or title)")
+    empty = [loc for paper, loc in zip(papers, where) if not paper.abstract.strip()]
     if empty:
         notes.append(
             f"{source}: {len(empty)} paper(s) have an empty abstract and are indexed on their title only"
             f" (first at {empty[0]})"
         )
-    return Corpus(assign_ids(papers, where), source, notes)
+    explicit = frozenset(p.id for p in papers if p.id)
+    return Corpus(assign_ids(papers, where), source, notes, skipped=len(problems), merged=merged, explicit_ids=explicit)
 
 
 def _read_text(path: Path) -> str:
@@ -324,9 +400,29 @@ def read_daily_papers(path: str | Path, *, text: str | None = None, source: str 
     return _finish(papers, where, src)
 
 
-def _paper_from_json(obj: Any, loc: str, src: str) -> Paper:
+def _year(value: Any, loc: str) -> int | None:
+    """A four-digit year from a number or text such as "2024", " 2024-05-01" or "May 2024"."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1000 <= value < 3000:
+        return int(value)
+    match = re.search(r"(?<!\d)(1\d{3}|2\d{3})(?!\d)", str(value)) if isinstance(value, str) else None
+    if match is None:
+        raise CorpusError(f"{loc}: 'year' must be a year such as 2024, got {str(value)[:40]!r}; fix or drop the field")
+    return int(match.group(1))
+
+
+def paper_from_fields(obj: Any, loc: str, src: str) -> Paper:
+    """A paper from a dict of fields (title, abstract, id, authors, year, url, arxiv_id, doi, source).
+
+    Raises:
+        CorpusError: Not a dict, no title, or a field of the wrong kind (names ``loc``).
+    """
     if not isinstance(obj, dict):
         raise CorpusError(f"{loc}: expected a JSON object with 'title' and 'abstract', got {type(obj).__name__}")
+    for key in ("title", "abstract", "id", "url", "arxiv_id", "doi", "source"):
+        if isinstance(obj.get(key), (dict, list, bool)):
+            raise CorpusError(f"{loc}: '{key}' must be text, got {type(obj[key]).__name__}")
     title = _clean(obj.get("title"))
     if not title:
         raise CorpusError(f"{loc}: paper has no title; add a non-empty 'title' field")
@@ -335,14 +431,7 @@ def _paper_from_json(obj: Any, loc: str, src: str) -> Paper:
         authors = [a.strip() for a in re.split(r",| and ", authors) if a.strip()]
     elif not isinstance(authors, (list, tuple)):
         raise CorpusError(f"{loc}: 'authors' must be a list of names or a string")
-    year = obj.get("year")
-    if year not in (None, ""):
-        try:
-            year = int(str(year)[:4])
-        except ValueError:
-            raise CorpusError(f"{loc}: 'year' must be a number, got {year!r}; use e.g. 2024 or drop the field") from None
-    else:
-        year = None
+    year = _year(obj.get("year"), loc)
     extra = {k: (_clean(obj[k]) or None) for k in ("url", "arxiv_id", "doi") if obj.get(k) is not None}
     return Paper(
         id=_clean(obj.get("id")),
@@ -355,63 +444,81 @@ def _paper_from_json(obj: Any, loc: str, src: str) -> Paper:
     )
 
 
-def read_jsonl(path: str | Path, *, text: str | None = None) -> Corpus:
+def read_jsonl(path: str | Path, *, text: str | None = None, strict: bool = False) -> Corpus:
     """Read a JSON-lines corpus: one object a line with ``title``, ``abstract`` and optional
-    ``id``, ``authors``, ``year``, ``url``, ``arxiv_id``, ``doi``, ``source``. Blank lines are skipped.
+    ``id``, ``authors``, ``year``, ``url``, ``arxiv_id``, ``doi``, ``source``. Blank lines are
+    skipped; so are malformed lines, with a note (``strict`` makes them an error).
 
     Raises:
-        CorpusError: The file is missing or empty, a line is not JSON, or a paper has no title.
+        CorpusError: The file is missing or holds no readable paper (or any bad line, ``strict``).
     """
     path = Path(path)
     src = str(path)
     if text is None:
         text = _read_text(path)
-    papers, where = [], []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    return collect(_jsonl_entries(text, src, paper_from_fields), src, strict=strict)
+
+
+def _jsonl_entries(text: str, src: str, convert) -> Iterable[Entry]:
+    # split("\n"), not splitlines(): U+2028 and other separators are legal inside JSON strings.
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         loc = f"{src}:{lineno}"
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise CorpusError(f"{loc}: not valid JSON ({exc.msg}); each line must be one JSON object") from None
+            yield loc, CorpusError(f"{loc}: not valid JSON ({exc.msg}); each line must be one JSON object")
+            continue
+        except ValueError as exc:  # e.g. an integer too long to convert
+            yield loc, CorpusError(f"{loc}: not usable JSON ({_clean(exc)[:80]}); each line must be one JSON object")
+            continue
         except RecursionError:
-            raise CorpusError(f"{loc}: JSON nested too deeply; each line must be one flat JSON object") from None
-        papers.append(_paper_from_json(obj, loc, src))
-        where.append(loc)
-    return _finish(papers, where, src)
+            yield loc, CorpusError(f"{loc}: JSON nested too deeply; each line must be one flat JSON object")
+            continue
+        try:
+            yield loc, convert(obj, loc, src)
+        except CorpusError as exc:
+            yield loc, exc
 
 
-def _detect_format(path: Path, text: str) -> str:
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    if suffix in (".txt", ".md"):
-        return "daily"
-    return "jsonl" if text.lstrip().startswith("{") else "daily"
-
-
-def read_corpus(path: str | Path, fmt: str | None = None) -> Corpus:
-    """Read a corpus file, detecting its format from the extension and content.
+def read_corpus(
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    strict: bool = False,
+    title_col: str | None = None,
+    abstract_col: str | None = None,
+) -> Corpus:
+    """Read a corpus file in any known format, detected from the extension and content.
 
     Args:
         path: The corpus file.
-        fmt: ``"daily"`` or ``"jsonl"`` to skip detection.
+        fmt: One of :data:`FORMATS` to skip detection.
+        strict: Fail on the first malformed entry instead of skipping it with a note.
+        title_col: CSV/TSV: the title column (default: found by name).
+        abstract_col: CSV/TSV: the abstract column (default: found by name).
 
     Returns:
-        The corpus.
+        The corpus; duplicates (same arXiv id, DOI or normalised title) merged into one paper.
 
     Raises:
         CorpusError: Unknown format, or the file cannot be read (see the readers).
     """
+    from . import formats
+
     path = Path(path)
     if fmt is not None and fmt not in FORMATS:
         raise CorpusError(f"unknown corpus format '{fmt}'; known formats: {', '.join(FORMATS)}")
     text = _read_text(path)
     if not text.strip():
         raise CorpusError(f"{path}: the file is empty; give a corpus with at least one paper")
-    fmt = fmt or _detect_format(path, text)
-    return read_jsonl(path, text=text) if fmt == "jsonl" else read_daily_papers(path, text=text)
+    fmt = fmt or formats.detect_format(path, text)
+    if fmt == "daily":
+        return read_daily_papers(path, text=text)
+    if fmt == "jsonl":
+        return read_jsonl(path, text=text, strict=strict)
+    return formats.READERS[fmt](path, text, strict=strict, title_col=title_col, abstract_col=abstract_col)
 
 
 BUNDLED_SOURCE = "bundled:daily_papers_seed.txt"
@@ -423,6 +530,3 @@ def bundled_corpus() -> Corpus:
     return read_daily_papers(BUNDLED_SOURCE, text=text, source=BUNDLED_SOURCE)
 
 
-def iter_texts(papers: Iterable[Paper]) -> list[str]:
-    """The embedded text of each paper, in order."""
-    return [p.text for p in papers]

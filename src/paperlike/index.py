@@ -22,13 +22,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from . import store
 from ._version import __version__
-from .corpus import Corpus, Paper
+from .corpus import Corpus, Paper, clean_text
 from .embed import Embedder
 from .errors import IndexCorruptError, IndexMissingError, ModelError, ModelMismatchError
 
@@ -51,7 +51,8 @@ FORMAT = "paperlike-index"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 _FILE_KINDS = ("vectors", "titles", "papers")
-_FILE_NAME = re.compile(r"^(vectors|titles|papers)-[0-9a-z-]+\.(faiss|json|jsonl)$")
+# Exactly the names write_index makes; only such files are ever deleted from an index directory.
+_FILE_NAME = re.compile(r"^(vectors-\d{14}-[0-9a-f]{6}\.faiss|titles-\d{14}-[0-9a-f]{6}\.json|papers-\d{14}-[0-9a-f]{6}\.jsonl)$")
 
 
 def _rebuild_hint(directory: Path) -> str:
@@ -84,15 +85,24 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _corrupt(directory, f"{MANIFEST} is not a paperlike manifest")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
         raise IndexCorruptError(
             f"index in {directory} has format version {version!r}, this paperlike reads up to {FORMAT_VERSION}; "
             f"upgrade paperlike or {_rebuild_hint(directory)}"
         )
+    if version < 1:
+        raise _corrupt(directory, f"{MANIFEST} has an invalid format version {version!r}")
     problems = []
-    for key, kind in (("count", int), ("dim", int), ("model", dict), ("files", dict), ("generation", str)):
-        if not isinstance(manifest.get(key), kind):
+    for key, kind in (("count", int), ("dim", int), ("model", dict), ("files", dict), ("generation", str), ("corpus", dict)):
+        value = manifest.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < (1 if key == "dim" else 0)):
             problems.append(key)
+    model = manifest.get("model") if isinstance(manifest.get("model"), dict) else {}
+    if not isinstance(model.get("name"), str):
+        problems.append("model.name")
+    corpus = manifest.get("corpus") if isinstance(manifest.get("corpus"), dict) else {}
+    if not all(isinstance(corpus.get(k), str) for k in ("source", "sha256")):
+        problems.append("corpus.source")
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
     for kind in _FILE_KINDS:
         entry = files.get(kind)
@@ -126,6 +136,7 @@ class PaperIndex:
     ids: list[str]
     titles: list[str]
     faiss_index: Any = field(repr=False)
+    _papers_file: Any = field(default=None, repr=False)
     _papers: list[Paper] | None = field(default=None, repr=False)
     _positions: dict[str, int] | None = field(default=None, repr=False)
 
@@ -152,15 +163,27 @@ class PaperIndex:
         """Full paper records (read from disk and checked against the manifest on first call)."""
         if self._papers is None:
             entry = self.manifest["files"]["papers"]
-            data = _read_checked(self.directory, entry)
+            data, problem = _check_bytes(self._read_papers_file(), entry)
+            if problem:
+                raise _corrupt(self.directory, problem)
             try:
-                papers = [Paper.from_dict(json.loads(line)) for line in data.decode("utf-8").splitlines()]
+                # split("\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
+                papers = [Paper.from_dict(json.loads(line)) for line in data.decode("utf-8").split("\n") if line]
             except (ValueError, KeyError, TypeError) as exc:
                 raise _corrupt(self.directory, f"{entry['name']} is damaged ({exc.__class__.__name__})") from None
             if [p.id for p in papers] != self.ids:
                 raise _corrupt(self.directory, f"{entry['name']} does not match {self.manifest['files']['titles']['name']}")
             self._papers = papers
         return self._papers
+
+    def _read_papers_file(self) -> bytes | None:
+        # Opened when the index was loaded: a rebuild may delete the file since, but on POSIX an
+        # open file stays readable, so this generation's papers are always the ones read.
+        if self._papers_file is None:
+            return None
+        with self._papers_file as fh:
+            fh.seek(0)
+            return fh.read()
 
     def all_vectors(self) -> np.ndarray:
         """All stored vectors, ``(count, dim)`` float32, row i = paper i."""
@@ -189,11 +212,17 @@ class PaperIndex:
 
 def _file_problem(directory: Path, entry: dict[str, Any]) -> tuple[bytes | None, str | None]:
     """A data file's bytes if its size and SHA-256 match the manifest, else what is wrong."""
-    import hashlib
-
     try:
         data = (directory / entry["name"]).read_bytes()
     except FileNotFoundError:
+        data = None
+    return _check_bytes(data, entry)
+
+
+def _check_bytes(data: bytes | None, entry: dict[str, Any]) -> tuple[bytes | None, str | None]:
+    import hashlib
+
+    if data is None:
         return None, f"{entry['name']} is missing"
     if len(data) != entry["bytes"]:
         return None, f"{entry['name']} is truncated or altered ({len(data)} bytes, expected {entry['bytes']})"
@@ -238,6 +267,10 @@ def _open(directory: Path, manifest: dict[str, Any]) -> PaperIndex:
     import faiss
 
     files = manifest["files"]
+    try:
+        papers_file = open(directory / files["papers"]["name"], "rb")
+    except FileNotFoundError:
+        raise _corrupt(directory, f"{files['papers']['name']} is missing") from None
     titles_data = _read_checked(directory, files["titles"])
     vectors_data = _read_checked(directory, files["vectors"])
     try:
@@ -265,7 +298,7 @@ def _open(directory: Path, manifest: dict[str, Any]) -> PaperIndex:
             f"{files['vectors']['name']} holds {faiss_index.ntotal} vectors of dim {faiss_index.d}, "
             f"manifest says {count} of dim {manifest['dim']}",
         )
-    return PaperIndex(directory, manifest, ids, names, faiss_index)
+    return PaperIndex(directory, manifest, ids, names, faiss_index, papers_file)
 
 
 def verify_index(directory: str | Path) -> list[str]:
@@ -293,7 +326,7 @@ def check_model(index_model: dict[str, Any], embedder: Embedder, directory: Path
     """Raise unless ``embedder`` is the model the index was built with.
 
     Raises:
-        ModelMismatchError: Different model name, dimension or weights.
+        ModelMismatchError: Different model name, version, dimension or weights.
     """
     current = embedder.identity()
     keys = ("name", "dim", "weights_sha256", "version")
@@ -311,9 +344,19 @@ def check_model(index_model: dict[str, Any], embedder: Embedder, directory: Path
 
 
 def embed_texts(
-    texts: Sequence[str], embedder: Embedder, *, batch_size: int = 32, progress: bool = False, desc: str = "Embedding"
+    texts: Sequence[str],
+    embedder: Embedder,
+    *,
+    batch_size: int = 32,
+    progress: bool = False,
+    desc: str = "Embedding",
+    on_batch: Callable[[list[int], np.ndarray], None] | None = None,
 ) -> np.ndarray:
-    """Embed many texts in batches of similar length, with an optional progress bar on stderr.
+    """Embed many texts in batches of similar length, with an optional progress bar on stderr
+    (papers/s and time left).
+
+    Args:
+        on_batch: Called after each batch with the batch's row numbers and vectors (checkpoints).
 
     Returns:
         ``(len(texts), embedder.dim)`` float32 array, rows in input order.
@@ -337,6 +380,8 @@ def embed_texts(
                     f"for {len(rows)} texts; expected ({len(rows)}, {embedder.dim})"
                 )
             out[rows] = vectors
+            if on_batch is not None:
+                on_batch(rows, vectors)
             bar.update(len(rows))
     return out
 
@@ -351,6 +396,8 @@ class BuildReport:
         seconds: Wall time of the whole build.
         embed_seconds: Wall time spent embedding.
         notes: Notes from the corpus reader (e.g. empty abstracts).
+        embedded: Papers whose text was embedded by this build.
+        reused: Papers whose vector came from the index or a checkpoint of an interrupted build.
     """
 
     directory: Path
@@ -358,10 +405,13 @@ class BuildReport:
     seconds: float
     embed_seconds: float
     notes: list[str]
+    embedded: int = 0
+    reused: int = 0
 
     @property
     def papers_per_second(self) -> float:
-        return self.count / self.embed_seconds if self.embed_seconds > 0 else float("inf")
+        """Embedding throughput of this build (papers embedded per second of embedding)."""
+        return self.embedded / self.embed_seconds if self.embed_seconds > 0 else float("inf")
 
 
 def write_index(
@@ -393,12 +443,18 @@ def write_index(
 
         faiss_index = faiss.IndexFlatIP(vectors.shape[1])
         faiss_index.add(vectors)
-        store.atomic_write(directory / names["vectors"], lambda tmp: faiss.write_index(faiss_index, str(tmp)))
-        store.atomic_write_json(
-            directory / names["titles"], {"ids": [p.id for p in papers], "titles": [p.title for p in papers]}
-        )
-        lines = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in papers)
-        store.atomic_write_bytes(directory / names["papers"], lines.encode("utf-8"))
+        try:
+            # serialize_index, not write_index(path): FAISS cannot take every path Python can.
+            store.atomic_write_bytes(directory / names["vectors"], faiss.serialize_index(faiss_index).tobytes())
+            store.atomic_write_json(
+                directory / names["titles"], {"ids": [p.id for p in papers], "titles": [p.title for p in papers]}
+            )
+            lines = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in papers)
+            store.atomic_write_bytes(directory / names["papers"], lines.encode("utf-8"))
+        except BaseException:
+            for name in names.values():  # a failed build leaves nothing of its own behind
+                (directory / name).unlink(missing_ok=True)
+            raise
 
         manifest = {
             "format": FORMAT,
@@ -411,7 +467,7 @@ def write_index(
             "metric": "inner_product",
             "faiss_index": "IndexFlatIP",
             "model": model,
-            "corpus": {"source": corpus_source, "sha256": corpus_sha256},
+            "corpus": {"source": clean_text(corpus_source), "sha256": corpus_sha256},
             "files": {
                 kind: {
                     "name": name,
@@ -430,24 +486,53 @@ def write_index(
 
 
 def build_index(
-    corpus: Corpus, embedder: Embedder, directory: str | Path, *, batch_size: int = 32, progress: bool = False
+    corpus: Corpus,
+    embedder: Embedder,
+    directory: str | Path,
+    *,
+    batch_size: int = 32,
+    progress: bool = False,
+    reuse: bool = True,
 ) -> BuildReport:
     """Embed a corpus and write its index to ``directory`` (replacing any index there).
+
+    Texts already embedded by the same model (in the index there, or in checkpoints of an
+    interrupted build) are not embedded again; each new batch is checkpointed as it is computed.
 
     Args:
         corpus: The papers.
         embedder: The model.
         directory: Index directory (created if needed).
-        batch_size: Texts per embedding call.
+        batch_size: Texts per embedding call (and per checkpoint).
         progress: Show a progress bar on stderr.
+        reuse: Use vectors already on disk; False embeds every paper again.
 
     Returns:
         A :class:`BuildReport`.
     """
+    from .cache import EmbeddingCache, text_hash
+
     started = time.perf_counter()
     model = embedder.identity()
+    cache = EmbeddingCache(directory, model)
+    texts = [p.text for p in corpus.papers]
+    hashes = [text_hash(t) for t in texts]
+    known = cache.known() if reuse else {}
+    todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if h not in known}.values())
     embed_started = time.perf_counter()
-    vectors = embed_texts([p.text for p in corpus.papers], embedder, batch_size=batch_size, progress=progress)
+    fresh = embed_texts(
+        [texts[i] for i in todo],
+        embedder,
+        batch_size=batch_size,
+        progress=progress and bool(todo),
+        on_batch=lambda rows, vecs: cache.checkpoint([hashes[todo[r]] for r in rows], vecs),
+    )
     embed_seconds = time.perf_counter() - embed_started
+    known.update(zip((hashes[i] for i in todo), fresh))
+    vectors = np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
     write_index(directory, corpus.papers, vectors, model, corpus.source, corpus.sha256())
-    return BuildReport(Path(directory), len(corpus), time.perf_counter() - started, embed_seconds, list(corpus.notes))
+    cache.clear()
+    return BuildReport(
+        Path(directory), len(corpus), time.perf_counter() - started, embed_seconds, list(corpus.notes),
+        embedded=len(todo), reused=len(corpus) - len(todo),
+    )

@@ -1,7 +1,8 @@
 """"Papers like this one": resolve a query to a paper or a text, then rank the index.
 
 Looking up papers like an *indexed* paper reuses its stored vector, so no model is loaded;
-only free-text queries load the embedder (and check it is the one the index was built with).
+only free-text queries (and seeded themes, which embed the seed names) load the embedder, and
+check it is the one the index was built with.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from .corpus import BUNDLED_SOURCE, Paper, bundled_corpus
+from .corpus import BUNDLED_SOURCE, Paper, bundled_corpus, clean_text
 from .embed import Embedder, get_embedder
 from .errors import AmbiguousQueryError, IndexMissingError, QueryError, UnknownPaperError
 from .index import PaperIndex, build_index, check_model, load_index, read_manifest
@@ -164,7 +165,7 @@ class Recommender:
             AmbiguousQueryError: The query matches several titles equally well.
             UnknownPaperError: Nothing matches (carries the closest titles).
         """
-        q = " ".join(str(query).split())
+        q = clean_text(query)
         if not q:
             raise QueryError("empty query; give a paper id, a title, or free text with --text")
         pos = self.index.position(q)
@@ -219,16 +220,19 @@ class Recommender:
     def _rank(
         self, vector: np.ndarray, k: int, exclude: frozenset[int] = frozenset(), within: frozenset[int] | None = None
     ) -> list[Result]:
-        wanted = k + len(exclude) if within is None else self.index.count
+        # A few extra candidates, then (score, position) order: equal scores (duplicate papers)
+        # always rank the same way, whatever k is.
+        wanted = k + len(exclude) + 16 if within is None else self.index.count
         scores, positions = self.index.search(vector.reshape(1, -1), wanted)
-        results: list[Result] = []
-        for score, pos in zip(scores[0], positions[0]):
-            if pos < 0 or int(pos) in exclude or (within is not None and int(pos) not in within):
-                continue
-            results.append(Result(len(results) + 1, self.index.ids[pos], self.index.titles[pos], float(score)))
-            if len(results) == k:
-                break
-        return results
+        ranked = sorted(
+            (-float(score), int(pos))
+            for score, pos in zip(scores[0], positions[0])
+            if pos >= 0 and int(pos) not in exclude and (within is None or int(pos) in within)
+        )
+        return [
+            Result(rank, self.index.ids[pos], self.index.titles[pos], -neg)
+            for rank, (neg, pos) in enumerate(ranked[:k], 1)
+        ]
 
     def _embedder(self) -> Embedder:
         if self.embedder is None:
@@ -245,10 +249,13 @@ class Recommender:
             QueryError: Empty text.
             ModelMismatchError: The model in use is not the index's.
         """
-        text = " ".join(str(text).split())
+        text = clean_text(text)
         if not text:
             raise QueryError("empty text query; give some words to search for")
-        return self._embedder().embed_batch([text])[0]
+        vector = self._embedder().embed_batch([text])[0]
+        if not np.any(vector):
+            raise QueryError(f"the model finds nothing to search for in '{text[:60]}'; use words (model: {self.index.model.get('name')})")
+        return vector
 
     def _within(self, theme: str | None) -> frozenset[int] | None:
         if theme is None:

@@ -44,10 +44,18 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def _read_umask() -> int:
+    # os.umask can only be read by setting it: done once, at import, before any thread exists.
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()
+
+
+def _umask() -> int:
+    return _UMASK
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:

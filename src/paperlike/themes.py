@@ -5,11 +5,11 @@ How themes are made (all deterministic for the same vectors and options):
 * **Discovered themes** are spherical k-means clusters of the paper vectors (FAISS, fixed seed).
   Without ``n``, the number of themes is the candidate with the best silhouette score
   (scikit-learn, cosine, on a fixed sample) in a range around the ``sqrt(n / 2)`` rule of thumb:
-  3 themes for 10 papers, 7-11 for 75, 52-87 for 5,000, 100 (the most) for 100,000.
+  3 themes for 10 papers, 7-11 for 75, 52-87 for 5,250, 100 (the most) for 100,000.
 * **Seeded themes** start from the embedding of the seed's name (or ``NAME=description``). A paper
   joins a seed when its similarity to the seed stands out (z-score >= 1 over all papers); the
-  theme's centroid is then the mean of those papers and membership is decided again against it,
-  so one paper may join several seeds. Papers that join no seed are clustered into discovered
+  theme's centroid is then the mean of those papers, and papers that stand out against that
+  centroid join too, so one paper may join several seeds. Papers that join no seed are clustered into discovered
   themes of their own, never put in an "outlier" bin.
 * **Membership**: every paper belongs to its best theme; it also belongs to another discovered
   theme whose centroid is within ``margin`` (cosine) of its best one. Scores are cosine
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from . import store
-from .corpus import slugify
+from .corpus import clean_text, slugify
 from .errors import IndexCorruptError, QueryError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -77,7 +77,10 @@ class Seed:
 
     @property
     def theme_id(self) -> str:
-        return slugify(self.name, max_words=8) or "seed-" + hashlib.sha1(self.name.encode()).hexdigest()[:6]
+        slug = slugify(self.name, max_words=8)
+        if not slug or re.fullmatch(r"t\d+", slug):  # never the id of a discovered theme (t1, t2...)
+            return "seed-" + (slug or hashlib.sha1(self.name.encode("utf-8", "replace")).hexdigest()[:6])
+        return slug
 
 
 def parse_seeds(values: Sequence[str]) -> list[Seed]:
@@ -90,7 +93,7 @@ def parse_seeds(values: Sequence[str]) -> list[Seed]:
     seen: dict[str, str] = {}
     for raw in values:
         name, _, description = str(raw).partition("=")
-        name, description = " ".join(name.split()), " ".join(description.split())
+        name, description = clean_text(name), clean_text(description)
         if not name:
             raise QueryError(f"empty seed name in --seed {raw!r}; give a name, e.g. --seed distillation")
         key = name.casefold()
@@ -123,7 +126,8 @@ class Theme:
 
     Attributes:
         id: Stable id: the seed's slug for seeded themes, ``t1``, ``t2``... for discovered ones.
-        label: 2-4 key phrases joined by `` · ``.
+        label: Up to 3 key phrases joined by `` · `` (the seed name, or "untitled", when the
+            theme's text has no usable phrase).
         seed: The seed name, or None for a discovered theme.
         papers: Members, best first (a paper may be a member of several themes).
         terms: The key phrases, best first.
@@ -444,7 +448,9 @@ def compute_themes(
         ids: Paper ids, same order.
         titles: Paper titles, same order.
         texts: Returns the papers' texts (for labels); called once.
-        n: Total number of themes (seeded + discovered); None chooses automatically.
+        n: Number of themes, seeded ones included; None chooses automatically. Papers that join
+            no seed always get at least one discovered theme, so with ``n`` equal to the number
+            of seeds there may be one more.
         seeds: Theme anchors.
         embed: Embeds seed texts (required when there are seeds).
         margin: A paper also joins another discovered theme whose score is within this of its best.
@@ -457,6 +463,8 @@ def compute_themes(
     """
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     count = len(x)
+    if previous is not None and any(t.centroid.shape != (x.shape[1],) for t in previous.themes):
+        previous = None  # made with another model: nothing to match against
     if count < 2:
         raise QueryError(f"the index holds {count} paper(s); themes need at least 2")
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= count):
@@ -470,6 +478,9 @@ def compute_themes(
         if embed is None:
             raise QueryError("seeded themes need the index's model to embed the seed names")
         seed_vectors = np.asarray(embed([s.text for s in seeds]), dtype=np.float32)
+        empty = [s.name for s, v in zip(seeds, seed_vectors) if not np.any(v)]
+        if empty:
+            raise QueryError(f"the model finds nothing to go on in seed '{empty[0]}'; describe it with words, e.g. --seed 'NAME=some words'")
         for seed, vec in zip(seeds, seed_vectors):
             members = _stand_out(x @ vec)
             centroid = x[members].mean(axis=0)
@@ -483,7 +494,7 @@ def compute_themes(
     if len(rest):
         k = None if n is None else max(1, n - len(seeds))
         old = [t.centroid for t in previous.themes if t.seed is None] if previous is not None else []
-        old_centroids = np.stack(old) if old and old[0].shape == (x.shape[1],) else None
+        old_centroids = np.stack(old) if old else None
         centroids, labels = _discover(x, rest, k, old_centroids, seed=random_seed)
         scores = x[rest] @ centroids.T
         best = scores[np.arange(len(rest)), labels]
@@ -625,15 +636,26 @@ def _parse_saved(data: Any, path: Path) -> ThemeSet:
     try:
         if data.get("format") != "paperlike-themes" or data.get("format_version") != THEMES_FORMAT_VERSION:
             raise ValueError("not a themes file of a known version")
+        options = data["options"]
+        n = options["n"]
+        seeds = options["seeds"]
+        if not (n is None or (isinstance(n, int) and not isinstance(n, bool))) or not isinstance(options["margin"], (int, float)):
+            raise ValueError("bad options")
+        if not isinstance(seeds, list) or not all(
+            isinstance(x, list) and len(x) == 2 and all(isinstance(v, str) for v in x) for x in seeds
+        ):
+            raise ValueError("bad seeds")
         themes = []
         for t in data["themes"]:
             papers = [ThemePaper(str(pid), str(title), float(score), bool(primary)) for pid, title, score, primary in t["papers"]]
             centroid = np.asarray(t["centroid"], dtype=np.float32)
-            if centroid.ndim != 1:
+            if centroid.ndim != 1 or (themes and centroid.shape != themes[0].centroid.shape):
                 raise ValueError("bad centroid")
+            if t["seed"] is not None and not isinstance(t["seed"], str):
+                raise ValueError("bad seed")
             themes.append(Theme(str(t["id"]), str(t["label"]), t["seed"], papers, [str(x) for x in t["terms"]],
                                 centroid, t.get("status")))
-        return ThemeSet(themes, dict(data["options"]), str(data["generation"]), dict(data.get("changes") or {}))
+        return ThemeSet(themes, dict(options), str(data["generation"]), dict(data.get("changes") or {}))
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise IndexCorruptError(
             f"saved themes {path} are damaged ({exc.__class__.__name__}); delete the file to recompute them"

@@ -1,0 +1,147 @@
+"""The same paper arriving twice is one paper: identity keys and merging.
+
+Two records are the same paper when they share an arXiv id (any version: ``2401.01234v2`` is
+``2401.01234``), a DOI (case-insensitive, with or without ``https://doi.org/``), or a normalised
+title (case, accents, punctuation and spacing ignored; titles of at least 4 words only, so short
+generic titles never collide). Near-duplicates, different records with very similar text, are only
+listed for review (:func:`near_duplicates`), never merged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .corpus import Paper
+
+__all__ = ["normalize_arxiv_id", "normalize_doi", "normalize_title", "identity_keys", "merge_into",
+           "merge_duplicates", "NearDuplicate", "near_duplicates"]
+
+_ARXIV_NEW = re.compile(r"(\d{4}\.\d{4,5})(v\d+)?", re.IGNORECASE)
+_ARXIV_OLD = re.compile(r"([a-z\-]+(?:\.[a-z]{2})?/\d{7})(v\d+)?", re.IGNORECASE)
+
+
+def normalize_arxiv_id(value: str | None) -> str | None:
+    """``arXiv:2401.01234v2``, ``https://arxiv.org/abs/2401.01234`` -> ``2401.01234``; None if none."""
+    if not value:
+        return None
+    text = str(value).strip()
+    for pattern in (_ARXIV_NEW, _ARXIV_OLD):
+        match = pattern.search(text)
+        if match:
+            return match.group(1).lower()
+    return None
+
+
+def normalize_doi(value: str | None) -> str | None:
+    """``https://doi.org/10.1000/ABC`` and ``doi:10.1000/abc`` -> ``10.1000/abc``; None if none."""
+    if not value:
+        return None
+    text = str(value).strip().lower()
+    text = re.sub(r"^(https?://)?(dx\.)?doi\.org/", "", text)
+    text = re.sub(r"^doi:\s*", "", text)
+    return text if text.startswith("10.") and "/" in text else None
+
+
+def normalize_title(title: str) -> str | None:
+    """Lowercase ASCII words of a title, single-spaced; None for titles under 4 words."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    words = re.findall(r"[a-z0-9]+", ascii_title)
+    return " ".join(words) if len(words) >= 4 else None
+
+
+def identity_keys(paper: Paper) -> list[str]:
+    """The keys under which two records are the same paper."""
+    keys = []
+    arxiv = normalize_arxiv_id(paper.arxiv_id) or normalize_arxiv_id(paper.url if paper.url and "arxiv.org" in paper.url else None)
+    if arxiv:
+        keys.append(f"arxiv:{arxiv}")
+    doi = normalize_doi(paper.doi)
+    if doi:
+        keys.append(f"doi:{doi}")
+    title = normalize_title(paper.title)
+    if title:
+        keys.append(f"title:{title}")
+    return keys
+
+
+def merge_into(first: Paper, later: Paper) -> Paper:
+    """``first`` with its empty fields filled from ``later``; ``first``'s id and text win otherwise.
+
+    A missing abstract is taken from ``later`` (so the merged paper may embed differently).
+    """
+    data = asdict(first)
+    for key, value in asdict(later).items():
+        if key == "id":
+            continue
+        if data.get(key) in (None, "", ()) and value not in (None, "", ()):
+            data[key] = value
+    if not first.id and later.id:
+        data["id"] = later.id
+    return Paper(**data)
+
+
+def merge_duplicates(papers: Sequence[Paper], where: Sequence[str]) -> tuple[list[Paper], list[str], int]:
+    """Merge records of the same paper, keeping the first one's position and id (even when the
+    later record carries another explicit id, e.g. ``smith2020a`` for a second copy in a .bib).
+
+    Returns:
+        ``(papers, where, merged)``: the distinct papers, their locations, how many were merged.
+    """
+    owner: dict[str, int] = {}
+    out: list[Paper] = []
+    out_where: list[str] = []
+    merged = 0
+    for paper, loc in zip(papers, where):
+        keys = identity_keys(paper)
+        hit = next((owner[k] for k in keys if k in owner), None)
+        if hit is not None:
+            out[hit] = merge_into(out[hit], paper)
+            merged += 1
+            for k in identity_keys(out[hit]):
+                owner.setdefault(k, hit)
+            continue
+        for k in keys:
+            owner.setdefault(k, len(out))
+        out.append(paper)
+        out_where.append(loc)
+    return out, out_where, merged
+
+
+@dataclass(frozen=True)
+class NearDuplicate:
+    """Two different records whose texts are nearly the same."""
+
+    a: str
+    b: str
+    score: float
+    title_a: str
+    title_b: str
+
+    def to_dict(self) -> dict:
+        return {"a": self.a, "b": self.b, "score": round(self.score, 6), "title_a": self.title_a, "title_b": self.title_b}
+
+
+def near_duplicates(index, threshold: float = 0.95, neighbours: int = 5) -> list[NearDuplicate]:
+    """Pairs of indexed papers whose vectors have cosine >= ``threshold``, best first.
+
+    Args:
+        index: A loaded :class:`~paperlike.index.PaperIndex`.
+        threshold: Cosine similarity at or above which a pair is listed.
+        neighbours: Nearest neighbours examined per paper.
+    """
+    vectors = index.all_vectors()
+    scores, positions = index.search(vectors, min(neighbours + 1, index.count))
+    pairs: dict[tuple[int, int], float] = {}
+    for i in range(index.count):
+        for score, j in zip(scores[i], positions[i]):
+            if j < 0 or j == i or score < threshold:
+                continue
+            key = (min(i, int(j)), max(i, int(j)))
+            pairs[key] = max(pairs.get(key, -1.0), float(score))
+    ordered = sorted(pairs.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))
+    return [NearDuplicate(index.ids[a], index.ids[b], s, index.titles[a], index.titles[b]) for (a, b), s in ordered]
