@@ -48,6 +48,36 @@ def load_pwc(eval_dir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def pwc_corpus(eval_dir: Path):
+    """PwC-areas as the product reads it: one paper per row, ids ``pwc-<row>``, plus the rows.
+
+    Papers are made by the same code that reads a user's JSONL (text cleaning, LaTeX decoding),
+    so benchmark vectors are the vectors the product would store.
+    """
+    from paperlike.corpus import collect, paper_from_fields
+
+    rows = load_pwc(eval_dir)
+    src = str(eval_dir / "pwc-areas" / "papers.csv.gz")
+    entries = [
+        (f"{src}:{i + 2}", paper_from_fields(
+            {"id": f"pwc-{i}", "title": r["title"], "abstract": r["abstract"], "arxiv_id": r["arxiv_id"]}, f"{src}:{i + 2}", src))
+        for i, r in enumerate(rows)
+    ]
+    corpus = collect(entries, src)
+    return corpus, rows
+
+
+def load_acm_papers(eval_dir: Path, limit: int) -> list[dict]:
+    """The first ``limit`` ACM-CR papers (doi, title, abstract, ...)."""
+    out = []
+    with gzip.open(eval_dir / "acm-cr" / "papers.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            out.append(json.loads(line))
+            if len(out) >= limit:
+                break
+    return out
+
+
 def embed_cached(texts: list[str], embedder, label: str, batch_size: int = 64) -> tuple[np.ndarray, str]:
     """Embeddings of ``texts``, from the cache when the same model embedded the same texts before.
 

@@ -42,13 +42,13 @@ def main() -> None:
     from paperlike.embed import MiniLMEmbedder
     from paperlike.themes import compute_themes
 
-    rows = _data.load_pwc(_data.eval_dir_from(opts.eval_dir))
-    texts = [f"{r['title']}. {r['abstract']}" for r in rows]
-    areas = [r["area"] for r in rows]
-    ids = [f"p{i}" for i in range(len(rows))]
-    titles = [r["title"] for r in rows]
+    corpus, rows = _data.pwc_corpus(_data.eval_dir_from(opts.eval_dir))
+    texts = [p.text for p in corpus.papers]  # exactly what the product embeds
+    ids = [p.id for p in corpus.papers]
+    titles = [p.title for p in corpus.papers]
+    areas = [rows[int(pid.split("-")[1])]["area"] for pid in ids]
     k = len(set(areas))
-    vectors, how = _data.embed_cached(texts, MiniLMEmbedder(), "pwc-areas")
+    vectors, how = _data.embed_cached(texts, MiniLMEmbedder(), "pwc-areas-product")
 
     def scores(labels) -> tuple[float, float]:
         return v_measure_score(areas, labels), normalized_mutual_info_score(areas, labels)
@@ -87,7 +87,8 @@ def main() -> None:
         for name, vals in results.items()
     }
     figures = {
-        "papers": len(rows),
+        "pwc_rows": len(rows),
+        "papers": len(ids),
         "areas": k,
         "embeddings": how,
         "rows": table,
@@ -100,7 +101,7 @@ def main() -> None:
     if opts.json:
         print(json.dumps(figures, indent=2))
         return
-    print(f"PwC-areas: {len(rows)} papers, {k} areas; MiniLM vectors: {how}")
+    print(f"PwC-areas: {len(rows)} rows, {len(ids)} papers after merging duplicates, {k} areas; MiniLM vectors: {how}")
     print(f"{'method':<15} {'V-measure':>9} {'NMI':>7}   (mean of seeds {seeds})")
     for name, row in table.items():
         print(f"{name:<15} {row['v_measure']:9.4f} {row['nmi']:7.4f}   per seed: {row['v_measure_per_seed']}")

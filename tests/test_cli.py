@@ -133,3 +133,11 @@ def test_empty_abstract_note_is_shown_once(tmp_path):
     result = run("index", "build", "--corpus", corpus, "--index-dir", tmp_path / "i", "--model", "hashing")
     assert result.exit_code == 0
     assert result.stderr.count("empty abstract") == 1 and "2 paper(s)" in result.stderr
+
+
+def test_readme_mentions_every_command():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for path, _ in _all_commands(cli):
+        assert f"paperlike {' '.join(path)}" in readme, f"README does not show 'paperlike {' '.join(path)}'"

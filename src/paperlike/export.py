@@ -10,6 +10,7 @@ import re
 from typing import Sequence
 
 from .corpus import Paper
+from .dedupe import normalize_doi
 
 __all__ = ["EXPORT_FORMATS", "export_papers"]
 
@@ -44,7 +45,7 @@ def _bibtex(papers: Sequence[Paper]) -> str:
         if paper.abstract:
             fields.append(Field("abstract", paper.abstract))
         if paper.doi:
-            fields.append(Field("doi", paper.doi))
+            fields.append(Field("doi", normalize_doi(paper.doi) or paper.doi))
         if paper.url:
             fields.append(Field("url", paper.url))
         if paper.arxiv_id:
@@ -52,7 +53,8 @@ def _bibtex(papers: Sequence[Paper]) -> str:
         entry_type = "misc" if paper.arxiv_id or not paper.doi else "article"
         library.add(Entry(entry_type, _bib_key(paper.id, taken), fields))
     # LaTeX-encode: "ü" -> {\"u}, "%" -> \%, braces escaped, so any reference manager reads it.
-    return bibtexparser.write_string(library, prepend_middleware=[mw.LatexEncodingMiddleware()])
+    encode = mw.LatexEncodingMiddleware(keep_math=True, enclose_urls=False)
+    return bibtexparser.write_string(library, prepend_middleware=[encode])
 
 
 def export_papers(papers: Sequence[Paper], fmt: str) -> str:
