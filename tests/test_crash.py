@@ -136,3 +136,50 @@ def test_readers_never_see_a_mix_of_generations_during_rebuilds(tmp_path):
 def test_stale_temp_files_do_not_break_loading(tmp_path, hash_index_copy):
     (hash_index_copy / f"{TMP_PREFIX}vectors-x.faiss.abc").write_bytes(b"half a file")
     assert load_index(hash_index_copy).count == 75
+
+
+def _add(extra: Path, index_dir: Path, delay: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", SLOW_CLI, str(delay), "add", str(extra), "--index-dir", str(index_dir), "-q"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def test_sigkill_during_add_never_breaks_the_index(tmp_path, capsys):
+    import shutil
+
+    corpora = _corpora(tmp_path)
+    base = tmp_path / "base"
+    assert _build(corpora[60][0], base).wait(60) == 0
+    extra = write_jsonl(tmp_path / "extra.jsonl", [
+        {"title": f"Added paper {i}", "abstract": f"new words {i} about added topic {i % 3}"} for i in range(40)])
+    index_dir = tmp_path / "index"
+    started = time.perf_counter()
+    shutil.copytree(base, index_dir)
+    assert _add(extra, index_dir, 0.004).wait(60) == 0
+    duration = time.perf_counter() - started
+    rng = random.Random(7)
+    killed = attempt = 0
+    while killed < KILLS and attempt < 3 * KILLS:
+        attempt += 1
+        shutil.rmtree(index_dir)
+        shutil.copytree(base, index_dir)
+        proc = _add(extra, index_dir, 0.004)
+        time.sleep(rng.uniform(0.05, 1.0) * duration)
+        if proc.poll() is None:
+            proc.kill()
+            killed += 1
+        proc.wait(60)
+        index = load_index(index_dir)
+        assert verify_index(index_dir) == []
+        assert index.count in (60, 100)
+        assert index.ids[:60] == corpora[60][1]
+    # The next add finishes, using whatever the killed ones checkpointed, and leaves nothing behind.
+    final = _add(extra, index_dir, 0.0)
+    assert final.wait(60) == 0
+    assert load_index(index_dir).count == 100
+    live = {f["name"] for f in read_manifest(index_dir)["files"].values()}
+    assert sorted(p.name for p in index_dir.iterdir()) == sorted(live | {MANIFEST, ".lock"})
+    with capsys.disabled():
+        print(f"\n[kill loop, add] {killed} SIGKILLs during 'paperlike add' survived")
+    assert killed >= KILLS

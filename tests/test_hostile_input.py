@@ -12,6 +12,7 @@ from conftest import count_example
 from paperlike.corpus import Paper, read_corpus, read_daily_papers, read_jsonl
 from paperlike.dedupe import normalize_title
 from paperlike.errors import CorpusError
+from paperlike.formats import READERS
 
 SETTINGS = settings(max_examples=250, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -112,3 +113,33 @@ def test_daily_page_of_hostile_titles_keeps_every_paper(tmp_path, pairs):
         seen.add(key)
     assert [(p.title, p.abstract) for p in corpus.papers] == expected
     assert len(corpus.papers) + corpus.merged == len(pairs)
+
+
+@SETTINGS
+@given(text=st.one_of(st.text(), HOSTILE_TEXT), fmt=st.sampled_from(["bibtex", "csv", "tsv", "arxiv-atom", "arxiv-json", "csl-json"]))
+def test_every_other_reader_on_arbitrary_text(tmp_path, text, fmt):
+    count_example("other-formats")
+    path = tmp_path / "corpus.dat"
+    try:
+        _check(READERS[fmt](path, text))
+    except CorpusError as exc:
+        assert "\n" not in str(exc)
+
+
+@SETTINGS
+@given(fields=st.lists(st.tuples(HOSTILE_TEXT, HOSTILE_TEXT), min_size=1, max_size=4),
+       braces=st.lists(st.sampled_from(["{", "}", "\\", "@", ",", '"', "%", "=", "#"]), max_size=6))
+def test_bibtex_with_unbalanced_braces_and_hostile_fields(tmp_path, fields, braces):
+    count_example("bibtex-entries")
+    noise = "".join(braces)
+    text = "\n".join(
+        f"@article{{key{i}, title = {{{t}{noise if i == 0 else ''}}}, abstract = {{{a}}}, year = {{2020}}}}"
+        for i, (t, a) in enumerate(fields)
+    )
+    try:
+        corpus = READERS["bibtex"](tmp_path / "x.bib", text)
+    except CorpusError as exc:
+        assert "\n" not in str(exc)
+        return
+    _check(corpus)
+    assert len(corpus.papers) + corpus.skipped + corpus.merged <= len(fields) + 1

@@ -594,9 +594,12 @@ def index_build(corpus_path, fmt, strict, title_col, abstract_col, index_dir, mo
         _emit_json(summary)
     elif not quiet:
         speed = f", {report.papers_per_second:.1f} papers/s" if report.embedded else ""
+        extra = "".join(
+            f", {n} {what}" for n, what in ((corpus.skipped, "malformed skipped"), (corpus.merged, "duplicates merged")) if n
+        )
         click.echo(
             f"Indexed {report.count} papers with {embedder.name} in {report.seconds:.1f} s "
-            f"({report.embedded} embedded, {report.reused} reused{speed}) into {report.directory}"
+            f"({report.embedded} embedded, {report.reused} reused{speed}{extra}) into {report.directory}"
         )
 
 

@@ -211,7 +211,9 @@ def read_arxiv_atom(path: Path, text: str, *, strict: bool = False, **_: Any) ->
     """Read a saved arXiv API search result (Atom XML)."""
     src = str(path)
     try:
-        root = ElementTree.fromstring(text)
+        # Bytes, not str: the parser must see the declared encoding, and lone surrogates
+        # (possible in text handed over from Python) become replacement characters.
+        root = ElementTree.fromstring(text.encode("utf-8", "replace"))
     except ElementTree.ParseError as exc:
         line = exc.position[0] if exc.position else 1
         raise CorpusError(f"{src}:{line}: not well-formed XML ({exc.msg if hasattr(exc, 'msg') else exc}); "
