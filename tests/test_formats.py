@@ -101,7 +101,9 @@ def test_csl_json():
         ("a.tsv", "title\tabstract\nT\tA\n", "tsv"),
         ("a.xml", "<feed/>", "arxiv-atom"),
         ("a.jsonl", '{"title": "T"}\n', "jsonl"),
-        ("a.jsonl", '{"id": "0704.0001", "title": "T", "versions": []}\n', "arxiv-json"),
+        ("a.jsonl", '{"id": "0704.0001", "title": "T", "abstract": "A", "versions": []}\n', "arxiv-json"),
+        ("a.jsonl", '{"id": "mine1", "title": "T", "abstract": "A", "categories": ["graphs"], "versions": []}\n', "jsonl"),
+        ("page.txt", "[Re] Reproducibility of something\n\nAbstract.\n", "daily"),
         ("a.json", '[{"id": "x", "type": "article", "title": "T"}]', "csl-json"),
         ("a.txt", "Daily Papers\n\nT\n\nA\n", "daily"),
         ("noext", "@inproceedings{x,\n title={T}}", "bibtex"),
@@ -174,3 +176,32 @@ def test_latex_is_plain_text_for_embedding_but_kept_for_display():
 def test_identity_keys():
     paper = Paper("x", "Four word long title", doi="HTTPS://DOI.ORG/10.5/A", url="https://arxiv.org/abs/2101.00001v2")
     assert identity_keys(paper) == ["arxiv:2101.00001", "doi:10.5/a", "title:four word long title"]
+
+
+def test_bibtex_identifiers_stay_raw_and_odd_years_are_dropped(tmp_path):
+    path = tmp_path / "x.bib"
+    path.write_text(
+        "@article{a, title={Paper {\\'e} one}, year={in press}, doi={10.1000/abc_def},\n"
+        "  url={https://www.cs.example.edu/~smith/paper_v2.pdf?a=1&b=50%25}}\n", encoding="utf-8")
+    paper = read_corpus(path).papers[0]
+    assert paper.title == "Paper é one" and paper.year is None and paper.doi == "10.1000/abc_def"
+    assert paper.url == "https://www.cs.example.edu/~smith/paper_v2.pdf?a=1&b=50%25"
+
+
+@pytest.mark.parametrize(
+    "authors, expected",
+    [("Smith, John and Doe, Jane", ("Smith, John", "Doe, Jane")), ("A; B", ("A", "B")), ("A, B", ("A", "B"))],
+)
+def test_author_strings(tmp_path, authors, expected):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"title": "T", "authors": authors}])
+    assert read_corpus(path).papers[0].authors == expected
+
+
+def test_a_single_csv_author_with_a_comma_is_one_author(tmp_path):
+    path = tmp_path / "z.csv"
+    path.write_text('Title,Author\nA paper,"Doe, Jane"\n', encoding="utf-8")
+    assert read_corpus(path).papers[0].authors == ("Doe, Jane",)
+
+
+def test_latex_text_keeps_bare_ampersands_and_percents():
+    assert Paper("x", "T", r"{\em Big} & small: 50% of 10\% work").text == "T. Big & small: 50% of 10% work"

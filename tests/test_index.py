@@ -183,8 +183,8 @@ def test_failed_build_leaves_the_previous_index_intact(hash_index_copy):
         build_index(bundled_corpus(), Crashing(), hash_index_copy, reuse=False)
     after = tree_snapshot(hash_index_copy)
     # The index is untouched; the one batch embedded before the interrupt waits as a checkpoint.
-    assert {k: v for k, v in after.items() if not k.startswith("cache/")} == before
-    assert len([k for k in after if k.startswith("cache/")]) == 2  # one shard: vectors + keys
+    assert {k: v for k, v in after.items() if not k.startswith(".paperlike-checkpoints/")} == before
+    assert len([k for k in after if k.startswith(".paperlike-checkpoints/")]) == 2  # one shard: vectors + keys
     assert load_index(hash_index_copy).count == 75
 
 
@@ -210,7 +210,7 @@ def test_interrupted_build_resumes_losing_at_most_one_batch(tmp_path):
     second = _Counting()
     report = build_index(corpus, second, directory, batch_size=8)
     assert (report.embedded, report.reused) == (35, 40) and second.embedded == 35
-    assert not (directory / "cache").exists()  # checkpoints are folded into the index
+    assert not (directory / ".paperlike-checkpoints").exists()  # checkpoints are folded into the index
     fresh = tmp_path / "fresh"
     build_index(corpus, HashingEmbedder(), fresh)
     np.testing.assert_array_equal(load_index(directory).all_vectors(), load_index(fresh).all_vectors())

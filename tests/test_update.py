@@ -43,7 +43,7 @@ def test_add_embeds_only_new_papers_and_keeps_ids(hash_index_copy):
     before_ids = load_index(hash_index_copy).ids
     embedder = Counting()
     report = add_papers(hash_index_copy, [read_corpus(FIX / "zotero.bib"), read_corpus(FIX / "arxiv_search.xml")], embedder=embedder)
-    assert (report.added, report.updated, report.unchanged, report.duplicates, report.skipped) == (5, 0, 0, 0, 2)
+    assert (report.added, report.updated, report.unchanged, report.duplicates, report.skipped) == (5, 0, 0, 1, 2)
     assert report.embedded == 5 and len(embedder.texts) == 5
     index = load_index(hash_index_copy)
     assert index.count == 80 and index.ids[:75] == before_ids
@@ -80,7 +80,7 @@ def test_interrupted_add_leaves_the_index_intact(hash_index_copy):
         add_papers(hash_index_copy, [read_corpus(FIX / "zotero.bib"), read_corpus(FIX / "zotero_csl.json")],
                    embedder=Counting(fail_after=1), batch_size=1)
     after = tree_snapshot(hash_index_copy)
-    assert {k: v for k, v in after.items() if not k.startswith("cache/")} == before
+    assert {k: v for k, v in after.items() if not k.startswith(".paperlike-checkpoints/")} == before
     assert load_index(hash_index_copy).count == 75
 
 
@@ -164,9 +164,55 @@ def test_export_a_theme_and_similar_as_bibtex(hash_index_copy):
 def test_add_cli_prints_counts(hash_index_copy):
     result = run("add", FIX / "zotero.bib", FIX / "zotero.csv", "--index-dir", hash_index_copy)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("added 5, updated 0, unchanged 0, duplicates skipped 0, malformed skipped 3")
+    assert result.stdout.startswith("added 5, updated 0, unchanged 0, duplicates skipped 1, malformed skipped 3")
     assert "malformed BibTeX entry" in result.stderr
     data = json.loads(run("add", FIX / "zotero.bib", "--json", "--index-dir", hash_index_copy).stdout)
     assert (data["added"], data["unchanged"], data["embedded"]) == (0, 3, 0)
     gone = run("remove", "scholar2019", "--index-dir", hash_index_copy)
     assert gone.stdout.strip() == "removed 1: scholar2019"
+
+
+def test_generated_ids_never_take_an_id_named_later_in_the_same_add(tmp_path):
+    build_index(Corpus([Paper("foo", "Foo", "base paper")], "t"), HashingEmbedder(), tmp_path / "i")
+    new = write_jsonl(tmp_path / "new.jsonl", [
+        {"title": "Foo", "abstract": "a second paper called Foo"},
+        {"id": "foo-2", "title": "Completely different paper", "abstract": "other"},
+    ])
+    report = add_papers(tmp_path / "i", [read_corpus(new)], embedder=HashingEmbedder())
+    assert (report.added, report.updated) == (2, 0)
+    assert sorted(load_index(tmp_path / "i").ids) == ["foo", "foo-2", "foo-3"]
+
+
+def test_same_title_with_different_dois_or_ids_stays_two_papers(tmp_path):
+    path = write_jsonl(tmp_path / "x.jsonl", [
+        {"title": "Introduction to the Special Issue", "doi": "10.1000/aaa"},
+        {"title": "Introduction to the Special Issue", "doi": "10.1000/bbb"},
+        {"id": "p1", "title": "Foo bar baz qux one"},
+        {"id": "p2", "title": "Foo bar baz qux one"},
+    ])
+    corpus = read_corpus(path)
+    assert len(corpus) == 4 and corpus.merged == 0
+
+
+def test_round_trip_after_replacing_by_id(hash_index_copy, tmp_path):
+    other = write_jsonl(tmp_path / "o.jsonl", [{"id": "other", "title": bundled_corpus().papers[1].title, "abstract": "x"}])
+    add_papers(hash_index_copy, [read_corpus(other)], embedder=HashingEmbedder())
+    out = tmp_path / "rt.jsonl"
+    assert run("export", "--format", "jsonl", "-o", out, "--index-dir", hash_index_copy).exit_code == 0
+    assert [p.id for p in read_corpus(out).papers] == load_index(hash_index_copy).ids
+
+
+def test_a_later_file_updating_a_paper_added_now_counts_once(hash_index_copy, tmp_path):
+    a = write_jsonl(tmp_path / "a.jsonl", [{"id": "fresh", "title": "A fresh paper", "abstract": "v1"}])
+    b = write_jsonl(tmp_path / "b.jsonl", [{"id": "fresh", "title": "A fresh paper", "abstract": "v2"}])
+    report = add_papers(hash_index_copy, [read_corpus(a), read_corpus(b)], embedder=HashingEmbedder())
+    assert (report.added, report.updated) == (1, 0)
+    assert load_index(hash_index_copy).papers()[-1].abstract == "v2"
+
+
+def test_a_cache_folder_of_the_users_survives_builds(tmp_path):
+    directory = tmp_path / "proj"
+    (directory / "cache" / "important").mkdir(parents=True)
+    (directory / "cache" / "important" / "notes.txt").write_text("mine")
+    build_index(bundled_corpus(), HashingEmbedder(), directory)
+    assert (directory / "cache" / "important" / "notes.txt").read_text() == "mine"

@@ -3,7 +3,7 @@
 Two sources, both inside the index directory:
 
 * the index itself: its vectors, when it was built with the same model;
-* checkpoint shards under ``cache/<model-key>/``: every batch embedded by a build is written there
+* checkpoint shards under ``.paperlike-checkpoints/<model-key>/``: every batch embedded by a build is written there
   as it is computed (NumPy + JSON, atomically), so a build that is interrupted (Ctrl-C, kill,
   crash) loses at most one batch and the next build resumes. A successful build folds them into
   the index and deletes them.
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
-import shutil
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -22,7 +22,10 @@ import numpy as np
 
 from . import store
 
-__all__ = ["text_hash", "model_key", "EmbeddingCache"]
+__all__ = ["CHECKPOINT_DIR", "text_hash", "model_key", "EmbeddingCache"]
+
+CHECKPOINT_DIR = ".paperlike-checkpoints"
+_SHARD = re.compile(r"^shard-[0-9a-f]{16}\.(npy|json)$")
 
 
 def text_hash(text: str) -> str:
@@ -46,7 +49,8 @@ class EmbeddingCache:
     def __init__(self, directory: str | Path, identity: dict[str, Any]):
         self.directory = Path(directory)
         self.identity = identity
-        self.shard_dir = self.directory / "cache" / model_key(identity)
+        self.root = self.directory / CHECKPOINT_DIR
+        self.shard_dir = self.root / model_key(identity)
 
     def known(self) -> dict[str, np.ndarray]:
         """Vectors by text hash: from the index on disk (same model only) and from checkpoints.
@@ -59,12 +63,11 @@ class EmbeddingCache:
         found: dict[str, np.ndarray] = {}
         try:
             index = load_index(self.directory)
+            if index.model == self.identity:
+                for paper, vector in zip(index.papers(), index.all_vectors()):
+                    found[text_hash(paper.text)] = vector
         except PaperlikeError:
-            index = None
-        if index is not None and index.model == self.identity:
-            vectors = index.all_vectors()
-            for paper, vector in zip(index.papers(), vectors):
-                found[text_hash(paper.text)] = vector
+            found.clear()  # a damaged index is rebuilt from scratch
         for keys_path in sorted(self.shard_dir.glob("shard-*.json")):
             try:
                 keys = store.read_json(keys_path)
@@ -89,5 +92,16 @@ class EmbeddingCache:
         store.atomic_write_json(self.shard_dir / f"{name}.json", list(hashes))
 
     def clear(self) -> None:
-        """Delete every checkpoint (all models): they are in the index now."""
-        shutil.rmtree(self.directory / "cache", ignore_errors=True)
+        """Delete every checkpoint shard (all models): they are in the index now. Only files
+        named like shards are touched, and folders only when that leaves them empty."""
+        if not self.root.is_dir():
+            return
+        for folder in [d for d in self.root.iterdir() if d.is_dir()] + [self.root]:
+            for f in folder.iterdir() if folder.is_dir() else []:
+                # Shards, and the temp files of shards a killed build was writing.
+                if f.is_file() and (_SHARD.match(f.name) or f.name.startswith(store.TMP_PREFIX + "shard-")):
+                    f.unlink(missing_ok=True)
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # not empty: something of someone else's is in there

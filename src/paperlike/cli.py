@@ -29,6 +29,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except PaperlikeError as exc:
             raise click.ClickException(str(exc)) from None
+        except BrokenPipeError:
+            raise
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
             raise click.ClickException(f"{exc.strerror or exc}{where}; check the path and its permissions") from None
@@ -59,6 +61,10 @@ class _Group(click.Group):
         except (click.Abort, KeyboardInterrupt):
             click.echo("Aborted.", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader went away (e.g. '| head'): stop quietly, as other command-line tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
@@ -459,9 +465,13 @@ def dupes(threshold, index_dir, as_json):
         paperlike dupes
         paperlike dupes --threshold 0.9 --json
     """
+    import math
+
     from .dedupe import near_duplicates
 
     _setup_notes()
+    if math.isnan(threshold):
+        raise click.UsageError("--threshold must be a number between -1 and 1, not nan")
     pairs = near_duplicates(_load(index_dir).index, threshold)
     if as_json:
         _emit_json([p.to_dict() for p in pairs])

@@ -196,7 +196,9 @@ def plain_text(text: str) -> str:
     try:
         from pylatexenc.latex2text import LatexNodes2Text
 
-        decoded = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True).latex_to_text(text)
+        # A bare & or % is text here, not an alignment tab or a comment that eats the rest.
+        escaped = re.sub(r"(?<!\\)([&%])", r"\\\1", text)
+        decoded = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True).latex_to_text(escaped)
     except Exception:  # pylatexenc gives up on some malformed markup: fall back to stripping braces
         decoded = re.sub(r"[{}]", "", text)
     return " ".join(decoded.split()) or text
@@ -428,7 +430,9 @@ def paper_from_fields(obj: Any, loc: str, src: str) -> Paper:
         raise CorpusError(f"{loc}: paper has no title; add a non-empty 'title' field")
     authors = obj.get("authors") or ()
     if isinstance(authors, str):
-        authors = [a.strip() for a in re.split(r",| and ", authors) if a.strip()]
+        # "A and B" (BibTeX style, names may hold commas), "A; B", else "A, B".
+        sep = r"\s+and\s+" if re.search(r"\s+and\s+", authors) else ";" if ";" in authors else ","
+        authors = [a.strip() for a in re.split(sep, authors) if a.strip()]
     elif not isinstance(authors, (list, tuple)):
         raise CorpusError(f"{loc}: 'authors' must be a list of names or a string")
     year = _year(obj.get("year"), loc)

@@ -2,8 +2,9 @@
 
 Two records are the same paper when they share an arXiv id (any version: ``2401.01234v2`` is
 ``2401.01234``), a DOI (case-insensitive, with or without ``https://doi.org/``), or a normalised
-title (case, accents, punctuation and spacing ignored; titles of at least 4 words only, so short
-generic titles never collide). Near-duplicates, different records with very similar text, are only
+title (case, accents, punctuation and spacing ignored; titles of at least 4 words only) unless
+the records contradict each other (different arXiv ids, DOIs or explicit ids; see
+:func:`same_paper`). Near-duplicates, different records with very similar text, are only
 listed for review (:func:`near_duplicates`), never merged.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from .corpus import Paper
 
-__all__ = ["normalize_arxiv_id", "normalize_doi", "normalize_title", "identity_keys", "merge_into",
+__all__ = ["normalize_arxiv_id", "normalize_doi", "normalize_title", "identity_keys", "same_paper", "find_same", "merge_into",
            "merge_duplicates", "NearDuplicate", "near_duplicates"]
 
 _ARXIV_NEW = re.compile(r"(\d{4}\.\d{4,5})(v\d+)?", re.IGNORECASE)
@@ -69,6 +70,34 @@ def identity_keys(paper: Paper) -> list[str]:
     return keys
 
 
+def _strong(paper: Paper) -> tuple[str | None, str | None]:
+    arxiv = normalize_arxiv_id(paper.arxiv_id) or normalize_arxiv_id(paper.url if paper.url and "arxiv.org" in paper.url else None)
+    return arxiv, normalize_doi(paper.doi)
+
+
+def same_paper(a: Paper, b: Paper, key: str) -> bool:
+    """Whether two records sharing identity ``key`` are one paper.
+
+    A shared arXiv id or DOI decides. A shared title alone does not when the records contradict
+    each other: different arXiv ids, different DOIs, or different explicit ids (two papers may
+    well be called "Introduction to the Special Issue").
+    """
+    if not key.startswith("title:"):
+        return True
+    (arxiv_a, doi_a), (arxiv_b, doi_b) = _strong(a), _strong(b)
+    if (arxiv_a and arxiv_b and arxiv_a != arxiv_b) or (doi_a and doi_b and doi_a != doi_b):
+        return False
+    return not (a.id and b.id and a.id != b.id)
+
+
+def find_same(paper: Paper, owner: dict[str, int], papers: Sequence[Paper]) -> int | None:
+    """Position in ``papers`` of the record ``paper`` is the same paper as, via ``owner`` (key -> position)."""
+    for key in identity_keys(paper):
+        if key in owner and same_paper(papers[owner[key]], paper, key):
+            return owner[key]
+    return None
+
+
 def merge_into(first: Paper, later: Paper) -> Paper:
     """``first`` with its empty fields filled from ``later``; ``first``'s id and text win otherwise.
 
@@ -98,7 +127,7 @@ def merge_duplicates(papers: Sequence[Paper], where: Sequence[str]) -> tuple[lis
     merged = 0
     for paper, loc in zip(papers, where):
         keys = identity_keys(paper)
-        hit = next((owner[k] for k in keys if k in owner), None)
+        hit = find_same(paper, owner, out)
         if hit is not None:
             out[hit] = merge_into(out[hit], paper)
             merged += 1

@@ -170,10 +170,13 @@ class MiniLMEmbedder:
     def resolved_backend(self) -> str:
         """The backend that will embed: ``onnx`` or ``torch``."""
         if self._resolved is None:
+            has_runtime = importlib.util.find_spec("onnxruntime") is not None
             if self.backend == "torch":
                 self._resolved = "torch"
-            elif self.onnx_file.is_file() and importlib.util.find_spec("onnxruntime") is not None:
+            elif self.onnx_file.is_file() and has_runtime:
                 self._resolved = "onnx"
+            elif self.backend == "onnx" and not has_runtime:
+                raise ModelError("the onnx backend needs onnxruntime; run: pip install onnxruntime")
             elif self.backend == "onnx":
                 raise ModelError(
                     f"no ONNX export of {self.name} at {self.onnx_file}; make it once with: paperlike model export-onnx"

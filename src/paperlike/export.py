@@ -32,7 +32,7 @@ def _bib_key(paper_id: str, taken: set[str]) -> str:
 def _bibtex(papers: Sequence[Paper]) -> str:
     import bibtexparser
     from bibtexparser import middlewares as mw
-    from bibtexparser.model import Entry, Field
+    from bibtexparser.model import Entry, Field  # noqa: F811 - Field is used after encoding too
 
     library = bibtexparser.Library()
     taken: set[str] = set()
@@ -53,8 +53,15 @@ def _bibtex(papers: Sequence[Paper]) -> str:
         entry_type = "misc" if paper.arxiv_id or not paper.doi else "article"
         library.add(Entry(entry_type, _bib_key(paper.id, taken), fields))
     # LaTeX-encode: "ü" -> {\"u}, "%" -> \%, braces escaped, so any reference manager reads it.
-    encode = mw.LatexEncodingMiddleware(keep_math=True, enclose_urls=False)
-    return bibtexparser.write_string(library, prepend_middleware=[encode])
+    encoded = mw.LatexEncodingMiddleware(keep_math=True, enclose_urls=False).transform(library)
+    # Identifiers are not prose: DOIs, URLs and arXiv ids go out exactly as they are.
+    raw = {p_key: p for p_key, p in zip((e.key for e in library.entries), papers)}
+    for entry in encoded.entries:
+        paper = raw[entry.key]
+        for name, value in (("doi", normalize_doi(paper.doi) or paper.doi), ("url", paper.url), ("eprint", paper.arxiv_id)):
+            if value:
+                entry.set_field(Field(name, value))
+    return bibtexparser.write_string(encoded)
 
 
 def export_papers(papers: Sequence[Paper], fmt: str) -> str:

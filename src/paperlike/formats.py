@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 from xml.etree import ElementTree
 
-from .corpus import FORMATS, Corpus, Entry, collect, paper_from_fields
+from .corpus import FORMATS, Corpus, Entry, collect, paper_from_fields, plain_text
 from .errors import CorpusError
 
 __all__ = ["detect_format", "read_bibtex", "read_csv", "read_arxiv_atom", "read_arxiv_json", "read_csl_json", "READERS"]
@@ -52,6 +52,8 @@ def detect_format(path: Path, text: str) -> str:
     suffix = path.suffix.lower()
     by_suffix = {".bib": "bibtex", ".bibtex": "bibtex", ".csv": "csv", ".tsv": "tsv", ".xml": "arxiv-atom",
                  ".atom": "arxiv-atom", ".txt": "daily", ".md": "daily"}
+    if suffix in by_suffix:
+        return by_suffix[suffix]
     head = text.lstrip()[:4000]
     if suffix in (".jsonl", ".ndjson", ".json") or head.startswith(("{", "[")):
         if head.startswith("[") and suffix not in (".jsonl", ".ndjson"):
@@ -63,7 +65,13 @@ def detect_format(path: Path, text: str) -> str:
             obj = None
         if isinstance(obj, dict) and "title" not in obj and ("type" in obj or "issued" in obj):
             return "csl-json"
-        if isinstance(obj, dict) and {"versions", "update_date", "categories"} & set(obj) and "id" in obj:
+        # The arXiv snapshot: an arXiv id, versions and an abstract (a user's own "id" is not enough).
+        if (
+            isinstance(obj, dict)
+            and "versions" in obj
+            and "abstract" in obj
+            and re.fullmatch(r"\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7}", str(obj.get("id", "")))
+        ):
             return "arxiv-json"
         return "jsonl" if suffix != ".json" or isinstance(obj, dict) else "csl-json"
     if suffix in by_suffix:
@@ -104,27 +112,33 @@ def read_bibtex(path: Path, text: str, *, strict: bool = False, **_: Any) -> Cor
     # bibtexparser logs each broken block on its own; we report them as skipped entries instead.
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
     src = str(path)
-    # A bare "&" is common in exported abstracts; LaTeX decoding would drop it as an alignment tab.
-    text = re.sub(r"(?<!\\)&", r"\\&", text)
-    library = bibtexparser.parse_string(
-        text, append_middleware=[mw.LatexDecodingMiddleware(), mw.SeparateCoAuthors(), mw.SplitNameParts()]
-    )
+    # No LaTeX decoding in the parser: it would also "decode" URLs and DOIs (% starts a comment,
+    # ~ becomes a space). Titles, abstracts and names are decoded below, field by field.
+    library = bibtexparser.parse_string(text, append_middleware=[mw.SeparateCoAuthors(), mw.SplitNameParts()])
     entries: list[tuple[int, Entry]] = []
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
         first = (block.raw or "").strip().splitlines()[0][:40] if (block.raw or "").strip() else ""
-        entries.append((line, (f"{src}:{line}", CorpusError(f"{src}:{line}: malformed BibTeX entry '{first}' (unbalanced braces or quotes?)"))))
+        reason = getattr(block, "error", None)
+        if "Duplicate" in type(block).__name__:
+            why = "a duplicate entry key or field"
+        else:
+            why = "unbalanced braces or quotes?"
+        del reason
+        entries.append((line, (f"{src}:{line}", CorpusError(f"{src}:{line}: malformed BibTeX entry '{first}' ({why})"))))
     for entry in library.entries:
         line = (entry.start_line or 0) + 1
         loc = f"{src}:{line} ({entry.key})"
         fields = {k.lower(): f.value for k, f in entry.fields_dict.items()}
         eprint = fields.get("eprint") if str(fields.get("archiveprefix", "arxiv")).lower() == "arxiv" else None
+        year = fields.get("year")
         record = {
             "id": entry.key,
-            "title": fields.get("title"),
-            "abstract": fields.get("abstract"),
-            "authors": _bib_names(fields.get("author", [])),
-            "year": fields.get("year"),
+            "title": plain_text(str(fields.get("title") or "")),
+            "abstract": plain_text(str(fields.get("abstract") or "")),
+            "authors": [plain_text(n) for n in _bib_names(fields.get("author", []))],
+            # "in press", "forthcoming": a year BibTeX allows but that is no year; drop it, keep the paper.
+            "year": year if year is None or re.search(r"(1|2)\d{3}", str(year)) else None,
             "url": fields.get("url"),
             "doi": fields.get("doi"),
             "arxiv_id": eprint or fields.get("arxivid") or fields.get("arxiv"),
@@ -184,9 +198,8 @@ def read_csv(path: Path, text: str, *, strict: bool = False, title_col: str | No
                     yield loc, CorpusError(f"{loc}: {len(header) + len(row[None])} cells for {len(header)} columns; quote cells that hold '{delimiter}'")
                     continue
                 record = {key: row.get(column) for key, column in others.items() if column}
-                authors = record.get("authors") or ""
-                if ";" in authors:  # Zotero: "Doe, Jane; Roe, Rick"
-                    record["authors"] = [a.strip() for a in authors.split(";") if a.strip()]
+                if "authors" in record:  # Zotero: "Doe, Jane; Roe, Rick": commas are inside names
+                    record["authors"] = [a.strip() for a in (record["authors"] or "").split(";") if a.strip()]
                 record["title"] = row.get(tcol)
                 record["abstract"] = row.get(acol) if acol else ""
                 try:
@@ -284,7 +297,10 @@ def _csl_record(item: Any, loc: str, src: str):
     if not isinstance(item, dict):
         raise CorpusError(f"{loc}: expected a CSL-JSON item (an object)")
     authors = []
-    for person in item.get("author") or []:
+    people = item.get("author") or []
+    if not isinstance(people, list):
+        raise CorpusError(f"{loc}: 'author' must be a list of people")
+    for person in people:
         if isinstance(person, dict):
             name = person.get("literal") or " ".join(str(person.get(k, "")) for k in ("given", "family")).strip()
             if name:

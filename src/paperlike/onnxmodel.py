@@ -55,8 +55,14 @@ class OnnxEncoder:
             raise ModelError(f"cannot import {exc.name}; run: pip install onnxruntime tokenizers") from None
         options = ort.SessionOptions()
         options.log_severity_level = 3  # warnings about unused initialisers are noise here
-        self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        try:
+            self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+            self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        except Exception as exc:  # onnxruntime raises its own types (InvalidProtobuf, Fail...)
+            raise ModelError(
+                f"the ONNX model {onnx_file} cannot be loaded ({type(exc).__name__}); "
+                "export it again with: paperlike model export-onnx --force"
+            ) from None
         self.tokenizer.enable_truncation(max_length=max_seq_length)
         self.tokenizer.enable_padding()
         self.inputs = {i.name for i in self.session.get_inputs()}
@@ -131,12 +137,22 @@ def export_onnx(model_dir: Path, target: Path, check_texts: Sequence[str]) -> fl
         except ImportError as exc:
             raise ModelError(f"exporting needs {exc.name}; run: pip install onnx") from None
 
-    store.atomic_write(target, write)
-    reference = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-    expected = reference.encode(list(check_texts), normalize_embeddings=True, batch_size=16)
-    got = OnnxEncoder(target, model_dir / "tokenizer.json").encode(check_texts)
-    agreement = float(np.min(np.sum(expected * got, axis=1)))
-    if agreement < AGREEMENT:
-        target.unlink(missing_ok=True)
-        raise ModelError(f"the ONNX export disagrees with sentence-transformers (cosine {agreement:.6f}); not kept")
+    import os
+    import tempfile
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{store.TMP_PREFIX}{target.name}.", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        # Checked before it is kept: a failed or interrupted check never leaves an unchecked file.
+        reference = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        expected = reference.encode(list(check_texts), normalize_embeddings=True, batch_size=16)
+        got = OnnxEncoder(tmp, model_dir / "tokenizer.json").encode(check_texts)
+        agreement = float(np.min(np.sum(expected * got, axis=1)))
+        if agreement < AGREEMENT:
+            raise ModelError(f"the ONNX export disagrees with sentence-transformers (cosine {agreement:.6f}); not kept")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return agreement

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .corpus import Corpus, Paper, slugify
-from .dedupe import identity_keys, merge_into
+from .dedupe import find_same, identity_keys, merge_into
 from .embed import Embedder, get_embedder
 from .errors import QueryError
 from .index import BuildReport, build_index, check_model, load_index
@@ -29,8 +29,8 @@ class AddReport:
         added: Papers new to the index.
         updated: Papers already indexed whose text changed (re-embedded).
         unchanged: Papers already indexed with the same text.
-        duplicates: Records of papers already indexed under another id (same arXiv id, DOI or
-            title); their missing fields were merged in.
+        duplicates: Records of papers already indexed (or read twice in these files) under
+            another id (same arXiv id, DOI or title); their missing fields were merged in.
         skipped: Malformed entries skipped while reading the files.
         embedded: Texts embedded by this add.
         seconds: Wall time.
@@ -92,9 +92,14 @@ def add_papers(
             by_key.setdefault(key, i)
     report = AddReport()
     sources = []
+    corpora = list(corpora)
+    # Generated ids must not take an id that a later record of this add names explicitly.
+    reserved = {pid for corpus in corpora for pid in corpus.explicit_ids}
+    added_here: set[int] = set()
     for corpus in corpora:
         sources.append(corpus.source)
         report.skipped += corpus.skipped
+        report.duplicates += corpus.merged
         report.notes.extend(corpus.notes)
         for paper in corpus.papers:
             explicit = paper.id in corpus.explicit_ids
@@ -102,18 +107,21 @@ def add_papers(
             if target is not None:  # same explicit id: this record is the paper's new version
                 before = papers[target]
                 papers[target] = paper
-                report.updated += papers[target].text != before.text
-                report.unchanged += papers[target].text == before.text
-            elif (target := next((by_key[k] for k in identity_keys(paper) if k in by_key), None)) is not None:
+                if target not in added_here:
+                    report.updated += papers[target].text != before.text
+                    report.unchanged += papers[target].text == before.text
+            elif (target := find_same(paper if explicit else Paper(**{**asdict(paper), "id": ""}), by_key, papers)) is not None:
                 before = papers[target]
                 papers[target] = merge_into(before, paper)
-                report.updated += papers[target].text != before.text
-                report.duplicates += papers[target].text == before.text
+                if target not in added_here:
+                    report.updated += papers[target].text != before.text
+                    report.duplicates += papers[target].text == before.text
             else:
-                new_id = paper.id if explicit and paper.id not in by_id else _free_id(paper, set(by_id))
+                new_id = paper.id if explicit and paper.id not in by_id else _free_id(paper, set(by_id) | reserved)
                 target = len(papers)
                 papers.append(Paper(**{**asdict(paper), "id": new_id}))
                 by_id[new_id] = target
+                added_here.add(target)
                 report.added += 1
                 report.added_ids.append(new_id)
             for key in identity_keys(papers[target]):
