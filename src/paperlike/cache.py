@@ -22,7 +22,7 @@ import numpy as np
 
 from . import store
 
-__all__ = ["CHECKPOINT_DIR", "text_hash", "model_key", "EmbeddingCache"]
+__all__ = ["CHECKPOINT_DIR", "text_hash", "paper_text_hash", "remember_text_hash", "model_key", "EmbeddingCache"]
 
 CHECKPOINT_DIR = ".paperlike-checkpoints"
 _SHARD = re.compile(r"^shard-[0-9a-f]{16}\.(npy|json)$")
@@ -31,6 +31,25 @@ _SHARD = re.compile(r"^shard-[0-9a-f]{16}\.(npy|json)$")
 def text_hash(text: str) -> str:
     """Key of one embedded text."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+# (title, abstract) -> text_hash(paper.text). Making the embedded text decodes LaTeX, which costs
+# ~10 ms for some abstracts; indexes store each paper's hash, so known papers never pay it again.
+_HASHES: dict[tuple[str, str], str] = {}
+
+
+def paper_text_hash(paper) -> str:
+    """``text_hash(paper.text)``, without rebuilding the text of a paper seen before."""
+    key = (paper.title, paper.abstract)
+    found = _HASHES.get(key)
+    if found is None:
+        found = _HASHES[key] = text_hash(paper.text)
+    return found
+
+
+def remember_text_hash(title: str, abstract: str, digest: str) -> None:
+    """Record the hash an index stored for a paper's text."""
+    _HASHES[(title, abstract)] = digest
 
 
 def model_key(identity: dict[str, Any]) -> str:
@@ -65,7 +84,7 @@ class EmbeddingCache:
             index = load_index(self.directory)
             if index.model == self.identity:
                 for paper, vector in zip(index.papers(), index.all_vectors()):
-                    found[text_hash(paper.text)] = vector
+                    found[paper_text_hash(paper)] = vector
         except PaperlikeError:
             found.clear()  # a damaged index is rebuilt from scratch
         for keys_path in sorted(self.shard_dir.glob("shard-*.json")):

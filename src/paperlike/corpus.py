@@ -14,6 +14,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Union
@@ -81,7 +82,7 @@ class Paper:
     doi: str | None = None
     source: str | None = None
 
-    @property
+    @cached_property
     def text(self) -> str:
         """The text that is embedded: ``title + ". " + abstract`` (the title alone if no abstract),
         with LaTeX markup turned into plain text (``f{\\"u}r`` -> ``für``, ``{\\em x}`` -> ``x``).
@@ -157,9 +158,11 @@ class Corpus:
     def sha256(self) -> str:
         """Hash of ids and embedded texts: equal hashes mean the same vectors would be built
         (other fields, such as authors or year, are not part of it)."""
+        from .cache import paper_text_hash
+
         digest = hashlib.sha256()
         for paper in self.papers:
-            digest.update(json.dumps([paper.id, paper.text], ensure_ascii=False).encode("utf-8"))
+            digest.update(json.dumps([paper.id, paper_text_hash(paper)], ensure_ascii=False).encode("utf-8"))
             digest.update(b"\n")
         return digest.hexdigest()
 
@@ -186,6 +189,13 @@ def _clean(value: Any) -> str:
 _LATEX_HINT = re.compile(r"[\\{}$]")
 
 
+@lru_cache(maxsize=1)
+def _latex_decoder():
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
+
+
 def plain_text(text: str) -> str:
     """Text with LaTeX markup decoded (accents, ``\\%``, ``{\\em ...}``, braces), whitespace collapsed.
 
@@ -194,11 +204,9 @@ def plain_text(text: str) -> str:
     if not _LATEX_HINT.search(text):
         return text
     try:
-        from pylatexenc.latex2text import LatexNodes2Text
-
         # A bare & or % is text here, not an alignment tab or a comment that eats the rest.
         escaped = re.sub(r"(?<!\\)([&%])", r"\\\1", text)
-        decoded = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True).latex_to_text(escaped)
+        decoded = _latex_decoder().latex_to_text(escaped)
     except Exception:  # pylatexenc gives up on some malformed markup: fall back to stripping braces
         decoded = re.sub(r"[{}]", "", text)
     return " ".join(decoded.split()) or text

@@ -166,9 +166,15 @@ class PaperIndex:
             data, problem = _check_bytes(self._read_papers_file(), entry)
             if problem:
                 raise _corrupt(self.directory, problem)
+            from .cache import remember_text_hash
+
             try:
                 # split("\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
-                papers = [Paper.from_dict(json.loads(line)) for line in data.decode("utf-8").split("\n") if line]
+                records = [json.loads(line) for line in data.decode("utf-8").split("\n") if line]
+                papers = [Paper.from_dict(r) for r in records]
+                for record, paper in zip(records, papers):
+                    if isinstance(record.get("text_sha"), str):
+                        remember_text_hash(paper.title, paper.abstract, record["text_sha"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise _corrupt(self.directory, f"{entry['name']} is damaged ({exc.__class__.__name__})") from None
             if [p.id for p in papers] != self.ids:
@@ -449,7 +455,13 @@ def write_index(
             store.atomic_write_json(
                 directory / names["titles"], {"ids": [p.id for p in papers], "titles": [p.title for p in papers]}
             )
-            lines = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in papers)
+            from .cache import paper_text_hash
+
+            # Each record carries the hash of its embedded text, so later builds can match vectors
+            # to papers without decoding every abstract's LaTeX again.
+            lines = "".join(
+                json.dumps({**p.to_dict(), "text_sha": paper_text_hash(p)}, ensure_ascii=False) + "\n" for p in papers
+            )
             store.atomic_write_bytes(directory / names["papers"], lines.encode("utf-8"))
         except BaseException:
             for name in names.values():  # a failed build leaves nothing of its own behind
@@ -510,18 +522,17 @@ def build_index(
     Returns:
         A :class:`BuildReport`.
     """
-    from .cache import EmbeddingCache, text_hash
+    from .cache import EmbeddingCache, paper_text_hash
 
     started = time.perf_counter()
     model = embedder.identity()
     cache = EmbeddingCache(directory, model)
-    texts = [p.text for p in corpus.papers]
-    hashes = [text_hash(t) for t in texts]
     known = cache.known() if reuse else {}
+    hashes = [paper_text_hash(p) for p in corpus.papers]
     todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if h not in known}.values())
     embed_started = time.perf_counter()
     fresh = embed_texts(
-        [texts[i] for i in todo],
+        [corpus.papers[i].text for i in todo],
         embedder,
         batch_size=batch_size,
         progress=progress and bool(todo),
