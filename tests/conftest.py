@@ -17,6 +17,20 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_SEED = ROOT.parent / "shared" / "seed" / "000_33601152947498d5.txt"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session_env(tmp_path_factory):
+    """Session-scoped fixtures (the real model) run before function-scoped ones: isolate them too,
+    so no test ever sees the user's own ONNX export, index or model choice."""
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("session-env")
+    mp.setenv("PAPERLIKE_CACHE_DIR", str(root / "cache"))
+    mp.setenv("PAPERLIKE_INDEX_DIR", str(root / "default-index"))
+    mp.setenv("PAPERLIKE_MODEL", "hashing")
+    mp.delenv("PAPERLIKE_BACKEND", raising=False)
+    yield
+    mp.undo()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """Never touch the checkout's index/ or the user's data dir; never load MiniLM by accident."""
