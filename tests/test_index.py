@@ -55,7 +55,7 @@ def test_write_then_load_roundtrip(tmp_path):
     assert index.papers() == corpus.papers
     m = read_manifest(tmp_path / "i")
     assert m["count"] == 75 and m["model"] == HashingEmbedder().identity()
-    assert m["corpus"] == {"source": corpus.source, "sha256": corpus.sha256()}
+    assert m["corpus"] == {"source": corpus.source, "sha256": corpus.sha256(), "file_sha256": corpus.file_sha256}
     assert set(m) >= {"format_version", "built_at", "generation", "files", "dim"}
     np.testing.assert_allclose(index.vector(3), HashingEmbedder().embed_batch([corpus.papers[3].text])[0], atol=1e-6)
     assert verify_index(tmp_path / "i") == []

@@ -111,6 +111,21 @@ def test_default_index_is_built_on_first_use_and_reused(monkeypatch, tmp_path):
     assert read_manifest(directory)["generation"] == generation
 
 
+def test_lookups_on_the_default_index_do_not_parse_the_bundled_papers(monkeypatch, tmp_path):
+    import paperlike.recommend as recommend
+
+    directory = tmp_path / "index"
+    monkeypatch.setattr(recommend, "default_index_dir", lambda: (directory, "user data dir"))
+    Recommender.load()
+    assert read_manifest(directory)["corpus"]["file_sha256"]
+
+    def no_parsing():
+        raise AssertionError("the bundled corpus was parsed on a lookup")
+
+    monkeypatch.setattr(recommend, "bundled_corpus", no_parsing)
+    assert Recommender.load().similar("autodistil", k=1)
+
+
 def test_users_own_index_in_the_default_dir_is_left_alone(monkeypatch, tmp_path):
     import paperlike.recommend as recommend
 

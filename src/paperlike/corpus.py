@@ -29,6 +29,7 @@ __all__ = [
     "read_daily_papers",
     "read_jsonl",
     "bundled_corpus",
+    "bundled_file_sha256",
     "slugify",
     "assign_ids",
     "collect",
@@ -143,6 +144,8 @@ class Corpus:
         skipped: Malformed entries that were skipped.
         merged: Records merged into an earlier record of the same paper (same arXiv id, DOI or title).
         explicit_ids: Ids the source gave (the others were made from titles).
+        file_sha256: SHA-256 of the source file's bytes, when known (lets the default index
+            see that the bundled papers are unchanged without parsing them).
     """
 
     papers: list[Paper]
@@ -151,6 +154,7 @@ class Corpus:
     skipped: int = 0
     merged: int = 0
     explicit_ids: frozenset[str] = frozenset()
+    file_sha256: str | None = None
 
     def __len__(self) -> int:
         return len(self.papers)
@@ -536,9 +540,16 @@ def read_corpus(
 BUNDLED_SOURCE = "bundled:daily_papers_seed.txt"
 
 
+def bundled_file_sha256() -> str:
+    """SHA-256 of the bundled corpus file (cheap: no parsing)."""
+    return hashlib.sha256(resources.files("paperlike").joinpath("data/daily_papers_seed.txt").read_bytes()).hexdigest()
+
+
 def bundled_corpus() -> Corpus:
     """The 75 seed papers that ship with paperlike (a "Daily Papers" page)."""
     text = resources.files("paperlike").joinpath("data/daily_papers_seed.txt").read_text(encoding="utf-8")
-    return read_daily_papers(BUNDLED_SOURCE, text=text, source=BUNDLED_SOURCE)
+    corpus = read_daily_papers(BUNDLED_SOURCE, text=text, source=BUNDLED_SOURCE)
+    corpus.file_sha256 = bundled_file_sha256()
+    return corpus
 
 

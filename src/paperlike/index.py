@@ -427,6 +427,7 @@ def write_index(
     model: dict[str, Any],
     corpus_source: str,
     corpus_sha256: str,
+    corpus_file_sha256: str | None = None,
 ) -> dict[str, Any]:
     """Write a new generation of index files, then switch the manifest to it.
 
@@ -479,7 +480,8 @@ def write_index(
             "metric": "inner_product",
             "faiss_index": "IndexFlatIP",
             "model": model,
-            "corpus": {"source": clean_text(corpus_source), "sha256": corpus_sha256},
+            "corpus": {"source": clean_text(corpus_source), "sha256": corpus_sha256}
+            | ({"file_sha256": corpus_file_sha256} if corpus_file_sha256 else {}),
             "files": {
                 kind: {
                     "name": name,
@@ -541,7 +543,7 @@ def build_index(
     embed_seconds = time.perf_counter() - embed_started
     known.update(zip((hashes[i] for i in todo), fresh))
     vectors = np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
-    write_index(directory, corpus.papers, vectors, model, corpus.source, corpus.sha256())
+    write_index(directory, corpus.papers, vectors, model, corpus.source, corpus.sha256(), corpus.file_sha256)
     cache.clear()
     return BuildReport(
         Path(directory), len(corpus), time.perf_counter() - started, embed_seconds, list(corpus.notes),

@@ -14,7 +14,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from .corpus import BUNDLED_SOURCE, Paper, bundled_corpus, clean_text
+from .corpus import BUNDLED_SOURCE, Paper, bundled_corpus, bundled_file_sha256, clean_text
 from .embed import Embedder, get_embedder
 from .errors import AmbiguousQueryError, IndexMissingError, QueryError, UnknownPaperError
 from .index import PaperIndex, build_index, check_model, load_index, read_manifest
@@ -410,11 +410,15 @@ def _ensure_default_index(directory: Path, embedder: Embedder | None, progress: 
         manifest = read_manifest(directory)
     except IndexMissingError:
         manifest = None
+    if manifest is not None:
+        built_from = manifest.get("corpus", {})
+        if built_from.get("source") != BUNDLED_SOURCE:
+            return
+        # Fast path for every lookup: the bundled file is unchanged, so nothing to parse.
+        if built_from.get("file_sha256") == bundled_file_sha256():
+            return
     corpus = bundled_corpus()
-    if manifest is not None and (
-        manifest.get("corpus", {}).get("source") != BUNDLED_SOURCE
-        or manifest.get("corpus", {}).get("sha256") == corpus.sha256()
-    ):
+    if manifest is not None and manifest.get("corpus", {}).get("sha256") == corpus.sha256():
         return
     log.warning(
         "Building the default index of the %d bundled papers in %s (first use only)", len(corpus), directory
