@@ -645,7 +645,6 @@ def index_build(corpus_path, fmt, strict, title_col, abstract_col, index_dir, mo
     from .corpus import bundled_corpus, read_corpus
     from .embed import get_embedder
     from .index import build_index
-    from .paths import default_index_dir
 
     _setup_notes(quiet)
     if corpus_path is not None:
@@ -653,8 +652,7 @@ def index_build(corpus_path, fmt, strict, title_col, abstract_col, index_dir, mo
     else:
         corpus = bundled_corpus()
     embedder = get_embedder(model)
-    if index_dir is None:
-        index_dir, _ = default_index_dir()
+    index_dir = _index_dir(index_dir)
     for note in corpus.notes:
         _note(note)
     report = build_index(corpus, embedder, index_dir, batch_size=batch_size, progress=not quiet, reuse=not no_cache)
@@ -698,10 +696,8 @@ def index_verify(index_dir, as_json):
         paperlike index verify --index-dir ./my-index --json
     """
     from .index import verify_index
-    from .paths import default_index_dir
 
-    if index_dir is None:
-        index_dir, _ = default_index_dir()
+    index_dir = _index_dir(index_dir)
     problems = verify_index(index_dir)
     if as_json:
         _emit_json({"index_dir": str(index_dir), "ok": not problems, "problems": problems})

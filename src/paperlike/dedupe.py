@@ -58,10 +58,9 @@ def normalize_title(title: str) -> str | None:
 def identity_keys(paper: Paper) -> list[str]:
     """The keys under which two records are the same paper."""
     keys = []
-    arxiv = normalize_arxiv_id(paper.arxiv_id) or normalize_arxiv_id(paper.url if paper.url and "arxiv.org" in paper.url else None)
+    arxiv, doi = _strong(paper)
     if arxiv:
         keys.append(f"arxiv:{arxiv}")
-    doi = normalize_doi(paper.doi)
     if doi:
         keys.append(f"doi:{doi}")
     title = normalize_title(paper.title)
@@ -71,6 +70,7 @@ def identity_keys(paper: Paper) -> list[str]:
 
 
 def _strong(paper: Paper) -> tuple[str | None, str | None]:
+    """The paper's normalised arXiv id (from its arxiv_id or an arxiv.org URL) and DOI."""
     arxiv = normalize_arxiv_id(paper.arxiv_id) or normalize_arxiv_id(paper.url if paper.url and "arxiv.org" in paper.url else None)
     return arxiv, normalize_doi(paper.doi)
 

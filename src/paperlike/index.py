@@ -14,6 +14,7 @@ gets one complete, consistent set of files, even while a rebuild is running.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -226,8 +227,6 @@ def _file_problem(directory: Path, entry: dict[str, Any]) -> tuple[bytes | None,
 
 
 def _check_bytes(data: bytes | None, entry: dict[str, Any]) -> tuple[bytes | None, str | None]:
-    import hashlib
-
     if data is None:
         return None, f"{entry['name']} is missing"
     if len(data) != entry["bytes"]:
@@ -450,20 +449,22 @@ def write_index(
 
         faiss_index = faiss.IndexFlatIP(vectors.shape[1])
         faiss_index.add(vectors)
-        try:
-            # serialize_index, not write_index(path): FAISS cannot take every path Python can.
-            store.atomic_write_bytes(directory / names["vectors"], faiss.serialize_index(faiss_index).tobytes())
-            store.atomic_write_json(
-                directory / names["titles"], {"ids": [p.id for p in papers], "titles": [p.title for p in papers]}
-            )
-            from .cache import paper_text_hash
+        from .cache import paper_text_hash
 
-            # Each record carries the hash of its embedded text, so later builds can match vectors
-            # to papers without decoding every abstract's LaTeX again.
-            lines = "".join(
-                json.dumps({**p.to_dict(), "text_sha": paper_text_hash(p)}, ensure_ascii=False) + "\n" for p in papers
-            )
-            store.atomic_write_bytes(directory / names["papers"], lines.encode("utf-8"))
+        # Each paper record carries the hash of its embedded text, so later builds can match
+        # vectors to papers without decoding every abstract's LaTeX again.
+        lines = "".join(
+            json.dumps({**p.to_dict(), "text_sha": paper_text_hash(p)}, ensure_ascii=False) + "\n" for p in papers
+        )
+        contents = {
+            # serialize_index, not write_index(path): FAISS cannot take every path Python can.
+            "vectors": faiss.serialize_index(faiss_index).tobytes(),
+            "titles": store.json_bytes({"ids": [p.id for p in papers], "titles": [p.title for p in papers]}),
+            "papers": lines.encode("utf-8"),
+        }
+        try:
+            for kind, data in contents.items():
+                store.atomic_write_bytes(directory / names[kind], data)
         except BaseException:
             for name in names.values():  # a failed build leaves nothing of its own behind
                 (directory / name).unlink(missing_ok=True)
@@ -482,13 +483,10 @@ def write_index(
             "model": model,
             "corpus": {"source": clean_text(corpus_source), "sha256": corpus_sha256}
             | ({"file_sha256": corpus_file_sha256} if corpus_file_sha256 else {}),
+            # Sizes and checksums of the bytes just written: no need to read the files back.
             "files": {
-                kind: {
-                    "name": name,
-                    "bytes": (directory / name).stat().st_size,
-                    "sha256": store.sha256_file(directory / name),
-                }
-                for kind, name in names.items()
+                kind: {"name": names[kind], "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                for kind, data in contents.items()
             },
         }
         store.atomic_write_json(directory / MANIFEST, manifest)

@@ -20,6 +20,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_json",
+    "json_bytes",
     "read_json",
     "sha256_file",
     "writer_lock",
@@ -86,9 +87,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
+def json_bytes(obj: Any) -> bytes:
+    """``obj`` as the UTF-8 JSON text paperlike writes."""
+    return (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
 def atomic_write_json(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as UTF-8 JSON to ``path`` atomically."""
-    atomic_write_bytes(path, (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+    atomic_write_bytes(path, json_bytes(obj))
 
 
 def read_json(path: str | Path) -> Any:
