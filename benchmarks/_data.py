@@ -78,6 +78,33 @@ def load_acm_papers(eval_dir: Path, limit: int) -> list[dict]:
     return out
 
 
+def cache_paths(texts: list[str], embedder, label: str) -> tuple[Path, Path]:
+    """Where the vectors of ``texts`` by ``embedder`` are cached: ``(vectors.npy, meta.json)``.
+
+    The key is the model's identity and a hash of every text, so any change of either misses.
+    """
+    digest = hashlib.sha256(json.dumps(embedder.identity(), sort_keys=True).encode())
+    for text in texts:
+        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
+    key = f"{label}-{digest.hexdigest()[:16]}"
+    return cache_dir() / f"{key}.npy", cache_dir() / f"{key}.json"
+
+
+def save_cached(texts: list[str], embedder, label: str, vectors: np.ndarray, meta: dict) -> Path:
+    """Store vectors for ``texts`` in the cache (atomically; NumPy format, no pickle)."""
+    from paperlike.store import atomic_write, atomic_write_json
+
+    vec_path, meta_path = cache_paths(texts, embedder, label)
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.save(fh, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+
+    atomic_write(vec_path, save)
+    atomic_write_json(meta_path, {"model": embedder.identity(), "count": len(texts), **meta})
+    return vec_path
+
+
 def embed_cached(texts: list[str], embedder, label: str, batch_size: int = 64) -> tuple[np.ndarray, str]:
     """Embeddings of ``texts``, from the cache when the same model embedded the same texts before.
 
@@ -85,27 +112,53 @@ def embed_cached(texts: list[str], embedder, label: str, batch_size: int = 64) -
         ``(vectors, how)`` where ``how`` says whether they came from the cache and how long it took.
     """
     from paperlike.index import embed_texts
-    from paperlike.store import atomic_write, atomic_write_json
 
-    ident = embedder.identity()
-    digest = hashlib.sha256(json.dumps(ident, sort_keys=True).encode())
-    for text in texts:
-        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
-    key = f"{label}-{digest.hexdigest()[:16]}"
-    vec_path, meta_path = cache_dir() / f"{key}.npy", cache_dir() / f"{key}.json"
+    vec_path, meta_path = cache_paths(texts, embedder, label)
     if vec_path.exists() and meta_path.exists():
         started = time.perf_counter()
         vectors = np.load(vec_path, allow_pickle=False)
         if vectors.shape == (len(texts), embedder.dim):
-            return vectors, f"cache hit {vec_path.name} ({time.perf_counter() - started:.1f} s)"
+            where = json.loads(meta_path.read_text()).get("computed_on")
+            note = f"; computed on {where}" if where else ""
+            return vectors, f"cache hit {vec_path.name} ({time.perf_counter() - started:.1f} s{note})"
+    if not texts:
+        return np.zeros((0, embedder.dim), np.float32), "nothing to embed"
     started = time.perf_counter()
     vectors = embed_texts(texts, embedder, batch_size=batch_size, progress=True, desc=f"Embedding {label}")
     seconds = time.perf_counter() - started
-
-    def save(tmp: Path) -> None:
-        with open(tmp, "wb") as fh:
-            np.save(fh, vectors, allow_pickle=False)
-
-    atomic_write(vec_path, save)
-    atomic_write_json(meta_path, {"model": ident, "count": len(texts), "seconds": seconds})
+    save_cached(texts, embedder, label, vectors, {"seconds": seconds})
     return vectors, f"embedded {len(texts)} texts in {seconds:.0f} s ({len(texts) / seconds:.1f}/s), cached as {vec_path.name}"
+
+
+def load_acm_queries(eval_dir: Path) -> list[dict]:
+    """ACM-CR query papers with at least one cited paper in the corpus (49 of the 50)."""
+    with open(eval_dir / "acm-cr" / "queries.json", encoding="utf-8") as fh:
+        queries = json.load(fh)
+    return [q for q in queries if q.get("cited_with_abstract")]
+
+
+def acm_corpus(eval_dir: Path, limit: int | None = None, progress: bool = True):
+    """ACM-CR as the product reads it (ids are DOIs), plus the query rows.
+
+    With ``limit``, the corpus is the first ``limit`` papers plus every query and cited paper, so
+    the measured task stays complete on a smaller haystack.
+
+    Returns:
+        ``(corpus, queries)``.
+    """
+    from paperlike.corpus import collect, paper_from_fields
+
+    queries = load_acm_queries(eval_dir)
+    keep = {q["doi"] for q in queries} | {d for q in queries for d in q["cited_with_abstract"]}
+    src = str(eval_dir / "acm-cr" / "papers.jsonl.gz")
+    entries = []
+    with gzip.open(eval_dir / "acm-cr" / "papers.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            row = json.loads(line)
+            if limit is not None and i >= limit and row["doi"] not in keep:
+                continue
+            fields = {"id": row["doi"], "title": row["title"], "abstract": row.get("abstract") or "",
+                      "doi": row["doi"], "year": row.get("year") or None}
+            entries.append((f"{src}:{i + 1}", paper_from_fields(fields, f"{src}:{i + 1}", src)))
+    corpus = collect(entries, src)
+    return corpus, queries

@@ -44,8 +44,22 @@ def test_similar_json(hash_index_dir):
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert [d["rank"] for d in data] == [1, 2, 3, 4, 5]
-    assert all(set(d) == {"rank", "id", "title", "score"} for d in data)
+    assert all(set(d) == {"rank", "id", "title", "score", "cosine", "why"} for d in data)
+    assert all(set(d["why"]) == {"terms", "query_sentence", "result_sentence"} for d in data)
     assert "autodistil" not in [d["id"] for d in data]
+
+
+def test_similar_why_diverse_mode_and_like_these_not_those(hash_index_dir):
+    shown = run("similar", "autodistil", "-k", 3, "--why", "--index-dir", hash_index_dir)
+    assert shown.exit_code == 0 and shown.stdout.count("why: ") == 3
+    for extra in (["--mode", "dense"], ["--mode", "lexical"], ["--diverse"]):
+        result = run("similar", "autodistil", "-k", 3, *extra, "--index-dir", hash_index_dir)
+        assert result.exit_code == 0, result.output
+        assert "(ranking: " in result.stdout.splitlines()[0]
+    like = run("similar", "autodistil", "llm-pruner", "--not", "tame", "-k", 4, "--json", "--index-dir", hash_index_dir)
+    assert like.exit_code == 0, like.output
+    ids = [d["id"] for d in json.loads(like.stdout)]
+    assert len(ids) == 4 and not set(ids) & {"autodistil", "llm-pruner", "tame"}
 
 
 def test_similar_free_text_says_how_it_read_the_query(hash_index_dir):

@@ -37,7 +37,7 @@ def test_similar_matches_numpy_and_excludes_the_query_paper(tmp_path):
     index, vectors = _random_index(tmp_path, n=200, dim=16, seed=3)
     rec = Recommender(index)
     for query in (0, 57, 199):
-        got = rec.similar(f"p{query}", k=7)
+        got = rec.similar(f"p{query}", k=7, mode="dense")
         exact = vectors @ vectors[query]
         exact[query] = -np.inf
         expected = np.argsort(-exact, kind="stable")[:7]

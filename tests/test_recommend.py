@@ -84,13 +84,14 @@ def test_recommend_modes(rec):
     assert (answer.kind, answer.paper_id, answer.note) == ("paper", "autodistil", None)
     text = rec.recommend("distilling a big model into a small student", k=3)
     assert text.kind == "text" and "free text" in text.note and len(text.results) == 3
-    forced = rec.recommend("autodistil", k=3, mode="text")
+    forced = rec.recommend("autodistil", k=3, kind="text")
     assert forced.kind == "text" and forced.note is None
     with pytest.raises(UnknownPaperError):
-        rec.recommend("distilling a big model into a small student", mode="paper")
+        rec.recommend("distilling a big model into a small student", kind="paper")
     with pytest.raises(UnknownPaperError):
         rec.recommend("autodistl-xyz")  # one word naming nothing: a mistyped id, not free text
-    assert answer.to_dict()["results"][0].keys() == {"rank", "id", "title", "score"}
+    assert answer.to_dict()["results"][0].keys() == {"rank", "id", "title", "score", "cosine", "why"}
+    assert answer.to_dict()["mode"] == "hybrid"
 
 
 def test_results_are_identical_across_loads(hash_index_dir):

@@ -148,8 +148,14 @@ def cli():
 
 
 @cli.command()
-@click.argument("query")
+@click.argument("query", nargs=-1, required=True)
 @click.option("-k", "k", type=int, default=10, show_default=True, help="Number of results.")
+@click.option("--not", "unlike", multiple=True, metavar="PAPER",
+              help="A paper the results should NOT be like (repeatable); QUERY must then name papers.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
+              help="Ranking: BM25 fused with the model's cosine (best measured), the model alone, or BM25 alone.")
+@click.option("--diverse", is_flag=True, help="Re-rank so the top results are not variations of one idea (MMR).")
+@click.option("--why", is_flag=True, help="Show the key terms each result shares with the query (always in --json).")
 @click.option("--text", "as_text", is_flag=True, help="Treat QUERY as free text, even if it names a paper.")
 @click.option("--paper", "as_paper", is_flag=True, help="QUERY must name an indexed paper (id or title).")
 @click.option("--theme", default=None, help="Only papers of this theme (id, seed name or label phrase).")
@@ -157,21 +163,28 @@ def cli():
               help="Print the result papers as full records in this format (e.g. for a reference manager).")
 @index_dir_option
 @json_option
-def similar(query, k, as_text, as_paper, theme, export_format, index_dir, as_json):
-    """Papers like QUERY: a paper id, a title, or free text.
+def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, export_format, index_dir, as_json):
+    """Papers like QUERY: a paper id, a title, free text, or several papers.
 
     QUERY is matched, in order, as a paper id, an exact title, a unique title prefix or a close
     misspelling of a title (all case-insensitive). A query of several words that names no paper
-    is searched as free text; --text forces that, --paper forbids it. The query paper itself is
-    never in its results. Looking up an indexed paper loads no model (unless --theme has to
-    compute seeded themes first).
+    is searched as free text; --text forces that, --paper forbids it. Several QUERY arguments,
+    or --not, ask for papers like all of those papers and unlike the --not ones. The query
+    papers are never in the results. Looking up indexed papers loads no model (unless --theme
+    has to compute seeded themes first).
+
+    Ranking (--mode) fuses BM25 with the model's cosine by default; see benchmarks/quality.py
+    for the measurements behind that choice.
 
     Example usage:
 
     \b
         paperlike similar "AutoDistil"
         paperlike similar autodistil -k 5 --json
-        paperlike similar "few-shot continual learning" --text
+        paperlike similar autodistil --why
+        paperlike similar "few-shot continual learning" --text --mode dense
+        paperlike similar autodistil llm-pruner --not lifelong-pretraining-with-distillation-and-kronecker-factored-approximation
+        paperlike similar autodistil --diverse
         paperlike similar autodistil --theme distillation
         paperlike similar autodistil -k 5 --format bibtex > related.bib
     """
@@ -181,7 +194,32 @@ def similar(query, k, as_text, as_paper, theme, export_format, index_dir, as_jso
     if as_text and as_paper:
         raise click.UsageError("--text and --paper contradict each other; give one")
     rec = _load(index_dir)
-    answer = rec.recommend(query, k, mode="text" if as_text else "paper" if as_paper else "auto", theme=theme)
+    explain = why or as_json
+    if len(query) > 1 or unlike:
+        if as_text:
+            joined = " ".join(query)
+            raise click.UsageError(f'--text takes one QUERY; quote free text with several words: paperlike similar "{joined}" --text')
+        for q in query:
+            try:
+                rec.find(q)
+            except PaperlikeError as exc:
+                hint = ' (to search free text, quote it: paperlike similar "' + " ".join(query) + '")' if len(query) > 1 else ""
+                raise PaperlikeError(f"{_one_line(str(exc))}{hint}") from None
+        results = rec.like(list(query), k, unlike=list(unlike), theme=theme, mode=mode, diverse=diverse, why=explain)
+        positions = [rec.find(q) for q in query]
+        from .recommend import Answer
+
+        answer = Answer(" + ".join(query), "papers", results, mode=mode)
+        header = "Papers like: " + "; ".join(f"{rec.index.titles[p]} [{rec.index.ids[p]}]" for p in positions)
+        if unlike:
+            header += "\nand unlike: " + "; ".join(f"[{rec.index.ids[rec.find(u)]}]" for u in unlike)
+    else:
+        answer = rec.recommend(query[0], k, kind="text" if as_text else "paper" if as_paper else "auto", theme=theme,
+                               mode=mode, diverse=diverse, why=explain)
+        if answer.kind == "paper":
+            header = f"Papers like: {answer.paper_title} [{answer.paper_id}]"
+        else:
+            header = f"Papers like the text: {_shorten(answer.query, 100)}"
     if answer.note:
         _note(answer.note)
     if export_format:
@@ -193,18 +231,15 @@ def similar(query, k, as_text, as_paper, theme, export_format, index_dir, as_jso
     if as_json:
         _emit_json([r.to_dict() for r in answer.results])
         return
-    if answer.kind == "paper":
-        click.echo(f"Papers like: {answer.paper_title} [{answer.paper_id}]")
-    else:
-        click.echo(f"Papers like the text: {_shorten(answer.query, 100)}")
-    _print_results(answer.results)
+    click.echo(header + (f"  (ranking: {mode}{', diverse' if diverse else ''})" if mode != "hybrid" or diverse else ""))
+    _print_results(answer.results, why)
 
 
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
 
 
-def _print_results(results) -> None:
+def _print_results(results, why: bool = False) -> None:
     if not results:
         click.echo("(no other papers in the index)")
         return
@@ -214,7 +249,11 @@ def _print_results(results) -> None:
     title_width = max(width - id_width - 16, 30)
     click.echo(f"{'rank':>4}  {'score':>5}  {'id':<{id_width}}  title")
     for r in results:
-        click.echo(f"{r.rank:>4}  {r.score:5.3f}  {r.id:<{id_width}}  {_shorten(r.title, title_width)}")
+        click.echo(f"{r.rank:>4}  {r.score:5.2f}  {r.id:<{id_width}}  {_shorten(r.title, title_width)}")
+        if why and r.why is not None:
+            click.echo(f"{'':>13}  why: {r.why.short(title_width + id_width - 3)}")
+            if r.why.result_sentence:
+                click.echo(f"{'':>13}       \"{_shorten(r.why.result_sentence, title_width + id_width - 10)}\"")
 
 
 @cli.command()

@@ -160,6 +160,19 @@ class MiniLMEmbedder:
             self._model.max_seq_length = self.max_seq_length
         return self._model
 
+    @cached_property
+    def _tokenizer(self):
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        tok.no_truncation()
+        tok.no_padding()
+        return tok
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the model's word-piece tokens in ``text`` (no special tokens)."""
+        return [tuple(span) for span in self._tokenizer.encode(text, add_special_tokens=False).offsets]
+
     @property
     def onnx_file(self) -> Path:
         """Where this model's ONNX export is (or would be)."""

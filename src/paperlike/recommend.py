@@ -17,7 +17,9 @@ import numpy as np
 from .corpus import BUNDLED_SOURCE, Paper, bundled_corpus, bundled_file_sha256, clean_text
 from .embed import Embedder, get_embedder
 from .errors import AmbiguousQueryError, IndexMissingError, QueryError, UnknownPaperError
+from .explain import Why, explain
 from .index import PaperIndex, build_index, check_model, load_index, read_manifest
+from .rank import DEFAULT_MODE, MODES, mmr, rocchio, score_all, top_k
 from .paths import default_index_dir
 from .themes import Seed, Theme, ThemeSet, compute_themes, load_saved_themes, options_key, parse_seeds, save_themes
 
@@ -38,16 +40,28 @@ class Result:
         rank: 1 for the most similar.
         id: Paper id.
         title: Paper title.
-        score: Cosine similarity to the query, in [-1, 1].
+        score: The ranking mode's score (hybrid: a weighted sum of z-scores, so about 0-10;
+            dense: the cosine; lexical: the BM25 score). Higher is more similar.
+        cosine: Cosine similarity of the paper's vector to the query vector, in [-1, 1].
+        why: Shared key terms and best-matching sentences, when asked for.
     """
 
     rank: int
     id: str
     title: str
     score: float
+    cosine: float | None = None
+    why: Why | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, "id": self.id, "title": self.title, "score": round(self.score, 6)}
+        return {
+            "rank": self.rank,
+            "id": self.id,
+            "title": self.title,
+            "score": round(self.score, 6),
+            "cosine": None if self.cosine is None else round(self.cosine, 6),
+            "why": self.why.to_dict() if self.why else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -56,7 +70,8 @@ class Answer:
 
     Attributes:
         query: The query as given.
-        kind: ``"paper"`` when it named an indexed paper, ``"text"`` when embedded as free text.
+        kind: ``"paper"`` when it named an indexed paper, ``"text"`` when embedded as free text,
+            ``"papers"`` for several papers ("like these, not those").
         paper_id: The query paper's id (``kind == "paper"``).
         paper_title: The query paper's title (``kind == "paper"``).
         results: Ranked results; the query paper is never among them.
@@ -64,11 +79,12 @@ class Answer:
     """
 
     query: str
-    kind: Literal["paper", "text"]
+    kind: Literal["paper", "text", "papers"]
     results: list[Result]
     paper_id: str | None = None
     paper_title: str | None = None
     note: str | None = None
+    mode: str = DEFAULT_MODE
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,12 +92,19 @@ class Answer:
             "kind": self.kind,
             "paper_id": self.paper_id,
             "paper_title": self.paper_title,
+            "mode": self.mode,
             "results": [r.to_dict() for r in self.results],
         }
 
 
 def _fold(text: str) -> str:
     return " ".join(text.split()).casefold()
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise QueryError(f"unknown ranking mode '{mode}'; use one of: {', '.join(MODES)}")
+    return mode
 
 
 def _check_k(k: int) -> int:
@@ -105,6 +128,8 @@ class Recommender:
     index_dir_reason: str = "given"
     _folded_titles: list[str] | None = field(default=None, repr=False)
     _model_checked: bool = field(default=False, repr=False)
+    _lex: Any = field(default=None, repr=False)
+    _vectors: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def load(
@@ -217,21 +242,59 @@ class Recommender:
 
     # -- ranking -------------------------------------------------------------------------------
 
+    def lexical(self):
+        """The BM25 index of this index's papers (built and saved beside it on first use)."""
+        if self._lex is None:
+            from .lexical import load_or_build_lexical
+
+            self._lex = load_or_build_lexical(
+                self.directory, self.index.manifest["generation"], self.index.count,
+                lambda: [p.text for p in self.index.papers()],
+            )
+        return self._lex
+
+    def _all_vectors(self) -> np.ndarray:
+        if self._vectors is None:
+            self._vectors = self.index.all_vectors()
+        return self._vectors
+
     def _rank(
-        self, vector: np.ndarray, k: int, exclude: frozenset[int] = frozenset(), within: frozenset[int] | None = None
+        self,
+        vector: np.ndarray,
+        terms: Any,
+        k: int,
+        *,
+        mode: str = DEFAULT_MODE,
+        exclude: frozenset[int] = frozenset(),
+        within: frozenset[int] | None = None,
+        diverse: bool = False,
+        why_text: str | None = None,
     ) -> list[Result]:
-        # A few extra candidates, then (score, position) order: equal scores (duplicate papers)
-        # always rank the same way, whatever k is.
-        wanted = k + len(exclude) + 16 if within is None else self.index.count
-        scores, positions = self.index.search(vector.reshape(1, -1), wanted)
-        ranked = sorted(
-            (-float(score), int(pos))
-            for score, pos in zip(scores[0], positions[0])
-            if pos >= 0 and int(pos) not in exclude and (within is None or int(pos) in within)
-        )
+        # Exact scores for every paper, so fusion statistics and ties never depend on k.
+        vectors = self._all_vectors()
+        dense = vectors @ np.asarray(vector, dtype=np.float32)
+        lexical = None
+        if mode != "dense":
+            lexical = self.lexical().scores_for_terms(terms() if callable(terms) else terms)
+        mask = np.ones(self.index.count, dtype=bool)
+        mask[list(exclude)] = False
+        if within is not None:
+            mask &= np.isin(np.arange(self.index.count), list(within))
+        if mode == "lexical":
+            mask &= lexical > 0  # a paper sharing no term with the query is not a lexical match
+        scores = score_all(mode, dense, lexical, mask)
+        if diverse:
+            pool = top_k(scores, max(5 * k, 50), within=mask)
+            picked = mmr(pool, scores[pool], vectors[pool], k)
+        else:
+            picked = top_k(scores, k, within=mask)
+        whys: list[Why | None] = [None] * len(picked)
+        if why_text is not None and picked:
+            papers = self.index.papers()
+            whys = explain(self.lexical(), why_text, [(p, papers[p].text) for p in picked])
         return [
-            Result(rank, self.index.ids[pos], self.index.titles[pos], -neg)
-            for rank, (neg, pos) in enumerate(ranked[:k], 1)
+            Result(rank, self.index.ids[pos], self.index.titles[pos], float(scores[pos]), float(dense[pos]), why)
+            for rank, (pos, why) in enumerate(zip(picked, whys), 1)
         ]
 
     def _embedder(self) -> Embedder:
@@ -263,31 +326,109 @@ class Recommender:
         members = self.theme(theme).papers
         return frozenset(p for m in members if (p := self.index.position(m.id)) is not None)
 
-    def similar(self, paper: str, k: int = 10, *, theme: str | None = None) -> list[Result]:
+    def similar(
+        self,
+        paper: str,
+        k: int = 10,
+        *,
+        theme: str | None = None,
+        mode: str = DEFAULT_MODE,
+        diverse: bool = False,
+        why: bool = False,
+    ) -> list[Result]:
         """Papers most like an indexed paper (never the paper itself). Needs no model.
 
         Args:
             paper: Id or title of an indexed paper (see :meth:`find`).
             k: Number of results; more than the index holds returns all other papers.
             theme: Only papers of this theme (id, seed name or label phrase; see :meth:`theme`).
+            mode: ``hybrid`` (default: BM25 fused with the model's cosine), ``dense`` or ``lexical``.
+            diverse: Re-rank with maximal marginal relevance so the top is not one idea repeated.
+            why: Attach an explanation (shared terms, best sentence pair) to each result.
         """
-        k = _check_k(k)
+        k, mode = _check_k(k), _check_mode(mode)
         pos = self.find(paper)
-        return self._rank(self.index.vector(pos), k, frozenset({pos}), self._within(theme))
+        return self._paper_results(pos, k, mode, theme, diverse, why)
 
-    def similar_to_text(self, text: str, k: int = 10, *, theme: str | None = None) -> list[Result]:
-        """Papers most like a free text (an abstract, a title, a few words)."""
-        k = _check_k(k)
+    def _paper_results(self, pos: int, k: int, mode: str, theme, diverse: bool, why: bool) -> list[Result]:
+        return self._rank(
+            self.index.vector(pos), lambda: self.lexical().paper_terms(pos), k, mode=mode, exclude=frozenset({pos}),
+            within=self._within(theme), diverse=diverse, why_text=self.index.papers()[pos].text if why else None,
+        )
+
+    def similar_to_text(
+        self,
+        text: str,
+        k: int = 10,
+        *,
+        theme: str | None = None,
+        mode: str = DEFAULT_MODE,
+        diverse: bool = False,
+        why: bool = False,
+    ) -> list[Result]:
+        """Papers most like a free text (an abstract, a title, a few words); see :meth:`similar`."""
+        k, mode = _check_k(k), _check_mode(mode)
         within = self._within(theme)
-        return self._rank(self.embed_query(text), k, within=within)
+        text = clean_text(text)
+        vector = self.embed_query(text) if mode != "lexical" else np.zeros(self.index.dim, np.float32)
+        if mode == "lexical" and not text:
+            raise QueryError("empty text query; give some words to search for")
+        return self._rank(
+            vector, lambda: self.lexical().term_ids(text), k, mode=mode, within=within, diverse=diverse,
+            why_text=text if why else None,
+        )
+
+    def like(
+        self,
+        papers: Sequence[str],
+        k: int = 10,
+        *,
+        unlike: Sequence[str] = (),
+        theme: str | None = None,
+        mode: str = DEFAULT_MODE,
+        diverse: bool = False,
+        why: bool = False,
+    ) -> list[Result]:
+        """Papers like all of ``papers`` and unlike ``unlike`` ("like these, not those"). Needs no model.
+
+        The dense query is Rocchio's: the mean of the wanted papers' vectors minus half the mean
+        of the unwanted ones; the lexical query is the wanted papers' terms together. None of the
+        named papers is among the results.
+
+        Raises:
+            QueryError: No paper given, a paper both wanted and not, or see :meth:`find`.
+        """
+        k, mode = _check_k(k), _check_mode(mode)
+        if not papers:
+            raise QueryError("give at least one paper to find papers like")
+        pos = [self.find(p) for p in papers]
+        neg = [self.find(p) for p in unlike]
+        both = sorted(set(pos) & set(neg))
+        if both:
+            raise QueryError(
+                f"'{self.index.ids[both[0]]}' is both wanted and not wanted; drop it from the papers or from --not"
+            )
+        if len(pos) == 1 and not neg:
+            return self._paper_results(pos[0], k, mode, theme, diverse, why)
+        vectors = self._all_vectors()
+        query = rocchio(vectors[pos], vectors[neg] if neg else None)
+        papers_all = self.index.papers() if why else None
+        return self._rank(
+            query, lambda: np.concatenate([self.lexical().paper_terms(p) for p in pos]), k, mode=mode,
+            exclude=frozenset(pos) | frozenset(neg), within=self._within(theme), diverse=diverse,
+            why_text=" ".join(papers_all[p].text for p in pos) if why else None,
+        )
 
     def recommend(
         self,
         query: str,
         k: int = 10,
         *,
-        mode: Literal["auto", "paper", "text"] = "auto",
+        kind: Literal["auto", "paper", "text"] = "auto",
         theme: str | None = None,
+        mode: str = DEFAULT_MODE,
+        diverse: bool = False,
+        why: bool = False,
     ) -> Answer:
         """Answer a query that may name a paper or be free text.
 
@@ -298,20 +439,21 @@ class Recommender:
         Raises:
             QueryError: See :meth:`find` and :meth:`embed_query`.
         """
-        k = _check_k(k)
-        if mode not in ("auto", "paper", "text"):
-            raise QueryError(f"unknown query mode '{mode}'; use auto, paper or text")
-        if mode != "text":
+        k, mode = _check_k(k), _check_mode(mode)
+        if kind not in ("auto", "paper", "text"):
+            raise QueryError(f"unknown query kind '{kind}'; use auto, paper or text")
+        if kind != "text":
             try:
                 pos = self.find(query)
             except UnknownPaperError:
-                if mode == "paper" or len(str(query).split()) < 2:
+                if kind == "paper" or len(str(query).split()) < 2:
                     raise
             else:
-                results = self._rank(self.index.vector(pos), k, frozenset({pos}), self._within(theme))
-                return Answer(query, "paper", results, self.index.ids[pos], self.index.titles[pos])
-        note = None if mode == "text" else "no paper has this id or title, so it was searched as free text"
-        return Answer(query, "text", self.similar_to_text(query, k, theme=theme), note=note)
+                results = self._paper_results(pos, k, mode, theme, diverse, why)
+                return Answer(query, "paper", results, self.index.ids[pos], self.index.titles[pos], mode=mode)
+        note = None if kind == "text" else "no paper has this id or title, so it was searched as free text"
+        results = self.similar_to_text(query, k, theme=theme, mode=mode, diverse=diverse, why=why)
+        return Answer(query, "text", results, note=note, mode=mode)
 
     # -- themes --------------------------------------------------------------------------------
 

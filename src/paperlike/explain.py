@@ -1,0 +1,112 @@
+"""Why a result is like the query: the key terms they share and their best-matching sentences.
+
+Explanations use the BM25 index, not the model, so explaining costs no model load:
+
+* key terms: the query's terms found in the result, ordered by what each adds to the result's
+  BM25 score (rare terms first), shown as the word the query used ("distillation", not the
+  stem "distil");
+* sentence pair: the query sentence and result sentence sharing the most IDF weight.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .lexical import LexicalIndex
+
+__all__ = ["Why", "explain", "split_sentences"]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a title + abstract (the title ends at its first '. ')."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+@dataclass(frozen=True)
+class Why:
+    """An explanation of one result.
+
+    Attributes:
+        terms: Key terms shared with the query, most telling first.
+        query_sentence: The query's sentence that best matches the result ("" for a short query).
+        result_sentence: The result's sentence that best matches it.
+    """
+
+    terms: tuple[str, ...]
+    query_sentence: str
+    result_sentence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"terms": list(self.terms), "query_sentence": self.query_sentence, "result_sentence": self.result_sentence}
+
+    def short(self, width: int = 60) -> str:
+        """One line for a table: the shared terms."""
+        line = ", ".join(self.terms) if self.terms else "(no shared terms: similar in meaning)"
+        return line if len(line) <= width else line[: width - 1] + "…"
+
+
+class Explainer:
+    """Explains results for one query text against one lexical index."""
+
+    def __init__(self, lex: LexicalIndex, query_text: str, n_terms: int = 5):
+        self.lex = lex
+        self.n_terms = n_terms
+        self._word_term: dict[str, int | None] = {}
+        self.query_sentences = split_sentences(query_text) or [query_text]
+        self._qterms = [self._terms_with_words(s) for s in self.query_sentences]
+        self.surface: dict[int, str] = {}
+        for pairs in self._qterms:
+            for term, word in pairs:
+                self.surface.setdefault(term, word)
+
+    def _terms_with_words(self, text: str) -> list[tuple[int, str]]:
+        # Tokenise word by word so each term id keeps the word it came from.
+        words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))
+        new = [w for w in words if w not in self._word_term]
+        self._word_term.update(zip(new, self.lex.word_terms(new)))
+        return [(t, w) for w in words if (t := self._word_term[w]) is not None]
+
+    def _idf(self, term: int) -> float:
+        df = int(self.lex.indptr[term + 1] - self.lex.indptr[term])
+        return math.log(1 + (self.lex.count - df + 0.5) / (df + 0.5))
+
+    def _weight(self, term: int, position: int) -> float:
+        lo, hi = self.lex.indptr[term], self.lex.indptr[term + 1]
+        col = self.lex.indices[lo:hi]
+        hit = np.searchsorted(col, position)
+        return float(self.lex.data[lo + hit]) if hit < len(col) and col[hit] == position else 0.0
+
+    def why(self, position: int, result_text: str) -> Why:
+        """The explanation for the indexed paper at ``position`` whose text is ``result_text``."""
+        doc_terms = set(int(t) for t in self.lex.paper_terms(position))
+        shared = [(self._weight(t, position), w, t) for t, w in self.surface.items() if t in doc_terms]
+        shared.sort(key=lambda x: (-x[0], x[1]))
+        terms = tuple(w for _, w, _ in shared[: self.n_terms])
+        best = (0.0, 0, 0)
+        result_sentences = split_sentences(result_text) or [result_text]
+        words = [w.lower() for s in result_sentences for w in _WORD.findall(s)]
+        new = list(dict.fromkeys(w for w in words if w not in self._word_term))
+        self._word_term.update(zip(new, self.lex.word_terms(new)))  # one tokeniser call per result
+        for j, sentence in enumerate(result_sentences):
+            rterms = {t for t, _ in self._terms_with_words(sentence)}
+            for i, qterms in enumerate(self._qterms):
+                score = sum(self._idf(t) for t, _ in qterms if t in rterms)
+                if score > best[0]:
+                    best = (score, i, j)
+        if best[0] == 0.0:
+            return Why(terms, "", "")
+        return Why(terms, self.query_sentences[best[1]], result_sentences[best[2]])
+
+
+def explain(lex: LexicalIndex, query_text: str, hits: list[tuple[int, str]]) -> list[Why]:
+    """Explanations for results ``hits`` = ``[(position, text), ...]`` of a query text."""
+    explainer = Explainer(lex, query_text)
+    return [explainer.why(pos, text) for pos, text in hits]

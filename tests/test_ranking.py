@@ -1,0 +1,305 @@
+"""Hybrid ranking, BM25, windows for long texts, "like these, not those", MMR and explanations.
+
+All on small data with the hashing embedder; each ranking is checked against a brute-force
+answer computed here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import random_unit_vectors
+from paperlike.embed import HashingEmbedder
+from paperlike.errors import QueryError
+from paperlike.lexical import build_lexical, load_or_build_lexical
+from paperlike.rank import fuse, mmr, rocchio, rrf, score_all, top_k, zscore
+from paperlike.recommend import Recommender
+from paperlike.windows import pool_windows, split_windows
+
+DOCS = [
+    "The lottery ticket hypothesis: sparse trainable subnetworks exist in dense networks.",
+    "Grokking: generalization long after overfitting on small algorithmic datasets.",
+    "Knowledge distillation compresses a large teacher model into a small student model.",
+    "Lottery tickets for pruning: finding winning tickets early in training.",
+    "Continual learning without forgetting using replay buffers.",
+]
+
+
+@pytest.fixture
+def rec(hash_index_copy):
+    return Recommender.load(hash_index_copy)
+
+
+# -- BM25 --------------------------------------------------------------------------------------
+
+def test_bm25_scores_match_bm25s_itself():
+    import bm25s
+
+    from paperlike.lexical import _tokenize
+
+    lex = build_lexical(DOCS)
+    retriever = bm25s.BM25()
+    retriever.index(_tokenize(DOCS, lex.settings), show_progress=False)
+    for query in ["lottery tickets in distillation", "forgetting replay", "grokking overfitting networks"]:
+        tokens = _tokenize([query], lex.settings)
+        words = {i: w for w, i in tokens.vocab.items()}
+        expected = retriever.get_scores([words[i] for i in tokens.ids[0]])
+        np.testing.assert_allclose(lex.scores(query), expected, rtol=1e-6)
+
+
+def test_bm25_ranks_the_rare_term_first_and_ignores_unknown_words():
+    lex = build_lexical(DOCS)
+    scores = lex.scores("grokking zzzunknownzzz")
+    assert int(np.argmax(scores)) == 1 and np.count_nonzero(scores) == 1
+    assert not np.any(lex.scores("zzzunknownzzz the of"))
+
+
+def test_an_indexed_papers_own_terms_score_it_highest():
+    lex = build_lexical(DOCS)
+    for i in range(len(DOCS)):
+        assert int(np.argmax(lex.scores_for_terms(lex.paper_terms(i)))) == i
+
+
+def test_lexical_index_is_saved_checked_and_rebuilt_when_damaged(tmp_path):
+    calls = []
+
+    def texts():
+        calls.append(1)
+        return DOCS
+
+    first = load_or_build_lexical(tmp_path, "gen1", len(DOCS), texts)
+    again = load_or_build_lexical(tmp_path, "gen1", len(DOCS), texts)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(first.data, again.data)
+    # Flip a byte: the checksum catches it and the index is rebuilt, never used damaged.
+    data = tmp_path / "lexical-gen1" / "data.npy"
+    raw = bytearray(data.read_bytes())
+    raw[-1] ^= 0xFF
+    data.write_bytes(bytes(raw))
+    fixed = load_or_build_lexical(tmp_path, "gen1", len(DOCS), texts)
+    assert len(calls) == 2
+    np.testing.assert_array_equal(fixed.data, first.data)
+    # A new generation replaces the folder of the old one.
+    load_or_build_lexical(tmp_path, "gen2", len(DOCS), texts)
+    assert sorted(p.name for p in tmp_path.glob("lexical-*")) == ["lexical-gen2"]
+    meta = json.loads((tmp_path / "lexical-gen2" / "meta.json").read_text())
+    assert set(meta["sha256"]) >= {"data.npy", "vocab.json"}
+
+
+# -- fusion ------------------------------------------------------------------------------------
+
+def test_zscore_fusion_is_scale_free():
+    rng = np.random.default_rng(0)
+    dense, lexical = rng.normal(size=50), rng.exponential(size=50)
+    base = fuse(dense, lexical)
+    # Rescaling either side (BM25 grows with query length) changes nothing.
+    np.testing.assert_allclose(fuse(dense * 3 + 1, lexical * 100), base, atol=1e-9)
+    expected = 0.5 * (dense - dense.mean()) / dense.std() + 0.5 * (lexical - lexical.mean()) / lexical.std()
+    np.testing.assert_allclose(base, expected, atol=1e-12)
+
+
+def test_fusion_statistics_ignore_masked_papers():
+    dense = np.array([0.9, 0.5, 0.1, 0.3])
+    lexical = np.array([100.0, 1.0, 0.0, 2.0])
+    mask = np.array([False, True, True, True])
+    fused = fuse(dense, lexical, mask=mask)
+    expected = 0.5 * zscore(dense[1:]) + 0.5 * zscore(lexical[1:])
+    np.testing.assert_allclose(fused[1:], expected)
+
+
+def test_a_side_with_no_signal_leaves_the_other_in_charge():
+    dense = np.array([0.2, 0.9, 0.5])
+    fused = fuse(dense, np.zeros(3))
+    assert list(np.argsort(-fused)) == list(np.argsort(-dense))
+
+
+def test_rrf_matches_the_formula():
+    a, b = np.array([3.0, 2.0, 1.0]), np.array([1.0, 3.0, 2.0])
+    np.testing.assert_allclose(rrf(a, b), [1 / 61 + 1 / 63, 1 / 62 + 1 / 61, 1 / 63 + 1 / 62])
+
+
+def test_top_k_matches_a_brute_force_sort_with_ties_by_position():
+    rng = np.random.default_rng(1)
+    scores = np.round(rng.normal(size=300), 1)  # many ties
+    for k in (1, 5, 50, 300, 400):
+        expected = sorted(range(300), key=lambda i: (-scores[i], i))[:k]
+        assert top_k(scores, k) == expected
+    assert top_k(scores, 10, exclude=[expected[0]])[0] == expected[1]
+
+
+def test_score_all_modes_and_errors():
+    dense, lexical = np.array([0.1, 0.2]), np.array([3.0, 0.0])
+    assert list(score_all("dense", dense, None)) == [0.1, 0.2]
+    assert list(score_all("lexical", dense, lexical)) == [3.0, 0.0]
+    with pytest.raises(ValueError):
+        score_all("fancy", dense, lexical)
+    with pytest.raises(ValueError):
+        score_all("hybrid", dense, None)
+
+
+def test_hybrid_ranking_matches_brute_force_on_the_index(rec):
+    results = rec.similar("autodistil", k=8)
+    pos = rec.find("autodistil")
+    vectors = rec.index.all_vectors()
+    dense = vectors @ vectors[pos]
+    lex = rec.lexical()
+    bm = lex.scores_for_terms(lex.paper_terms(pos))
+    mask = np.ones(len(dense), bool)
+    mask[pos] = False
+    fused = 0.5 * zscore(dense, mask) + 0.5 * zscore(bm, mask)
+    expected = sorted((i for i in range(len(dense)) if i != pos), key=lambda i: (-fused[i], i))[:8]
+    assert [r.id for r in results] == [rec.index.ids[i] for i in expected]
+    assert [r.cosine for r in results] == pytest.approx([float(dense[i]) for i in expected], abs=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_every_mode_answers_and_never_returns_the_query(rec, mode):
+    results = rec.similar("autodistil", k=5, mode=mode)
+    assert results and "autodistil" not in [r.id for r in results]
+    assert all(a.score >= b.score for a, b in zip(results, results[1:]))
+
+
+def test_unknown_mode_is_a_query_error(rec):
+    with pytest.raises(QueryError, match="unknown ranking mode"):
+        rec.similar("autodistil", mode="magic")
+
+
+# -- windows -----------------------------------------------------------------------------------
+
+class _Words:
+    """Tokens are words; a tiny limit so windows show up on short texts."""
+
+    max_seq_length = 12  # 10 tokens per window
+
+
+def test_a_text_that_fits_is_one_window_and_unchanged():
+    assert split_windows("a b c", _Words) == ["a b c"]
+    assert split_windows("x " * 10, _Words) == ["x " * 10]
+
+
+def test_windows_cover_the_whole_text_with_half_overlap():
+    words = [f"w{i}" for i in range(27)]
+    windows = split_windows(" ".join(words), _Words)
+    assert all(len(w.split()) == 10 for w in windows)
+    assert windows[0].split()[0] == "w0" and windows[-1].split()[-1] == "w26"
+    covered = {t for w in windows for t in w.split()}
+    assert covered == set(words)
+    starts = [words.index(w.split()[0]) for w in windows]
+    assert starts == [0, 5, 10, 15, 17]
+
+
+def test_windows_follow_the_models_tokens_when_it_has_a_tokenizer():
+    class Chars:
+        max_seq_length = 10  # 8 tokens
+
+        @staticmethod
+        def token_spans(text):
+            return [(i, i + 1) for i, c in enumerate(text) if c != " "]
+
+    assert split_windows("abcdefgh", Chars) == ["abcdefgh"]
+    assert split_windows("abcdefghijklmnopqrst", Chars) == ["abcdefgh", "efghijkl", "ijklmnop", "mnopqrst"]
+
+
+def test_pooled_windows_are_the_normalised_mean():
+    v = random_unit_vectors(5, 8)
+    pooled = pool_windows(v, [2, 1, 2])
+    expected = np.stack([v[0] + v[1], v[2], v[3] + v[4]])
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(pooled, expected, atol=1e-6)
+    with pytest.raises(ValueError):
+        pool_windows(v, [2, 2])
+
+
+# -- like these, not those ---------------------------------------------------------------------
+
+def test_rocchio_moves_towards_positives_and_away_from_negatives():
+    v = random_unit_vectors(3, 16, seed=3)
+    q = rocchio(v[:2], v[2:])
+    expected = v[:2].mean(0) - 0.5 * v[2]
+    np.testing.assert_allclose(q, expected / np.linalg.norm(expected), atol=1e-6)
+    assert abs(np.linalg.norm(rocchio(v[:1])) - 1) < 1e-6
+
+
+def test_like_these_not_those(rec):
+    liked = ["autodistil", "llm-pruner"]
+    results = rec.like(liked, k=10, unlike=["tame"], mode="dense")
+    ids = [r.id for r in results]
+    assert not set(ids) & {"autodistil", "llm-pruner", "tame"}
+    vectors = rec.index.all_vectors()
+    pos = [rec.find(p) for p in liked]
+    q = rocchio(vectors[pos], vectors[[rec.find("tame")]])
+    scores = vectors @ q
+    expected = sorted((i for i in range(len(scores)) if i not in pos + [rec.find("tame")]), key=lambda i: (-scores[i], i))
+    assert ids == [rec.index.ids[i] for i in expected[:10]]
+    # The negative pushes its near neighbours down compared with asking without it.
+    without = [r.id for r in rec.like(liked, k=10, mode="dense")]
+    assert ids != without
+
+
+def test_like_rejects_a_paper_both_wanted_and_not(rec):
+    with pytest.raises(QueryError, match="both wanted and not"):
+        rec.like(["autodistil", "llm-pruner"], unlike=["AutoDistil"])
+    with pytest.raises(QueryError, match="at least one paper"):
+        rec.like([])
+
+
+# -- diversity ---------------------------------------------------------------------------------
+
+def test_mmr_skips_a_near_duplicate():
+    v = np.array([[1.0, 0.0], [0.999, 0.0447], [0.6, 0.8], [0.999, -0.0447]], dtype=np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    rel = np.array([1.0, 0.95, 0.7, 0.0])
+    # Relevance order 0, 1, 2, 3 but 1 is nearly 0: MMR takes 2 second.
+    assert mmr([0, 1, 2, 3], rel, v, 2, lam=0.5) == [0, 2]
+    assert mmr([0, 1, 2, 3], rel, v, 3, lam=1.0) == [0, 1, 2]
+
+
+def test_diverse_results_are_less_alike_than_plain_ones(rec):
+    plain = rec.similar("autodistil", k=5)
+    diverse = rec.similar("autodistil", k=5, diverse=True)
+    vectors = rec.index.all_vectors()
+
+    def mean_pairwise(results):
+        v = vectors[[rec.find(r.id) for r in results]]
+        sims = v @ v.T
+        return (sims.sum() - np.trace(sims)) / (len(v) * (len(v) - 1))
+
+    assert plain[0].id == diverse[0].id
+    assert mean_pairwise(diverse) <= mean_pairwise(plain)
+
+
+# -- why ---------------------------------------------------------------------------------------
+
+def test_why_names_shared_terms_and_a_sentence_of_each(rec):
+    results = rec.similar("autodistil", k=5, why=True)
+    query_text = rec.paper("autodistil").text.lower()
+    lex = rec.lexical()
+    for r in results:
+        assert r.why is not None
+        result_text = rec.paper(r.id).text
+        result_terms = set(lex.paper_terms(rec.find(r.id)).tolist())
+        for term in r.why.terms:
+            # Shown as the query's word; matched after stemming ("sharing" ~ "shared").
+            assert term in query_text and lex.word_terms([term])[0] in result_terms
+        if r.why.result_sentence:
+            assert r.why.result_sentence in result_text
+            assert r.why.query_sentence in rec.paper("autodistil").text
+    assert any(r.why.terms for r in results)
+    assert results[0].to_dict()["why"]["terms"] == list(results[0].why.terms)
+
+
+def test_why_for_free_text_prefers_rare_terms():
+    from paperlike.explain import explain
+
+    lex = build_lexical(DOCS)
+    (why,) = explain(lex, "Pruning with lottery tickets. The model is small.", [(3, DOCS[3])])
+    assert why.terms[0] in ("lottery", "tickets", "pruning")
+    assert why.query_sentence == "Pruning with lottery tickets."
+    assert why.result_sentence == DOCS[3]
+
+
+def test_without_why_no_explanation_is_computed(rec):
+    assert all(r.why is None for r in rec.similar("autodistil", k=3))
