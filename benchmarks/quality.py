@@ -72,15 +72,16 @@ def window_vectors(texts: list[str], head: np.ndarray, embedder, label: str) -> 
 
 
 def variants(dense: np.ndarray, pooled: np.ndarray, bm: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """The baselines and the variants tried (the product's default is one of them)."""
     rows = {
-        "dense": dense,
+        "dense (plain MiniLM cosine)": dense,
         "bm25": bm,
-        "dense, windows pooled": pooled,
         "hybrid rrf": fuse(dense, bm, method="rrf", mask=mask),
     }
-    for w in (0.3, 0.5, 0.6, 0.7, 0.8):
+    for w in (0.5, 0.7, 0.8, 0.85):
         rows[f"hybrid z w={w}"] = fuse(dense, bm, dense_weight=w, mask=mask)
-    rows["hybrid z w=0.7, windows pooled"] = fuse(pooled, bm, dense_weight=0.7, mask=mask)
+    rows["dense, windows pooled"] = pooled
+    rows["hybrid z w=0.8, windows pooled"] = fuse(pooled, bm, dense_weight=0.8, mask=mask)
     return rows
 
 

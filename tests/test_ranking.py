@@ -92,12 +92,15 @@ def test_lexical_index_is_saved_checked_and_rebuilt_when_damaged(tmp_path):
 # -- fusion ------------------------------------------------------------------------------------
 
 def test_zscore_fusion_is_scale_free():
+    from paperlike.rank import DENSE_WEIGHT
+
     rng = np.random.default_rng(0)
     dense, lexical = rng.normal(size=50), rng.exponential(size=50)
     base = fuse(dense, lexical)
     # Rescaling either side (BM25 grows with query length) changes nothing.
     np.testing.assert_allclose(fuse(dense * 3 + 1, lexical * 100), base, atol=1e-9)
-    expected = 0.5 * (dense - dense.mean()) / dense.std() + 0.5 * (lexical - lexical.mean()) / lexical.std()
+    w = DENSE_WEIGHT
+    expected = w * (dense - dense.mean()) / dense.std() + (1 - w) * (lexical - lexical.mean()) / lexical.std()
     np.testing.assert_allclose(base, expected, atol=1e-12)
 
 
@@ -106,8 +109,8 @@ def test_fusion_statistics_ignore_masked_papers():
     lexical = np.array([100.0, 1.0, 0.0, 2.0])
     mask = np.array([False, True, True, True])
     fused = fuse(dense, lexical, mask=mask)
-    expected = 0.5 * zscore(dense[1:]) + 0.5 * zscore(lexical[1:])
-    np.testing.assert_allclose(fused[1:], expected)
+    expected = 0.3 * zscore(dense[1:]) + 0.7 * zscore(lexical[1:])
+    np.testing.assert_allclose(fuse(dense, lexical, mask=mask, dense_weight=0.3)[1:], expected)
 
 
 def test_a_side_with_no_signal_leaves_the_other_in_charge():
@@ -149,7 +152,9 @@ def test_hybrid_ranking_matches_brute_force_on_the_index(rec):
     bm = lex.scores_for_terms(lex.paper_terms(pos))
     mask = np.ones(len(dense), bool)
     mask[pos] = False
-    fused = 0.5 * zscore(dense, mask) + 0.5 * zscore(bm, mask)
+    from paperlike.rank import DENSE_WEIGHT
+
+    fused = DENSE_WEIGHT * zscore(dense, mask) + (1 - DENSE_WEIGHT) * zscore(bm, mask)
     expected = sorted((i for i in range(len(dense)) if i != pos), key=lambda i: (-fused[i], i))[:8]
     assert [r.id for r in results] == [rec.index.ids[i] for i in expected]
     assert [r.cosine for r in results] == pytest.approx([float(dense[i]) for i in expected], abs=1e-6)

@@ -329,6 +329,54 @@ def themes(n, seeds, show, index_dir, as_json):
     _print_changes(result.changes)
 
 
+@cli.command(name="map")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="HTML file to write (relative paths are from the current directory).")
+@click.option("-n", "n", type=int, default=None, help="Colour by N themes (default: the latest themes of the index).")
+@click.option("--seed", "seeds", multiple=True, metavar="NAME[=WORDS]", help="Seed a theme, as in 'paperlike themes'.")
+@click.option("--title", default="Papers by theme", show_default=True, help="Title of the page.")
+@index_dir_option
+@json_option
+def map_command(out, n, seeds, title, index_dir, as_json):
+    """Write an interactive map of the papers coloured by theme, as one HTML file.
+
+    Nearby dots are similar papers (t-SNE of the vectors; deterministic). Hover shows the title
+    and theme, the legend toggles themes, the search box highlights matching titles, and a click
+    lists the papers most like the one clicked. The file inlines all its scripts, so it opens
+    with no network.
+
+    Example usage:
+
+    \b
+        paperlike map --out themes.html
+        paperlike map --out themes.html --seed distillation --seed "continual learning"
+        paperlike map --out themes.html -n 8 --json
+    """
+    from .mapview import map_html
+    from .store import atomic_write_bytes
+
+    _setup_notes()
+    if n is not None and n <= 0:
+        raise click.UsageError(f"-n must be at least 1 (got {n})")
+    if out.parent and not out.parent.resolve().is_dir():
+        raise PaperlikeError(f"cannot write {out}: folder {out.parent} does not exist; create it or choose another --out")
+    rec = _load(index_dir)
+    themes = rec.themes(n, list(seeds)) if (n is not None or seeds) else rec.latest_themes()
+    frame = rec.map_2d(themes)
+    page = map_html(frame, rec.neighbours(5) if len(rec) <= 20000 else {}, title)
+    try:
+        atomic_write_bytes(out, page.encode("utf-8"))
+    except OSError as exc:
+        raise PaperlikeError(f"cannot write {out} ({exc.strerror or exc}); choose another --out") from None
+    summary = {"out": str(out.resolve()), "papers": len(frame), "themes": len(themes), "projection": frame.attrs["method"],
+               "bytes": len(page.encode("utf-8"))}
+    if as_json:
+        _emit_json(summary)
+    else:
+        click.echo(f"Wrote a map of {summary['papers']} papers in {summary['themes']} themes "
+                   f"({summary['projection']}) to {summary['out']}")
+
+
 def _print_changes(changes: dict) -> None:
     parts = [f"{key} {', '.join(changes[key])}" for key in ("new", "grown", "shrunk", "gone") if changes.get(key)]
     parts += [f"merged {old} into {new}" for old, new in sorted(changes.get("merged", {}).items())]

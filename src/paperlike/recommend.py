@@ -23,7 +23,7 @@ from .rank import DEFAULT_MODE, MODES, mmr, rocchio, score_all, top_k
 from .paths import default_index_dir
 from .themes import Seed, Theme, ThemeSet, compute_themes, load_saved_themes, options_key, parse_seeds, save_themes
 
-__all__ = ["Result", "Answer", "Recommender"]
+__all__ = ["Result", "Results", "Answer", "Recommender"]
 
 log = logging.getLogger("paperlike")
 
@@ -64,6 +64,36 @@ class Result:
         }
 
 
+class Results(list):
+    """A list of :class:`Result` that shows as a table in Jupyter and converts to a DataFrame."""
+
+    def to_frame(self) -> "pandas.DataFrame":
+        """One row per result: rank, id, title, score, cosine, why (shared terms)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise QueryError("pandas is not installed; run: pip install pandas") from None
+        return pd.DataFrame(
+            [
+                {"rank": r.rank, "id": r.id, "title": r.title, "score": round(r.score, 4),
+                 "cosine": None if r.cosine is None else round(r.cosine, 4),
+                 "why": ", ".join(r.why.terms) if r.why else None}
+                for r in self
+            ],
+            columns=["rank", "id", "title", "score", "cosine", "why"],
+        )
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = "".join(
+            f"<tr><td>{r.rank}</td><td>{r.score:.3f}</td><td>{escape(r.id)}</td><td>{escape(r.title)}</td>"
+            f"<td>{escape(r.why.short(80)) if r.why else ''}</td></tr>"
+            for r in self
+        )
+        return f"<table><tr><th>rank</th><th>score</th><th>id</th><th>title</th><th>why</th></tr>{rows}</table>"
+
+
 @dataclass(frozen=True)
 class Answer:
     """Results for a query, with what the query was taken to be.
@@ -85,6 +115,9 @@ class Answer:
     paper_title: str | None = None
     note: str | None = None
     mode: str = DEFAULT_MODE
+
+    def _repr_html_(self) -> str:
+        return Results(self.results)._repr_html_()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -292,10 +325,10 @@ class Recommender:
         if why_text is not None and picked:
             papers = self.index.papers()
             whys = explain(self.lexical(), why_text, [(p, papers[p].text) for p in picked])
-        return [
+        return Results(
             Result(rank, self.index.ids[pos], self.index.titles[pos], float(scores[pos]), float(dense[pos]), why)
             for rank, (pos, why) in enumerate(zip(picked, whys), 1)
-        ]
+        )
 
     def _embedder(self) -> Embedder:
         if self.embedder is None:
@@ -507,13 +540,68 @@ class Recommender:
         Raises:
             QueryError: No such theme (the message lists the known ones).
         """
+        return self.latest_themes().get(name)
+
+    def latest_themes(self) -> ThemeSet:
+        """The most recently computed themes of this index (recomputed with the same options if
+        the index changed since; automatic themes when none were computed yet)."""
         latest = load_saved_themes(self.directory)
         if latest is None:
-            latest = self.themes()
-        elif latest.generation != self.index.manifest["generation"]:
+            return self.themes()
+        if latest.generation != self.index.manifest["generation"]:
             opts = latest.options
-            latest = self.themes(opts.get("n"), [Seed(a, b) for a, b in opts.get("seeds", [])], margin=opts.get("margin", 0.05))
-        return latest.get(name)
+            return self.themes(opts.get("n"), [Seed(a, b) for a, b in opts.get("seeds", [])], margin=opts.get("margin", 0.05))
+        return latest
+
+    # -- maps ----------------------------------------------------------------------------------
+
+    def map_2d(self, themes: ThemeSet | None = None) -> "pandas.DataFrame":
+        """2-D coordinates of every paper for a map, with its (primary) theme.
+
+        Deterministic: the same index gives the same picture (see :mod:`paperlike.projection`).
+
+        Args:
+            themes: Themes to colour by; default: :meth:`latest_themes`.
+
+        Returns:
+            A DataFrame with columns id, title, x, y, theme, theme_label, in index order;
+            ``frame.attrs["method"]`` names the projection (t-SNE or PCA).
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise QueryError("the map needs pandas; run: pip install 'paperlike[map]'") from None
+        from .projection import project_2d
+
+        themes = themes or self.latest_themes()
+        primary: dict[str, Theme] = {}
+        for t in themes.themes:
+            for p in t.papers:
+                if p.primary or p.id not in primary:
+                    primary[p.id] = t
+        coords, method = project_2d(self._all_vectors())
+        frame = pd.DataFrame(
+            {
+                "id": self.index.ids,
+                "title": self.index.titles,
+                "x": coords[:, 0].round(5),
+                "y": coords[:, 1].round(5),
+                "theme": [primary[i].id if i in primary else "" for i in self.index.ids],
+                "theme_label": [primary[i].label if i in primary else "" for i in self.index.ids],
+            }
+        )
+        frame.attrs["method"] = method
+        return frame
+
+    def neighbours(self, k: int = 5) -> dict[str, list[tuple[str, float]]]:
+        """Every paper's ``k`` most similar papers by cosine, as ``{id: [(id, cosine), ...]}``."""
+        k = _check_k(k)
+        scores, positions = self.index.search(self._all_vectors(), k + 1)
+        out: dict[str, list[tuple[str, float]]] = {}
+        for i, (row_s, row_p) in enumerate(zip(scores, positions)):
+            pairs = sorted((-float(s), int(p)) for s, p in zip(row_s, row_p) if p >= 0 and p != i)[:k]
+            out[self.index.ids[i]] = [(self.index.ids[p], -s) for s, p in pairs]
+        return out
 
     def info(self) -> dict[str, Any]:
         """What this index is: where, how many papers, which model, when built."""

@@ -1,0 +1,67 @@
+"""Both notebooks run top to bottom, headless, on the bundled corpus with the real model.
+
+They are stored with outputs stripped (checked here too), so git diffs stay readable.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_both_notebooks_exist():
+    assert [p.name for p in NOTEBOOKS] == ["papers_like_this.ipynb", "theme_browser.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_stored_without_outputs(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code and all(c["outputs"] == [] and c["execution_count"] is None for c in code)
+
+
+@pytest.fixture(scope="module")
+def minilm_index(tmp_path_factory):
+    from paperlike.corpus import bundled_corpus
+    from paperlike.embed import MiniLMEmbedder
+    from paperlike.index import build_index
+
+    directory = tmp_path_factory.mktemp("notebook-index")
+    build_index(bundled_corpus(), MiniLMEmbedder(), directory)
+    return directory
+
+
+def _outputs(nb) -> str:
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts.append(str(out.get("text", "")))
+            parts.extend(str(v) for v in out.get("data", {}).values())
+    return "\n".join(parts)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("papers_like_this.ipynb", ["AutoDistil", "shares:", "llm-pruner"]),
+        ("theme_browser.ipynb", ["distillation", "continual learning", "task-agnostic training", "projection: t-SNE", "scatter"]),
+    ],
+)
+def test_notebook_runs_headless(name, expected, minilm_index, monkeypatch, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("PAPERLIKE_INDEX_DIR", str(minilm_index))
+    monkeypatch.delenv("PAPERLIKE_MODEL")
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    # Raises CellExecutionError (with the failing cell) if any cell fails.
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = _outputs(nb)
+    for word in expected:
+        assert word in text, f"{name}: '{word}' not in the outputs"
+    assert "Traceback" not in text
