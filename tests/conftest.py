@@ -63,8 +63,16 @@ def write_jsonl(path: Path, records: list) -> Path:
 
 
 def tree_snapshot(directory: Path) -> dict[str, bytes]:
-    """Every file under ``directory`` with its bytes, to show nothing was changed."""
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+    """Every file under ``directory`` with its bytes, to show nothing was changed.
+
+    ``.verified.json`` (the stamps of files whose checksums a load verified) is left out: readers
+    write it, and it never holds data.
+    """
+    return {
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and p.name != ".verified.json"
+    }
 
 
 def random_unit_vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:

@@ -21,6 +21,7 @@ from conftest import write_jsonl
 from paperlike.embed import HashingEmbedder
 from paperlike.errors import IndexCorruptError
 from paperlike.index import MANIFEST, load_index, read_manifest, verify_index
+from paperlike.store import VERIFIED
 from paperlike.store import TMP_PREFIX
 
 SLOW_CLI = """
@@ -88,7 +89,7 @@ def test_sigkill_at_random_moments_never_breaks_the_index(tmp_path, capsys):
             finished += 1
         proc.wait(60)
         live = {f["name"] for f in read_manifest(index_dir)["files"].values()}
-        extra = [p.name for p in index_dir.iterdir() if p.name not in live | {MANIFEST, ".lock"}]
+        extra = [p.name for p in index_dir.iterdir() if p.name not in live | {MANIFEST, ".lock", VERIFIED}]
         left_files += bool(extra)
         _assert_whole(index_dir, corpora)
 
@@ -97,7 +98,7 @@ def test_sigkill_at_random_moments_never_breaks_the_index(tmp_path, capsys):
     assert final.wait(60) == 0
     assert _assert_whole(index_dir, corpora) == 61
     live = {f["name"] for f in read_manifest(index_dir)["files"].values()}
-    assert sorted(p.name for p in index_dir.iterdir()) == sorted(live | {MANIFEST, ".lock"})
+    assert sorted(p.name for p in index_dir.iterdir() if p.name != VERIFIED) == sorted(live | {MANIFEST, ".lock"})
     assert not list(index_dir.glob(f"{TMP_PREFIX}*"))
     with capsys.disabled():
         print(f"\n[kill loop] {killed} SIGKILLs survived ({finished} builds finished first); "
@@ -179,7 +180,7 @@ def test_sigkill_during_add_never_breaks_the_index(tmp_path, capsys):
     assert final.wait(60) == 0
     assert load_index(index_dir).count == 100
     live = {f["name"] for f in read_manifest(index_dir)["files"].values()}
-    assert sorted(p.name for p in index_dir.iterdir()) == sorted(live | {MANIFEST, ".lock"})
+    assert sorted(p.name for p in index_dir.iterdir() if p.name != VERIFIED) == sorted(live | {MANIFEST, ".lock"})
     with capsys.disabled():
         print(f"\n[kill loop, add] {killed} SIGKILLs during 'paperlike add' survived")
     assert killed >= KILLS

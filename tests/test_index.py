@@ -6,6 +6,8 @@ import os
 import numpy as np
 import pytest
 
+from paperlike.store import VERIFIED
+
 from conftest import random_unit_vectors, tree_snapshot
 from paperlike.corpus import Corpus, Paper, bundled_corpus
 from paperlike.embed import HashingEmbedder
@@ -72,7 +74,7 @@ def test_rebuild_switches_generation_and_leaves_no_old_or_temp_files(tmp_path):
     build_index(Corpus(corpus.papers + [Paper("c", "Gamma", "z")], "t"), HashingEmbedder(), d)
     m = read_manifest(d)
     assert m["generation"] != first and m["count"] == 3
-    names = sorted(p.name for p in d.iterdir())
+    names = sorted(p.name for p in d.iterdir() if p.name != VERIFIED)  # the checksum stamps may be there
     assert names == sorted([".lock", MANIFEST] + [f["name"] for f in m["files"].values()])
 
 
@@ -259,3 +261,31 @@ def test_hashing_embedder_is_deterministic_and_unit_length():
     np.testing.assert_allclose(np.linalg.norm(a[[0, 2]], axis=1), 1.0, rtol=1e-5)
     assert not a[1].any()  # no words, no direction (and no NaN)
     assert a.dtype == np.float32 and a.shape == (3, 384)
+
+
+def test_verified_files_are_not_hashed_again_but_any_change_is_caught(tmp_path, monkeypatch):
+    import hashlib as _hashlib
+    import os
+
+    from paperlike import store
+
+    d = tmp_path / "i"
+    build_index(bundled_corpus(), HashingEmbedder(), d)
+    load_index(d)  # verifies and stamps every file it read
+    stamps = json.loads((d / VERIFIED).read_text())
+    vectors = next(d.glob("vectors-*.faiss"))
+    assert vectors.name in stamps
+    calls = []
+    real = _hashlib.sha256
+    monkeypatch.setattr(store.hashlib, "sha256", lambda *a: calls.append(1) or real(*a))
+    load_index(d)
+    assert calls == []  # unchanged files: no hashing
+    # Flip one byte and put the old mtime back: the ctime still changes, so it is hashed and caught.
+    st = vectors.stat()
+    raw = bytearray(vectors.read_bytes())
+    raw[-7] ^= 0x01
+    vectors.write_bytes(bytes(raw))
+    os.utime(vectors, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with pytest.raises(IndexCorruptError, match="checksum mismatch"):
+        load_index(d)
+    assert calls

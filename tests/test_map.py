@@ -29,8 +29,9 @@ EVIL = '</script><script>alert("pwned")</script> <img src=x onerror=alert(1)> Ev
 
 
 @pytest.fixture
-def rec(hash_index_dir):
-    return Recommender.load(hash_index_dir)
+def rec(hash_index_copy):
+    # A copy: computing themes for the map saves them beside the index.
+    return Recommender.load(hash_index_copy)
 
 
 def test_map_2d_has_one_row_per_paper_with_its_theme(rec):
@@ -44,8 +45,8 @@ def test_map_2d_has_one_row_per_paper_with_its_theme(rec):
     assert frame[["x", "y"]].abs().max().max() <= 1.0
 
 
-def test_map_2d_is_deterministic(rec, hash_index_dir):
-    again = Recommender.load(hash_index_dir).map_2d()
+def test_map_2d_is_deterministic(rec, hash_index_copy):
+    again = Recommender.load(hash_index_copy).map_2d()
     pd.testing.assert_frame_equal(rec.map_2d(), again)
 
 
@@ -126,7 +127,8 @@ def _tags(page: str) -> list[tuple[str, dict]]:
     return parser.found
 
 
-def test_map_errors(hash_index_dir, tmp_path):
+def test_map_errors(hash_index_copy, tmp_path):
+    hash_index_dir = hash_index_copy
     result = CliRunner().invoke(cli, ["map", "--out", str(tmp_path / "no" / "dir" / "m.html"), "--index-dir", str(hash_index_dir)])
     assert result.exit_code == 2 and "does not exist" in result.stderr
     result = CliRunner().invoke(cli, ["map", "--index-dir", str(hash_index_dir)])

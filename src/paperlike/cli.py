@@ -711,9 +711,11 @@ def index():
 @click.option("--model", default=None, help="Embedding model: all-MiniLM-L6-v2 (default) or hashing.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Papers per embedding batch.")
 @click.option("--no-cache", is_flag=True, help="Embed every paper again, even those already in the index.")
+@click.option("--search", type=click.Choice(["auto", "exact", "hnsw"]), default="auto", show_default=True,
+              help="Vector search: exact, approximate (HNSW), or auto (exact below 200,000 papers).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 @json_option
-def index_build(corpus_path, fmt, strict, title_col, abstract_col, index_dir, model, batch_size, no_cache, quiet, as_json):
+def index_build(corpus_path, fmt, strict, title_col, abstract_col, index_dir, model, batch_size, no_cache, search, quiet, as_json):
     """Embed a corpus and write its index (replacing any index in the directory).
 
     Papers whose text the index already holds (same model) are not embedded again, and every
@@ -728,6 +730,7 @@ def index_build(corpus_path, fmt, strict, title_col, abstract_col, index_dir, mo
         paperlike index build --corpus zotero.bib --index-dir ./my-index
         paperlike index build --corpus sheet.csv --title-col Name --abstract-col Summary
         paperlike index build --corpus daily.txt --model hashing --json
+        paperlike index build --corpus arxiv_1m.jsonl --search hnsw
     """
     from .corpus import bundled_corpus, read_corpus
     from .embed import get_embedder
@@ -742,7 +745,8 @@ def index_build(corpus_path, fmt, strict, title_col, abstract_col, index_dir, mo
     index_dir = _index_dir(index_dir)
     for note in corpus.notes:
         _note(note)
-    report = build_index(corpus, embedder, index_dir, batch_size=batch_size, progress=not quiet, reuse=not no_cache)
+    report = build_index(corpus, embedder, index_dir, batch_size=batch_size, progress=not quiet, reuse=not no_cache,
+                         search=search)
     summary = {
         "index_dir": str(report.directory),
         "papers": report.count,

@@ -31,7 +31,7 @@ from . import store
 from ._version import __version__
 from .corpus import Corpus, Paper, clean_text
 from .embed import Embedder
-from .errors import IndexCorruptError, IndexMissingError, ModelError, ModelMismatchError
+from .errors import IndexCorruptError, IndexMissingError, ModelError, ModelMismatchError, QueryError
 
 __all__ = [
     "FORMAT",
@@ -136,7 +136,9 @@ class PaperIndex:
     manifest: dict[str, Any]
     ids: list[str]
     titles: list[str]
-    faiss_index: Any = field(repr=False)
+    _flat: np.ndarray | None = field(default=None, repr=False)  # read-only view of a flat index's vectors
+    _faiss: Any = field(default=None, repr=False)
+    _aligned: np.ndarray | None = field(default=None, repr=False)
     _papers_file: Any = field(default=None, repr=False)
     _papers: list[Paper] | None = field(default=None, repr=False)
     _positions: dict[str, int] | None = field(default=None, repr=False)
@@ -157,6 +159,14 @@ class PaperIndex:
     def position(self, paper_id: str) -> int | None:
         """Row of the paper with this exact id, or None."""
         if self._positions is None:
+            self._lookups = getattr(self, "_lookups", 0) + 1
+            if self._lookups <= 4:
+                # A one-off lookup (the usual CLI call) scans the list in C instead of building
+                # a dict of every id; repeated lookups get the dict.
+                try:
+                    return self.ids.index(paper_id)
+                except ValueError:
+                    return None
             self._positions = {pid: i for i, pid in enumerate(self.ids)}
         return self._positions.get(paper_id)
 
@@ -183,6 +193,31 @@ class PaperIndex:
             self._papers = papers
         return self._papers
 
+    def papers_at(self, positions: Sequence[int]) -> list[Paper]:
+        """Some paper records, parsing only their lines of the papers file (fast on big indexes)."""
+        if self._papers is not None:
+            return [self._papers[p] for p in positions]
+        entry = self.manifest["files"]["papers"]
+        if self._papers_file is None:
+            raise _corrupt(self.directory, f"{entry['name']} is missing")
+        verifier = store.Verifier(self.directory)
+        data, problem = verifier.open_file(self._papers_file, entry["name"], entry["bytes"], entry["sha256"])
+        if problem:
+            raise _corrupt(self.directory, problem)
+        verifier.save()
+        # split(b"\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
+        lines = data[:].split(b"\n")
+        out = []
+        for p in positions:
+            try:
+                paper = Paper.from_dict(json.loads(lines[int(p)].decode("utf-8")))
+            except (ValueError, KeyError, TypeError, IndexError) as exc:
+                raise _corrupt(self.directory, f"{entry['name']} is damaged ({exc.__class__.__name__})") from None
+            if paper.id != self.ids[int(p)]:
+                raise _corrupt(self.directory, f"{entry['name']} does not match {self.manifest['files']['titles']['name']}")
+            out.append(paper)
+        return out
+
     def _read_papers_file(self) -> bytes | None:
         # Opened when the index was loaded: a rebuild may delete the file since, but on POSIX an
         # open file stays readable, so this generation's papers are always the ones read.
@@ -192,12 +227,45 @@ class PaperIndex:
             fh.seek(0)
             return fh.read()
 
+    @property
+    def exact(self) -> bool:
+        """True when searches are exact (a flat index); False for an approximate (HNSW) index."""
+        return self.manifest.get("faiss_index", "IndexFlatIP") == "IndexFlatIP"
+
+    @property
+    def faiss_index(self):
+        """The FAISS index (for a flat index, made from the mapped vectors on first use)."""
+        if self._faiss is None:
+            import faiss
+
+            index = faiss.IndexFlatIP(self.dim)
+            index.add(np.array(self.all_vectors()))
+            self._faiss = index
+        return self._faiss
+
+    def vectors_at(self, positions: Sequence[int]) -> np.ndarray:
+        """The stored vectors of some papers, ``(len(positions), dim)``."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if len(positions) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        if self._flat is not None:
+            return np.array(self._flat[positions])
+        return self.faiss_index.reconstruct_batch(positions)
+
     def all_vectors(self) -> np.ndarray:
-        """All stored vectors, ``(count, dim)`` float32, row i = paper i."""
-        return self.faiss_index.reconstruct_n(0, self.count)
+        """All stored vectors, ``(count, dim)`` float32, row i = paper i (read-only)."""
+        if self._aligned is None:
+            # One aligned copy: the mapped vectors sit at an odd offset of the FAISS file, and
+            # NumPy's BLAS path (fast, and the same result on every run) needs aligned rows.
+            vectors = np.array(self._flat) if self._flat is not None else self.faiss_index.reconstruct_n(0, self.count)
+            vectors.flags.writeable = False
+            self._aligned = vectors
+        return self._aligned
 
     def vector(self, position: int) -> np.ndarray:
         """The stored unit vector of the paper at ``position``."""
+        if self._flat is not None:
+            return np.array(self._flat[int(position)])
         return self.faiss_index.reconstruct(int(position))
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -268,18 +336,36 @@ def load_index(directory: str | Path) -> PaperIndex:
     raise AssertionError("unreachable")
 
 
-def _open(directory: Path, manifest: dict[str, Any]) -> PaperIndex:
-    import faiss
+def _flat_view(data, count: int, dim: int) -> np.ndarray | None:
+    """The vectors inside a serialised IndexFlatIP, as a read-only view (no copy), or None.
 
+    The format ends with the vectors: ``... <uint64 count*dim> <count*dim float32>``, after a
+    header that starts with the four bytes ``IxFI``; both are checked before trusting it.
+    """
+    nbytes = count * dim * 4
+    start = len(data) - nbytes
+    if data[:4] != b"IxFI" or start < 12 or int.from_bytes(data[start - 8 : start], "little") != count * dim:
+        return None
+    return np.frombuffer(data, dtype=np.float32, count=count * dim, offset=start).reshape(count, dim)
+
+
+def _open(directory: Path, manifest: dict[str, Any]) -> PaperIndex:
     files = manifest["files"]
     try:
         papers_file = open(directory / files["papers"]["name"], "rb")
     except FileNotFoundError:
         raise _corrupt(directory, f"{files['papers']['name']} is missing") from None
-    titles_data = _read_checked(directory, files["titles"])
-    vectors_data = _read_checked(directory, files["vectors"])
+    # Files are mapped, not read: a 96k-paper index answers without copying its vectors.
+    verifier = store.Verifier(directory)
+    mapped = {}
+    for kind in ("titles", "vectors"):
+        entry = files[kind]
+        mapped[kind], problem = verifier.open(entry["name"], entry["bytes"], entry["sha256"])
+        if problem:
+            raise _corrupt(directory, problem)
+    verifier.save()
     try:
-        titles = json.loads(titles_data.decode("utf-8"))
+        titles = json.loads(mapped["titles"][:].decode("utf-8"))
     except ValueError as exc:
         raise _corrupt(directory, f"{files['titles']['name']} is unreadable ({exc.__class__.__name__})") from None
     ids, names = (titles.get("ids"), titles.get("titles")) if isinstance(titles, dict) else (None, None)
@@ -288,22 +374,30 @@ def _open(directory: Path, manifest: dict[str, Any]) -> PaperIndex:
         isinstance(ids, list)
         and isinstance(names, list)
         and len(ids) == len(names) == count
-        and all(isinstance(x, str) for x in ids)
-        and all(isinstance(x, str) for x in names)
+        and set(map(type, ids)) <= {str}  # (C-speed checks: 96k titles in a few ms)
+        and set(map(type, names)) <= {str}
     ):
         raise _corrupt(directory, f"{files['titles']['name']} does not hold {count} ids and titles")
-    try:
-        faiss_index = faiss.deserialize_index(np.frombuffer(vectors_data, dtype=np.uint8))
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
-        raise _corrupt(directory, f"{files['vectors']['name']} cannot be read ({first[:120]})") from None
-    if faiss_index.ntotal != count or faiss_index.d != manifest["dim"]:
-        raise _corrupt(
-            directory,
-            f"{files['vectors']['name']} holds {faiss_index.ntotal} vectors of dim {faiss_index.d}, "
-            f"manifest says {count} of dim {manifest['dim']}",
-        )
-    return PaperIndex(directory, manifest, ids, names, faiss_index, papers_file)
+    vectors = mapped["vectors"]
+    flat = _flat_view(vectors, count, manifest["dim"]) if manifest.get("faiss_index", "IndexFlatIP") == "IndexFlatIP" else None
+    faiss_index = None
+    if flat is None:
+        import faiss
+
+        try:
+            faiss_index = faiss.deserialize_index(np.frombuffer(vectors, dtype=np.uint8))
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+            raise _corrupt(directory, f"{files['vectors']['name']} cannot be read ({first[:120]})") from None
+        if hasattr(faiss_index, "hnsw"):
+            faiss_index.hnsw.efSearch = int(manifest.get("hnsw", HNSW_PARAMS).get("ef_search", HNSW_PARAMS["ef_search"]))
+        if faiss_index.ntotal != count or faiss_index.d != manifest["dim"]:
+            raise _corrupt(
+                directory,
+                f"{files['vectors']['name']} holds {faiss_index.ntotal} vectors of dim {faiss_index.d}, "
+                f"manifest says {count} of dim {manifest['dim']}",
+            )
+    return PaperIndex(directory, manifest, ids, names, _flat=flat, _faiss=faiss_index, _papers_file=papers_file)
 
 
 def verify_index(directory: str | Path) -> list[str]:
@@ -419,6 +513,36 @@ class BuildReport:
         return self.embedded / self.embed_seconds if self.embed_seconds > 0 else float("inf")
 
 
+# Exact search up to here; approximate (HNSW) from here on. At 96k papers an exact query costs
+# about 10 ms, at 1M about 100 ms (benchmarks/ann.py).
+ANN_THRESHOLD = 200_000
+# Chosen with benchmarks/ann.py on ACM-CR vectors (recall@10 vs exact search and latency).
+HNSW_PARAMS = {"m": 32, "ef_construction": 80, "ef_search": 128}
+SEARCH_KINDS = ("auto", "exact", "hnsw")
+
+
+def choose_search(count: int, search: str = "auto") -> str:
+    """``exact`` or ``hnsw`` for an index of ``count`` papers (see :data:`ANN_THRESHOLD`)."""
+    if search not in SEARCH_KINDS:
+        raise QueryError(f"unknown search kind '{search}'; use one of: {', '.join(SEARCH_KINDS)}")
+    if search == "auto":
+        return "hnsw" if count >= ANN_THRESHOLD else "exact"
+    return search
+
+
+def _make_faiss(kind: str, vectors: np.ndarray):
+    import faiss
+
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_PARAMS["m"], faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_PARAMS["ef_construction"]
+        index.hnsw.efSearch = HNSW_PARAMS["ef_search"]
+    else:
+        index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    return index
+
+
 def write_index(
     directory: str | Path,
     papers: Sequence[Paper],
@@ -427,8 +551,12 @@ def write_index(
     corpus_source: str,
     corpus_sha256: str,
     corpus_file_sha256: str | None = None,
+    search: str = "auto",
 ) -> dict[str, Any]:
     """Write a new generation of index files, then switch the manifest to it.
+
+    ``search`` picks the FAISS index: ``exact`` (flat), ``hnsw`` (approximate), or ``auto``
+    (exact below :data:`ANN_THRESHOLD` papers, HNSW from there on).
 
     Takes the directory's writer lock; removes older generations and stale temp files afterwards.
 
@@ -447,8 +575,8 @@ def write_index(
         gen = f"{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
         names = {"vectors": f"vectors-{gen}.faiss", "titles": f"titles-{gen}.json", "papers": f"papers-{gen}.jsonl"}
 
-        faiss_index = faiss.IndexFlatIP(vectors.shape[1])
-        faiss_index.add(vectors)
+        kind = choose_search(len(papers), search)
+        faiss_index = _make_faiss(kind, vectors)
         from .cache import paper_text_hash
 
         # Each paper record carries the hash of its embedded text, so later builds can match
@@ -479,7 +607,8 @@ def write_index(
             "count": len(papers),
             "dim": int(vectors.shape[1]),
             "metric": "inner_product",
-            "faiss_index": "IndexFlatIP",
+            "faiss_index": type(faiss_index).__name__,
+            **({"hnsw": HNSW_PARAMS} if kind == "hnsw" else {}),
             "model": model,
             "corpus": {"source": clean_text(corpus_source), "sha256": corpus_sha256}
             | ({"file_sha256": corpus_file_sha256} if corpus_file_sha256 else {}),
@@ -505,6 +634,7 @@ def build_index(
     batch_size: int = 32,
     progress: bool = False,
     reuse: bool = True,
+    search: str = "auto",
 ) -> BuildReport:
     """Embed a corpus and write its index to ``directory`` (replacing any index there).
 
@@ -518,6 +648,7 @@ def build_index(
         batch_size: Texts per embedding call (and per checkpoint).
         progress: Show a progress bar on stderr.
         reuse: Use vectors already on disk; False embeds every paper again.
+        search: ``auto``, ``exact`` or ``hnsw`` (see :func:`write_index`).
 
     Returns:
         A :class:`BuildReport`.
@@ -541,7 +672,7 @@ def build_index(
     embed_seconds = time.perf_counter() - embed_started
     known.update(zip((hashes[i] for i in todo), fresh))
     vectors = np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
-    write_index(directory, corpus.papers, vectors, model, corpus.source, corpus.sha256(), corpus.file_sha256)
+    write_index(directory, corpus.papers, vectors, model, corpus.source, corpus.sha256(), corpus.file_sha256, search)
     cache.clear()
     return BuildReport(
         Path(directory), len(corpus), time.perf_counter() - started, embed_seconds, list(corpus.notes),

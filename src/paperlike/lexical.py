@@ -152,19 +152,23 @@ def _save(lex: LexicalIndex, target: Path) -> None:
 
 
 def _load(folder: Path, count: int) -> LexicalIndex:
+    from .store import Verifier
+
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT or meta.get("count") != count:
         raise ValueError("format or paper count differs")
+    verifier = Verifier(folder)
     arrays = {}
-    for name in _ARRAYS:
-        raw = (folder / f"{name}.npy").read_bytes()
-        if hashlib.sha256(raw).hexdigest() != meta["sha256"][f"{name}.npy"]:
-            raise ValueError(f"{name}.npy checksum mismatch")
-        arrays[name] = np.load(folder / f"{name}.npy", allow_pickle=False)
-    raw = (folder / "vocab.json").read_bytes()
-    if hashlib.sha256(raw).hexdigest() != meta["sha256"]["vocab.json"]:
-        raise ValueError("vocab.json checksum mismatch")
-    lex = LexicalIndex(**arrays, vocab=json.loads(raw), count=count, settings=meta["settings"])
+    for name in (*_ARRAYS, "vocab"):
+        file = f"{name}.json" if name == "vocab" else f"{name}.npy"
+        data, problem = verifier.open(file, (folder / file).stat().st_size, meta["sha256"][file])
+        if problem:
+            raise ValueError(problem)
+        # Memory-mapped: a query reads only the columns of its own terms.
+        arrays[name] = json.loads(data[:]) if name == "vocab" else np.load(folder / file, mmap_mode="r", allow_pickle=False)
+    verifier.save()
+    vocab = arrays.pop("vocab")
+    lex = LexicalIndex(**arrays, vocab=vocab, count=count, settings=meta["settings"])
     if max(lex.vocab.values(), default=-1) >= len(lex.indptr) - 1 or len(lex.doc_offsets) != count + 1:
         raise ValueError("array shapes disagree")
     return lex

@@ -303,28 +303,44 @@ class Recommender:
         diverse: bool = False,
         why_text: str | None = None,
     ) -> list[Result]:
-        # Exact scores for every paper, so fusion statistics and ties never depend on k.
-        vectors = self._all_vectors()
-        dense = vectors @ np.asarray(vector, dtype=np.float32)
+        q = np.asarray(vector, dtype=np.float32)
+        n = self.index.count
+        mask = np.ones(n, dtype=bool)
+        mask[list(exclude)] = False
+        if within is not None:
+            mask &= np.isin(np.arange(n), list(within))
         lexical = None
         if mode != "dense":
             lexical = self.lexical().scores_for_terms(terms() if callable(terms) else terms)
-        mask = np.ones(self.index.count, dtype=bool)
-        mask[list(exclude)] = False
-        if within is not None:
-            mask &= np.isin(np.arange(self.index.count), list(within))
+        if self.index.exact:
+            # Exact scores for every paper, so fusion statistics and ties never depend on k.
+            dense = self._all_vectors() @ q
+        else:
+            # Approximate index: the HNSW neighbours and the BM25 best are the candidates; their
+            # cosines are computed exactly, and fusion statistics use the candidates only.
+            wanted = min(n, max(1000, 20 * k + len(exclude)))
+            _, found = self.index.search(q.reshape(1, -1), wanted)
+            candidates = set(int(p) for p in found[0] if p >= 0)
+            if lexical is not None:
+                candidates |= set(top_k(lexical, wanted, within=mask & (lexical > 0)))
+            cand = np.array(sorted(candidates), dtype=np.int64)
+            dense = np.zeros(n, dtype=np.float32)
+            dense[cand] = self.index.vectors_at(cand) @ q
+            in_cand = np.zeros(n, dtype=bool)
+            in_cand[cand] = True
+            mask &= in_cand
         if mode == "lexical":
             mask &= lexical > 0  # a paper sharing no term with the query is not a lexical match
         scores = score_all(mode, dense, lexical, mask)
         if diverse:
             pool = top_k(scores, max(5 * k, 50), within=mask)
-            picked = mmr(pool, scores[pool], vectors[pool], k)
+            picked = mmr(pool, scores[pool], self.index.vectors_at(pool), k)
         else:
             picked = top_k(scores, k, within=mask)
         whys: list[Why | None] = [None] * len(picked)
         if why_text is not None and picked:
-            papers = self.index.papers()
-            whys = explain(self.lexical(), why_text, [(p, papers[p].text) for p in picked])
+            texts = [p.text for p in self.index.papers_at(picked)]
+            whys = explain(self.lexical(), why_text, list(zip(picked, texts)))
         return Results(
             Result(rank, self.index.ids[pos], self.index.titles[pos], float(scores[pos]), float(dense[pos]), why)
             for rank, (pos, why) in enumerate(zip(picked, whys), 1)
@@ -386,7 +402,7 @@ class Recommender:
     def _paper_results(self, pos: int, k: int, mode: str, theme, diverse: bool, why: bool) -> list[Result]:
         return self._rank(
             self.index.vector(pos), lambda: self.lexical().paper_terms(pos), k, mode=mode, exclude=frozenset({pos}),
-            within=self._within(theme), diverse=diverse, why_text=self.index.papers()[pos].text if why else None,
+            within=self._within(theme), diverse=diverse, why_text=self.index.papers_at([pos])[0].text if why else None,
         )
 
     def similar_to_text(
@@ -443,13 +459,11 @@ class Recommender:
             )
         if len(pos) == 1 and not neg:
             return self._paper_results(pos[0], k, mode, theme, diverse, why)
-        vectors = self._all_vectors()
-        query = rocchio(vectors[pos], vectors[neg] if neg else None)
-        papers_all = self.index.papers() if why else None
+        query = rocchio(self.index.vectors_at(pos), self.index.vectors_at(neg) if neg else None)
         return self._rank(
             query, lambda: np.concatenate([self.lexical().paper_terms(p) for p in pos]), k, mode=mode,
             exclude=frozenset(pos) | frozenset(neg), within=self._within(theme), diverse=diverse,
-            why_text=" ".join(papers_all[p].text for p in pos) if why else None,
+            why_text=" ".join(p.text for p in self.index.papers_at(pos)) if why else None,
         )
 
     def recommend(

@@ -131,3 +131,73 @@ def remove_stale_temp_files(directory: str | Path) -> list[Path]:
         tmp.unlink(missing_ok=True)
         removed.append(tmp)
     return removed
+
+
+VERIFIED = ".verified.json"
+
+
+def _stamp(st: os.stat_result) -> list[int]:
+    # ctime cannot be set by a user and changes with any write, so a changed file never matches.
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+class Verifier:
+    """Opens data files checked against their expected size and SHA-256, remembering files
+    already verified so large indexes are not hashed again on every load.
+
+    A file is hashed when it was not verified before in its current state: same size, mtime,
+    ctime and inode as when its checksum last matched. Any write, copy or replacement changes one
+    of those, so a changed file is always hashed again. (Bit rot that changes no metadata is
+    caught by ``paperlike index verify``, which always hashes everything.) The stamps live in
+    ``.verified.json`` beside the files; where the folder is read-only, every load hashes.
+
+    Args:
+        directory: Folder holding the files.
+        always_hash: Ignore the stamps (``index verify``).
+    """
+
+    def __init__(self, directory: str | Path, always_hash: bool = False):
+        self.directory = Path(directory)
+        self.always_hash = always_hash
+        try:
+            stamps = read_json(self.directory / VERIFIED) if not always_hash else {}
+        except (OSError, ValueError):
+            stamps = {}
+        self.stamps: dict = stamps if isinstance(stamps, dict) else {}
+        self.dirty = False
+
+    def open(self, name: str, size: int, sha256: str) -> tuple[Any, str | None]:
+        """``(read-only mmap of the file, None)``, or ``(None, what is wrong)``."""
+        try:
+            fh = open(self.directory / name, "rb")
+        except FileNotFoundError:
+            return None, f"{name} is missing"
+        with fh:
+            return self.open_file(fh, name, size, sha256)
+
+    def open_file(self, fh, name: str, size: int, sha256: str) -> tuple[Any, str | None]:
+        """Like :meth:`open`, for a file already open (binary) under the name ``name``."""
+        import mmap
+
+        st = os.fstat(fh.fileno())
+        if st.st_size != size:
+            return None, f"{name} is truncated or altered ({st.st_size} bytes, expected {size})"
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        stamp = _stamp(st) + [sha256]
+        if self.always_hash or self.stamps.get(name) != stamp:
+            if hashlib.sha256(data).hexdigest() != sha256:
+                return None, f"{name} is damaged (checksum mismatch)"
+            self.stamps[name] = stamp
+            self.dirty = True
+        return data, None
+
+    def save(self) -> None:
+        """Remember what was verified (best effort: a read-only folder just hashes again next time)."""
+        if not self.dirty or self.always_hash:
+            return
+        live = {k: v for k, v in self.stamps.items() if (self.directory / k).exists()}
+        try:
+            atomic_write_json(self.directory / VERIFIED, live)
+        except OSError:
+            pass
+        self.dirty = False

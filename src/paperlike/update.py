@@ -128,7 +128,9 @@ def add_papers(
                 by_key.setdefault(key, target)
     source = index.manifest.get("corpus", {}).get("source", "")
     merged = Corpus(papers, f"{source} + {' + '.join(sources)}" if sources else source)
-    built: BuildReport = build_index(merged, embedder, directory, batch_size=batch_size, progress=progress)
+    # An index built approximate stays approximate; an exact one follows the size threshold.
+    search = "auto" if index.exact else "hnsw"
+    built: BuildReport = build_index(merged, embedder, directory, batch_size=batch_size, progress=progress, search=search)
     report.embedded = built.embedded
     report.seconds = time.perf_counter() - started
     return report
@@ -156,7 +158,8 @@ def remove_papers(directory: str | Path, ids: Sequence[str]) -> list[str]:
     gone = set(wanted)
     keep = [p for p in index.papers() if p.id not in gone]
     # No text is embedded again: every kept vector is reused from the index.
-    build_index(Corpus(keep, index.manifest.get("corpus", {}).get("source", "")), _ReuseOnly(index), directory)
+    build_index(Corpus(keep, index.manifest.get("corpus", {}).get("source", "")), _ReuseOnly(index), directory,
+                search="auto" if index.exact else "hnsw")
     return wanted
 
 
