@@ -70,14 +70,21 @@ def main() -> None:
         agreement = export_onnx(torch_embedder.model_dir, torch_embedder.onnx_file, texts)
         export_s = time.perf_counter() - started
 
-        started = time.perf_counter()
-        torch_embedder._model.encode(texts, batch_size=32)
-        plain_rate = len(texts) / (time.perf_counter() - started)
-        torch_report = build_index(corpus, torch_embedder, Path(tmp) / "torch-index", reuse=False)
         onnx_embedder = MiniLMEmbedder(backend="onnx")
         onnx_embedder.embed_batch(["load the model"])
         index_dir = Path(tmp) / "index"
-        onnx_report = build_index(corpus, onnx_embedder, index_dir, reuse=False)
+        # Three rounds, the three ways interleaved, medians reported: single runs on 2 busy cores
+        # differ by 10-20% from one to the next, more than the differences being measured.
+        plain_rates, torch_rates, onnx_rates = [], [], []
+        for round_ in range(3):
+            started = time.perf_counter()
+            torch_embedder._model.encode(texts, batch_size=32)
+            plain_rates.append(len(texts) / (time.perf_counter() - started))
+            torch_report = build_index(corpus, torch_embedder, Path(tmp) / f"torch-index-{round_}", reuse=False)
+            torch_rates.append(torch_report.papers_per_second)
+            onnx_report = build_index(corpus, onnx_embedder, index_dir, reuse=False)
+            onnx_rates.append(onnx_report.papers_per_second)
+        plain_rate = statistics.median(plain_rates)
 
         env = {**os.environ, "PAPERLIKE_INDEX_DIR": str(index_dir)}
         env.pop("PAPERLIKE_MODEL", None)
@@ -99,8 +106,11 @@ def main() -> None:
             "onnx_export_s": export_s,
             "onnx_agreement_min_cosine": agreement,
             "plain_encode_papers_per_s": plain_rate,
-            "build_torch_papers_per_s": torch_report.papers_per_second,
-            "build_onnx_papers_per_s": onnx_report.papers_per_second,
+            "build_torch_papers_per_s": statistics.median(torch_rates),
+            "build_onnx_papers_per_s": statistics.median(onnx_rates),
+            "build_over_plain_torch": statistics.median(torch_rates) / plain_rate,
+            "build_over_plain_onnx": statistics.median(onnx_rates) / plain_rate,
+            "rounds": {"plain": plain_rates, "torch": torch_rates, "onnx": onnx_rates},
         }
     if opts.json:
         print(json.dumps(figures, indent=2))
@@ -113,8 +123,12 @@ def main() -> None:
           f"({figures['torch_over_onnx_ratio']:.1f}x the onnx query)")
     print(f"embedding the {figures['seed_papers']} seed papers with all-MiniLM-L6-v2 (after loading: torch {load_s:.1f} s)")
     print(f"  plain SentenceTransformer.encode           {figures['plain_encode_papers_per_s']:.1f} papers/s")
-    print(f"  paperlike build, torch backend             {figures['build_torch_papers_per_s']:.1f} papers/s")
-    print(f"  paperlike build, onnx backend              {figures['build_onnx_papers_per_s']:.1f} papers/s")
+    print(f"  paperlike build, torch backend             {figures['build_torch_papers_per_s']:.1f} papers/s"
+          f"   ({figures['build_over_plain_torch']:.2f}x plain)")
+    print(f"  paperlike build, onnx backend              {figures['build_onnx_papers_per_s']:.1f} papers/s"
+          f"   ({figures['build_over_plain_onnx']:.2f}x plain)")
+    print(f"  (medians of 3 interleaved rounds: plain {[round(r, 1) for r in figures['rounds']['plain']]}, "
+          f"torch {[round(r, 1) for r in figures['rounds']['torch']]}, onnx {[round(r, 1) for r in figures['rounds']['onnx']]})")
     print(f"onnx export: {export_s:.1f} s, min cosine vs sentence-transformers on the seed papers {agreement:.6f}")
 
 

@@ -60,7 +60,7 @@ def main() -> None:
     position = {pid: i for i, pid in enumerate(ids)}
     for seed in seeds:
         started = time.perf_counter()
-        themes = compute_themes(vectors, ids, titles, lambda: texts, n=k, random_seed=1234 + seed)
+        themes = compute_themes(vectors, ids, titles, lambda pos: [texts[i] for i in pos], n=k, random_seed=1234 + seed)
         product_seconds.append(time.perf_counter() - started)
         labels = np.full(len(ids), -1)
         for number, theme in enumerate(themes.themes):
@@ -78,7 +78,7 @@ def main() -> None:
         results["kmeans-tfidf"].append(scores(KMeans(k, random_state=seed).fit_predict(reduced)))
 
     started = time.perf_counter()
-    auto = compute_themes(vectors, ids, titles, lambda: texts)
+    auto = compute_themes(vectors, ids, titles, lambda pos: [texts[i] for i in pos])
     auto_seconds = time.perf_counter() - started
 
     table = {

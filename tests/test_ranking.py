@@ -82,11 +82,39 @@ def test_lexical_index_is_saved_checked_and_rebuilt_when_damaged(tmp_path):
     fixed = load_or_build_lexical(tmp_path, "gen1", len(DOCS), texts)
     assert len(calls) == 2
     np.testing.assert_array_equal(fixed.data, first.data)
-    # A new generation replaces the folder of the old one.
-    load_or_build_lexical(tmp_path, "gen2", len(DOCS), texts)
-    assert sorted(p.name for p in tmp_path.glob("lexical-*")) == ["lexical-gen2"]
-    meta = json.loads((tmp_path / "lexical-gen2" / "meta.json").read_text())
+    meta = json.loads((tmp_path / "lexical-gen1" / "meta.json").read_text())
     assert set(meta["sha256"]) >= {"data.npy", "vocab.json"}
+    # Valid JSON of the wrong shape is damage too: rebuilt, not a crash.
+    (tmp_path / "lexical-gen1" / "meta.json").write_text("[]")
+    assert load_or_build_lexical(tmp_path, "gen1", len(DOCS), texts).count == len(DOCS)
+
+
+def test_an_index_write_removes_old_bm25_folders_but_never_the_users(hash_index_copy):
+    from paperlike.corpus import bundled_corpus
+    from paperlike.index import build_index, read_manifest
+
+    rec = Recommender.load(hash_index_copy)
+    rec.similar("autodistil", k=3)  # builds lexical-<gen>
+    old = hash_index_copy / f"lexical-{read_manifest(hash_index_copy)['generation']}"
+    assert old.is_dir()
+    (hash_index_copy / "lexical-notes").mkdir()
+    (hash_index_copy / ".tmp-lexical-20200101000000-abcdef.x1").mkdir()  # left by a killed save
+    build_index(bundled_corpus(), HashingEmbedder(), hash_index_copy)
+    assert not old.exists() and not (hash_index_copy / ".tmp-lexical-20200101000000-abcdef.x1").exists()
+    assert (hash_index_copy / "lexical-notes").is_dir()
+
+
+def test_a_corpus_without_terms_answers_instead_of_crashing(tmp_path):
+    from conftest import write_jsonl
+    from paperlike.corpus import read_corpus
+    from paperlike.index import build_index
+
+    src = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "title": "The A"}, {"id": "b", "title": "Is it?"}])
+    build_index(read_corpus(src), HashingEmbedder(), tmp_path / "i")
+    rec = Recommender.load(tmp_path / "i")
+    assert [r.id for r in rec.similar("a", k=5)] == ["b"]
+    assert rec.similar("a", k=5, mode="lexical") == []
+    assert rec.similar("a", k=5, why=True)[0].why.terms == ()
 
 
 # -- fusion ------------------------------------------------------------------------------------
@@ -276,6 +304,46 @@ def test_diverse_results_are_less_alike_than_plain_ones(rec):
     assert mean_pairwise(diverse) <= mean_pairwise(plain)
 
 
+def test_diverse_drops_near_copies_that_plain_ranking_keeps(tmp_path):
+    from conftest import write_jsonl
+    from paperlike.corpus import read_corpus
+    from paperlike.index import build_index
+
+    base = "knowledge distillation of a large teacher model into a small student model for language tasks"
+    records = [{"id": "query", "title": "Distillation", "abstract": base}]
+    records += [{"id": f"copy{i}", "title": "Distillation", "abstract": base + f" v{i}"} for i in range(4)]
+    records += [{"id": "other", "title": "Student models", "abstract": "small student model trained by a teacher on vision tasks"}]
+    records += [{"id": f"far{i}", "title": f"Far {i}", "abstract": f"unrelated words about topic {i} gardening"} for i in range(6)]
+    build_index(read_corpus(write_jsonl(tmp_path / "p.jsonl", records)), HashingEmbedder(), tmp_path / "i")
+    rec = Recommender.load(tmp_path / "i")
+    plain = [r.id for r in rec.similar("query", k=3, mode="dense")]
+    diverse = [r.id for r in rec.similar("query", k=3, mode="dense", diverse=True)]
+    assert set(plain) <= {"copy0", "copy1", "copy2", "copy3"}
+    assert diverse[0] == plain[0] and "other" in diverse
+
+
+def test_hnsw_candidates_cover_a_theme_and_match_exact_on_a_larger_index(tmp_path):
+    from paperlike.corpus import Corpus, Paper
+    from paperlike.index import write_index
+
+    n, dim = 3000, 32
+    vectors = random_unit_vectors(n, dim, seed=5)
+    papers = [Paper(f"p{i}", f"Paper {i}", f"word{i % 97} topic{i % 13}") for i in range(n)]
+    model = {"name": "hashing", "version": "1", "dim": dim}
+    write_index(tmp_path / "exact", papers, vectors, model, "t", "x", search="exact")
+    write_index(tmp_path / "hnsw", papers, vectors, model, "t", "x", search="hnsw")
+    exact, approx = Recommender.load(tmp_path / "exact"), Recommender.load(tmp_path / "hnsw")
+    got = [r.id for r in approx.similar("p0", k=10, mode="dense")]
+    want = [r.id for r in exact.similar("p0", k=10, mode="dense")]
+    assert len(set(got) & set(want)) >= 9  # recall@10 of the approximate index
+    # Restricted to papers far from the query (as a theme can be): all of them are still scored.
+    far = frozenset(int(i) for i in np.argsort(vectors @ vectors[0])[:20])
+    for rec in (exact, approx):
+        for mode in ("dense", "hybrid"):
+            results = rec._rank(vectors[0], lambda: rec.lexical().paper_terms(0), 10, mode=mode, exclude=frozenset({0}), within=far)
+            assert len(results) == 10 and {rec.find(r.id) for r in results} <= far
+
+
 # -- why ---------------------------------------------------------------------------------------
 
 def test_why_names_shared_terms_and_a_sentence_of_each(rec):
@@ -308,3 +376,34 @@ def test_why_for_free_text_prefers_rare_terms():
 
 def test_without_why_no_explanation_is_computed(rec):
     assert all(r.why is None for r in rec.similar("autodistil", k=3))
+
+
+# -- approximate search --------------------------------------------------------------------------
+
+def test_an_hnsw_index_answers_like_the_exact_one(tmp_path, hash_index_dir):
+    from paperlike.corpus import bundled_corpus
+    from paperlike.index import build_index, choose_search, load_index
+
+    build_index(bundled_corpus(), HashingEmbedder(), tmp_path / "hnsw", search="hnsw")
+    approx = Recommender.load(tmp_path / "hnsw")
+    assert not approx.index.exact and approx.index.manifest["faiss_index"] == "IndexHNSWFlat"
+    exact = Recommender.load(hash_index_dir)
+    for mode in ("hybrid", "dense", "lexical"):
+        got = [(r.id, round(r.score, 5)) for r in approx.similar("autodistil", k=10, mode=mode)]
+        want = [(r.id, round(r.score, 5)) for r in exact.similar("autodistil", k=10, mode=mode)]
+        assert got == want, mode  # 75 papers: every paper is a candidate, so the same answer
+    np.testing.assert_allclose(load_index(tmp_path / "hnsw").all_vectors(), exact.index.all_vectors())
+    assert choose_search(199_999) == "exact" and choose_search(200_000) == "hnsw" and choose_search(5, "hnsw") == "hnsw"
+
+
+def test_an_add_keeps_an_hnsw_index_approximate(tmp_path):
+    from conftest import write_jsonl
+    from paperlike.corpus import bundled_corpus, read_corpus
+    from paperlike.index import build_index, load_index
+    from paperlike.update import add_papers
+
+    build_index(bundled_corpus(), HashingEmbedder(), tmp_path / "i", search="hnsw")
+    src = write_jsonl(tmp_path / "new.jsonl", [{"id": "grok", "title": "Grokking explained", "abstract": "Late generalization."}])
+    add_papers(tmp_path / "i", [read_corpus(src)], embedder=HashingEmbedder())
+    index = load_index(tmp_path / "i")
+    assert index.count == 76 and not index.exact

@@ -241,7 +241,7 @@ def _shorten(text: str, width: int) -> str:
 
 def _print_results(results, why: bool = False) -> None:
     if not results:
-        click.echo("(no other papers in the index)")
+        click.echo("(no results)")
         return
     # Ids are never shortened: users copy them into the next command.
     id_width = max(len(r.id) for r in results)

@@ -139,6 +139,7 @@ class PaperIndex:
     _flat: np.ndarray | None = field(default=None, repr=False)  # read-only view of a flat index's vectors
     _faiss: Any = field(default=None, repr=False)
     _aligned: np.ndarray | None = field(default=None, repr=False)
+    _lines: list[bytes] | None = field(default=None, repr=False)
     _papers_file: Any = field(default=None, repr=False)
     _papers: list[Paper] | None = field(default=None, repr=False)
     _positions: dict[str, int] | None = field(default=None, repr=False)
@@ -205,8 +206,10 @@ class PaperIndex:
         if problem:
             raise _corrupt(self.directory, problem)
         verifier.save()
-        # split(b"\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
-        lines = data[:].split(b"\n")
+        if self._lines is None:
+            # split(b"\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
+            self._lines = data[:].split(b"\n")
+        lines = self._lines
         out = []
         for p in positions:
             try:
@@ -623,6 +626,9 @@ def write_index(
         for old in directory.iterdir():
             if _FILE_NAME.match(old.name) and old.name not in names.values():
                 old.unlink(missing_ok=True)
+        from .lexical import remove_stale_lexical
+
+        remove_stale_lexical(directory, gen)
     return manifest
 
 

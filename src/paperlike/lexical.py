@@ -107,6 +107,13 @@ def build_lexical(texts: Sequence[str], settings: dict | None = None) -> Lexical
 
     settings = settings or tokenizer_settings()
     tokens = _tokenize(texts, settings)
+    if not any(len(ids) for ids in tokens.ids):
+        # No paper has a single term (empty index, titles of stopwords only): nothing matches.
+        return LexicalIndex(
+            data=np.zeros(0, np.float32), indices=np.zeros(0, np.int32), indptr=np.zeros(1, np.int64),
+            doc_terms=np.zeros(0, np.int32), doc_offsets=np.zeros(len(texts) + 1, np.int64), vocab={},
+            count=len(texts), settings=settings,
+        )
     retriever = bm25s.BM25()
     retriever.index(tokens, show_progress=False)
     # bm25s keeps the vocabulary of the tokeniser; its column ids are those ids.
@@ -145,17 +152,40 @@ def _save(lex: LexicalIndex, target: Path) -> None:
         sums["vocab.json"] = hashlib.sha256(vocab).hexdigest()
         meta = {"format": FORMAT, "count": lex.count, "settings": lex.settings, "sha256": sums}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        os.replace(tmp, target)  # a folder renamed into place: readers see all of it or none
+        try:
+            os.replace(tmp, target)  # a folder renamed into place: readers see all of it or none
+        except OSError:
+            if not target.is_dir():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)  # another process saved this generation first
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _npy_view(buffer) -> np.ndarray:
+    """A read-only array over the bytes of a ``.npy`` file, without copying them."""
+    import io
+
+    header = io.BytesIO(buffer[:4096])
+    version = np.lib.format.read_magic(header)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(header)
+    else:
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(header)
+    if fortran or dtype.hasobject or len(shape) != 1:
+        raise ValueError("unexpected array layout")
+    count = int(shape[0])
+    if header.tell() + count * dtype.itemsize != len(buffer):
+        raise ValueError("array size does not match the file")
+    return np.frombuffer(buffer, dtype=dtype, count=count, offset=header.tell())
 
 
 def _load(folder: Path, count: int) -> LexicalIndex:
     from .store import Verifier
 
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    if meta.get("format") != FORMAT or meta.get("count") != count:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("count") != count:
         raise ValueError("format or paper count differs")
     verifier = Verifier(folder)
     arrays = {}
@@ -164,8 +194,9 @@ def _load(folder: Path, count: int) -> LexicalIndex:
         data, problem = verifier.open(file, (folder / file).stat().st_size, meta["sha256"][file])
         if problem:
             raise ValueError(problem)
-        # Memory-mapped: a query reads only the columns of its own terms.
-        arrays[name] = json.loads(data[:]) if name == "vocab" else np.load(folder / file, mmap_mode="r", allow_pickle=False)
+        # Views of the verified mapping (not a second open of the path, which a rebuild could
+        # have replaced meanwhile): a query reads only the columns of its own terms.
+        arrays[name] = json.loads(data[:]) if name == "vocab" else _npy_view(data)
     verifier.save()
     vocab = arrays.pop("vocab")
     lex = LexicalIndex(**arrays, vocab=vocab, count=count, settings=meta["settings"])
@@ -188,7 +219,7 @@ def load_or_build_lexical(index_dir: str | Path, generation: str, count: int, te
     if folder.is_dir():
         try:
             return _load(folder, count)
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("rebuilding the BM25 index in %s (%s)", folder, exc)
             shutil.rmtree(folder, ignore_errors=True)
     if count > 20000:
@@ -200,11 +231,20 @@ def load_or_build_lexical(index_dir: str | Path, generation: str, count: int, te
         _save(lex, folder)
     except OSError as exc:  # a read-only index still answers, just without the saved copy
         log.warning("BM25 index not saved beside the index (%s)", exc)
-    else:
-        for old in index_dir.glob("lexical-*"):
-            if old != folder and old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
+    # Folders of older generations are removed by the next index write (under its lock).
     return lex
+
+
+def remove_stale_lexical(index_dir: str | Path, keep_generation: str) -> None:
+    """Delete BM25 folders of other generations and half-written ones (call with the writer lock)."""
+    import re
+
+    # Only names paperlike makes (a generation is 14 digits, a dash, 6 hex digits): a folder of
+    # the user's that happens to start with "lexical-" is never touched.
+    ours = re.compile(r"^(\.tmp-)?lexical-\d{14}-[0-9a-f]{6}(\..*)?$")
+    for old in Path(index_dir).iterdir():
+        if old.is_dir() and ours.match(old.name) and old.name != f"lexical-{keep_generation}":
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _count(folder: Path) -> int:

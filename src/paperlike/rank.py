@@ -108,7 +108,7 @@ def rocchio(
     return (q / norm if norm > 0 else q).astype(np.float32)
 
 
-def mmr(candidates: Sequence[int], relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float = 0.7) -> list[int]:
+def mmr(candidates: Sequence[int], relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float = 0.5) -> list[int]:
     """Maximal marginal relevance: pick ``k`` of ``candidates`` balancing relevance and novelty.
 
     Each step takes the candidate maximising ``lam * rel - (1 - lam) * max cos(to picked)``, with
@@ -124,7 +124,7 @@ def mmr(candidates: Sequence[int], relevance: np.ndarray, vectors: np.ndarray, k
     rel = np.asarray(relevance, dtype=np.float64)
     span = rel.max() - rel.min() if len(rel) else 0.0
     rel = (rel - rel.min()) / span if span > 0 else np.ones_like(rel)
-    sims = np.asarray(vectors, dtype=np.float64) @ np.asarray(vectors, dtype=np.float64).T
+    vecs = np.asarray(vectors, dtype=np.float64)
     picked: list[int] = []
     redundancy = np.full(len(candidates), -np.inf)
     left = list(range(len(candidates)))
@@ -133,7 +133,7 @@ def mmr(candidates: Sequence[int], relevance: np.ndarray, vectors: np.ndarray, k
         best = left[int(np.argmax(gains))]  # argmax keeps the first of equal gains: best-ranked
         picked.append(best)
         left.remove(best)
-        redundancy = np.maximum(redundancy, sims[best])
+        redundancy = np.maximum(redundancy, vecs @ vecs[best])  # one row at a time: no n x n matrix
     return [int(candidates[i]) for i in picked]
 
 

@@ -321,6 +321,8 @@ class Recommender:
             wanted = min(n, max(1000, 20 * k + len(exclude)))
             _, found = self.index.search(q.reshape(1, -1), wanted)
             candidates = set(int(p) for p in found[0] if p >= 0)
+            if within is not None:
+                candidates |= set(within)  # a theme is small: score all its papers exactly
             if lexical is not None:
                 candidates |= set(top_k(lexical, wanted, within=mask & (lexical > 0)))
             cand = np.array(sorted(candidates), dtype=np.int64)
@@ -333,8 +335,11 @@ class Recommender:
             mask &= lexical > 0  # a paper sharing no term with the query is not a lexical match
         scores = score_all(mode, dense, lexical, mask)
         if diverse:
-            pool = top_k(scores, max(5 * k, 50), within=mask)
+            pool = top_k(scores, min(max(5 * k, 50), 2000), within=mask)
             picked = mmr(pool, scores[pool], self.index.vectors_at(pool), k)
+            if len(picked) < k:  # more asked for than the pool: the rest in plain order
+                seen = set(picked)
+                picked += [p for p in top_k(scores, k, within=mask) if p not in seen][: k - len(picked)]
         else:
             picked = top_k(scores, k, within=mask)
         whys: list[Why | None] = [None] * len(picked)
@@ -532,7 +537,7 @@ class Recommender:
             self.index.all_vectors(),
             self.index.ids,
             self.index.titles,
-            lambda: [p.text for p in self.index.papers()],
+            lambda positions: [p.text for p in self.index.papers_at(positions)],
             n=n,
             seeds=seed_list,
             embed=lambda texts: self._embedder().embed_batch(texts),

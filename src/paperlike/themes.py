@@ -427,11 +427,14 @@ def _discover(
     return _kmeans(sub, k, seed=seed)
 
 
+LABEL_DOCS = 400
+
+
 def compute_themes(
     vectors: np.ndarray,
     ids: Sequence[str],
     titles: Sequence[str],
-    texts: Callable[[], Sequence[str]],
+    texts: Callable[[list[int]], Sequence[str]],
     *,
     n: int | None = None,
     seeds: Sequence[Seed] = (),
@@ -447,7 +450,8 @@ def compute_themes(
         vectors: ``(count, dim)`` unit vectors of the papers.
         ids: Paper ids, same order.
         titles: Paper titles, same order.
-        texts: Returns the papers' texts (for labels); called once.
+        texts: Returns the texts of the papers at the given positions (for labels); called once,
+            for at most ``LABEL_DOCS`` papers per theme.
         n: Number of themes, seeded ones included; None chooses automatically. Papers that join
             no seed always get at least one discovered theme, so with ``n`` equal to the number
             of seeds there may be one more.
@@ -505,8 +509,15 @@ def compute_themes(
             if any(m[2] for m in members):
                 themes_raw.append((None, centroids[c], members))
 
-    all_texts = list(texts())
-    docs = [" ".join(all_texts[i] for i, _, primary in members if primary) for _, _, members in themes_raw]
+    # Labels come from each theme's most central papers: all of them in a pile of a few thousand,
+    # the best LABEL_DOCS of a big one (96k papers would otherwise cost minutes of tokenising).
+    chosen = [
+        [i for _, i in sorted((-score, i) for i, score, primary in members if primary)[:LABEL_DOCS]]
+        for _, _, members in themes_raw
+    ]
+    wanted = sorted({i for group in chosen for i in group})
+    text_of = dict(zip(wanted, texts(wanted)))
+    docs = [" ".join(text_of[i] for i in sorted(group)) for group in chosen]
     terms = _label_terms(docs)
     themes = []
     for (seed_name, centroid, members), phrases in zip(themes_raw, terms):
