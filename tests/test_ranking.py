@@ -136,7 +136,6 @@ def test_fusion_statistics_ignore_masked_papers():
     dense = np.array([0.9, 0.5, 0.1, 0.3])
     lexical = np.array([100.0, 1.0, 0.0, 2.0])
     mask = np.array([False, True, True, True])
-    fused = fuse(dense, lexical, mask=mask)
     expected = 0.3 * zscore(dense[1:]) + 0.7 * zscore(lexical[1:])
     np.testing.assert_allclose(fuse(dense, lexical, mask=mask, dense_weight=0.3)[1:], expected)
 

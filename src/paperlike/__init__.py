@@ -22,6 +22,10 @@ __all__ = [
     "Recommender",
     "Result",
     "Answer",
+    "Results",
+    "Why",
+    "map_figure",
+    "map_html",
     "Paper",
     "Corpus",
     "read_corpus",
@@ -49,6 +53,10 @@ _HOME = {
     "Recommender": "recommend",
     "Result": "recommend",
     "Answer": "recommend",
+    "Results": "recommend",
+    "Why": "explain",
+    "map_figure": "mapview",
+    "map_html": "mapview",
     "Paper": "corpus",
     "Corpus": "corpus",
     "read_corpus": "corpus",
@@ -91,4 +99,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnknownPaperError,
     )
     from .index import PaperIndex, build_index, load_index, verify_index
-    from .recommend import Answer, Recommender, Result
+    from .explain import Why
+    from .mapview import map_figure, map_html
+    from .recommend import Answer, Recommender, Result, Results

@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["LexicalIndex", "build_lexical", "load_or_build_lexical", "tokenizer_settings"]
+__all__ = ["LexicalIndex", "build_lexical", "load_or_build_lexical", "remove_stale_lexical", "tokenizer_settings"]
 
 log = logging.getLogger("paperlike")
 
@@ -245,7 +245,3 @@ def remove_stale_lexical(index_dir: str | Path, keep_generation: str) -> None:
     for old in Path(index_dir).iterdir():
         if old.is_dir() and ours.match(old.name) and old.name != f"lexical-{keep_generation}":
             shutil.rmtree(old, ignore_errors=True)
-
-
-def _count(folder: Path) -> int:
-    return int(json.loads((folder / "meta.json").read_text(encoding="utf-8"))["count"])

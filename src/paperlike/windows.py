@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["split_windows", "window_count", "pool_windows"]
+__all__ = ["split_windows", "pool_windows"]
 
 _WORD = re.compile(r"\S+")
 
@@ -53,11 +53,6 @@ def split_windows(text: str, embedder, overlap: float = 0.5) -> list[str]:
     stride = max(1, int(size * (1 - overlap)))
     starts = list(range(0, len(spans) - size, stride)) + [len(spans) - size]
     return [text[spans[s][0] : spans[s + size - 1][1]] for s in starts]
-
-
-def window_count(text: str, embedder) -> int:
-    """How many windows ``split_windows`` makes of ``text``."""
-    return len(split_windows(text, embedder))
 
 
 def pool_windows(vectors: np.ndarray, counts: Sequence[int]) -> np.ndarray:
