@@ -85,7 +85,7 @@ def variants(dense: np.ndarray, pooled: np.ndarray, bm: np.ndarray, mask: np.nda
     return rows
 
 
-def product_scores(dense, pooled, bm, mask):
+def product_scores(dense, bm, mask):
     """The default ranking of ``paperlike similar``, via the library's own function."""
     from paperlike.rank import score_all
 
@@ -116,7 +116,7 @@ def run_acm(eval_dir: Path, limit: int | None, embedder) -> dict:
         mask[qi] = False
         dense, pooled = V @ V[qi], P @ P[qi]
         bm = lex.scores_for_terms(lex.paper_terms(qi))
-        rows = {"product": product_scores(dense, pooled, bm, mask)} | variants(dense, pooled, bm, mask)
+        rows = {"product": product_scores(dense, bm, mask)} | variants(dense, pooled, bm, mask)
         for name, scores in rows.items():
             top = ordered(scores, mask, 100)
             hits = [int(p in relevant) for p in top]
@@ -147,7 +147,7 @@ def run_pwc(eval_dir: Path, embedder) -> dict:
         mask[i] = False
         dense, pooled = V @ V[i], P @ P[i]
         bm = lex.scores_for_terms(lex.paper_terms(i))
-        for name, scores in ({"product": product_scores(dense, pooled, bm, mask)} | variants(dense, pooled, bm, mask)).items():
+        for name, scores in ({"product": product_scores(dense, bm, mask)} | variants(dense, pooled, bm, mask)).items():
             top = ordered(scores, mask, 10)
             sums.setdefault(name, np.zeros(2))
             sums[name] += [(task[top] == task[i]).mean(), (area[top] == area[i]).mean()]

@@ -199,14 +199,16 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, expo
         if as_text:
             joined = " ".join(query)
             raise click.UsageError(f'--text takes one QUERY; quote free text with several words: paperlike similar "{joined}" --text')
+        positions = []
         for q in query:
             try:
-                rec.find(q)
+                positions.append(rec.find(q))
             except PaperlikeError as exc:
                 hint = ' (to search free text, quote it: paperlike similar "' + " ".join(query) + '")' if len(query) > 1 else ""
                 raise PaperlikeError(f"{_one_line(str(exc))}{hint}") from None
-        results = rec.like(list(query), k, unlike=list(unlike), theme=theme, mode=mode, diverse=diverse, why=explain)
-        positions = [rec.find(q) for q in query]
+        # Ids, not the queries as typed: each is resolved once here, and like() needs no fuzzy match.
+        liked = [rec.index.ids[p] for p in positions]
+        results = rec.like(liked, k, unlike=list(unlike), theme=theme, mode=mode, diverse=diverse, why=explain)
         from .recommend import Answer
 
         answer = Answer(" + ".join(query), "papers", results, mode=mode)

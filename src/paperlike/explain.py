@@ -61,17 +61,21 @@ class Explainer:
         self.n_terms = n_terms
         self._word_term: dict[str, int | None] = {}
         self.query_sentences = split_sentences(query_text) or [query_text]
+        self._resolve(_WORD.findall(query_text))  # one tokeniser call for the whole query
         self._qterms = [self._terms_with_words(s) for s in self.query_sentences]
         self.surface: dict[int, str] = {}
         for pairs in self._qterms:
             for term, word in pairs:
                 self.surface.setdefault(term, word)
 
-    def _terms_with_words(self, text: str) -> list[tuple[int, str]]:
-        # Tokenise word by word so each term id keeps the word it came from.
-        words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))
-        new = [w for w in words if w not in self._word_term]
+    def _resolve(self, words) -> None:
+        # Tokenise word by word (in one call) so each term id keeps the word it came from.
+        new = list(dict.fromkeys(w.lower() for w in words if w.lower() not in self._word_term))
         self._word_term.update(zip(new, self.lex.word_terms(new)))
+
+    def _terms_with_words(self, text: str) -> list[tuple[int, str]]:
+        words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))
+        self._resolve(words)
         return [(t, w) for w in words if (t := self._word_term[w]) is not None]
 
     def _idf(self, term: int) -> float:
@@ -92,9 +96,7 @@ class Explainer:
         terms = tuple(w for _, w, _ in shared[: self.n_terms])
         best = (0.0, 0, 0)
         result_sentences = split_sentences(result_text) or [result_text]
-        words = [w.lower() for s in result_sentences for w in _WORD.findall(s)]
-        new = list(dict.fromkeys(w for w in words if w not in self._word_term))
-        self._word_term.update(zip(new, self.lex.word_terms(new)))  # one tokeniser call per result
+        self._resolve(_WORD.findall(result_text))  # one tokeniser call per result
         for j, sentence in enumerate(result_sentences):
             rterms = {t for t, _ in self._terms_with_words(sentence)}
             for i, qterms in enumerate(self._qterms):

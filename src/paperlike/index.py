@@ -140,6 +140,7 @@ class PaperIndex:
     _faiss: Any = field(default=None, repr=False)
     _aligned: np.ndarray | None = field(default=None, repr=False)
     _lines: list[bytes] | None = field(default=None, repr=False)
+    _lookups: int = field(default=0, repr=False)
     _papers_file: Any = field(default=None, repr=False)
     _papers: list[Paper] | None = field(default=None, repr=False)
     _positions: dict[str, int] | None = field(default=None, repr=False)
@@ -160,7 +161,7 @@ class PaperIndex:
     def position(self, paper_id: str) -> int | None:
         """Row of the paper with this exact id, or None."""
         if self._positions is None:
-            self._lookups = getattr(self, "_lookups", 0) + 1
+            self._lookups += 1
             if self._lookups <= 4:
                 # A one-off lookup (the usual CLI call) scans the list in C instead of building
                 # a dict of every id; repeated lookups get the dict.
@@ -199,14 +200,14 @@ class PaperIndex:
         if self._papers is not None:
             return [self._papers[p] for p in positions]
         entry = self.manifest["files"]["papers"]
-        if self._papers_file is None:
-            raise _corrupt(self.directory, f"{entry['name']} is missing")
-        verifier = store.Verifier(self.directory)
-        data, problem = verifier.open_file(self._papers_file, entry["name"], entry["bytes"], entry["sha256"])
-        if problem:
-            raise _corrupt(self.directory, problem)
-        verifier.save()
-        if self._lines is None:
+        if self._lines is None:  # checked and split once; later calls (a --why query makes two) reuse it
+            if self._papers_file is None:
+                raise _corrupt(self.directory, f"{entry['name']} is missing")
+            verifier = store.Verifier(self.directory)
+            data, problem = verifier.open_file(self._papers_file, entry["name"], entry["bytes"], entry["sha256"])
+            if problem:
+                raise _corrupt(self.directory, problem)
+            verifier.save()
             # split(b"\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
             self._lines = data[:].split(b"\n")
         lines = self._lines

@@ -162,7 +162,6 @@ class Recommender:
     _folded_titles: list[str] | None = field(default=None, repr=False)
     _model_checked: bool = field(default=False, repr=False)
     _lex: Any = field(default=None, repr=False)
-    _vectors: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def load(
@@ -286,11 +285,6 @@ class Recommender:
             )
         return self._lex
 
-    def _all_vectors(self) -> np.ndarray:
-        if self._vectors is None:
-            self._vectors = self.index.all_vectors()
-        return self._vectors
-
     def _rank(
         self,
         vector: np.ndarray,
@@ -308,13 +302,15 @@ class Recommender:
         mask = np.ones(n, dtype=bool)
         mask[list(exclude)] = False
         if within is not None:
-            mask &= np.isin(np.arange(n), list(within))
+            in_theme = np.zeros(n, dtype=bool)
+            in_theme[list(within)] = True
+            mask &= in_theme
         lexical = None
         if mode != "dense":
             lexical = self.lexical().scores_for_terms(terms() if callable(terms) else terms)
         if self.index.exact:
             # Exact scores for every paper, so fusion statistics and ties never depend on k.
-            dense = self._all_vectors() @ q
+            dense = self.index.all_vectors() @ q
         else:
             # Approximate index: the HNSW neighbours and the BM25 best are the candidates; their
             # cosines are computed exactly, and fusion statistics use the candidates only.
@@ -598,7 +594,7 @@ class Recommender:
             for p in t.papers:
                 if p.primary or p.id not in primary:
                     primary[p.id] = t
-        coords, method = project_2d(self._all_vectors())
+        coords, method = project_2d(self.index.all_vectors())
         frame = pd.DataFrame(
             {
                 "id": self.index.ids,
@@ -615,7 +611,7 @@ class Recommender:
     def neighbours(self, k: int = 5) -> dict[str, list[tuple[str, float]]]:
         """Every paper's ``k`` most similar papers by cosine, as ``{id: [(id, cosine), ...]}``."""
         k = _check_k(k)
-        scores, positions = self.index.search(self._all_vectors(), k + 1)
+        scores, positions = self.index.search(self.index.all_vectors(), k + 1)
         out: dict[str, list[tuple[str, float]]] = {}
         for i, (row_s, row_p) in enumerate(zip(scores, positions)):
             pairs = sorted((-float(s), int(p)) for s, p in zip(row_s, row_p) if p >= 0 and p != i)[:k]
