@@ -54,7 +54,7 @@ def pwc_corpus(eval_dir: Path):
     Papers are made by the same code that reads a user's JSONL (text cleaning, LaTeX decoding),
     so benchmark vectors are the vectors the product would store.
     """
-    from paperlike.corpus import collect, paper_from_fields
+    from paperlike.readers import collect, paper_from_fields
 
     rows = load_pwc(eval_dir)
     src = str(eval_dir / "pwc-areas" / "papers.csv.gz")
@@ -92,7 +92,7 @@ def cache_paths(texts: list[str], embedder, label: str) -> tuple[Path, Path]:
 
 def save_cached(texts: list[str], embedder, label: str, vectors: np.ndarray, meta: dict) -> Path:
     """Store vectors for ``texts`` in the cache (atomically; NumPy format, no pickle)."""
-    from paperlike.store import atomic_write, atomic_write_json
+    from paperlike.storage.files import atomic_write, atomic_write_json
 
     vec_path, meta_path = cache_paths(texts, embedder, label)
 
@@ -111,7 +111,7 @@ def embed_cached(texts: list[str], embedder, label: str, batch_size: int = 64) -
     Returns:
         ``(vectors, how)`` where ``how`` says whether they came from the cache and how long it took.
     """
-    from paperlike.index import embed_texts
+    from paperlike.embedding import embed_texts
 
     vec_path, meta_path = cache_paths(texts, embedder, label)
     if vec_path.exists() and meta_path.exists():
@@ -146,7 +146,7 @@ def acm_corpus(eval_dir: Path, limit: int | None = None, progress: bool = True):
     Returns:
         ``(corpus, queries)``.
     """
-    from paperlike.corpus import collect, paper_from_fields
+    from paperlike.readers import collect, paper_from_fields
 
     queries = load_acm_queries(eval_dir)
     keep = {q["doi"] for q in queries} | {d for q in queries for d in q["cited_with_abstract"]}

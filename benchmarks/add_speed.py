@@ -32,10 +32,14 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
     opts = parser.parse_args()
 
-    from paperlike.corpus import Corpus, collect, paper_from_fields
-    from paperlike.embed import MiniLMEmbedder
-    from paperlike.index import build_index, load_index, write_index
-    from paperlike.update import add_papers
+    from paperlike.records import Corpus
+
+    from paperlike.readers import collect, paper_from_fields
+    from paperlike.embedding import MiniLMEmbedder
+    from paperlike.service.build import build_index
+    from paperlike.storage import load_index
+    from paperlike.storage.writer import write_index
+    from paperlike.service.library import add_papers
 
     eval_dir = _data.eval_dir_from(opts.eval_dir)
     corpus, _ = _data.pwc_corpus(eval_dir)

@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import acm_corpus, embed_cached, eval_dir_from  # noqa: E402
 
-from paperlike.embed import get_embedder  # noqa: E402
+from paperlike.embedding import get_embedder  # noqa: E402
 
 
 def peak_rss_mb() -> float:

@@ -2,7 +2,7 @@
 
 Every row is computed in the same run, from the same cached vectors:
 
-* ``product``: what ``paperlike similar`` does by default (``paperlike.rank.DEFAULT_MODE``),
+* ``product``: what ``paperlike similar`` does by default (``paperlike.search.rank.DEFAULT_MODE``),
 * ``dense``: plain MiniLM cosine (the first 256 tokens of title + abstract),
 * ``bm25``: BM25 alone (bm25s, English stopwords, stemming),
 * variants tried on the way: the fusion method and weight, and window pooling for long texts.
@@ -34,10 +34,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import acm_corpus, cache_dir, embed_cached, eval_dir_from, pwc_corpus  # noqa: E402
 
-from paperlike import lexical as lexmod  # noqa: E402
-from paperlike.embed import get_embedder  # noqa: E402
-from paperlike.rank import DEFAULT_MODE, fuse  # noqa: E402
-from paperlike.windows import pool_windows, split_windows  # noqa: E402
+import paperlike.search.lexical as lexmod  # noqa: E402
+from paperlike.embedding import get_embedder  # noqa: E402
+from paperlike.search.rank import DEFAULT_MODE, fuse  # noqa: E402
+from _variants import rrf_fuse  # noqa: E402
+from _windows import pool_windows, split_windows  # noqa: E402
 
 
 def lexical_cached(texts: list[str], label: str) -> tuple[lexmod.LexicalIndex, str]:
@@ -76,7 +77,7 @@ def variants(dense: np.ndarray, pooled: np.ndarray, bm: np.ndarray, mask: np.nda
     rows = {
         "dense (plain MiniLM cosine)": dense,
         "bm25": bm,
-        "hybrid rrf": fuse(dense, bm, method="rrf", mask=mask),
+        "hybrid rrf": rrf_fuse(dense, bm, mask=mask),
     }
     for w in (0.5, 0.7, 0.8, 0.85):
         rows[f"hybrid z w={w}"] = fuse(dense, bm, dense_weight=w, mask=mask)
@@ -87,7 +88,7 @@ def variants(dense: np.ndarray, pooled: np.ndarray, bm: np.ndarray, mask: np.nda
 
 def product_scores(dense, bm, mask):
     """The default ranking of ``paperlike similar``, via the library's own function."""
-    from paperlike.rank import score_all
+    from paperlike.search.rank import score_all
 
     return score_all(DEFAULT_MODE, dense, bm, mask)
 

@@ -52,9 +52,11 @@ def main() -> None:
     args = ap.parse_args()
     import resource
 
-    from paperlike.cache import EmbeddingCache, paper_text_hash
-    from paperlike.embed import get_embedder
-    from paperlike.index import build_index
+    from paperlike.storage.checkpoints import EmbeddingCache
+
+    from paperlike.records import paper_text_hash
+    from paperlike.embedding import get_embedder
+    from paperlike.service.build import build_index
 
     out: dict = {}
     corpus, queries = acm_corpus(eval_dir_from(args.eval_dir))

@@ -53,10 +53,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
     opts = parser.parse_args()
 
-    from paperlike.corpus import bundled_corpus
-    from paperlike.embed import MiniLMEmbedder
-    from paperlike.index import build_index
-    from paperlike.onnxmodel import export_onnx
+    from paperlike.readers import bundled_corpus
+    from paperlike.embedding import MiniLMEmbedder
+    from paperlike.service.build import build_index
+    from paperlike.embedding.onnx import export_onnx
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["PAPERLIKE_CACHE_DIR"] = str(Path(tmp) / "cache")

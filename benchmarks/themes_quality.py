@@ -39,7 +39,7 @@ def main() -> None:
     from sklearn.metrics import normalized_mutual_info_score, v_measure_score
     from sklearn.preprocessing import normalize
 
-    from paperlike.embed import MiniLMEmbedder
+    from paperlike.embedding import MiniLMEmbedder
     from paperlike.themes import compute_themes
 
     corpus, rows = _data.pwc_corpus(_data.eval_dir_from(opts.eval_dir))

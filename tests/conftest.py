@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from paperlike.corpus import bundled_corpus
-from paperlike.embed import HashingEmbedder
-from paperlike.index import build_index
+from paperlike.readers import bundled_corpus
+from paperlike.embedding import HashingEmbedder
+from paperlike.service.build import build_index
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_SEED = ROOT.parent / "shared" / "seed" / "000_33601152947498d5.txt"

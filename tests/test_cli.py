@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from conftest import write_jsonl
 from paperlike.cli import cli
-from paperlike.index import read_manifest
+from paperlike.storage.manifest import read_manifest
 
 
 def run(*args):
@@ -93,7 +93,7 @@ def test_index_build_from_jsonl_then_query(tmp_path):
 
 
 def test_info_before_any_index_says_where_it_will_be(monkeypatch, tmp_path):
-    import paperlike.paths as paths
+    import paperlike.settings as paths
 
     monkeypatch.delenv("PAPERLIKE_INDEX_DIR")
     monkeypatch.setattr(paths, "_source_checkout", lambda: tmp_path)
@@ -119,8 +119,8 @@ def test_verify_reports_damage(hash_index_copy):
 
 
 def test_index_of_another_model_and_truncated_index_through_the_cli(hash_index_copy, monkeypatch):
-    import paperlike.embed as embed
-    import paperlike.recommend as recommend
+    import paperlike.embedding as embed
+    import paperlike.service.recommender as recommend
 
     assert run("similar", "tame", "--text", "--index-dir", hash_index_copy).exit_code == 0
 

@@ -6,7 +6,9 @@ import re
 import pytest
 
 from conftest import SHARED_SEED, write_jsonl
-from paperlike.corpus import Paper, assign_ids, bundled_corpus, read_corpus, read_daily_papers, read_jsonl, slugify
+from paperlike.records import Paper
+from paperlike.readers import assign_ids, bundled_corpus, read_corpus, read_daily_papers, read_jsonl
+from paperlike.text import slugify
 from paperlike.errors import CorpusError
 
 SEED_TITLES_SAMPLE = {

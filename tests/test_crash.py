@@ -18,15 +18,16 @@ import numpy as np
 import pytest
 
 from conftest import write_jsonl
-from paperlike.embed import HashingEmbedder
+from paperlike.embedding import HashingEmbedder
 from paperlike.errors import IndexCorruptError
-from paperlike.index import MANIFEST, load_index, read_manifest, verify_index
-from paperlike.store import VERIFIED
-from paperlike.store import TMP_PREFIX
+from paperlike.storage.manifest import MANIFEST, read_manifest
+from paperlike.storage import load_index, verify_index
+from paperlike.storage.files import VERIFIED
+from paperlike.storage.files import TMP_PREFIX
 
 SLOW_CLI = """
 import sys, time
-import paperlike.embed as embed
+import paperlike.embedding as embed
 
 class SlowHashing(embed.HashingEmbedder):
     def embed_batch(self, texts):

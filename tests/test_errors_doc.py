@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from paperlike.store import VERIFIED
+from paperlike.storage.files import VERIFIED
 from click.testing import CliRunner
 
 from conftest import ROOT, tree_snapshot
 from paperlike.cli import cli
-from paperlike.corpus import Corpus, Paper
-from paperlike.embed import HashingEmbedder
-from paperlike.index import MANIFEST, build_index, read_manifest
+from paperlike.records import Corpus, Paper
+from paperlike.embedding import HashingEmbedder
+from paperlike.storage.manifest import MANIFEST, read_manifest
+from paperlike.service.build import build_index
 
 DOC = ROOT / "docs" / "errors.md"
 PLACEHOLDER = re.compile(r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE)\b")

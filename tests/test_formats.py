@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, write_jsonl
-from paperlike.corpus import Paper, read_corpus
-from paperlike.dedupe import identity_keys, normalize_arxiv_id, normalize_doi, normalize_title
+from paperlike.records import Paper
+from paperlike.readers import read_corpus
+from paperlike.identity import identity_keys, normalize_arxiv_id, normalize_doi, normalize_title
 from paperlike.errors import CorpusError
-from paperlike.formats import detect_format
+from paperlike.readers import detect_format
 
 FIX = ROOT / "tests" / "fixtures"
 

@@ -9,10 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import count_example
-from paperlike.corpus import Paper, read_corpus, read_daily_papers, read_jsonl
-from paperlike.dedupe import normalize_title
+from paperlike.records import Paper
+from paperlike.readers import read_corpus, read_daily_papers, read_jsonl
+from paperlike.identity import normalize_title
 from paperlike.errors import CorpusError
-from paperlike.formats import READERS
+from paperlike.readers import READERS
 
 SETTINGS = settings(max_examples=250, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

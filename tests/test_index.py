@@ -6,15 +6,20 @@ import os
 import numpy as np
 import pytest
 
-from paperlike.store import VERIFIED
+from paperlike.storage.files import VERIFIED
 
 from conftest import random_unit_vectors, tree_snapshot
-from paperlike.corpus import Corpus, Paper, bundled_corpus
-from paperlike.embed import HashingEmbedder
+from paperlike.records import Corpus, Paper
+from paperlike.readers import bundled_corpus
+from paperlike.embedding import HashingEmbedder
 from paperlike.errors import IndexCorruptError, IndexMissingError, ModelError, ModelMismatchError
-from paperlike.index import MANIFEST, build_index, check_model, load_index, read_manifest, verify_index, write_index
-from paperlike.recommend import Recommender
-from paperlike.store import TMP_PREFIX
+from paperlike.storage.manifest import MANIFEST, read_manifest
+from paperlike.service.build import build_index
+from paperlike.embedding import check_model
+from paperlike.storage import load_index, verify_index
+from paperlike.storage.writer import write_index
+from paperlike.service import Recommender
+from paperlike.storage.files import TMP_PREFIX
 
 
 def _random_index(tmp_path, n=400, dim=32, seed=0):
@@ -267,7 +272,7 @@ def test_verified_files_are_not_hashed_again_but_any_change_is_caught(tmp_path, 
     import hashlib as _hashlib
     import os
 
-    from paperlike import store
+    import paperlike.storage.files as store
 
     d = tmp_path / "i"
     build_index(bundled_corpus(), HashingEmbedder(), d)

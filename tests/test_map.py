@@ -16,11 +16,11 @@ from click.testing import CliRunner
 
 from conftest import write_jsonl
 from paperlike.cli import cli
-from paperlike.corpus import read_corpus
-from paperlike.embed import HashingEmbedder
-from paperlike.index import build_index
-from paperlike.projection import project_2d
-from paperlike.recommend import Recommender
+from paperlike.readers import read_corpus
+from paperlike.embedding import HashingEmbedder
+from paperlike.service.build import build_index
+from paperlike.viz.projection import project_2d
+from paperlike.service import Recommender
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("plotly")

@@ -7,11 +7,11 @@ import socket
 import numpy as np
 import pytest
 
-from paperlike.corpus import bundled_corpus
-from paperlike.embed import MiniLMEmbedder, get_embedder
+from paperlike.readers import bundled_corpus
+from paperlike.embedding import MiniLMEmbedder, get_embedder
 from paperlike.errors import ModelError
-from paperlike.index import build_index
-from paperlike.recommend import Recommender
+from paperlike.service.build import build_index
+from paperlike.service import Recommender
 
 pytestmark = pytest.mark.model
 
@@ -104,7 +104,7 @@ def test_long_free_text_query_is_truncated_not_crashed_on(minilm_rec):
 
 
 def test_onnx_export_agrees_with_sentence_transformers_on_the_seed_papers(minilm, tmp_path, monkeypatch):
-    from paperlike.onnxmodel import export_onnx
+    from paperlike.embedding.onnx import export_onnx
 
     monkeypatch.setenv("PAPERLIKE_CACHE_DIR", str(tmp_path))
     papers = bundled_corpus().papers

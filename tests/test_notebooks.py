@@ -27,9 +27,9 @@ def test_notebooks_are_stored_without_outputs(path):
 
 @pytest.fixture(scope="module")
 def minilm_index(tmp_path_factory):
-    from paperlike.corpus import bundled_corpus
-    from paperlike.embed import MiniLMEmbedder
-    from paperlike.index import build_index
+    from paperlike.readers import bundled_corpus
+    from paperlike.embedding import MiniLMEmbedder
+    from paperlike.service.build import build_index
 
     directory = tmp_path_factory.mktemp("notebook-index")
     build_index(bundled_corpus(), MiniLMEmbedder(), directory)

@@ -7,17 +7,23 @@ answer computed here.
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import random_unit_vectors
-from paperlike.embed import HashingEmbedder
+from paperlike.embedding import HashingEmbedder
 from paperlike.errors import QueryError
-from paperlike.lexical import build_lexical, load_or_build_lexical
-from paperlike.rank import fuse, mmr, rocchio, rrf, score_all, top_k, zscore
-from paperlike.recommend import Recommender
-from paperlike.windows import pool_windows, split_windows
+from paperlike.search.lexical import build_lexical, load_or_build_lexical
+from paperlike.search.rank import fuse, mmr, rocchio, score_all, top_k, zscore
+from paperlike.service import Recommender
+
+# Benchmark-only variants (RRF, windows) live beside the benchmarks that measure them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from _variants import rrf  # noqa: E402
+from _windows import pool_windows, split_windows  # noqa: E402
 
 DOCS = [
     "The lottery ticket hypothesis: sparse trainable subnetworks exist in dense networks.",
@@ -38,7 +44,7 @@ def rec(hash_index_copy):
 def test_bm25_scores_match_bm25s_itself():
     import bm25s
 
-    from paperlike.lexical import _tokenize
+    from paperlike.search.lexical import _tokenize
 
     lex = build_lexical(DOCS)
     retriever = bm25s.BM25()
@@ -90,8 +96,9 @@ def test_lexical_index_is_saved_checked_and_rebuilt_when_damaged(tmp_path):
 
 
 def test_an_index_write_removes_old_bm25_folders_but_never_the_users(hash_index_copy):
-    from paperlike.corpus import bundled_corpus
-    from paperlike.index import build_index, read_manifest
+    from paperlike.readers import bundled_corpus
+    from paperlike.service.build import build_index
+    from paperlike.storage.manifest import read_manifest
 
     rec = Recommender.load(hash_index_copy)
     rec.similar("autodistil", k=3)  # builds lexical-<gen>
@@ -106,8 +113,8 @@ def test_an_index_write_removes_old_bm25_folders_but_never_the_users(hash_index_
 
 def test_a_corpus_without_terms_answers_instead_of_crashing(tmp_path):
     from conftest import write_jsonl
-    from paperlike.corpus import read_corpus
-    from paperlike.index import build_index
+    from paperlike.readers import read_corpus
+    from paperlike.service.build import build_index
 
     src = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "title": "The A"}, {"id": "b", "title": "Is it?"}])
     build_index(read_corpus(src), HashingEmbedder(), tmp_path / "i")
@@ -120,7 +127,7 @@ def test_a_corpus_without_terms_answers_instead_of_crashing(tmp_path):
 # -- fusion ------------------------------------------------------------------------------------
 
 def test_zscore_fusion_is_scale_free():
-    from paperlike.rank import DENSE_WEIGHT
+    from paperlike.search.rank import DENSE_WEIGHT
 
     rng = np.random.default_rng(0)
     dense, lexical = rng.normal(size=50), rng.exponential(size=50)
@@ -179,7 +186,7 @@ def test_hybrid_ranking_matches_brute_force_on_the_index(rec):
     bm = lex.scores_for_terms(lex.paper_terms(pos))
     mask = np.ones(len(dense), bool)
     mask[pos] = False
-    from paperlike.rank import DENSE_WEIGHT
+    from paperlike.search.rank import DENSE_WEIGHT
 
     fused = DENSE_WEIGHT * zscore(dense, mask) + (1 - DENSE_WEIGHT) * zscore(bm, mask)
     expected = sorted((i for i in range(len(dense)) if i != pos), key=lambda i: (-fused[i], i))[:8]
@@ -305,8 +312,8 @@ def test_diverse_results_are_less_alike_than_plain_ones(rec):
 
 def test_diverse_drops_near_copies_that_plain_ranking_keeps(tmp_path):
     from conftest import write_jsonl
-    from paperlike.corpus import read_corpus
-    from paperlike.index import build_index
+    from paperlike.readers import read_corpus
+    from paperlike.service.build import build_index
 
     base = "knowledge distillation of a large teacher model into a small student model for language tasks"
     records = [{"id": "query", "title": "Distillation", "abstract": base}]
@@ -322,8 +329,8 @@ def test_diverse_drops_near_copies_that_plain_ranking_keeps(tmp_path):
 
 
 def test_hnsw_candidates_cover_a_theme_and_match_exact_on_a_larger_index(tmp_path):
-    from paperlike.corpus import Corpus, Paper
-    from paperlike.index import write_index
+    from paperlike.records import Corpus, Paper
+    from paperlike.storage.writer import write_index
 
     n, dim = 3000, 32
     vectors = random_unit_vectors(n, dim, seed=5)
@@ -364,7 +371,7 @@ def test_why_names_shared_terms_and_a_sentence_of_each(rec):
 
 
 def test_why_for_free_text_prefers_rare_terms():
-    from paperlike.explain import explain
+    from paperlike.search.explain import explain
 
     lex = build_lexical(DOCS)
     (why,) = explain(lex, "Pruning with lottery tickets. The model is small.", [(3, DOCS[3])])
@@ -380,8 +387,10 @@ def test_without_why_no_explanation_is_computed(rec):
 # -- approximate search --------------------------------------------------------------------------
 
 def test_an_hnsw_index_answers_like_the_exact_one(tmp_path, hash_index_dir):
-    from paperlike.corpus import bundled_corpus
-    from paperlike.index import build_index, choose_search, load_index
+    from paperlike.readers import bundled_corpus
+    from paperlike.service.build import build_index
+    from paperlike.storage.writer import choose_search
+    from paperlike.storage import load_index
 
     build_index(bundled_corpus(), HashingEmbedder(), tmp_path / "hnsw", search="hnsw")
     approx = Recommender.load(tmp_path / "hnsw")
@@ -397,9 +406,10 @@ def test_an_hnsw_index_answers_like_the_exact_one(tmp_path, hash_index_dir):
 
 def test_an_add_keeps_an_hnsw_index_approximate(tmp_path):
     from conftest import write_jsonl
-    from paperlike.corpus import bundled_corpus, read_corpus
-    from paperlike.index import build_index, load_index
-    from paperlike.update import add_papers
+    from paperlike.readers import bundled_corpus, read_corpus
+    from paperlike.service.build import build_index
+    from paperlike.storage import load_index
+    from paperlike.service.library import add_papers
 
     build_index(bundled_corpus(), HashingEmbedder(), tmp_path / "i", search="hnsw")
     src = write_jsonl(tmp_path / "new.jsonl", [{"id": "grok", "title": "Grokking explained", "abstract": "Late generalization."}])

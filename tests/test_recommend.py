@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from paperlike.corpus import bundled_corpus
+from paperlike.readers import bundled_corpus
 from paperlike.errors import AmbiguousQueryError, IndexMissingError, QueryError, UnknownPaperError
-from paperlike.index import build_index, load_index, read_manifest
-from paperlike.embed import HashingEmbedder
-from paperlike.corpus import Corpus, Paper
-from paperlike.recommend import Recommender
+from paperlike.service.build import build_index
+from paperlike.storage import load_index
+from paperlike.storage.manifest import read_manifest
+from paperlike.embedding import HashingEmbedder
+from paperlike.records import Corpus, Paper
+from paperlike.service import Recommender
 
 
 @pytest.fixture
@@ -101,7 +103,7 @@ def test_results_are_identical_across_loads(hash_index_dir):
 
 
 def test_default_index_is_built_on_first_use_and_reused(monkeypatch, tmp_path):
-    import paperlike.recommend as recommend
+    import paperlike.service.recommender as recommend
 
     directory = tmp_path / "data" / "index"
     monkeypatch.setattr(recommend, "default_index_dir", lambda: (directory, "user data dir"))
@@ -113,7 +115,7 @@ def test_default_index_is_built_on_first_use_and_reused(monkeypatch, tmp_path):
 
 
 def test_lookups_on_the_default_index_do_not_parse_the_bundled_papers(monkeypatch, tmp_path):
-    import paperlike.recommend as recommend
+    import paperlike.service.recommender as recommend
 
     directory = tmp_path / "index"
     monkeypatch.setattr(recommend, "default_index_dir", lambda: (directory, "user data dir"))
@@ -123,12 +125,14 @@ def test_lookups_on_the_default_index_do_not_parse_the_bundled_papers(monkeypatc
     def no_parsing():
         raise AssertionError("the bundled corpus was parsed on a lookup")
 
-    monkeypatch.setattr(recommend, "bundled_corpus", no_parsing)
+    import paperlike.service.build as build
+
+    monkeypatch.setattr(build, "bundled_corpus", no_parsing)
     assert Recommender.load().similar("autodistil", k=1)
 
 
 def test_users_own_index_in_the_default_dir_is_left_alone(monkeypatch, tmp_path):
-    import paperlike.recommend as recommend
+    import paperlike.service.recommender as recommend
 
     directory = tmp_path / "index"
     build_index(Corpus([Paper("a", "Alpha", "x"), Paper("b", "Beta", "y")], "mine.jsonl"), HashingEmbedder(), directory)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT, write_jsonl
 from paperlike.cli import cli
-from paperlike.index import load_index
+from paperlike.storage import load_index
 
 UNSAFE = re.compile(
     r"^\s*(import|from)\s+(c?pickle|dill|joblib|shelve|marshal)\b"

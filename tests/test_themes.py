@@ -11,12 +11,16 @@ from click.testing import CliRunner
 
 from conftest import write_jsonl
 from paperlike.cli import cli
-from paperlike.corpus import Corpus, Paper, bundled_corpus
-from paperlike.embed import HashingEmbedder
+from paperlike.records import Corpus, Paper
+from paperlike.readers import bundled_corpus
+from paperlike.embedding import HashingEmbedder
 from paperlike.errors import QueryError
-from paperlike.index import build_index
-from paperlike.recommend import Recommender
-from paperlike.themes import _near_duplicate, _stop_words, auto_theme_range, load_saved_themes, parse_seeds
+from paperlike.service.build import build_index
+from paperlike.service import Recommender
+from paperlike.themes.labels import near_duplicate, stop_words
+from paperlike.themes import auto_theme_range
+from paperlike.storage.themes import load_saved_themes
+from paperlike.records import parse_seeds
 
 SEEDS = ["distillation", "continual learning", "task-agnostic training"]
 
@@ -94,19 +98,19 @@ def test_seeds_map_back_and_papers_can_belong_to_several_themes(rec):
 
 
 def test_labels_are_short_distinct_and_free_of_stop_words(rec):
-    stop = _stop_words()
+    stop = stop_words()
     for theme in rec.themes(n=7):
         assert 1 <= len(theme.terms) <= 4 and theme.label == " · ".join(theme.terms)
         for term in theme.terms:
             assert not any(word in stop for word in term.split()), term
         for i, a in enumerate(theme.terms):
-            assert not any(_near_duplicate(a, b) for b in theme.terms[i + 1:])
+            assert not any(near_duplicate(a, b) for b in theme.terms[i + 1:])
 
 
 def test_near_duplicate_rule():
-    assert _near_duplicate("continual learning", "continual")
-    assert _near_duplicate("experts", "expert")
-    assert not _near_duplicate("knowledge distillation", "continual learning")
+    assert near_duplicate("continual learning", "continual")
+    assert near_duplicate("experts", "expert")
+    assert not near_duplicate("knowledge distillation", "continual learning")
 
 
 def test_ids_survive_adding_papers(tmp_path):

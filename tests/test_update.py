@@ -11,13 +11,15 @@ from click.testing import CliRunner
 
 from conftest import ROOT, tree_snapshot, write_jsonl
 from paperlike.cli import cli
-from paperlike.corpus import Corpus, Paper, bundled_corpus, read_corpus
-from paperlike.embed import HashingEmbedder
+from paperlike.records import Corpus, Paper
+from paperlike.readers import bundled_corpus, read_corpus
+from paperlike.embedding import HashingEmbedder
 from paperlike.errors import QueryError
 from paperlike.export import export_papers
-from paperlike.index import build_index, load_index
-from paperlike.recommend import Recommender
-from paperlike.update import add_papers, remove_papers
+from paperlike.service.build import build_index
+from paperlike.storage import load_index
+from paperlike.service import Recommender
+from paperlike.service.library import add_papers, remove_papers
 
 FIX = ROOT / "tests" / "fixtures"
 

@@ -19,6 +19,7 @@ from ._version import __version__
 
 __all__ = [
     "__version__",
+    "Settings",
     "Recommender",
     "Result",
     "Answer",
@@ -50,25 +51,26 @@ __all__ = [
 ]
 
 _HOME = {
-    "Recommender": "recommend",
-    "Result": "recommend",
-    "Answer": "recommend",
-    "Results": "recommend",
-    "Why": "explain",
-    "map_figure": "mapview",
-    "map_html": "mapview",
-    "Paper": "corpus",
-    "Corpus": "corpus",
-    "read_corpus": "corpus",
-    "bundled_corpus": "corpus",
-    "Embedder": "embed",
-    "MiniLMEmbedder": "embed",
-    "HashingEmbedder": "embed",
-    "get_embedder": "embed",
-    "PaperIndex": "index",
-    "build_index": "index",
-    "load_index": "index",
-    "verify_index": "index",
+    "Recommender": "service",
+    "Result": "records",
+    "Answer": "records",
+    "Results": "records",
+    "Why": "records",
+    "map_figure": "viz.map",
+    "map_html": "viz.map",
+    "Paper": "records",
+    "Corpus": "records",
+    "read_corpus": "readers",
+    "bundled_corpus": "readers",
+    "Embedder": "embedding",
+    "MiniLMEmbedder": "embedding",
+    "HashingEmbedder": "embedding",
+    "get_embedder": "embedding",
+    "PaperIndex": "storage",
+    "build_index": "service",
+    "load_index": "storage",
+    "verify_index": "storage",
+    "Settings": "settings",
 }
 
 
@@ -85,8 +87,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .corpus import Corpus, Paper, bundled_corpus, read_corpus
-    from .embed import Embedder, HashingEmbedder, MiniLMEmbedder, get_embedder
+    from .embedding import Embedder, HashingEmbedder, MiniLMEmbedder, get_embedder
     from .errors import (
         AmbiguousQueryError,
         CorpusError,
@@ -98,7 +99,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         QueryError,
         UnknownPaperError,
     )
-    from .index import PaperIndex, build_index, load_index, verify_index
-    from .explain import Why
-    from .mapview import map_figure, map_html
-    from .recommend import Answer, Recommender, Result, Results
+    from .readers import bundled_corpus, read_corpus
+    from .records import Answer, Corpus, Paper, Result, Results, Why
+    from .service import Recommender, build_index
+    from .settings import Settings
+    from .storage import PaperIndex, load_index, verify_index
+    from .viz.map import map_figure, map_html

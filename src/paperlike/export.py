@@ -9,8 +9,8 @@ import json
 import re
 from typing import Sequence
 
-from .corpus import Paper
-from .dedupe import normalize_doi
+from .identity import normalize_doi
+from .records import Paper
 
 __all__ = ["EXPORT_FORMATS", "export_papers"]
 

@@ -1,0 +1,160 @@
+"""``paperlike add``, ``remove``, ``dupes`` and ``export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+from .app import cli
+from .index import index_dir_of
+from .options import reading_options, index_dir_option, json_option
+from .output import emit_json, note
+from .app import setup_notes
+from .query import load_recommender
+from .output import shorten
+
+__all__ = ["add", "remove", "dupes", "export"]
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@reading_options
+@index_dir_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
+@json_option
+def add(files, fmt, strict, title_col, abstract_col, index_dir, quiet, as_json):
+    """Add the papers of FILES to an index; only new or changed papers are embedded.
+
+    A record with the id of an indexed paper replaces it; one with the same arXiv id (any
+    version), DOI or title as an indexed paper is a duplicate: its missing fields are merged in
+    and the id stays. Ids of indexed papers never change. All files are read before anything is
+    written; an interrupted add leaves the previous index intact.
+
+    Example usage:
+
+    \b
+        paperlike add new_papers.jsonl
+        paperlike add zotero.bib arxiv_search.xml --index-dir ./my-index
+        paperlike add today.csv --title-col Name --json
+    """
+    from ..readers import read_corpus
+    from ..service.library import add_papers
+
+    setup_notes(quiet)
+    corpora = [read_corpus(f, fmt, strict=strict, title_col=title_col, abstract_col=abstract_col) for f in files]
+    for corpus in corpora:
+        for line in corpus.notes:
+            note(line)
+    report = add_papers(index_dir_of(index_dir), corpora, progress=not quiet)
+    if as_json:
+        emit_json({k: v for k, v in report.to_dict().items() if k != "notes"})
+        return
+    click.echo(
+        f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"duplicates skipped {report.duplicates}, malformed skipped {report.skipped} "
+        f"({report.embedded} embedded in {report.seconds:.1f} s)"
+    )
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True)
+@index_dir_option
+@json_option
+def remove(ids, index_dir, as_json):
+    """Remove papers from an index by id (nothing is removed if any id is unknown).
+
+    Example usage:
+
+    \b
+        paperlike remove autodistil
+        paperlike remove tame ovor --index-dir ./my-index
+    """
+    from ..service.library import remove_papers
+
+    removed = remove_papers(index_dir_of(index_dir), ids)
+    if as_json:
+        emit_json({"removed": removed})
+    else:
+        click.echo(f"removed {len(removed)}: {', '.join(removed)}")
+
+
+@cli.command()
+@click.option("--threshold", type=click.FloatRange(-1.0, 1.0), default=0.95, show_default=True,
+              help="Cosine similarity at or above which two papers are listed.")
+@index_dir_option
+@json_option
+def dupes(threshold, index_dir, as_json):
+    """List near-duplicate papers (different records, very similar text) for review.
+
+    Nothing is merged: exact duplicates (same arXiv id, DOI or title) are merged when read;
+    this lists the rest so you can decide (e.g. with 'paperlike remove').
+
+    Example usage:
+
+    \b
+        paperlike dupes
+        paperlike dupes --threshold 0.9 --json
+    """
+    import math
+
+    from ..search.dupes import near_duplicates
+
+    setup_notes()
+    if math.isnan(threshold):
+        raise click.UsageError("--threshold must be a number between -1 and 1, not nan")
+    pairs = near_duplicates(load_recommender(index_dir).index, threshold)
+    if as_json:
+        emit_json([p.to_dict() for p in pairs])
+        return
+    if not pairs:
+        click.echo(f"no near-duplicates at cosine >= {threshold}")
+    for pair in pairs:
+        click.echo(f"{pair.score:.3f}  {pair.a}  ~  {pair.b}")
+        click.echo(f"       {shorten(pair.title_a, 90)}")
+        click.echo(f"       {shorten(pair.title_b, 90)}")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["bibtex", "jsonl", "csv"]), required=True, help="Output format.")
+@click.option("--theme", default=None, help="Only the papers of this theme.")
+@click.option("--ids", "ids", multiple=True, help="Only these paper ids (comma-separated; repeatable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (atomically) instead of stdout.")
+@index_dir_option
+def export(fmt, theme, ids, output, index_dir):
+    """Export papers as BibTeX, JSONL or CSV (all papers, a theme's, or chosen ids).
+
+    JSONL round-trips: 'paperlike index build --corpus' on it gives the same papers and ids.
+
+    Example usage:
+
+    \b
+        paperlike export --format bibtex -o papers.bib
+        paperlike export --format jsonl --theme distillation
+        paperlike export --format csv --ids autodistil,tame
+    """
+    from ..errors import QueryError
+    from ..export import export_papers
+    from ..storage.files import atomic_write_bytes
+
+    setup_notes()
+    rec = load_recommender(index_dir)
+    papers = rec.index.papers()
+    if theme is not None:
+        members = {p.id for p in rec.theme(theme).papers}
+        papers = [p for p in papers if p.id in members]
+    wanted = [i.strip() for group in ids for i in group.split(",") if i.strip()]
+    if wanted:
+        unknown = [i for i in wanted if rec.index.position(i) is None]
+        if unknown:
+            raise QueryError(f"unknown paper id(s): {', '.join(unknown)}; list ids with: paperlike papers")
+        chosen = set(wanted)
+        papers = [p for p in papers if p.id in chosen]
+    text = export_papers(papers, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write_bytes(output, text.encode("utf-8"))
+        click.echo(f"wrote {len(papers)} papers to {output}", err=True)

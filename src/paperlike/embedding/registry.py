@@ -1,0 +1,38 @@
+"""Embedders by name."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import ModelError
+from .base import Embedder
+from .hashing import HashingEmbedder
+from .minilm import DEFAULT_MODEL, MiniLMEmbedder
+
+__all__ = ["get_embedder", "MODEL_NAMES"]
+
+
+_ALIASES = {
+    "all-minilm-l6-v2": DEFAULT_MODEL,
+    "minilm": DEFAULT_MODEL,
+    "sentence-transformers/all-minilm-l6-v2": DEFAULT_MODEL,
+    "hashing": "hashing",
+}
+
+
+MODEL_NAMES = (DEFAULT_MODEL, "hashing")
+
+
+def get_embedder(name: str | None = None) -> Embedder:
+    """The embedder called ``name`` (default: ``$PAPERLIKE_MODEL``, else all-MiniLM-L6-v2).
+
+    Raises:
+        ModelError: Unknown name.
+    """
+    name = name or os.environ.get("PAPERLIKE_MODEL") or DEFAULT_MODEL
+    canonical = _ALIASES.get(name.strip().lower())
+    if canonical == DEFAULT_MODEL:
+        return MiniLMEmbedder()
+    if canonical == "hashing":
+        return HashingEmbedder()
+    raise ModelError(f"unknown model '{name}'; known models: {', '.join(MODEL_NAMES)}")

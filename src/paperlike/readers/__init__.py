@@ -1,0 +1,16 @@
+"""Readers: one module per corpus format, a registry, and the bundled papers.
+
+Every reader returns a :class:`~paperlike.records.Corpus`; :func:`read_corpus` detects the format.
+"""
+
+from .base import Entry, assign_ids, collect, paper_from_fields
+from .daily import BUNDLED_SOURCE, bundled_corpus, bundled_file_sha256, read_daily_papers
+from .detect import detect_format
+from .jsonl import read_jsonl
+from .registry import FORMATS, READERS, read_corpus
+
+__all__ = [
+    "FORMATS", "READERS", "read_corpus", "detect_format", "read_daily_papers", "read_jsonl",
+    "bundled_corpus", "bundled_file_sha256", "BUNDLED_SOURCE", "Entry", "collect", "assign_ids",
+    "paper_from_fields",
+]

@@ -1,0 +1,89 @@
+"""arXiv exports: the Atom feed of the arXiv API, and the arXiv metadata JSON (lines or a list)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from xml.etree import ElementTree
+from typing import Any, Iterable
+
+from ..errors import CorpusError
+from ..records import Corpus
+from .base import Entry, collect, paper_from_fields
+from .jsonl import jsonl_entries
+
+__all__ = ["read_arxiv_atom", "read_arxiv_json"]
+
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+_ARXIV = "{http://arxiv.org/schemas/atom}"
+
+
+def read_arxiv_atom(path: Path, text: str, *, strict: bool = False, **_: Any) -> Corpus:
+    """Read a saved arXiv API search result (Atom XML)."""
+    src = str(path)
+    try:
+        # Bytes, not str: the parser must see the declared encoding, and lone surrogates
+        # (possible in text handed over from Python) become replacement characters.
+        root = ElementTree.fromstring(text.encode("utf-8", "replace"))
+    except ElementTree.ParseError as exc:
+        line = exc.position[0] if exc.position else 1
+        raise CorpusError(f"{src}:{line}: not well-formed XML ({exc.msg if hasattr(exc, 'msg') else exc}); "
+                          "save the arXiv API response as it came") from None
+    if root.tag != f"{_ATOM}feed":
+        raise CorpusError(f"{src}: not an Atom feed (root element {root.tag!r}); expected an arXiv API response")
+
+    def entries() -> Iterable[Entry]:
+        for number, entry in enumerate(root.findall(f"{_ATOM}entry"), 1):
+            raw_id = (entry.findtext(f"{_ATOM}id") or "").strip()
+            loc = f"{src} (entry {number}{', ' + raw_id if raw_id else ''})"
+            link = next((l.get("href") for l in entry.findall(f"{_ATOM}link") if l.get("rel") == "alternate"), None)
+            record = {
+                "title": entry.findtext(f"{_ATOM}title"),
+                "abstract": entry.findtext(f"{_ATOM}summary"),
+                "authors": [a.findtext(f"{_ATOM}name") or "" for a in entry.findall(f"{_ATOM}author")],
+                "year": (entry.findtext(f"{_ATOM}published") or "")[:4] or None,
+                "url": link or raw_id or None,
+                "doi": entry.findtext(f"{_ARXIV}doi"),
+                "arxiv_id": raw_id.rsplit("/abs/", 1)[-1] if "/abs/" in raw_id else None,
+            }
+            try:
+                yield loc, paper_from_fields(record, loc, src)
+            except CorpusError as exc:
+                yield loc, exc
+
+    return collect(entries(), src, strict=strict)
+
+
+def _arxiv_record(obj: Any, loc: str, src: str):
+    if not isinstance(obj, dict):
+        raise CorpusError(f"{loc}: expected a JSON object of the arXiv metadata snapshot")
+    versions = obj.get("versions") or []
+    year = None
+    if obj.get("update_date"):
+        year = str(obj["update_date"])[:4]
+    if isinstance(versions, list) and versions and isinstance(versions[0], dict):
+        match = re.search(r"\b(19|20)\d\d\b", str(versions[0].get("created", "")))
+        year = match.group(0) if match else year
+    arxiv_id = str(obj.get("id") or "").strip() or None
+    return paper_from_fields(
+        {
+            "title": obj.get("title"),
+            "abstract": obj.get("abstract"),
+            "authors": obj.get("authors") or [],
+            "year": year,
+            "doi": obj.get("doi"),
+            "arxiv_id": arxiv_id,
+            "url": f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None,
+        },
+        loc,
+        src,
+    )
+
+
+def read_arxiv_json(path: Path, text: str, *, strict: bool = False, **_: Any) -> Corpus:
+    """Read arXiv metadata snapshot JSON lines."""
+    src = str(path)
+    return collect(jsonl_entries(text, src, _arxiv_record), src, strict=strict)

@@ -1,0 +1,54 @@
+"""JSON lines: one paper object a line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable
+
+from ..errors import CorpusError
+from ..records import Corpus
+from ..text import clean_text
+from .base import Entry, read_text, collect, paper_from_fields
+
+__all__ = ["read_jsonl", "jsonl_entries"]
+
+_clean = clean_text
+
+
+def read_jsonl(path: str | Path, *, text: str | None = None, strict: bool = False) -> Corpus:
+    """Read a JSON-lines corpus: one object a line with ``title``, ``abstract`` and optional
+    ``id``, ``authors``, ``year``, ``url``, ``arxiv_id``, ``doi``, ``source``. Blank lines are
+    skipped; so are malformed lines, with a note (``strict`` makes them an error).
+
+    Raises:
+        CorpusError: The file is missing or holds no readable paper (or any bad line, ``strict``).
+    """
+    path = Path(path)
+    src = str(path)
+    if text is None:
+        text = read_text(path)
+    return collect(jsonl_entries(text, src, paper_from_fields), src, strict=strict)
+
+
+def jsonl_entries(text: str, src: str, convert) -> Iterable[Entry]:
+    # split("\n"), not splitlines(): U+2028 and other separators are legal inside JSON strings.
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        loc = f"{src}:{lineno}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield loc, CorpusError(f"{loc}: not valid JSON ({exc.msg}); each line must be one JSON object")
+            continue
+        except ValueError as exc:  # e.g. an integer too long to convert
+            yield loc, CorpusError(f"{loc}: not usable JSON ({_clean(exc)[:80]}); each line must be one JSON object")
+            continue
+        except RecursionError:
+            yield loc, CorpusError(f"{loc}: JSON nested too deeply; each line must be one flat JSON object")
+            continue
+        try:
+            yield loc, convert(obj, loc, src)
+        except CorpusError as exc:
+            yield loc, exc

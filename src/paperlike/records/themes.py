@@ -1,0 +1,202 @@
+"""Theme records: seeds, theme members, themes and a theme set (no I/O here)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from ..errors import QueryError
+from ..text import clean_text, slugify
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+
+__all__ = ["Seed", "ThemePaper", "Theme", "ThemeSet", "parse_seeds"]
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A user's theme anchor: ``name`` and the text that is embedded for it."""
+
+    name: str
+    description: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.name}: {self.description}" if self.description else self.name
+
+    @property
+    def theme_id(self) -> str:
+        slug = slugify(self.name, max_words=8)
+        if not slug or re.fullmatch(r"t\d+", slug):  # never the id of a discovered theme (t1, t2...)
+            return "seed-" + (slug or hashlib.sha1(self.name.encode("utf-8", "replace")).hexdigest()[:6])
+        return slug
+
+
+def parse_seeds(values: Sequence[str]) -> list[Seed]:
+    """Parse ``NAME`` or ``NAME=description`` seed options.
+
+    Raises:
+        QueryError: An empty seed name, or the same seed given twice.
+    """
+    seeds: list[Seed] = []
+    seen: dict[str, str] = {}
+    for raw in values:
+        name, _, description = str(raw).partition("=")
+        name, description = clean_text(name), clean_text(description)
+        if not name:
+            raise QueryError(f"empty seed name in --seed {raw!r}; give a name, e.g. --seed distillation")
+        key = name.casefold()
+        if key in seen:
+            raise QueryError(f"seed '{name}' is given twice; give each --seed once")
+        seen[key] = name
+        seeds.append(Seed(name, description))
+    ids = [s.theme_id for s in seeds]
+    if len(set(ids)) != len(ids):
+        raise QueryError(f"seeds {', '.join(s.name for s in seeds)} are too alike to tell apart; rename one")
+    return seeds
+
+
+@dataclass(frozen=True)
+class ThemePaper:
+    """A paper's membership in a theme."""
+
+    id: str
+    title: str
+    score: float
+    primary: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "score": round(self.score, 6)}
+
+
+@dataclass
+class Theme:
+    """One theme.
+
+    Attributes:
+        id: Stable id: the seed's slug for seeded themes, ``t1``, ``t2``... for discovered ones.
+        label: Up to 3 key phrases joined by `` · `` (the seed name, or "untitled", when the
+            theme's text has no usable phrase).
+        seed: The seed name, or None for a discovered theme.
+        papers: Members, best first (a paper may be a member of several themes).
+        terms: The key phrases, best first.
+        centroid: Unit vector of the theme.
+        status: Compared with the previous themes of this index: ``new``, ``grown``,
+            ``shrunk`` or ``same`` (None when there were no previous themes).
+    """
+
+    id: str
+    label: str
+    seed: str | None
+    papers: list[ThemePaper]
+    terms: list[str]
+    centroid: np.ndarray = field(repr=False)
+    status: str | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.papers)
+
+    @property
+    def representative(self) -> list[ThemePaper]:
+        """The three papers closest to the theme's centre."""
+        return self.papers[:3]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "size": self.size,
+            "seed": self.seed,
+            "kind": "seeded" if self.seed is not None else "discovered",
+            "status": self.status,
+            "papers": [p.to_dict() for p in self.papers],
+        }
+
+
+@dataclass
+class ThemeSet:
+    """The themes of an index for one set of options.
+
+    Attributes:
+        themes: Sorted by size (largest first), then id.
+        options: ``{"n": ..., "seeds": [[name, description], ...], "margin": ...}`` as requested.
+        generation: The index generation the themes were computed for.
+        changes: Versus the previous themes of this index: ``new``, ``grown``, ``shrunk``,
+            ``gone`` (lists of ids) and ``merged`` (``{old_id: new_id}``); empty on a first run.
+    """
+
+    themes: list[Theme]
+    options: dict[str, Any]
+    generation: str
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def __iter__(self):
+        return iter(self.themes)
+
+    def __len__(self) -> int:
+        return len(self.themes)
+
+    def get(self, name: str) -> Theme:
+        """A theme by id, seed name or label phrase (case-insensitive).
+
+        Raises:
+            QueryError: No theme matches (the message lists the known ones).
+        """
+        key = " ".join(str(name).split()).casefold()
+        for match in (
+            lambda t: t.id.casefold() == key,
+            lambda t: t.seed is not None and t.seed.casefold() == key,
+            lambda t: key in [term.casefold() for term in t.terms],
+        ):
+            found = [t for t in self.themes if match(t)]
+            if len(found) == 1:
+                return found[0]
+        known = ", ".join(f"{t.id} ({t.seed or t.label})" for t in self.themes[:12])
+        more = f" and {len(self.themes) - 12} more" if len(self.themes) > 12 else ""
+        raise QueryError(f"no theme '{name}'; known themes: {known}{more}; list them with: paperlike themes")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of ``paperlike themes --json``."""
+        return {
+            "themes": [t.to_dict() for t in self.themes],
+            "options": self.options,
+            "changes": self.changes,
+        }
+
+    def to_frame(self) -> "pandas.DataFrame":
+        """One row per paper-theme membership: theme_id, theme_label, seed, paper_id, title, score, primary."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise QueryError("pandas is not installed; run: pip install pandas") from None
+        rows = [
+            {
+                "theme_id": t.id,
+                "theme_label": t.label,
+                "seed": t.seed,
+                "paper_id": p.id,
+                "title": p.title,
+                "score": p.score,
+                "primary": p.primary,
+            }
+            for t in self.themes
+            for p in t.papers
+        ]
+        return pd.DataFrame(rows, columns=["theme_id", "theme_label", "seed", "paper_id", "title", "score", "primary"])
+
+    def _repr_html_(self) -> str:
+        """A table for Jupyter: id, label, size, representative papers (all text escaped)."""
+        from html import escape
+
+        rows = "".join(
+            f"<tr><td>{escape(t.id)}</td><td>{escape(t.label)}</td><td>{t.size}</td>"
+            f"<td>{escape('; '.join(p.title for p in t.representative))}</td></tr>"
+            for t in self.themes
+        )
+        return f"<table><tr><th>id</th><th>label</th><th>size</th><th>representative papers</th></tr>{rows}</table>"

@@ -1,0 +1,1 @@
+"""Search: dense and BM25 scores, their fusion, query resolution, explanations, near-duplicates."""

@@ -1,0 +1,130 @@
+"""Scoring: z-score fusion of dense and lexical scores, top-k, Rocchio queries and MMR."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..records.results import DEFAULT_MODE, MODES
+
+__all__ = ["MODES", "DEFAULT_MODE", "DENSE_WEIGHT", "zscore", "fuse", "top_k", "rocchio", "mmr", "score_all"]
+
+
+# Weight of the dense side in z-score fusion.
+# 0.8 was the best of 0.3-0.85 on both ACM-CR recall@100 and PwC task-P@10
+# (benchmarks/quality.py); 0.75 and 0.85 score within noise of it.
+DENSE_WEIGHT = 0.8
+
+
+def zscore(scores: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """``(scores - mean) / std`` over the papers in ``mask`` (all when None); 0 where std is 0."""
+    s = np.asarray(scores, dtype=np.float64)
+    pool = s if mask is None else s[mask]
+    if pool.size == 0:
+        return np.zeros_like(s)
+    std = pool.std()
+    return (s - pool.mean()) / std if std > 0 else np.zeros_like(s)
+
+
+def fuse(
+    dense: np.ndarray,
+    lexical: np.ndarray,
+    *,
+    method: str = "zscore",
+    dense_weight: float = DENSE_WEIGHT,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """One score per paper from a dense and a lexical score per paper.
+
+    Args:
+        dense: Cosine similarity of each paper to the query.
+        lexical: BM25 score of each paper for the query.
+        method: ``"zscore"`` (weighted sum of z-scores; reciprocal-rank fusion, measured worse,
+            lives in ``benchmarks/_variants.py``).
+        dense_weight: Weight of the dense z-score (the lexical one gets ``1 - dense_weight``).
+        mask: Papers that may be ranked (False for the query paper itself); statistics use these.
+    """
+    if method != "zscore":
+        raise ValueError(f"unknown fusion method {method!r}")
+    return dense_weight * zscore(dense, mask) + (1.0 - dense_weight) * zscore(lexical, mask)
+
+
+def top_k(scores: np.ndarray, k: int, exclude: Sequence[int] = (), within: np.ndarray | None = None) -> list[int]:
+    """Positions of the ``k`` best scores, best first; ties go to the lower position."""
+    s = np.asarray(scores, dtype=np.float64).copy()
+    s[list(exclude)] = -np.inf
+    if within is not None:
+        s[~within] = -np.inf
+    allowed = int(np.isfinite(s).sum())
+    k = min(k, allowed)
+    if k <= 0:
+        return []
+    # argpartition for speed on large corpora, then an exact ordering of the few kept.
+    cut = np.argpartition(-s, k - 1)[:k] if k < len(s) else np.arange(len(s))
+    threshold = s[cut].min()
+    keep = np.flatnonzero(s >= threshold)  # every tie at the threshold, so ties resolve by position
+    order = keep[np.lexsort((keep, -s[keep]))]
+    return [int(p) for p in order[:k]]
+
+
+def rocchio(
+    positives: np.ndarray, negatives: np.ndarray | None = None, *, beta: float = 1.0, gamma: float = 0.5
+) -> np.ndarray:
+    """One unit query vector for "like these, not those": ``beta * mean(pos) - gamma * mean(neg)``.
+
+    Args:
+        positives: ``(p, dim)`` vectors of the papers wanted (p >= 1).
+        negatives: ``(q, dim)`` vectors of papers not wanted, or None.
+    """
+    q = beta * np.asarray(positives, dtype=np.float64).mean(axis=0)
+    if negatives is not None and len(negatives):
+        q = q - gamma * np.asarray(negatives, dtype=np.float64).mean(axis=0)
+    norm = np.linalg.norm(q)
+    return (q / norm if norm > 0 else q).astype(np.float32)
+
+
+def mmr(candidates: Sequence[int], relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float = 0.5) -> list[int]:
+    """Maximal marginal relevance: pick ``k`` of ``candidates`` balancing relevance and novelty.
+
+    Each step takes the candidate maximising ``lam * rel - (1 - lam) * max cos(to picked)``, with
+    relevance rescaled to [0, 1] over the candidates so it is comparable to cosines.
+
+    Args:
+        candidates: Positions, best first (e.g. the top 5k by relevance).
+        relevance: Relevance score of each candidate, same order.
+        vectors: ``(len(candidates), dim)`` unit vectors of the candidates.
+        k: How many to pick.
+        lam: 1.0 is plain relevance order; lower values favour diversity.
+    """
+    rel = np.asarray(relevance, dtype=np.float64)
+    span = rel.max() - rel.min() if len(rel) else 0.0
+    rel = (rel - rel.min()) / span if span > 0 else np.ones_like(rel)
+    vecs = np.asarray(vectors, dtype=np.float64)
+    picked: list[int] = []
+    redundancy = np.full(len(candidates), -np.inf)
+    left = list(range(len(candidates)))
+    while left and len(picked) < k:
+        gains = [lam * rel[i] - (1 - lam) * (redundancy[i] if picked else 0.0) for i in left]
+        best = left[int(np.argmax(gains))]  # argmax keeps the first of equal gains: best-ranked
+        picked.append(best)
+        left.remove(best)
+        redundancy = np.maximum(redundancy, vecs @ vecs[best])  # one row at a time: no n x n matrix
+    return [int(candidates[i]) for i in picked]
+
+
+def score_all(mode: str, dense: np.ndarray, lexical: np.ndarray | None, mask: np.ndarray | None = None) -> np.ndarray:
+    """One score per paper for a ranking mode (``hybrid``, ``dense`` or ``lexical``).
+
+    This is the single place the modes are defined; the CLI, the Python API and the quality
+    benchmark all rank through it.
+    """
+    if mode == "dense":
+        return np.asarray(dense, dtype=np.float64)
+    if lexical is None:
+        raise ValueError(f"mode {mode!r} needs lexical scores")
+    if mode == "lexical":
+        return np.asarray(lexical, dtype=np.float64)
+    if mode == "hybrid":
+        return fuse(dense, lexical, mask=mask)
+    raise ValueError(f"unknown ranking mode {mode!r}; use one of {', '.join(MODES)}")

@@ -1,0 +1,8 @@
+"""The service layer: what the CLI, notebooks and the web app call (the Recommender facade,
+building, adding and removing papers)."""
+
+from .build import BuildReport, build_index
+from .library import AddReport, add_papers, remove_papers
+from .recommender import Recommender
+
+__all__ = ["Recommender", "build_index", "BuildReport", "add_papers", "remove_papers", "AddReport"]

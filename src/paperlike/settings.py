@@ -1,0 +1,96 @@
+"""Every environment variable, path and default paperlike reads, in one object.
+
+:class:`Settings` is read from the environment once (:meth:`Settings.from_env`) and passed to
+whatever needs it; nothing else in the package reads ``os.environ`` for a ``PAPERLIKE_*`` name,
+and tests build a :class:`Settings` instead of patching module globals.
+
+Where the index lives when no ``--index-dir`` is given, in order: ``$PAPERLIKE_INDEX_DIR``; the
+``index/`` folder of a source checkout (an editable install of this repository); otherwise the
+user's data folder (``~/.local/share/paperlike/index`` on Linux). Never the current directory, so
+the same command gives the same answer anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+__all__ = ["Settings", "ENV_INDEX_DIR", "ENV_MODEL", "ENV_BACKEND", "ENV_CACHE_DIR", "ENV_DEBUG", "default_index_dir"]
+
+ENV_INDEX_DIR = "PAPERLIKE_INDEX_DIR"
+ENV_MODEL = "PAPERLIKE_MODEL"
+ENV_BACKEND = "PAPERLIKE_BACKEND"
+ENV_CACHE_DIR = "PAPERLIKE_CACHE_DIR"
+ENV_DEBUG = "PAPERLIKE_DEBUG"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the environment asks of paperlike.
+
+    Attributes:
+        index_dir: ``$PAPERLIKE_INDEX_DIR``: the default index directory, if set.
+        model: ``$PAPERLIKE_MODEL``: the model name for new indexes, if set.
+        backend: ``$PAPERLIKE_BACKEND``: ``auto``, ``onnx`` or ``torch`` for MiniLM.
+        cache_dir: ``$PAPERLIKE_CACHE_DIR``, else the user cache folder (ONNX export, benchmarks).
+        debug: ``$PAPERLIKE_DEBUG``: show tracebacks of unexpected errors.
+    """
+
+    index_dir: Path | None = None
+    model: str | None = None
+    backend: str = "auto"
+    cache_dir: Path | None = None
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Settings from ``environ`` (default: ``os.environ``); blank values count as unset."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        index_dir, cache = get(ENV_INDEX_DIR), get(ENV_CACHE_DIR)
+        return cls(
+            index_dir=Path(index_dir).expanduser().resolve() if index_dir else None,
+            model=get(ENV_MODEL),
+            backend=(get(ENV_BACKEND) or "auto").lower(),
+            cache_dir=Path(cache).expanduser() if cache else None,
+            debug=bool(get(ENV_DEBUG)),
+        )
+
+    def cache_root(self) -> Path:
+        """Where paperlike caches files it can make again (the ONNX export, benchmark vectors)."""
+        if self.cache_dir is not None:
+            return self.cache_dir
+        from platformdirs import user_cache_path
+
+        return user_cache_path("paperlike")
+
+
+def _source_checkout() -> Path | None:
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "src" / "paperlike").is_dir() and (root / "index").is_dir():
+        return root
+    return None
+
+
+def default_index_dir(settings: Settings | None = None) -> tuple[Path, str]:
+    """The index directory to use and why.
+
+    Returns:
+        ``(path, reason)``, reason being ``"$PAPERLIKE_INDEX_DIR"``, ``"source checkout"`` or
+        ``"user data dir"``.
+    """
+    settings = settings or Settings.from_env()
+    if settings.index_dir is not None:
+        return settings.index_dir, f"${ENV_INDEX_DIR}"
+    checkout = _source_checkout()
+    if checkout is not None:
+        return checkout / "index", "source checkout"
+    from platformdirs import user_data_path
+
+    return user_data_path("paperlike") / "index", "user data dir"

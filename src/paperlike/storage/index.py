@@ -1,0 +1,335 @@
+"""Reading an index: the manifest's files, mapped and checked, as a :class:`PaperIndex`.
+
+Layout of an index directory::
+
+    manifest.json            what is here: format, model identity, counts, file checksums
+    vectors-<gen>.faiss      FAISS IndexFlatIP over unit vectors (inner product = cosine)
+    titles-<gen>.json        ids and titles only, so lookups never parse the abstracts
+    papers-<gen>.jsonl       full paper records, one JSON object a line
+
+A build writes a new generation ``<gen>`` of data files, then replaces ``manifest.json``
+atomically, then deletes older generations. A reader that reads the manifest therefore always
+gets one complete, consistent set of files, even while a rebuild is running.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import IndexCorruptError
+from ..records import Paper
+from . import files as store
+from .manifest import FILE_KINDS as _FILE_KINDS, corrupt as _corrupt, read_manifest
+from .writer import HNSW_PARAMS
+from ..records import remember_text_hash
+
+__all__ = ["PaperIndex", "load_index", "verify_index"]
+
+
+@dataclass
+class PaperIndex:
+    """A loaded index: vectors for search plus ids and titles for lookups.
+
+    Attributes:
+        directory: Where the index lives.
+        manifest: The validated manifest.
+        ids: Paper ids, position ``i`` is row ``i`` of the vectors.
+        titles: Paper titles, same order.
+    """
+
+    directory: Path
+    manifest: dict[str, Any]
+    ids: list[str]
+    titles: list[str]
+    _flat: np.ndarray | None = field(default=None, repr=False)  # read-only view of a flat index's vectors
+    _faiss: Any = field(default=None, repr=False)
+    _aligned: np.ndarray | None = field(default=None, repr=False)
+    _lines: list[bytes] | None = field(default=None, repr=False)
+    _lookups: int = field(default=0, repr=False)
+    _papers_file: Any = field(default=None, repr=False)
+    _papers: list[Paper] | None = field(default=None, repr=False)
+    _positions: dict[str, int] | None = field(default=None, repr=False)
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest["dim"])
+
+    @property
+    def model(self) -> dict[str, Any]:
+        """Identity of the model that embedded the papers."""
+        return self.manifest["model"]
+
+    def position(self, paper_id: str) -> int | None:
+        """Row of the paper with this exact id, or None."""
+        if self._positions is None:
+            self._lookups += 1
+            if self._lookups <= 4:
+                # A one-off lookup (the usual CLI call) scans the list in C instead of building
+                # a dict of every id; repeated lookups get the dict.
+                try:
+                    return self.ids.index(paper_id)
+                except ValueError:
+                    return None
+            self._positions = {pid: i for i, pid in enumerate(self.ids)}
+        return self._positions.get(paper_id)
+
+    def papers(self) -> list[Paper]:
+        """Full paper records (read from disk and checked against the manifest on first call)."""
+        if self._papers is None:
+            entry = self.manifest["files"]["papers"]
+            data, problem = _check_bytes(self._read_papers_file(), entry)
+            if problem:
+                raise _corrupt(self.directory, problem)
+
+            try:
+                # split("\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
+                records = [json.loads(line) for line in data.decode("utf-8").split("\n") if line]
+                papers = [Paper.from_dict(r) for r in records]
+                for record, paper in zip(records, papers):
+                    if isinstance(record.get("text_sha"), str):
+                        remember_text_hash(paper.title, paper.abstract, record["text_sha"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise _corrupt(self.directory, f"{entry['name']} is damaged ({exc.__class__.__name__})") from None
+            if [p.id for p in papers] != self.ids:
+                raise _corrupt(self.directory, f"{entry['name']} does not match {self.manifest['files']['titles']['name']}")
+            self._papers = papers
+        return self._papers
+
+    def papers_at(self, positions: Sequence[int]) -> list[Paper]:
+        """Some paper records, parsing only their lines of the papers file (fast on big indexes)."""
+        if self._papers is not None:
+            return [self._papers[p] for p in positions]
+        entry = self.manifest["files"]["papers"]
+        if self._lines is None:  # checked and split once; later calls (a --why query makes two) reuse it
+            if self._papers_file is None:
+                raise _corrupt(self.directory, f"{entry['name']} is missing")
+            verifier = store.Verifier(self.directory)
+            data, problem = verifier.open_file(self._papers_file, entry["name"], entry["bytes"], entry["sha256"])
+            if problem:
+                raise _corrupt(self.directory, problem)
+            verifier.save()
+            # split(b"\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
+            self._lines = data[:].split(b"\n")
+        lines = self._lines
+        out = []
+        for p in positions:
+            try:
+                paper = Paper.from_dict(json.loads(lines[int(p)].decode("utf-8")))
+            except (ValueError, KeyError, TypeError, IndexError) as exc:
+                raise _corrupt(self.directory, f"{entry['name']} is damaged ({exc.__class__.__name__})") from None
+            if paper.id != self.ids[int(p)]:
+                raise _corrupt(self.directory, f"{entry['name']} does not match {self.manifest['files']['titles']['name']}")
+            out.append(paper)
+        return out
+
+    def _read_papers_file(self) -> bytes | None:
+        # Opened when the index was loaded: a rebuild may delete the file since, but on POSIX an
+        # open file stays readable, so this generation's papers are always the ones read.
+        if self._papers_file is None:
+            return None
+        with self._papers_file as fh:
+            fh.seek(0)
+            return fh.read()
+
+    @property
+    def exact(self) -> bool:
+        """True when searches are exact (a flat index); False for an approximate (HNSW) index."""
+        return self.manifest.get("faiss_index", "IndexFlatIP") == "IndexFlatIP"
+
+    @property
+    def faiss_index(self):
+        """The FAISS index (for a flat index, made from the mapped vectors on first use)."""
+        if self._faiss is None:
+            import faiss
+
+            index = faiss.IndexFlatIP(self.dim)
+            index.add(np.array(self.all_vectors()))
+            self._faiss = index
+        return self._faiss
+
+    def vectors_at(self, positions: Sequence[int]) -> np.ndarray:
+        """The stored vectors of some papers, ``(len(positions), dim)``."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if len(positions) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        if self._flat is not None:
+            return np.array(self._flat[positions])
+        return self.faiss_index.reconstruct_batch(positions)
+
+    def all_vectors(self) -> np.ndarray:
+        """All stored vectors, ``(count, dim)`` float32, row i = paper i (read-only)."""
+        if self._aligned is None:
+            # One aligned copy: the mapped vectors sit at an odd offset of the FAISS file, and
+            # NumPy's BLAS path (fast, and the same result on every run) needs aligned rows.
+            vectors = np.array(self._flat) if self._flat is not None else self.faiss_index.reconstruct_n(0, self.count)
+            vectors.flags.writeable = False
+            self._aligned = vectors
+        return self._aligned
+
+    def vector(self, position: int) -> np.ndarray:
+        """The stored unit vector of the paper at ``position``."""
+        if self._flat is not None:
+            return np.array(self._flat[int(position)])
+        return self.faiss_index.reconstruct(int(position))
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Inner-product search.
+
+        Args:
+            queries: ``(m, dim)`` float32 array of unit vectors.
+            k: Neighbours per query; capped at the index size.
+
+        Returns:
+            ``(scores, positions)``, both ``(m, min(k, count))``, best first.
+        """
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        k = min(int(k), self.count)
+        if k <= 0:
+            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        return self.faiss_index.search(queries, k)
+
+
+def _file_problem(directory: Path, entry: dict[str, Any]) -> tuple[bytes | None, str | None]:
+    """A data file's bytes if its size and SHA-256 match the manifest, else what is wrong."""
+    try:
+        data = (directory / entry["name"]).read_bytes()
+    except FileNotFoundError:
+        data = None
+    return _check_bytes(data, entry)
+
+
+def _check_bytes(data: bytes | None, entry: dict[str, Any]) -> tuple[bytes | None, str | None]:
+    if data is None:
+        return None, f"{entry['name']} is missing"
+    if len(data) != entry["bytes"]:
+        return None, f"{entry['name']} is truncated or altered ({len(data)} bytes, expected {entry['bytes']})"
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        return None, f"{entry['name']} is damaged (checksum mismatch)"
+    return data, None
+
+
+def _read_checked(directory: Path, entry: dict[str, Any]) -> bytes:
+    """A data file's bytes, after checking its size and SHA-256 against the manifest.
+
+    Checking the checksum on every load costs about 0.1 s per 100 MB here and means a bit-flipped
+    file is an error, never a wrong answer.
+    """
+    data, problem = _file_problem(directory, entry)
+    if problem:
+        raise _corrupt(directory, problem)
+    return data
+
+
+def load_index(directory: str | Path) -> PaperIndex:
+    """Open the index in ``directory``, checking each file it reads against the manifest.
+
+    Raises:
+        IndexMissingError: There is no index.
+        IndexCorruptError: A file is missing, truncated, altered, unreadable or inconsistent.
+    """
+    directory = Path(directory)
+    for attempt in range(3):
+        manifest = read_manifest(directory)
+        try:
+            return _open(directory, manifest)
+        except IndexCorruptError:
+            # A rebuild may have replaced the manifest and removed our generation meanwhile.
+            if attempt < 2 and read_manifest(directory).get("generation") != manifest["generation"]:
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+def _flat_view(data, count: int, dim: int) -> np.ndarray | None:
+    """The vectors inside a serialised IndexFlatIP, as a read-only view (no copy), or None.
+
+    The format ends with the vectors: ``... <uint64 count*dim> <count*dim float32>``, after a
+    header that starts with the four bytes ``IxFI``; both are checked before trusting it.
+    """
+    nbytes = count * dim * 4
+    start = len(data) - nbytes
+    if data[:4] != b"IxFI" or start < 12 or int.from_bytes(data[start - 8 : start], "little") != count * dim:
+        return None
+    return np.frombuffer(data, dtype=np.float32, count=count * dim, offset=start).reshape(count, dim)
+
+
+def _open(directory: Path, manifest: dict[str, Any]) -> PaperIndex:
+    files = manifest["files"]
+    try:
+        papers_file = open(directory / files["papers"]["name"], "rb")
+    except FileNotFoundError:
+        raise _corrupt(directory, f"{files['papers']['name']} is missing") from None
+    # Files are mapped, not read: a 96k-paper index answers without copying its vectors.
+    verifier = store.Verifier(directory)
+    mapped = {}
+    for kind in ("titles", "vectors"):
+        entry = files[kind]
+        mapped[kind], problem = verifier.open(entry["name"], entry["bytes"], entry["sha256"])
+        if problem:
+            raise _corrupt(directory, problem)
+    verifier.save()
+    try:
+        titles = json.loads(mapped["titles"][:].decode("utf-8"))
+    except ValueError as exc:
+        raise _corrupt(directory, f"{files['titles']['name']} is unreadable ({exc.__class__.__name__})") from None
+    ids, names = (titles.get("ids"), titles.get("titles")) if isinstance(titles, dict) else (None, None)
+    count = manifest["count"]
+    if not (
+        isinstance(ids, list)
+        and isinstance(names, list)
+        and len(ids) == len(names) == count
+        and set(map(type, ids)) <= {str}  # (C-speed checks: 96k titles in a few ms)
+        and set(map(type, names)) <= {str}
+    ):
+        raise _corrupt(directory, f"{files['titles']['name']} does not hold {count} ids and titles")
+    vectors = mapped["vectors"]
+    flat = _flat_view(vectors, count, manifest["dim"]) if manifest.get("faiss_index", "IndexFlatIP") == "IndexFlatIP" else None
+    faiss_index = None
+    if flat is None:
+        import faiss
+
+        try:
+            faiss_index = faiss.deserialize_index(np.frombuffer(vectors, dtype=np.uint8))
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+            raise _corrupt(directory, f"{files['vectors']['name']} cannot be read ({first[:120]})") from None
+        if hasattr(faiss_index, "hnsw"):
+            faiss_index.hnsw.efSearch = int(manifest.get("hnsw", HNSW_PARAMS).get("ef_search", HNSW_PARAMS["ef_search"]))
+        if faiss_index.ntotal != count or faiss_index.d != manifest["dim"]:
+            raise _corrupt(
+                directory,
+                f"{files['vectors']['name']} holds {faiss_index.ntotal} vectors of dim {faiss_index.d}, "
+                f"manifest says {count} of dim {manifest['dim']}",
+            )
+    return PaperIndex(directory, manifest, ids, names, _flat=flat, _faiss=faiss_index, _papers_file=papers_file)
+
+
+def verify_index(directory: str | Path) -> list[str]:
+    """Check every file of the index against the manifest's sizes and SHA-256 checksums.
+
+    Returns:
+        Problems found, one line each; empty when the index is sound.
+
+    Raises:
+        IndexMissingError: There is no index.
+        IndexCorruptError: The manifest itself is damaged.
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    problems = [p for kind in _FILE_KINDS if (p := _file_problem(directory, manifest["files"][kind])[1])]
+    if not problems:
+        try:
+            _open(directory, manifest).papers()
+        except IndexCorruptError as exc:
+            problems.append(str(exc))
+    return problems
