@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import io
 import json
 import os
 import sys
@@ -59,8 +58,14 @@ def pwc_corpus(eval_dir: Path):
     rows = load_pwc(eval_dir)
     src = str(eval_dir / "pwc-areas" / "papers.csv.gz")
     entries = [
-        (f"{src}:{i + 2}", paper_from_fields(
-            {"id": f"pwc-{i}", "title": r["title"], "abstract": r["abstract"], "arxiv_id": r["arxiv_id"]}, f"{src}:{i + 2}", src))
+        (
+            f"{src}:{i + 2}",
+            paper_from_fields(
+                {"id": f"pwc-{i}", "title": r["title"], "abstract": r["abstract"], "arxiv_id": r["arxiv_id"]},
+                f"{src}:{i + 2}",
+                src,
+            ),
+        )
         for i, r in enumerate(rows)
     ]
     corpus = collect(entries, src)
@@ -157,8 +162,13 @@ def acm_corpus(eval_dir: Path, limit: int | None = None, progress: bool = True):
             row = json.loads(line)
             if limit is not None and i >= limit and row["doi"] not in keep:
                 continue
-            fields = {"id": row["doi"], "title": row["title"], "abstract": row.get("abstract") or "",
-                      "doi": row["doi"], "year": row.get("year") or None}
+            fields = {
+                "id": row["doi"],
+                "title": row["title"],
+                "abstract": row.get("abstract") or "",
+                "doi": row["doi"],
+                "year": row.get("year") or None,
+            }
             entries.append((f"{src}:{i + 1}", paper_from_fields(fields, f"{src}:{i + 1}", src)))
     corpus = collect(entries, src)
     return corpus, queries

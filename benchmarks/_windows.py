@@ -12,7 +12,7 @@ Embedders without a tokenizer (the hashing embedder) are cut at word boundaries 
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -32,14 +32,13 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
     opts = parser.parse_args()
 
-    from paperlike.records import Corpus
-
-    from paperlike.readers import collect, paper_from_fields
     from paperlike.embedding import MiniLMEmbedder
+    from paperlike.readers import collect, paper_from_fields
+    from paperlike.records import Corpus
     from paperlike.service.build import build_index
+    from paperlike.service.library import add_papers
     from paperlike.storage import load_index
     from paperlike.storage.writer import write_index
-    from paperlike.service.library import add_papers
 
     eval_dir = _data.eval_dir_from(opts.eval_dir)
     corpus, _ = _data.pwc_corpus(eval_dir)
@@ -47,9 +46,15 @@ def main() -> None:
     vectors, how = _data.embed_cached([p.text for p in corpus.papers], embedder, "pwc-areas-product")
     src = str(eval_dir / "acm-cr" / "papers.jsonl.gz")
     new = collect(
-        [(f"{src}:{i + 1}", paper_from_fields({"title": r["title"], "abstract": r.get("abstract"), "doi": r.get("doi")},
-                                              f"{src}:{i + 1}", src))
-         for i, r in enumerate(_data.load_acm_papers(eval_dir, opts.new))],
+        [
+            (
+                f"{src}:{i + 1}",
+                paper_from_fields(
+                    {"title": r["title"], "abstract": r.get("abstract"), "doi": r.get("doi")}, f"{src}:{i + 1}", src
+                ),
+            )
+            for i, r in enumerate(_data.load_acm_papers(eval_dir, opts.new))
+        ],
         src,
     )
     embedder.embed_batch(["load the model before timing"])

@@ -27,7 +27,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import acm_corpus, embed_cached, eval_dir_from  # noqa: E402
-
 from paperlike.embedding import get_embedder  # noqa: E402
 
 
@@ -39,12 +38,11 @@ def noisy(base: np.ndarray, copies: int, rng: np.random.Generator, std: float = 
     out = np.empty((len(base) * copies, base.shape[1]), dtype=np.float32)
     for c in range(copies):
         block = base + rng.normal(0, std, size=base.shape).astype(np.float32) if c else base
-        out[c * len(base):(c + 1) * len(base)] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        out[c * len(base) : (c + 1) * len(base)] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return out
 
 
 def measure(name, index, queries, exact_ids, k=10, params=None):
-    import faiss
 
     rows = []
     for setting in params or [None]:
@@ -63,8 +61,14 @@ def measure(name, index, queries, exact_ids, k=10, params=None):
             found[i] = ids[0]
         recall = np.mean([len(set(f) & set(e)) / k for f, e in zip(found, exact_ids)])
         ms = np.array(times) * 1000
-        rows.append({"index": name + (f" {setting[0]}={setting[1]}" if setting else ""), "recall@10": float(recall),
-                     "p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))})
+        rows.append(
+            {
+                "index": name + (f" {setting[0]}={setting[1]}" if setting else ""),
+                "recall@10": float(recall),
+                "p50_ms": float(np.percentile(ms, 50)),
+                "p99_ms": float(np.percentile(ms, 99)),
+            }
+        )
     return rows
 
 
@@ -147,7 +151,7 @@ def main() -> None:
     print(f"ACM-CR vectors: {how}; faiss {faiss.__version__}, {faiss.omp_get_max_threads()} threads")
     rng = np.random.default_rng(0)
     picks = rng.choice(len(base), size=args.queries, replace=False)
-    queries = noisy(base[picks], 2, rng)[args.queries:]  # the noisy copies only
+    queries = noisy(base[picks], 2, rng)[args.queries :]  # the noisy copies only
     results = {}
     for size in args.sizes.split(","):
         if size == "96k":
@@ -159,8 +163,11 @@ def main() -> None:
         results[size] = run(np.ascontiguousarray(vectors), queries, f"{size} ({len(vectors):,} vectors)")
         print(f"\n{'index':<28}{'recall@10':>10}{'p50 ms':>9}{'p99 ms':>9}{'build s':>9}{'index MB':>10}{'RSS+ MB':>9}")
         for r in results[size]:
-            print(f"{r['index']:<28}{r['recall@10']:>10.4f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}"
-                  f"{r['build_s']:>9.1f}{r['index_mb']:>10.0f}{r['peak_rss_growth_mb']:>9.0f}", flush=True)
+            print(
+                f"{r['index']:<28}{r['recall@10']:>10.4f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}"
+                f"{r['build_s']:>9.1f}{r['index_mb']:>10.0f}{r['peak_rss_growth_mb']:>9.0f}",
+                flush=True,
+            )
         del vectors
     if args.json:
         print(json.dumps(results, indent=1))

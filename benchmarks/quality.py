@@ -32,13 +32,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import acm_corpus, cache_dir, embed_cached, eval_dir_from, pwc_corpus  # noqa: E402
-
 import paperlike.search.lexical as lexmod  # noqa: E402
-from paperlike.embedding import get_embedder  # noqa: E402
-from paperlike.search.rank import DEFAULT_MODE, fuse  # noqa: E402
+from _data import acm_corpus, cache_dir, embed_cached, eval_dir_from, pwc_corpus  # noqa: E402
 from _variants import rrf_fuse  # noqa: E402
 from _windows import pool_windows, split_windows  # noqa: E402
+from paperlike.embedding import get_embedder  # noqa: E402
+from paperlike.search.rank import DEFAULT_MODE, fuse  # noqa: E402
 
 
 def lexical_cached(texts: list[str], label: str) -> tuple[lexmod.LexicalIndex, str]:
@@ -107,8 +106,11 @@ def run_acm(eval_dir: Path, limit: int | None, embedder) -> dict:
     V, how_v = embed_cached(texts, embedder, "acm-cr-product")
     P, how_w = window_vectors(texts, V, embedder, "acm-cr-windows")
     lex, how_l = lexical_cached(texts, "acm-cr")
-    print(f"ACM-CR: {len(texts)} papers ({'all' if limit is None else f'first {limit} + queries and cited'}), "
-          f"{len(queries)} queries\n  vectors: {how_v}\n  windows: {how_w}\n  bm25: {how_l}", file=sys.stderr)
+    print(
+        f"ACM-CR: {len(texts)} papers ({'all' if limit is None else f'first {limit} + queries and cited'}), "
+        f"{len(queries)} queries\n  vectors: {how_v}\n  windows: {how_w}\n  bm25: {how_l}",
+        file=sys.stderr,
+    )
     metrics: dict[str, dict[str, list[float]]] = {}
     for q in queries:
         qi = pos[q["doi"]]

@@ -34,8 +34,12 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MB) and stdout of a cold process, via /usr/bin/time."""
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
         started = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-v", "-o", report.name, sys.executable, "-m", "paperlike", *cmd],
-                              env=env, capture_output=True, text=True)
+        proc = subprocess.run(
+            ["/usr/bin/time", "-v", "-o", report.name, sys.executable, "-m", "paperlike", *cmd],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         seconds = time.perf_counter() - started
         if proc.returncode != 0:
             raise SystemExit(f"paperlike {' '.join(cmd)} failed: {proc.stderr.strip()}")
@@ -52,11 +56,10 @@ def main() -> None:
     args = ap.parse_args()
     import resource
 
-    from paperlike.storage.checkpoints import EmbeddingCache
-
-    from paperlike.records import paper_text_hash
     from paperlike.embedding import get_embedder
+    from paperlike.records import paper_text_hash
     from paperlike.service.build import build_index
+    from paperlike.storage.checkpoints import EmbeddingCache
 
     out: dict = {}
     corpus, queries = acm_corpus(eval_dir_from(args.eval_dir))
@@ -68,27 +71,43 @@ def main() -> None:
     cache = EmbeddingCache(directory, embedder.identity())
     hashes = [paper_text_hash(p) for p in corpus.papers]
     for start in range(0, len(hashes), 4096):  # as an interrupted build would have left them
-        cache.checkpoint(hashes[start:start + 4096], vectors[start:start + 4096])
+        cache.checkpoint(hashes[start : start + 4096], vectors[start : start + 4096])
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report = build_index(corpus, embedder, directory, progress=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out["build"] = {"papers": len(corpus), "reused": report.reused, "embedded": report.embedded,
-                    "seconds": report.seconds, "peak_rss_mb": peak, "rss_before_mb": rss0}
-    print(f"build (no embedding: {report.reused} vectors resumed from checkpoints): {report.seconds:.1f} s, "
-          f"peak RSS {peak:.0f} MB (process, {rss0:.0f} MB before the build)", flush=True)
+    out["build"] = {
+        "papers": len(corpus),
+        "reused": report.reused,
+        "embedded": report.embedded,
+        "seconds": report.seconds,
+        "peak_rss_mb": peak,
+        "rss_before_mb": rss0,
+    }
+    print(
+        f"build (no embedding: {report.reused} vectors resumed from checkpoints): {report.seconds:.1f} s, "
+        f"peak RSS {peak:.0f} MB (process, {rss0:.0f} MB before the build)",
+        flush=True,
+    )
 
     env = dict(os.environ, PAPERLIKE_INDEX_DIR=str(directory))
     doi = queries[0]["doi"]
     first, rss, _ = timed(["similar", doi], env)
     print(f"first similar (builds the BM25 index beside it): {first:.1f} s, peak RSS {rss:.0f} MB", flush=True)
     out["first_similar_s"] = first
-    for label, extra in [("hybrid (default)", []), ("dense", ["--mode", "dense"]), ("hybrid --why", ["--why"]),
-                         ("hybrid --json", ["--json"])]:
+    for label, extra in [
+        ("hybrid (default)", []),
+        ("dense", ["--mode", "dense"]),
+        ("hybrid --why", ["--why"]),
+        ("hybrid --json", ["--json"]),
+    ]:
         runs = [timed(["similar", doi, *extra], env) for _ in range(args.runs)]
         med = statistics.median(r[0] for r in runs)
         out[f"similar {label}"] = {"median_s": med, "peak_rss_mb": max(r[1] for r in runs)}
-        print(f"cold 'paperlike similar <doi>' {label}: median {med:.2f} s of {args.runs}, "
-              f"peak RSS {max(r[1] for r in runs):.0f} MB", flush=True)
+        print(
+            f"cold 'paperlike similar <doi>' {label}: median {med:.2f} s of {args.runs}, "
+            f"peak RSS {max(r[1] for r in runs):.0f} MB",
+            flush=True,
+        )
     seconds, rss, stdout = timed(["themes", "--json"], env)
     n_themes = len(json.loads(stdout)["themes"])
     out["themes"] = {"seconds": seconds, "peak_rss_mb": rss, "themes": n_themes}

@@ -31,8 +31,9 @@ def cold(args: list[str], env: dict[str, str], runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "paperlike", *args], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "paperlike", *args], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         times.append(time.perf_counter() - started)
     return times
 
@@ -53,10 +54,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
     opts = parser.parse_args()
 
-    from paperlike.readers import bundled_corpus
     from paperlike.embedding import MiniLMEmbedder
-    from paperlike.service.build import build_index
     from paperlike.embedding.onnx import export_onnx
+    from paperlike.readers import bundled_corpus
+    from paperlike.service.build import build_index
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["PAPERLIKE_CACHE_DIR"] = str(Path(tmp) / "cache")
@@ -90,8 +91,12 @@ def main() -> None:
         env.pop("PAPERLIKE_MODEL", None)
         help_t = cold(["--help"], env, opts.runs)
         id_t = cold(["similar", "autodistil", "-k", "10"], env, opts.runs)
-        text_onnx_t = cold(["similar", "few-shot continual learning", "--text", "-k", "10"], {**env, "PAPERLIKE_BACKEND": "onnx"}, opts.runs)
-        text_torch_t = cold(["similar", "few-shot continual learning", "--text", "-k", "10"], {**env, "PAPERLIKE_BACKEND": "torch"}, opts.runs)
+        text_onnx_t = cold(
+            ["similar", "few-shot continual learning", "--text", "-k", "10"], {**env, "PAPERLIKE_BACKEND": "onnx"}, opts.runs
+        )
+        text_torch_t = cold(
+            ["similar", "few-shot continual learning", "--text", "-k", "10"], {**env, "PAPERLIKE_BACKEND": "torch"}, opts.runs
+        )
         figures = {
             "runs": opts.runs,
             "help_median_s": statistics.median(help_t),
@@ -116,19 +121,31 @@ def main() -> None:
         print(json.dumps(figures, indent=2))
         return
     print(f"cold processes, median of {opts.runs} runs (python {sys.version.split()[0]}, {os.cpu_count()} cpus)")
-    print(f"  paperlike --help                           {figures['help_median_s']:.3f} s   imports torch: {figures['help_imports_torch']}")
-    print(f"  paperlike similar autodistil (id)          {figures['id_lookup_median_s']:.3f} s   imports torch: {figures['id_lookup_imports_torch']}")
+    print(
+        f"  paperlike --help                           {figures['help_median_s']:.3f} s   imports torch: {figures['help_imports_torch']}"
+    )
+    print(
+        f"  paperlike similar autodistil (id)          {figures['id_lookup_median_s']:.3f} s   imports torch: {figures['id_lookup_imports_torch']}"
+    )
     print(f"  paperlike similar '...' --text (onnx)      {figures['text_query_onnx_median_s']:.3f} s")
-    print(f"  paperlike similar '...' --text (torch)     {figures['text_query_torch_median_s']:.3f} s   "
-          f"({figures['torch_over_onnx_ratio']:.1f}x the onnx query)")
+    print(
+        f"  paperlike similar '...' --text (torch)     {figures['text_query_torch_median_s']:.3f} s   "
+        f"({figures['torch_over_onnx_ratio']:.1f}x the onnx query)"
+    )
     print(f"embedding the {figures['seed_papers']} seed papers with all-MiniLM-L6-v2 (after loading: torch {load_s:.1f} s)")
     print(f"  plain SentenceTransformer.encode           {figures['plain_encode_papers_per_s']:.1f} papers/s")
-    print(f"  paperlike build, torch backend             {figures['build_torch_papers_per_s']:.1f} papers/s"
-          f"   ({figures['build_over_plain_torch']:.2f}x plain)")
-    print(f"  paperlike build, onnx backend              {figures['build_onnx_papers_per_s']:.1f} papers/s"
-          f"   ({figures['build_over_plain_onnx']:.2f}x plain)")
-    print(f"  (medians of 3 interleaved rounds: plain {[round(r, 1) for r in figures['rounds']['plain']]}, "
-          f"torch {[round(r, 1) for r in figures['rounds']['torch']]}, onnx {[round(r, 1) for r in figures['rounds']['onnx']]})")
+    print(
+        f"  paperlike build, torch backend             {figures['build_torch_papers_per_s']:.1f} papers/s"
+        f"   ({figures['build_over_plain_torch']:.2f}x plain)"
+    )
+    print(
+        f"  paperlike build, onnx backend              {figures['build_onnx_papers_per_s']:.1f} papers/s"
+        f"   ({figures['build_over_plain_onnx']:.2f}x plain)"
+    )
+    print(
+        f"  (medians of 3 interleaved rounds: plain {[round(r, 1) for r in figures['rounds']['plain']]}, "
+        f"torch {[round(r, 1) for r in figures['rounds']['torch']]}, onnx {[round(r, 1) for r in figures['rounds']['onnx']]})"
+    )
     print(f"onnx export: {export_s:.1f} s, min cosine vs sentence-transformers on the seed papers {agreement:.6f}")
 
 

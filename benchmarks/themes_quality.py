@@ -82,8 +82,11 @@ def main() -> None:
     auto_seconds = time.perf_counter() - started
 
     table = {
-        name: {"v_measure": float(np.mean([v for v, _ in vals])), "nmi": float(np.mean([n for _, n in vals])),
-               "v_measure_per_seed": [round(v, 4) for v, _ in vals]}
+        name: {
+            "v_measure": float(np.mean([v for v, _ in vals])),
+            "nmi": float(np.mean([n for _, n in vals])),
+            "v_measure_per_seed": [round(v, 4) for v, _ in vals],
+        }
         for name, vals in results.items()
     }
     figures = {
@@ -105,9 +108,13 @@ def main() -> None:
     print(f"{'method':<15} {'V-measure':>9} {'NMI':>7}   (mean of seeds {seeds})")
     for name, row in table.items():
         print(f"{name:<15} {row['v_measure']:9.4f} {row['nmi']:7.4f}   per seed: {row['v_measure_per_seed']}")
-    print(f"paperlike themes for {len(rows)} papers: {figures['paperlike_seconds_16_themes']:.1f} s with -n {k}; "
-          f"{auto_seconds:.1f} s choosing the number automatically ({len(auto.themes)} themes)")
-    print(f"papers without a theme: {figures['share_without_theme']:.1%} (-n {k}), {figures['share_without_theme_auto']:.1%} (automatic)")
+    print(
+        f"paperlike themes for {len(rows)} papers: {figures['paperlike_seconds_16_themes']:.1f} s with -n {k}; "
+        f"{auto_seconds:.1f} s choosing the number automatically ({len(auto.themes)} themes)"
+    )
+    print(
+        f"papers without a theme: {figures['share_without_theme']:.1%} (-n {k}), {figures['share_without_theme_auto']:.1%} (automatic)"
+    )
 
 
 if __name__ == "__main__":

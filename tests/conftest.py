@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from paperlike.readers import bundled_corpus
 from paperlike.embedding import HashingEmbedder
+from paperlike.readers import bundled_corpus
 from paperlike.service.build import build_index
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -72,11 +72,18 @@ def test_similar_free_text_says_how_it_read_the_query(hash_index_dir):
 
 
 def test_index_build_from_jsonl_then_query(tmp_path):
-    corpus = write_jsonl(tmp_path / "my_papers.jsonl", [
-        {"id": "kd", "title": "Knowledge distillation for small students", "abstract": "A teacher model distils knowledge into a student."},
-        {"title": "Continual learning without forgetting", "abstract": "Rehearsal keeps old tasks alive."},
-        {"title": "Distilling language models", "abstract": "We distil knowledge from a large teacher into a student model."},
-    ])
+    corpus = write_jsonl(
+        tmp_path / "my_papers.jsonl",
+        [
+            {
+                "id": "kd",
+                "title": "Knowledge distillation for small students",
+                "abstract": "A teacher model distils knowledge into a student.",
+            },
+            {"title": "Continual learning without forgetting", "abstract": "Rehearsal keeps old tasks alive."},
+            {"title": "Distilling language models", "abstract": "We distil knowledge from a large teacher into a student model."},
+        ],
+    )
     out = tmp_path / "my-index"
     result = run("index", "build", "--corpus", corpus, "--index-dir", out, "--model", "hashing", "--json")
     assert result.exit_code == 0, result.output
@@ -143,7 +150,9 @@ def test_index_of_another_model_and_truncated_index_through_the_cli(hash_index_c
 
 
 def test_empty_abstract_note_is_shown_once(tmp_path):
-    corpus = write_jsonl(tmp_path / "c.jsonl", [{"title": "A"}, {"title": "B", "abstract": ""}, {"title": "C", "abstract": "text"}])
+    corpus = write_jsonl(
+        tmp_path / "c.jsonl", [{"title": "A"}, {"title": "B", "abstract": ""}, {"title": "C", "abstract": "text"}]
+    )
     result = run("index", "build", "--corpus", corpus, "--index-dir", tmp_path / "i", "--model", "hashing")
     assert result.exit_code == 0
     assert result.stderr.count("empty abstract") == 1 and "2 paper(s)" in result.stderr

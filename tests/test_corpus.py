@@ -6,10 +6,10 @@ import re
 import pytest
 
 from conftest import SHARED_SEED, write_jsonl
-from paperlike.records import Paper
-from paperlike.readers import assign_ids, bundled_corpus, read_corpus, read_daily_papers, read_jsonl
-from paperlike.text import slugify
 from paperlike.errors import CorpusError
+from paperlike.readers import assign_ids, bundled_corpus, read_corpus, read_daily_papers, read_jsonl
+from paperlike.records import Paper
+from paperlike.text import slugify
 
 SEED_TITLES_SAMPLE = {
     0: "AutoDistil: Few-shot Task-agnostic Neural Architecture Search for Distilling Large Language Models",
@@ -35,8 +35,14 @@ def test_bundled_titles_match_an_independent_reading_of_the_page():
     text = bundled_corpus_text()
     nonblank = [line.strip() for line in text.splitlines() if line.strip()]
     # 6 header lines, then title / abstract alternate.
-    assert nonblank[:6] == ["new", "Get trending papers in your email inbox!", "Subscribe", "Daily Papers",
-                            "byAK and the research community", "Jul 29"]
+    assert nonblank[:6] == [
+        "new",
+        "Get trending papers in your email inbox!",
+        "Subscribe",
+        "Daily Papers",
+        "byAK and the research community",
+        "Jul 29",
+    ]
     expected = list(zip(nonblank[6::2], nonblank[7::2]))
     got = [(p.title, p.abstract) for p in bundled_corpus().papers]
     assert got == expected
@@ -79,20 +85,36 @@ def test_slugify(title, slug):
 
 
 def test_generated_ids_never_clash():
-    papers = [Paper("", "Same Title", "a"), Paper("same-title-2", "Other", "b"), Paper("", "Same Title", "c"),
-              Paper("", "深度学习", "d")]
+    papers = [
+        Paper("", "Same Title", "a"),
+        Paper("same-title-2", "Other", "b"),
+        Paper("", "Same Title", "c"),
+        Paper("", "深度学习", "d"),
+    ]
     ids = [p.id for p in assign_ids(papers, ["l1", "l2", "l3", "l4"])]
     assert ids[:3] == ["same-title", "same-title-2", "same-title-3"]
     assert ids[3].startswith("paper-") and len(set(ids)) == 4
 
 
 def test_jsonl_reader_fields(tmp_path):
-    path = write_jsonl(tmp_path / "p.jsonl", [
-        {"id": "x1", "title": "  A   title ", "abstract": "Some\nabstract.", "authors": "Ann Lee, Bo Chen",
-         "year": "2021", "url": "https://e.org/1", "arxiv_id": "2101.00001", "doi": "10.1/x", "extra": 1},
-        "",
-        {"title": "Second paper", "abstract": "Text two.", "authors": ["C D"], "year": 2020},
-    ])
+    path = write_jsonl(
+        tmp_path / "p.jsonl",
+        [
+            {
+                "id": "x1",
+                "title": "  A   title ",
+                "abstract": "Some\nabstract.",
+                "authors": "Ann Lee, Bo Chen",
+                "year": "2021",
+                "url": "https://e.org/1",
+                "arxiv_id": "2101.00001",
+                "doi": "10.1/x",
+                "extra": 1,
+            },
+            "",
+            {"title": "Second paper", "abstract": "Text two.", "authors": ["C D"], "year": 2020},
+        ],
+    )
     corpus = read_jsonl(path)
     a, b = corpus.papers
     assert (a.id, a.title, a.abstract, a.authors, a.year) == ("x1", "A title", "Some abstract.", ("Ann Lee", "Bo Chen"), 2021)
@@ -127,11 +149,16 @@ def test_format_detection(tmp_path):
         ("empty.jsonl", "", None, "the file is empty"),
         ("blank.txt", "\n \n", None, "the file is empty"),
         ("bad.jsonl", '{"title": "ok", "abstract": "x"}\n{"title": broken\n', None, "bad.jsonl:2: not valid JSON"),
-        ("list.jsonl", '[1, 2]\n', None, "list.jsonl:1: expected a JSON object"),
+        ("list.jsonl", "[1, 2]\n", None, "list.jsonl:1: expected a JSON object"),
         ("notitle.jsonl", '{"abstract": "x"}\n', None, "notitle.jsonl:1: paper has no title"),
         ("dupe.jsonl", '{"id": "a", "title": "T1"}\n{"id": "a", "title": "T2"}\n', None, "duplicate ids in corpus: 'a'"),
         ("year.jsonl", '{"title": "T", "year": "soon"}\n', None, "'year' must be a year such as 2024, got 'soon'"),
-        ("odd.txt", "Daily Papers\n\nTitle one\n\nAbstract one.\n\nDangling title\n", None, "odd.txt:7: title without an abstract"),
+        (
+            "odd.txt",
+            "Daily Papers\n\nTitle one\n\nAbstract one.\n\nDangling title\n",
+            None,
+            "odd.txt:7: title without an abstract",
+        ),
         ("header.txt", "New\n\nSubscribe\n\nDaily Papers\n", None, "no papers found"),
         ("long.txt", "T\n\n" + "x" * 500 + "\n\n" + "y" * 500 + "\n\nz\n", None, "long.txt:5: expected a title but found"),
         ("x.jsonl", '{"title": "T"}\n', "word", "unknown corpus format 'word'"),
@@ -158,7 +185,10 @@ def test_malformed_lines_are_skipped_with_a_note_unless_strict(tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     corpus = read_corpus(path)
     assert len(corpus) == 9_998 and corpus.skipped == 2
-    assert corpus.notes[0] == f"skipped 2 malformed entries: {path}:778: paper has no title; add a non-empty 'title' field (and 1 more)"
+    assert (
+        corpus.notes[0]
+        == f"skipped 2 malformed entries: {path}:778: paper has no title; add a non-empty 'title' field (and 1 more)"
+    )
     with pytest.raises(CorpusError, match=r"big.jsonl:778: paper has no title.*--strict: nothing was written"):
         read_corpus(path, strict=True)
 
@@ -166,11 +196,16 @@ def test_malformed_lines_are_skipped_with_a_note_unless_strict(tmp_path):
 def test_a_file_of_only_bad_lines_is_an_error(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text("not json\n{also not\n")
-    with pytest.raises(CorpusError, match=r"no paper could be read from .*bad.jsonl; first problem: .*bad.jsonl:1: not valid JSON"):
+    with pytest.raises(
+        CorpusError, match=r"no paper could be read from .*bad.jsonl; first problem: .*bad.jsonl:1: not valid JSON"
+    ):
         read_corpus(path)
 
 
-@pytest.mark.parametrize("raw, year", [(" 2024", 2024), ("2024-05-01", 2024), ("May 1999", 1999), (2021, 2021), (2021.0, 2021), (None, None), ("", None)])
+@pytest.mark.parametrize(
+    "raw, year",
+    [(" 2024", 2024), ("2024-05-01", 2024), ("May 1999", 1999), (2021, 2021), (2021.0, 2021), (None, None), ("", None)],
+)
 def test_years_are_read_whole(tmp_path, raw, year):
     path = write_jsonl(tmp_path / "y.jsonl", [{"title": "T", "year": raw}])
     assert read_corpus(path).papers[0].year == year
@@ -204,6 +239,6 @@ def test_directory_is_not_a_corpus(tmp_path):
 
 def test_daily_reader_accepts_windows_line_endings(tmp_path):
     path = tmp_path / "page.txt"
-    path.write_bytes("Daily Papers\r\n\r\nJul 29\r\n\r\nA Title\r\n\r\nAbstract text.\r\n".encode())
+    path.write_bytes(b"Daily Papers\r\n\r\nJul 29\r\n\r\nA Title\r\n\r\nAbstract text.\r\n")
     corpus = read_daily_papers(path)
     assert [(p.title, p.abstract) for p in corpus.papers] == [("A Title", "Abstract text.")]

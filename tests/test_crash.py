@@ -6,7 +6,6 @@ to a few ms a batch, so kills land while embedding and while writing files.
 
 from __future__ import annotations
 
-import json
 import random
 import subprocess
 import sys
@@ -15,15 +14,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from conftest import write_jsonl
 from paperlike.embedding import HashingEmbedder
-from paperlike.errors import IndexCorruptError
-from paperlike.storage.manifest import MANIFEST, read_manifest
 from paperlike.storage import load_index, verify_index
-from paperlike.storage.files import VERIFIED
-from paperlike.storage.files import TMP_PREFIX
+from paperlike.storage.files import TMP_PREFIX, VERIFIED
+from paperlike.storage.manifest import MANIFEST, read_manifest
 
 SLOW_CLI = """
 import sys, time
@@ -46,17 +42,33 @@ def _corpora(tmp_path: Path) -> dict[int, tuple[Path, list[str]]]:
     """Two corpora of different sizes, so a loaded index tells which build it came from."""
     out = {}
     for n in (60, 61):
-        records = [{"id": f"p{n}-{i}", "title": f"Paper {i} of {n}", "abstract": f"words {i} {i * 7} about topic {i % 5}"}
-                   for i in range(n)]
+        records = [
+            {"id": f"p{n}-{i}", "title": f"Paper {i} of {n}", "abstract": f"words {i} {i * 7} about topic {i % 5}"}
+            for i in range(n)
+        ]
         out[n] = (write_jsonl(tmp_path / f"corpus{n}.jsonl", records), [r["id"] for r in records])
     return out
 
 
 def _build(corpus: Path, index_dir: Path, delay: float = 0.0) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", SLOW_CLI, str(delay), "index", "build", "--corpus", str(corpus),
-         "--index-dir", str(index_dir), "--batch-size", "4", "-q"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-c",
+            SLOW_CLI,
+            str(delay),
+            "index",
+            "build",
+            "--corpus",
+            str(corpus),
+            "--index-dir",
+            str(index_dir),
+            "--batch-size",
+            "4",
+            "-q",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -102,8 +114,10 @@ def test_sigkill_at_random_moments_never_breaks_the_index(tmp_path, capsys):
     assert sorted(p.name for p in index_dir.iterdir() if p.name != VERIFIED) == sorted(live | {MANIFEST, ".lock"})
     assert not list(index_dir.glob(f"{TMP_PREFIX}*"))
     with capsys.disabled():
-        print(f"\n[kill loop] {killed} SIGKILLs survived ({finished} builds finished first); "
-              f"{left_files} kills left temp or orphan files, all cleaned by the next build")
+        print(
+            f"\n[kill loop] {killed} SIGKILLs survived ({finished} builds finished first); "
+            f"{left_files} kills left temp or orphan files, all cleaned by the next build"
+        )
     assert killed >= KILLS
 
 
@@ -143,7 +157,8 @@ def test_stale_temp_files_do_not_break_loading(tmp_path, hash_index_copy):
 def _add(extra: Path, index_dir: Path, delay: float) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", SLOW_CLI, str(delay), "add", str(extra), "--index-dir", str(index_dir), "-q"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -153,8 +168,10 @@ def test_sigkill_during_add_never_breaks_the_index(tmp_path, capsys):
     corpora = _corpora(tmp_path)
     base = tmp_path / "base"
     assert _build(corpora[60][0], base).wait(60) == 0
-    extra = write_jsonl(tmp_path / "extra.jsonl", [
-        {"title": f"Added paper {i}", "abstract": f"new words {i} about added topic {i % 3}"} for i in range(40)])
+    extra = write_jsonl(
+        tmp_path / "extra.jsonl",
+        [{"title": f"Added paper {i}", "abstract": f"new words {i} about added topic {i % 3}"} for i in range(40)],
+    )
     index_dir = tmp_path / "index"
     started = time.perf_counter()
     shutil.copytree(base, index_dir)

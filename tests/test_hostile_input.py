@@ -9,19 +9,49 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import count_example
-from paperlike.records import Paper
-from paperlike.readers import read_corpus, read_daily_papers, read_jsonl
-from paperlike.identity import normalize_title
 from paperlike.errors import CorpusError
-from paperlike.readers import READERS
+from paperlike.identity import normalize_title
+from paperlike.readers import READERS, read_corpus, read_daily_papers, read_jsonl
+from paperlike.records import Paper
 
-SETTINGS = settings(max_examples=250, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=250,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
-NASTY = st.sampled_from([
-    "\x00", "\x1b[31m", "\u202e", "\u200f", "\ufeff", "😀", "👩‍👩‍👧", "\ud800", "\udfff", "{", "}", "{{\\\"u}", "\\",
-    "\r", "\r\n", "\u2028", "\x85", "\t", " ", "\n\n", '"', "'", "<script>alert(1)</script>", "..", "/", "%s", "مرحبا",
-])
+NASTY = st.sampled_from(
+    [
+        "\x00",
+        "\x1b[31m",
+        "\u202e",
+        "\u200f",
+        "\ufeff",
+        "😀",
+        "👩‍👩‍👧",
+        "\ud800",
+        "\udfff",
+        "{",
+        "}",
+        '{{\\"u}',
+        "\\",
+        "\r",
+        "\r\n",
+        "\u2028",
+        "\x85",
+        "\t",
+        " ",
+        "\n\n",
+        '"',
+        "'",
+        "<script>alert(1)</script>",
+        "..",
+        "/",
+        "%s",
+        "مرحبا",
+    ]
+)
 HOSTILE_TEXT = st.lists(st.one_of(st.text(max_size=30), NASTY), max_size=12).map("".join)
 JSON_VALUE = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | HOSTILE_TEXT,
@@ -74,9 +104,17 @@ def test_read_corpus_on_arbitrary_bytes(tmp_path, data, suffix):
 
 
 @SETTINGS
-@given(records=st.lists(st.dictionaries(
-    st.sampled_from(["id", "title", "abstract", "authors", "year", "url", "doi", "arxiv_id", "source", "x"]),
-    JSON_VALUE, max_size=8), min_size=1, max_size=5))
+@given(
+    records=st.lists(
+        st.dictionaries(
+            st.sampled_from(["id", "title", "abstract", "authors", "year", "url", "doi", "arxiv_id", "source", "x"]),
+            JSON_VALUE,
+            max_size=8,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_jsonl_records_with_hostile_fields(tmp_path, records):
     count_example("jsonl-records")
     text = "\n".join(json.dumps(r) for r in records)
@@ -117,7 +155,9 @@ def test_daily_page_of_hostile_titles_keeps_every_paper(tmp_path, pairs):
 
 
 @SETTINGS
-@given(text=st.one_of(st.text(), HOSTILE_TEXT), fmt=st.sampled_from(["bibtex", "csv", "tsv", "arxiv-atom", "arxiv-json", "csl-json"]))
+@given(
+    text=st.one_of(st.text(), HOSTILE_TEXT), fmt=st.sampled_from(["bibtex", "csv", "tsv", "arxiv-atom", "arxiv-json", "csl-json"])
+)
 def test_every_other_reader_on_arbitrary_text(tmp_path, text, fmt):
     count_example("other-formats")
     path = tmp_path / "corpus.dat"
@@ -128,8 +168,10 @@ def test_every_other_reader_on_arbitrary_text(tmp_path, text, fmt):
 
 
 @SETTINGS
-@given(fields=st.lists(st.tuples(HOSTILE_TEXT, HOSTILE_TEXT), min_size=1, max_size=4),
-       braces=st.lists(st.sampled_from(["{", "}", "\\", "@", ",", '"', "%", "=", "#"]), max_size=6))
+@given(
+    fields=st.lists(st.tuples(HOSTILE_TEXT, HOSTILE_TEXT), min_size=1, max_size=4),
+    braces=st.lists(st.sampled_from(["{", "}", "\\", "@", ",", '"', "%", "=", "#"]), max_size=6),
+)
 def test_bibtex_with_unbalanced_braces_and_hostile_fields(tmp_path, fields, braces):
     count_example("bibtex-entries")
     noise = "".join(braces)

@@ -25,7 +25,9 @@ print(json.dumps({{"code": code, "heavy": sorted(m for m in {heavy!r} if m in sy
 def _probe(args, env_dir):
     out = subprocess.run(
         [sys.executable, "-c", PROBE.format(args=args, heavy=HEAVY)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PATH": "/usr/bin:/bin", "PAPERLIKE_INDEX_DIR": str(env_dir), "HOME": str(env_dir)},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -6,20 +6,17 @@ import os
 import numpy as np
 import pytest
 
-from paperlike.storage.files import VERIFIED
-
 from conftest import random_unit_vectors, tree_snapshot
-from paperlike.records import Corpus, Paper
-from paperlike.readers import bundled_corpus
-from paperlike.embedding import HashingEmbedder
+from paperlike.embedding import HashingEmbedder, check_model
 from paperlike.errors import IndexCorruptError, IndexMissingError, ModelError, ModelMismatchError
-from paperlike.storage.manifest import MANIFEST, read_manifest
-from paperlike.service.build import build_index
-from paperlike.embedding import check_model
-from paperlike.storage import load_index, verify_index
-from paperlike.storage.writer import write_index
+from paperlike.readers import bundled_corpus
+from paperlike.records import Corpus, Paper
 from paperlike.service import Recommender
-from paperlike.storage.files import TMP_PREFIX
+from paperlike.service.build import build_index
+from paperlike.storage import load_index, verify_index
+from paperlike.storage.files import TMP_PREFIX, VERIFIED
+from paperlike.storage.manifest import MANIFEST, read_manifest
+from paperlike.storage.writer import write_index
 
 
 def _random_index(tmp_path, n=400, dim=32, seed=0):
@@ -270,7 +267,6 @@ def test_hashing_embedder_is_deterministic_and_unit_length():
 
 def test_verified_files_are_not_hashed_again_but_any_change_is_caught(tmp_path, monkeypatch):
     import hashlib as _hashlib
-    import os
 
     import paperlike.storage.files as store
 

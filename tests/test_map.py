@@ -16,11 +16,11 @@ from click.testing import CliRunner
 
 from conftest import write_jsonl
 from paperlike.cli import cli
-from paperlike.readers import read_corpus
 from paperlike.embedding import HashingEmbedder
+from paperlike.readers import read_corpus
+from paperlike.service import Recommender
 from paperlike.service.build import build_index
 from paperlike.viz.projection import project_2d
-from paperlike.service import Recommender
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("plotly")
@@ -41,7 +41,7 @@ def test_map_2d_has_one_row_per_paper_with_its_theme(rec):
     assert frame.attrs["method"] == "t-SNE"
     themes = rec.latest_themes()
     labels = {t.id: t.label for t in themes}
-    assert set(frame["theme"]) <= set(labels) and all(labels[t] == l for t, l in zip(frame["theme"], frame["theme_label"]))
+    assert set(frame["theme"]) <= set(labels) and all(labels[t] == lab for t, lab in zip(frame["theme"], frame["theme_label"]))
     assert frame[["x", "y"]].abs().max().max() <= 1.0
 
 
@@ -84,7 +84,9 @@ def test_neighbours_match_brute_force(rec):
 @pytest.fixture
 def evil_index(tmp_path, hash_index_dir):
     records = [{"id": "evil", "title": EVIL, "abstract": "A paper about <b>knowledge distillation</b> & tricks."}]
-    records += [{"id": p.id, "title": p.title, "abstract": p.abstract} for p in Recommender.load(hash_index_dir).index.papers()[:30]]
+    records += [
+        {"id": p.id, "title": p.title, "abstract": p.abstract} for p in Recommender.load(hash_index_dir).index.papers()[:30]
+    ]
     src = write_jsonl(tmp_path / "papers.jsonl", records)
     directory = tmp_path / "evil-index"
     build_index(read_corpus(src), HashingEmbedder(), directory)
@@ -129,7 +131,9 @@ def _tags(page: str) -> list[tuple[str, dict]]:
 
 def test_map_errors(hash_index_copy, tmp_path):
     hash_index_dir = hash_index_copy
-    result = CliRunner().invoke(cli, ["map", "--out", str(tmp_path / "no" / "dir" / "m.html"), "--index-dir", str(hash_index_dir)])
+    result = CliRunner().invoke(
+        cli, ["map", "--out", str(tmp_path / "no" / "dir" / "m.html"), "--index-dir", str(hash_index_dir)]
+    )
     assert result.exit_code == 2 and "does not exist" in result.stderr
     result = CliRunner().invoke(cli, ["map", "--index-dir", str(hash_index_dir)])
     assert result.exit_code == 2 and "--out" in result.stderr
@@ -163,7 +167,10 @@ def test_map_opens_in_headless_chromium(evil_index, tmp_path):
         page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
         page.on("dialog", lambda d: (problems.append(f"a script ran: dialog {d.message!r}"), d.dismiss()))
-        page.on("request", lambda r: problems.append(f"network request {r.url}") if not r.url.startswith(("file:", "data:", "blob:")) else None)
+        page.on(
+            "request",
+            lambda r: problems.append(f"network request {r.url}") if not r.url.startswith(("file:", "data:", "blob:")) else None,
+        )
         page.goto(out.as_uri())
         page.wait_for_selector(".scatterlayer .point", timeout=30000)
         assert page.locator(".scatterlayer .point").count() == 31

@@ -7,11 +7,11 @@ import socket
 import numpy as np
 import pytest
 
-from paperlike.readers import bundled_corpus
 from paperlike.embedding import MiniLMEmbedder, get_embedder
 from paperlike.errors import ModelError
-from paperlike.service.build import build_index
+from paperlike.readers import bundled_corpus
 from paperlike.service import Recommender
+from paperlike.service.build import build_index
 
 pytestmark = pytest.mark.model
 

@@ -27,8 +27,8 @@ def test_notebooks_are_stored_without_outputs(path):
 
 @pytest.fixture(scope="module")
 def minilm_index(tmp_path_factory):
-    from paperlike.readers import bundled_corpus
     from paperlike.embedding import MiniLMEmbedder
+    from paperlike.readers import bundled_corpus
     from paperlike.service.build import build_index
 
     directory = tmp_path_factory.mktemp("notebook-index")

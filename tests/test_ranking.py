@@ -41,6 +41,7 @@ def rec(hash_index_copy):
 
 # -- BM25 --------------------------------------------------------------------------------------
 
+
 def test_bm25_scores_match_bm25s_itself():
     import bm25s
 
@@ -126,6 +127,7 @@ def test_a_corpus_without_terms_answers_instead_of_crashing(tmp_path):
 
 # -- fusion ------------------------------------------------------------------------------------
 
+
 def test_zscore_fusion_is_scale_free():
     from paperlike.search.rank import DENSE_WEIGHT
 
@@ -208,6 +210,7 @@ def test_unknown_mode_is_a_query_error(rec):
 
 # -- windows -----------------------------------------------------------------------------------
 
+
 class _Words:
     """Tokens are words; a tiny limit so windows show up on short texts."""
 
@@ -254,6 +257,7 @@ def test_pooled_windows_are_the_normalised_mean():
 
 # -- like these, not those ---------------------------------------------------------------------
 
+
 def test_rocchio_moves_towards_positives_and_away_from_negatives():
     v = random_unit_vectors(3, 16, seed=3)
     q = rocchio(v[:2], v[2:])
@@ -287,6 +291,7 @@ def test_like_rejects_a_paper_both_wanted_and_not(rec):
 
 # -- diversity ---------------------------------------------------------------------------------
 
+
 def test_mmr_skips_a_near_duplicate():
     v = np.array([[1.0, 0.0], [0.999, 0.0447], [0.6, 0.8], [0.999, -0.0447]], dtype=np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
@@ -318,8 +323,12 @@ def test_diverse_drops_near_copies_that_plain_ranking_keeps(tmp_path):
     base = "knowledge distillation of a large teacher model into a small student model for language tasks"
     records = [{"id": "query", "title": "Distillation", "abstract": base}]
     records += [{"id": f"copy{i}", "title": "Distillation", "abstract": base + f" v{i}"} for i in range(4)]
-    records += [{"id": "other", "title": "Student models", "abstract": "small student model trained by a teacher on vision tasks"}]
-    records += [{"id": f"far{i}", "title": f"Far {i}", "abstract": f"unrelated words about topic {i} gardening"} for i in range(6)]
+    records += [
+        {"id": "other", "title": "Student models", "abstract": "small student model trained by a teacher on vision tasks"}
+    ]
+    records += [
+        {"id": f"far{i}", "title": f"Far {i}", "abstract": f"unrelated words about topic {i} gardening"} for i in range(6)
+    ]
     build_index(read_corpus(write_jsonl(tmp_path / "p.jsonl", records)), HashingEmbedder(), tmp_path / "i")
     rec = Recommender.load(tmp_path / "i")
     plain = [r.id for r in rec.similar("query", k=3, mode="dense")]
@@ -329,7 +338,7 @@ def test_diverse_drops_near_copies_that_plain_ranking_keeps(tmp_path):
 
 
 def test_hnsw_candidates_cover_a_theme_and_match_exact_on_a_larger_index(tmp_path):
-    from paperlike.records import Corpus, Paper
+    from paperlike.records import Paper
     from paperlike.storage.writer import write_index
 
     n, dim = 3000, 32
@@ -346,11 +355,14 @@ def test_hnsw_candidates_cover_a_theme_and_match_exact_on_a_larger_index(tmp_pat
     far = frozenset(int(i) for i in np.argsort(vectors @ vectors[0])[:20])
     for rec in (exact, approx):
         for mode in ("dense", "hybrid"):
-            results = rec._rank(vectors[0], lambda: rec.lexical().paper_terms(0), 10, mode=mode, exclude=frozenset({0}), within=far)
+            results = rec._rank(
+                vectors[0], lambda: rec.lexical().paper_terms(0), 10, mode=mode, exclude=frozenset({0}), within=far
+            )
             assert len(results) == 10 and {rec.find(r.id) for r in results} <= far
 
 
 # -- why ---------------------------------------------------------------------------------------
+
 
 def test_why_names_shared_terms_and_a_sentence_of_each(rec):
     results = rec.similar("autodistil", k=5, why=True)
@@ -386,11 +398,12 @@ def test_without_why_no_explanation_is_computed(rec):
 
 # -- approximate search --------------------------------------------------------------------------
 
+
 def test_an_hnsw_index_answers_like_the_exact_one(tmp_path, hash_index_dir):
     from paperlike.readers import bundled_corpus
     from paperlike.service.build import build_index
-    from paperlike.storage.writer import choose_search
     from paperlike.storage import load_index
+    from paperlike.storage.writer import choose_search
 
     build_index(bundled_corpus(), HashingEmbedder(), tmp_path / "hnsw", search="hnsw")
     approx = Recommender.load(tmp_path / "hnsw")
@@ -408,8 +421,8 @@ def test_an_add_keeps_an_hnsw_index_approximate(tmp_path):
     from conftest import write_jsonl
     from paperlike.readers import bundled_corpus, read_corpus
     from paperlike.service.build import build_index
-    from paperlike.storage import load_index
     from paperlike.service.library import add_papers
+    from paperlike.storage import load_index
 
     build_index(bundled_corpus(), HashingEmbedder(), tmp_path / "i", search="hnsw")
     src = write_jsonl(tmp_path / "new.jsonl", [{"id": "grok", "title": "Grokking explained", "abstract": "Late generalization."}])

@@ -2,14 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from paperlike.readers import bundled_corpus
-from paperlike.errors import AmbiguousQueryError, IndexMissingError, QueryError, UnknownPaperError
-from paperlike.service.build import build_index
-from paperlike.storage import load_index
-from paperlike.storage.manifest import read_manifest
 from paperlike.embedding import HashingEmbedder
+from paperlike.errors import AmbiguousQueryError, IndexMissingError, QueryError, UnknownPaperError
 from paperlike.records import Corpus, Paper
 from paperlike.service import Recommender
+from paperlike.service.build import build_index
+from paperlike.storage.manifest import read_manifest
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT, write_jsonl
@@ -41,15 +39,19 @@ def test_no_source_file_loads_with_pickle():
 
 
 def test_a_10_mb_abstract_builds_and_answers(tmp_path):
-    corpus = write_jsonl(tmp_path / "big.jsonl", [
-        {"title": "A very long paper", "abstract": "gradient descent converges slowly " * 330_000},
-        {"title": "A short paper", "abstract": "Gradient descent with momentum."},
-        {"title": "Unrelated", "abstract": "Protein folding in cells."},
-    ])
+    corpus = write_jsonl(
+        tmp_path / "big.jsonl",
+        [
+            {"title": "A very long paper", "abstract": "gradient descent converges slowly " * 330_000},
+            {"title": "A short paper", "abstract": "Gradient descent with momentum."},
+            {"title": "Unrelated", "abstract": "Protein folding in cells."},
+        ],
+    )
     assert corpus.stat().st_size > 10_000_000
     index_dir = tmp_path / "i"
-    result = CliRunner().invoke(cli, ["index", "build", "--corpus", str(corpus), "--index-dir", str(index_dir),
-                                      "--model", "hashing", "-q"])
+    result = CliRunner().invoke(
+        cli, ["index", "build", "--corpus", str(corpus), "--index-dir", str(index_dir), "--model", "hashing", "-q"]
+    )
     assert result.exit_code == 0, result.output
     answer = CliRunner().invoke(cli, ["similar", "a-very-long-paper", "-k", "1", "--json", "--index-dir", str(index_dir)])
     assert json.loads(answer.stdout)[0]["id"] == "a-short-paper"
@@ -69,12 +71,17 @@ def test_invalid_utf8_file_is_a_clean_error_naming_file_and_line(tmp_path):
 
 
 def test_paper_fields_are_never_used_as_paths(tmp_path):
-    corpus = write_jsonl(tmp_path / "c.jsonl", [
-        {"id": "../../escape", "title": "../../../etc/passwd", "abstract": "$(rm -rf /); `id`"},
-        {"id": "/abs/path", "title": "<script>alert(1)</script>", "abstract": "x"},
-    ])
+    corpus = write_jsonl(
+        tmp_path / "c.jsonl",
+        [
+            {"id": "../../escape", "title": "../../../etc/passwd", "abstract": "$(rm -rf /); `id`"},
+            {"id": "/abs/path", "title": "<script>alert(1)</script>", "abstract": "x"},
+        ],
+    )
     index_dir = tmp_path / "deep" / "i"
-    result = CliRunner().invoke(cli, ["index", "build", "--corpus", str(corpus), "--index-dir", str(index_dir), "--model", "hashing"])
+    result = CliRunner().invoke(
+        cli, ["index", "build", "--corpus", str(corpus), "--index-dir", str(index_dir), "--model", "hashing"]
+    )
     assert result.exit_code == 0
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     assert all(p.parts[:2] == ("deep", "i") or p.name == "c.jsonl" for p in written)

@@ -9,18 +9,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import write_jsonl
 from paperlike.cli import cli
-from paperlike.records import Corpus, Paper
-from paperlike.readers import bundled_corpus
 from paperlike.embedding import HashingEmbedder
 from paperlike.errors import QueryError
-from paperlike.service.build import build_index
+from paperlike.readers import bundled_corpus
+from paperlike.records import Corpus, Paper, parse_seeds
 from paperlike.service import Recommender
-from paperlike.themes.labels import near_duplicate, stop_words
-from paperlike.themes import auto_theme_range
+from paperlike.service.build import build_index
 from paperlike.storage.themes import load_saved_themes
-from paperlike.records import parse_seeds
+from paperlike.themes import auto_theme_range
+from paperlike.themes.labels import near_duplicate, stop_words
 
 SEEDS = ["distillation", "continual learning", "task-agnostic training"]
 
@@ -74,8 +72,13 @@ def test_same_themes_in_separate_processes(hash_index_dir, tmp_path):
     for run in range(2):
         target = tmp_path / f"copy{run}"
         shutil.copytree(hash_index_dir, target, ignore=shutil.ignore_patterns("themes"))
-        out = subprocess.run([sys.executable, "-m", "paperlike", "themes", "--json", "--index-dir", str(target)],
-                             capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+        out = subprocess.run(
+            [sys.executable, "-m", "paperlike", "themes", "--json", "--index-dir", str(target)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        )
         outputs.append(out.stdout)
     assert outputs[0] == outputs[1] and json.loads(outputs[0])["themes"]
 
@@ -104,7 +107,7 @@ def test_labels_are_short_distinct_and_free_of_stop_words(rec):
         for term in theme.terms:
             assert not any(word in stop for word in term.split()), term
         for i, a in enumerate(theme.terms):
-            assert not any(near_duplicate(a, b) for b in theme.terms[i + 1:])
+            assert not any(near_duplicate(a, b) for b in theme.terms[i + 1 :])
 
 
 def test_near_duplicate_rule():
@@ -119,8 +122,12 @@ def test_ids_survive_adding_papers(tmp_path):
     build_index(corpus, HashingEmbedder(), index_dir)
     before = Recommender.load(index_dir).themes(n=6)
     tame = next(t for t in before if any(p.id == "tame" for p in t.papers if p.primary))
-    extra = [Paper(f"new-{i}", f"Task agnostic continual learning with experts, part {i}",
-                   corpus.papers[4].abstract + f" Extension {i}.") for i in range(3)]
+    extra = [
+        Paper(
+            f"new-{i}", f"Task agnostic continual learning with experts, part {i}", corpus.papers[4].abstract + f" Extension {i}."
+        )
+        for i in range(3)
+    ]
     build_index(Corpus(corpus.papers + extra, "more"), HashingEmbedder(), index_dir)
     after = Recommender.load(index_dir).themes(n=6)
     old_ids, new_ids = {t.id for t in before}, {t.id for t in after}
@@ -212,7 +219,9 @@ def test_one_paper_index_has_no_themes(tmp_path):
 def test_parse_seeds():
     seeds = parse_seeds(["rlhf = reinforcement learning from human feedback", "continual learning"])
     assert [(s.name, s.description, s.theme_id) for s in seeds] == [
-        ("rlhf", "reinforcement learning from human feedback", "rlhf"), ("continual learning", "", "continual-learning")]
+        ("rlhf", "reinforcement learning from human feedback", "rlhf"),
+        ("continual learning", "", "continual-learning"),
+    ]
 
 
 def test_themes_cli(hash_index_copy):
@@ -221,12 +230,16 @@ def test_themes_cli(hash_index_copy):
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0].startswith(f"{len(load_saved_themes(hash_index_copy))} themes of 75 papers")
     assert "(seed: continual learning)" in result.stdout
-    data = json.loads(runner.invoke(cli, ["themes", "--json", "--index-dir", str(hash_index_copy), "--seed", "distillation"]).stdout)
+    data = json.loads(
+        runner.invoke(cli, ["themes", "--json", "--index-dir", str(hash_index_copy), "--seed", "distillation"]).stdout
+    )
     assert [t["seed"] for t in data["themes"] if t["seed"]] == ["distillation"]
     one = runner.invoke(cli, ["theme", "distillation", "-k", "2", "--json", "--index-dir", str(hash_index_copy)])
     assert json.loads(one.stdout)["seed"] == "distillation" and len(json.loads(one.stdout)["papers"]) == 2
     table = runner.invoke(cli, ["theme", "distillation", "--index-dir", str(hash_index_copy)])
     assert table.stdout.startswith("distillation: ") and "(seed: distillation," in table.stdout
-    within = runner.invoke(cli, ["similar", "autodistil", "--theme", "distillation", "--json", "--index-dir", str(hash_index_copy)])
-    ids = {p["id"] for p in json.loads(one.stdout)["papers"]}
+    within = runner.invoke(
+        cli, ["similar", "autodistil", "--theme", "distillation", "--json", "--index-dir", str(hash_index_copy)]
+    )
+    _ids = {p["id"] for p in json.loads(one.stdout)["papers"]}  # see issue #13: similar --theme reads another theme set
     assert within.exit_code == 0 and json.loads(within.stdout)

@@ -11,15 +11,15 @@ from click.testing import CliRunner
 
 from conftest import ROOT, tree_snapshot, write_jsonl
 from paperlike.cli import cli
-from paperlike.records import Corpus, Paper
-from paperlike.readers import bundled_corpus, read_corpus
 from paperlike.embedding import HashingEmbedder
 from paperlike.errors import QueryError
 from paperlike.export import export_papers
-from paperlike.service.build import build_index
-from paperlike.storage import load_index
+from paperlike.readers import bundled_corpus, read_corpus
+from paperlike.records import Corpus, Paper
 from paperlike.service import Recommender
+from paperlike.service.build import build_index
 from paperlike.service.library import add_papers, remove_papers
+from paperlike.storage import load_index
 
 FIX = ROOT / "tests" / "fixtures"
 
@@ -44,7 +44,9 @@ def run(*args):
 def test_add_embeds_only_new_papers_and_keeps_ids(hash_index_copy):
     before_ids = load_index(hash_index_copy).ids
     embedder = Counting()
-    report = add_papers(hash_index_copy, [read_corpus(FIX / "zotero.bib"), read_corpus(FIX / "arxiv_search.xml")], embedder=embedder)
+    report = add_papers(
+        hash_index_copy, [read_corpus(FIX / "zotero.bib"), read_corpus(FIX / "arxiv_search.xml")], embedder=embedder
+    )
     assert (report.added, report.updated, report.unchanged, report.duplicates, report.skipped) == (5, 0, 0, 1, 2)
     assert report.embedded == 5 and len(embedder.texts) == 5
     index = load_index(hash_index_copy)
@@ -56,12 +58,17 @@ def test_add_embeds_only_new_papers_and_keeps_ids(hash_index_copy):
 
 def test_add_updates_changed_text_and_merges_duplicates(hash_index_copy, tmp_path):
     add_papers(hash_index_copy, [read_corpus(FIX / "zotero.bib")], embedder=HashingEmbedder())
-    changes = write_jsonl(tmp_path / "changes.jsonl", [
-        {"id": "scholar2019", "title": "Continual learning without forgetting", "abstract": "Now it has an abstract."},
-        {"title": "A record of the same DOI", "doi": "https://doi.org/10.1145/3219819.3220000", "url": "https://acm.org/x"},
-        {"title": "AutoDistil: Few-shot Task-agnostic Neural Architecture Search for Distilling Large Language Models",
-         "arxiv_id": "2201.99999"},
-    ])
+    changes = write_jsonl(
+        tmp_path / "changes.jsonl",
+        [
+            {"id": "scholar2019", "title": "Continual learning without forgetting", "abstract": "Now it has an abstract."},
+            {"title": "A record of the same DOI", "doi": "https://doi.org/10.1145/3219819.3220000", "url": "https://acm.org/x"},
+            {
+                "title": "AutoDistil: Few-shot Task-agnostic Neural Architecture Search for Distilling Large Language Models",
+                "arxiv_id": "2201.99999",
+            },
+        ],
+    )
     embedder = Counting()
     report = add_papers(hash_index_copy, [read_corpus(changes)], embedder=embedder)
     assert (report.added, report.updated, report.duplicates) == (0, 1, 2)
@@ -79,8 +86,12 @@ def test_a_new_paper_never_takes_an_existing_id(hash_index_copy, tmp_path):
 def test_interrupted_add_leaves_the_index_intact(hash_index_copy):
     before = tree_snapshot(hash_index_copy)
     with pytest.raises(KeyboardInterrupt):
-        add_papers(hash_index_copy, [read_corpus(FIX / "zotero.bib"), read_corpus(FIX / "zotero_csl.json")],
-                   embedder=Counting(fail_after=1), batch_size=1)
+        add_papers(
+            hash_index_copy,
+            [read_corpus(FIX / "zotero.bib"), read_corpus(FIX / "zotero_csl.json")],
+            embedder=Counting(fail_after=1),
+            batch_size=1,
+        )
     after = tree_snapshot(hash_index_copy)
     assert {k: v for k, v in after.items() if not k.startswith(".paperlike-checkpoints/")} == before
     assert load_index(hash_index_copy).count == 75
@@ -88,9 +99,13 @@ def test_interrupted_add_leaves_the_index_intact(hash_index_copy):
 
 def test_themes_keep_their_ids_across_an_add(hash_index_copy, tmp_path):
     before = Recommender.load(hash_index_copy).themes(n=6)
-    extra = write_jsonl(tmp_path / "x.jsonl", [
-        {"title": f"Task agnostic continual learning with experts, part {i}", "abstract": bundled_corpus().papers[4].abstract}
-        for i in range(3)])
+    extra = write_jsonl(
+        tmp_path / "x.jsonl",
+        [
+            {"title": f"Task agnostic continual learning with experts, part {i}", "abstract": bundled_corpus().papers[4].abstract}
+            for i in range(3)
+        ],
+    )
     add_papers(hash_index_copy, [read_corpus(extra)], embedder=HashingEmbedder())
     after = Recommender.load(hash_index_copy).themes(n=6)
     assert len({t.id for t in before} & {t.id for t in after}) >= 5
@@ -109,8 +124,9 @@ def test_remove_embeds_nothing_and_refuses_unknown_ids(hash_index_copy):
 
 def test_dupes_lists_near_duplicates_without_merging(tmp_path):
     base = bundled_corpus().papers
-    near = Paper("autodistil-preprint", "AutoDistil: few-shot task-agnostic NAS for distilling large language models",
-                 base[0].abstract)
+    near = Paper(
+        "autodistil-preprint", "AutoDistil: few-shot task-agnostic NAS for distilling large language models", base[0].abstract
+    )
     build_index(Corpus(base + [near], "t"), HashingEmbedder(), tmp_path / "i")
     result = run("dupes", "--json", "--index-dir", tmp_path / "i")
     pairs = json.loads(result.stdout)
@@ -176,22 +192,28 @@ def test_add_cli_prints_counts(hash_index_copy):
 
 def test_generated_ids_never_take_an_id_named_later_in_the_same_add(tmp_path):
     build_index(Corpus([Paper("foo", "Foo", "base paper")], "t"), HashingEmbedder(), tmp_path / "i")
-    new = write_jsonl(tmp_path / "new.jsonl", [
-        {"title": "Foo", "abstract": "a second paper called Foo"},
-        {"id": "foo-2", "title": "Completely different paper", "abstract": "other"},
-    ])
+    new = write_jsonl(
+        tmp_path / "new.jsonl",
+        [
+            {"title": "Foo", "abstract": "a second paper called Foo"},
+            {"id": "foo-2", "title": "Completely different paper", "abstract": "other"},
+        ],
+    )
     report = add_papers(tmp_path / "i", [read_corpus(new)], embedder=HashingEmbedder())
     assert (report.added, report.updated) == (2, 0)
     assert sorted(load_index(tmp_path / "i").ids) == ["foo", "foo-2", "foo-3"]
 
 
 def test_same_title_with_different_dois_or_ids_stays_two_papers(tmp_path):
-    path = write_jsonl(tmp_path / "x.jsonl", [
-        {"title": "Introduction to the Special Issue", "doi": "10.1000/aaa"},
-        {"title": "Introduction to the Special Issue", "doi": "10.1000/bbb"},
-        {"id": "p1", "title": "Foo bar baz qux one"},
-        {"id": "p2", "title": "Foo bar baz qux one"},
-    ])
+    path = write_jsonl(
+        tmp_path / "x.jsonl",
+        [
+            {"title": "Introduction to the Special Issue", "doi": "10.1000/aaa"},
+            {"title": "Introduction to the Special Issue", "doi": "10.1000/bbb"},
+            {"id": "p1", "title": "Foo bar baz qux one"},
+            {"id": "p2", "title": "Foo bar baz qux one"},
+        ],
+    )
     corpus = read_corpus(path)
     assert len(corpus) == 4 and corpus.merged == 0
 

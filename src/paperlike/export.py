@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from .identity import normalize_doi
 from .records import Paper

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Sequence
 
 from .records import Paper
 
-__all__ = ["normalize_arxiv_id", "normalize_doi", "normalize_title", "identity_keys", "same_paper", "find_same",
-           "merge_into", "merge_duplicates"]
+__all__ = [
+    "normalize_arxiv_id",
+    "normalize_doi",
+    "normalize_title",
+    "identity_keys",
+    "same_paper",
+    "find_same",
+    "merge_into",
+    "merge_duplicates",
+]
 
 
 _ARXIV_NEW = re.compile(r"(\d{4}\.\d{4,5})(v\d+)?", re.IGNORECASE)
@@ -71,7 +79,9 @@ def identity_keys(paper: Paper) -> list[str]:
 
 def _strong(paper: Paper) -> tuple[str | None, str | None]:
     """The paper's normalised arXiv id (from its arxiv_id or an arxiv.org URL) and DOI."""
-    arxiv = normalize_arxiv_id(paper.arxiv_id) or normalize_arxiv_id(paper.url if paper.url and "arxiv.org" in paper.url else None)
+    arxiv = normalize_arxiv_id(paper.arxiv_id) or normalize_arxiv_id(
+        paper.url if paper.url and "arxiv.org" in paper.url else None
+    )
     return arxiv, normalize_doi(paper.doi)
 
 

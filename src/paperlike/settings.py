@@ -13,9 +13,9 @@ the same command gives the same answer anywhere.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 __all__ = ["Settings", "ENV_INDEX_DIR", "ENV_MODEL", "ENV_BACKEND", "ENV_CACHE_DIR", "ENV_DEBUG", "default_index_dir"]
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Callable, Container
+from collections.abc import Callable, Container
 from functools import lru_cache
+from typing import Any
 
 __all__ = ["clean_text", "plain_text", "fold", "slugify", "unique_name"]
 

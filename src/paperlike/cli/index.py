@@ -6,11 +6,9 @@ from pathlib import Path
 
 import click
 
-
-from .app import cli
-from .options import reading_options, index_dir_option, json_option
+from .app import PaperlikeGroup, cli, setup_notes
+from .options import index_dir_option, json_option, reading_options
 from .output import emit_json, note
-from .app import PaperlikeGroup, setup_notes
 
 __all__ = ["index", "info"]
 
@@ -29,9 +27,8 @@ def info(index_dir, as_json):
         paperlike info
         paperlike info --index-dir ./my-index --json
     """
-    from ..storage.manifest import read_manifest
     from ..settings import default_index_dir
-    from ..storage.manifest import describe_manifest
+    from ..storage.manifest import describe_manifest, read_manifest
 
     reason = "--index-dir"
     if index_dir is None:
@@ -98,11 +95,18 @@ def index():
 @click.option("--model", default=None, help="Embedding model: all-MiniLM-L6-v2 (default) or hashing.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Papers per embedding batch.")
 @click.option("--no-cache", is_flag=True, help="Embed every paper again, even those already in the index.")
-@click.option("--search", type=click.Choice(["auto", "exact", "hnsw"]), default="auto", show_default=True,
-              help="Vector search: exact, approximate (HNSW), or auto (exact below 200,000 papers).")
+@click.option(
+    "--search",
+    type=click.Choice(["auto", "exact", "hnsw"]),
+    default="auto",
+    show_default=True,
+    help="Vector search: exact, approximate (HNSW), or auto (exact below 200,000 papers).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 @json_option
-def index_build(corpus_path, fmt, strict, title_col, abstract_col, index_dir, model, batch_size, no_cache, search, quiet, as_json):
+def index_build(
+    corpus_path, fmt, strict, title_col, abstract_col, index_dir, model, batch_size, no_cache, search, quiet, as_json
+):
     """Embed a corpus and write its index (replacing any index in the directory).
 
     Papers whose text the index already holds (same model) are not embedded again, and every
@@ -119,8 +123,8 @@ def index_build(corpus_path, fmt, strict, title_col, abstract_col, index_dir, mo
         paperlike index build --corpus daily.txt --model hashing --json
         paperlike index build --corpus arxiv_1m.jsonl --search hnsw
     """
-    from ..readers import bundled_corpus, read_corpus
     from ..embedding import get_embedder
+    from ..readers import bundled_corpus, read_corpus
     from ..service.build import build_index
 
     setup_notes(quiet)
@@ -132,8 +136,9 @@ def index_build(corpus_path, fmt, strict, title_col, abstract_col, index_dir, mo
     index_dir = index_dir_of(index_dir)
     for line in corpus.notes:
         note(line)
-    report = build_index(corpus, embedder, index_dir, batch_size=batch_size, progress=not quiet, reuse=not no_cache,
-                         search=search)
+    report = build_index(
+        corpus, embedder, index_dir, batch_size=batch_size, progress=not quiet, reuse=not no_cache, search=search
+    )
     summary = {
         "index_dir": str(report.directory),
         "papers": report.count,

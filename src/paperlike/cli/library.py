@@ -6,14 +6,11 @@ from pathlib import Path
 
 import click
 
-
-from .app import cli
+from .app import cli, setup_notes
 from .index import index_dir_of
-from .options import reading_options, index_dir_option, json_option
-from .output import emit_json, note
-from .app import setup_notes
+from .options import index_dir_option, json_option, reading_options
+from .output import emit_json, note, shorten
 from .query import load_recommender
-from .output import shorten
 
 __all__ = ["add", "remove", "dupes", "export"]
 
@@ -81,8 +78,13 @@ def remove(ids, index_dir, as_json):
 
 
 @cli.command()
-@click.option("--threshold", type=click.FloatRange(-1.0, 1.0), default=0.95, show_default=True,
-              help="Cosine similarity at or above which two papers are listed.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(-1.0, 1.0),
+    default=0.95,
+    show_default=True,
+    help="Cosine similarity at or above which two papers are listed.",
+)
 @index_dir_option
 @json_option
 def dupes(threshold, index_dir, as_json):
@@ -120,8 +122,13 @@ def dupes(threshold, index_dir, as_json):
 @click.option("--format", "fmt", type=click.Choice(["bibtex", "jsonl", "csv"]), required=True, help="Output format.")
 @click.option("--theme", default=None, help="Only the papers of this theme.")
 @click.option("--ids", "ids", multiple=True, help="Only these paper ids (comma-separated; repeatable).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file (atomically) instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file (atomically) instead of stdout.",
+)
 @index_dir_option
 def export(fmt, theme, ids, output, index_dir):
     """Export papers as BibTeX, JSONL or CSV (all papers, a theme's, or chosen ids).

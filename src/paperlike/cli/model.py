@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-
 import click
 
-
-from .app import cli
+from .app import PaperlikeGroup, cli, setup_notes
 from .options import json_option
 from .output import emit_json
-from .app import PaperlikeGroup, setup_notes
 
 __all__ = ["model"]
 
@@ -40,8 +37,13 @@ def model_info(as_json):
 
     embedder = MiniLMEmbedder()
     ident = embedder.identity()
-    summary = {**ident, "model_dir": str(embedder.model_dir), "onnx_file": str(embedder.onnx_file),
-               "onnx_exported": embedder.onnx_file.is_file(), "backend": embedder.resolved_backend()}
+    summary = {
+        **ident,
+        "model_dir": str(embedder.model_dir),
+        "onnx_file": str(embedder.onnx_file),
+        "onnx_exported": embedder.onnx_file.is_file(),
+        "backend": embedder.resolved_backend(),
+    }
     if as_json:
         emit_json(summary)
         return
@@ -65,9 +67,9 @@ def model_export_onnx(force, as_json):
         paperlike model export-onnx
         paperlike model export-onnx --force --json
     """
-    from ..readers import bundled_corpus
     from ..embedding.minilm import MiniLMEmbedder
     from ..embedding.onnx import export_onnx
+    from ..readers import bundled_corpus
 
     setup_notes()
     embedder = MiniLMEmbedder(backend="torch")

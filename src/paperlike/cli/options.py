@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-
 __all__ = ["index_dir_option", "json_option", "reading_options"]
 
 
@@ -25,12 +24,19 @@ def reading_options(func):
     """--format, --strict, --title-col and --abstract-col, shared by 'index build' and 'add'."""
     from ..readers.detect import FORMATS
 
-    for option in reversed([
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-                     help="Corpus format (default: detected from the extension and content)."),
-        click.option("--strict", is_flag=True, help="Fail on the first malformed entry (default: skip it with a note)."),
-        click.option("--title-col", default=None, help="CSV/TSV: the title column (default: found by name)."),
-        click.option("--abstract-col", default=None, help="CSV/TSV: the abstract column (default: found by name)."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(FORMATS),
+                default=None,
+                help="Corpus format (default: detected from the extension and content).",
+            ),
+            click.option("--strict", is_flag=True, help="Fail on the first malformed entry (default: skip it with a note)."),
+            click.option("--title-col", default=None, help="CSV/TSV: the title column (default: found by name)."),
+            click.option("--abstract-col", default=None, help="CSV/TSV: the abstract column (default: found by name)."),
+        ]
+    ):
         func = option(func)
     return func

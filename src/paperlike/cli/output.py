@@ -8,7 +8,6 @@ import shutil
 
 import click
 
-
 __all__ = ["note", "emit_json", "print_results"]
 
 
@@ -38,7 +37,7 @@ def print_results(results, why: bool = False) -> None:
         if why and r.why is not None:
             click.echo(f"{'':>13}  why: {r.why.short(title_width + id_width - 3)}")
             if r.why.result_sentence:
-                click.echo(f"{'':>13}       \"{shorten(r.why.result_sentence, title_width + id_width - 10)}\"")
+                click.echo(f'{"":>13}       "{shorten(r.why.result_sentence, title_width + id_width - 10)}"')
 
 
 def print_changes(changes: dict) -> None:

@@ -7,11 +7,9 @@ from pathlib import Path
 import click
 
 from ..errors import PaperlikeError
-
-from .app import cli
+from .app import cli, one_line, setup_notes
 from .options import index_dir_option, json_option
 from .output import emit_json, note, print_results, shorten
-from .app import one_line, setup_notes
 
 __all__ = ["similar", "papers"]
 
@@ -25,17 +23,32 @@ def load_recommender(index_dir: Path | None, progress: bool = True):
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("-k", "k", type=int, default=10, show_default=True, help="Number of results.")
-@click.option("--not", "unlike", multiple=True, metavar="PAPER",
-              help="A paper the results should NOT be like (repeatable); QUERY must then name papers.")
-@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
-              help="Ranking: BM25 fused with the model's cosine (best measured), the model alone, or BM25 alone.")
+@click.option(
+    "--not",
+    "unlike",
+    multiple=True,
+    metavar="PAPER",
+    help="A paper the results should NOT be like (repeatable); QUERY must then name papers.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "dense", "lexical"]),
+    default="hybrid",
+    show_default=True,
+    help="Ranking: BM25 fused with the model's cosine (best measured), the model alone, or BM25 alone.",
+)
 @click.option("--diverse", is_flag=True, help="Re-rank so the top results are not variations of one idea (MMR).")
 @click.option("--why", is_flag=True, help="Show the key terms each result shares with the query (always in --json).")
 @click.option("--text", "as_text", is_flag=True, help="Treat QUERY as free text, even if it names a paper.")
 @click.option("--paper", "as_paper", is_flag=True, help="QUERY must name an indexed paper (id or title).")
 @click.option("--theme", default=None, help="Only papers of this theme (id, seed name or label phrase).")
-@click.option("--format", "export_format", type=click.Choice(["bibtex", "jsonl", "csv"]), default=None,
-              help="Print the result papers as full records in this format (e.g. for a reference manager).")
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["bibtex", "jsonl", "csv"]),
+    default=None,
+    help="Print the result papers as full records in this format (e.g. for a reference manager).",
+)
 @index_dir_option
 @json_option
 def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, export_format, index_dir, as_json):
@@ -73,7 +86,9 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, expo
     if len(query) > 1 or unlike:
         if as_text:
             joined = " ".join(query)
-            raise click.UsageError(f'--text takes one QUERY; quote free text with several words: paperlike similar "{joined}" --text')
+            raise click.UsageError(
+                f'--text takes one QUERY; quote free text with several words: paperlike similar "{joined}" --text'
+            )
         positions = []
         for q in query:
             try:
@@ -91,8 +106,15 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, expo
         if unlike:
             header += "\nand unlike: " + "; ".join(f"[{rec.index.ids[rec.find(u)]}]" for u in unlike)
     else:
-        answer = rec.recommend(query[0], k, kind="text" if as_text else "paper" if as_paper else "auto", theme=theme,
-                               mode=mode, diverse=diverse, why=explain)
+        answer = rec.recommend(
+            query[0],
+            k,
+            kind="text" if as_text else "paper" if as_paper else "auto",
+            theme=theme,
+            mode=mode,
+            diverse=diverse,
+            why=explain,
+        )
         if answer.kind == "paper":
             header = f"Papers like: {answer.paper_title} [{answer.paper_id}]"
         else:

@@ -7,21 +7,21 @@ from pathlib import Path
 import click
 
 from ..errors import PaperlikeError
-
-from .app import cli
+from .app import cli, setup_notes
 from .options import index_dir_option, json_option
 from .output import emit_json, print_changes, shorten
 from .query import load_recommender
-from .app import setup_notes
 
 __all__ = ["themes", "theme", "map_command"]
 
 
 @cli.command()
-@click.option("-n", "n", type=int, default=None,
-              help="Number of themes, seeded ones included (default: chosen automatically).")
+@click.option("-n", "n", type=int, default=None, help="Number of themes, seeded ones included (default: chosen automatically).")
 @click.option(
-    "--seed", "seeds", multiple=True, metavar="NAME[=WORDS]",
+    "--seed",
+    "seeds",
+    multiple=True,
+    metavar="NAME[=WORDS]",
     help="Anchor a theme on NAME (repeatable); optional words after '=' describe it.",
 )
 @click.option("--papers", "show", type=int, default=3, show_default=True, help="Papers listed per theme in the table.")
@@ -62,8 +62,13 @@ def themes(n, seeds, show, index_dir, as_json):
 
 
 @cli.command(name="map")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="HTML file to write (relative paths are from the current directory).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="HTML file to write (relative paths are from the current directory).",
+)
 @click.option("-n", "n", type=int, default=None, help="Colour by N themes (default: the latest themes of the index).")
 @click.option("--seed", "seeds", multiple=True, metavar="NAME[=WORDS]", help="Seed a theme, as in 'paperlike themes'.")
 @click.option("--title", default="Papers by theme", show_default=True, help="Title of the page.")
@@ -84,8 +89,8 @@ def map_command(out, n, seeds, title, index_dir, as_json):
         paperlike map --out themes.html --seed distillation --seed "continual learning"
         paperlike map --out themes.html -n 8 --json
     """
-    from ..viz.map import map_html
     from ..storage.files import atomic_write_bytes
+    from ..viz.map import map_html
 
     setup_notes()
     if n is not None and n <= 0:
@@ -100,13 +105,20 @@ def map_command(out, n, seeds, title, index_dir, as_json):
         atomic_write_bytes(out, page.encode("utf-8"))
     except OSError as exc:
         raise PaperlikeError(f"cannot write {out} ({exc.strerror or exc}); choose another --out") from None
-    summary = {"out": str(out.resolve()), "papers": len(frame), "themes": len(themes), "projection": frame.attrs["method"],
-               "bytes": len(page.encode("utf-8"))}
+    summary = {
+        "out": str(out.resolve()),
+        "papers": len(frame),
+        "themes": len(themes),
+        "projection": frame.attrs["method"],
+        "bytes": len(page.encode("utf-8")),
+    }
     if as_json:
         emit_json(summary)
     else:
-        click.echo(f"Wrote a map of {summary['papers']} papers in {summary['themes']} themes "
-                   f"({summary['projection']}) to {summary['out']}")
+        click.echo(
+            f"Wrote a map of {summary['papers']} papers in {summary['themes']} themes "
+            f"({summary['projection']}) to {summary['out']}"
+        )
 
 
 @cli.command()

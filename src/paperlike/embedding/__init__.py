@@ -17,5 +17,13 @@ from .hashing import HashingEmbedder
 from .minilm import DEFAULT_MODEL, MiniLMEmbedder
 from .registry import MODEL_NAMES, get_embedder
 
-__all__ = ["Embedder", "MiniLMEmbedder", "HashingEmbedder", "DEFAULT_MODEL", "MODEL_NAMES", "get_embedder",
-           "embed_texts", "check_model"]
+__all__ = [
+    "Embedder",
+    "MiniLMEmbedder",
+    "HashingEmbedder",
+    "DEFAULT_MODEL",
+    "MODEL_NAMES",
+    "get_embedder",
+    "embed_texts",
+    "check_model",
+]

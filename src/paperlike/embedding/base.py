@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -79,6 +80,7 @@ def check_model(index_model: dict[str, Any], embedder: Embedder, directory: Path
     current = embedder.identity()
     keys = ("name", "dim", "weights_sha256", "version")
     if any(index_model.get(k) != current.get(k) for k in keys):
+
         def describe(m: dict[str, Any]) -> str:
             parts = [f"version {m.get('version')}", f"dim {m.get('dim')}"]
             if m.get("weights_sha256"):

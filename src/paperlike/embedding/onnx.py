@@ -10,8 +10,8 @@ mean pooling over the attention mask, L2 normalisation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -82,11 +82,10 @@ def export_onnx(model_dir: Path, target: Path, check_texts: Sequence[str]) -> fl
     Raises:
         ModelError: torch, transformers or onnx is missing, or the export disagrees.
     """
+    import importlib.util
     import warnings
 
     from .minilm import quiet_transformers
-
-    import importlib.util
 
     if importlib.util.find_spec("onnx") is None:
         raise ModelError("exporting to ONNX needs the onnx package; run: pip install onnx")
@@ -106,9 +105,7 @@ def export_onnx(model_dir: Path, target: Path, check_texts: Sequence[str]) -> fl
             self.inner = inner
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
 
     example = torch.ones((2, 8), dtype=torch.int64)
     dynamic = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids", "hidden")}
@@ -121,9 +118,14 @@ def export_onnx(model_dir: Path, target: Path, check_texts: Sequence[str]) -> fl
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 torch.onnx.export(
-                    _Hidden(model), (example, example, torch.zeros_like(example)), str(tmp),
-                    input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["hidden"],
-                    dynamic_axes=dynamic, opset_version=17, dynamo=False,
+                    _Hidden(model),
+                    (example, example, torch.zeros_like(example)),
+                    str(tmp),
+                    input_names=["input_ids", "attention_mask", "token_type_ids"],
+                    output_names=["hidden"],
+                    dynamic_axes=dynamic,
+                    opset_version=17,
+                    dynamo=False,
                 )
         except ImportError as exc:
             raise ModelError(f"exporting needs {exc.name}; run: pip install onnx") from None

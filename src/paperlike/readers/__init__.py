@@ -10,7 +10,17 @@ from .jsonl import read_jsonl
 from .registry import FORMATS, READERS, read_corpus
 
 __all__ = [
-    "FORMATS", "READERS", "read_corpus", "detect_format", "read_daily_papers", "read_jsonl",
-    "bundled_corpus", "bundled_file_sha256", "BUNDLED_SOURCE", "Entry", "collect", "assign_ids",
+    "FORMATS",
+    "READERS",
+    "read_corpus",
+    "detect_format",
+    "read_daily_papers",
+    "read_jsonl",
+    "bundled_corpus",
+    "bundled_file_sha256",
+    "BUNDLED_SOURCE",
+    "Entry",
+    "collect",
+    "assign_ids",
     "paper_from_fields",
 ]

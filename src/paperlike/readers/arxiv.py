@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
-from typing import Any, Iterable
 
 from ..errors import CorpusError
 from ..records import Corpus
@@ -30,8 +31,10 @@ def read_arxiv_atom(path: Path, text: str, *, strict: bool = False, **_: Any) ->
         root = ElementTree.fromstring(text.encode("utf-8", "replace"))
     except ElementTree.ParseError as exc:
         line = exc.position[0] if exc.position else 1
-        raise CorpusError(f"{src}:{line}: not well-formed XML ({exc.msg if hasattr(exc, 'msg') else exc}); "
-                          "save the arXiv API response as it came") from None
+        raise CorpusError(
+            f"{src}:{line}: not well-formed XML ({exc.msg if hasattr(exc, 'msg') else exc}); "
+            "save the arXiv API response as it came"
+        ) from None
     if root.tag != f"{_ATOM}feed":
         raise CorpusError(f"{src}: not an Atom feed (root element {root.tag!r}); expected an arXiv API response")
 
@@ -39,7 +42,7 @@ def read_arxiv_atom(path: Path, text: str, *, strict: bool = False, **_: Any) ->
         for number, entry in enumerate(root.findall(f"{_ATOM}entry"), 1):
             raw_id = (entry.findtext(f"{_ATOM}id") or "").strip()
             loc = f"{src} (entry {number}{', ' + raw_id if raw_id else ''})"
-            link = next((l.get("href") for l in entry.findall(f"{_ATOM}link") if l.get("rel") == "alternate"), None)
+            link = next((ln.get("href") for ln in entry.findall(f"{_ATOM}link") if ln.get("rel") == "alternate"), None)
             record = {
                 "title": entry.findtext(f"{_ATOM}title"),
                 "abstract": entry.findtext(f"{_ATOM}summary"),

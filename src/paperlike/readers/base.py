@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterable, Union
+from typing import Any, Union
 
 from ..errors import CorpusError
+from ..identity import merge_duplicates
 from ..records import Corpus, Paper
 from ..text import clean_text, slugify
-from ..identity import merge_duplicates
 
 __all__ = ["Entry", "collect", "assign_ids", "paper_from_fields", "read_text"]
 
@@ -95,21 +96,20 @@ def collect(entries: Iterable[Entry], source: str, *, strict: bool = False) -> C
     if not papers:
         if problems:
             raise CorpusError(f"no paper could be read from {source}; first problem: {problems[0]}")
-        raise CorpusError(
-            f"{source}: no papers found, only a page header; add each paper's title and abstract as paragraphs"
-        )
+        raise CorpusError(f"{source}: no papers found, only a page header; add each paper's title and abstract as paragraphs")
     papers, where, merged = merge_duplicates(papers, where)
     notes = []
     if problems:
-        notes.append(f"skipped {len(problems)} malformed entr{'y' if len(problems) == 1 else 'ies'}: {problems[0]}"
-                     + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+        notes.append(
+            f"skipped {len(problems)} malformed entr{'y' if len(problems) == 1 else 'ies'}: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        )
     if merged:
         notes.append(f"{source}: merged {merged} duplicate record(s) (same arXiv id, DOI or title)")
     empty = [loc for paper, loc in zip(papers, where) if not paper.abstract.strip()]
     if empty:
         notes.append(
-            f"{source}: {len(empty)} paper(s) have an empty abstract and are indexed on their title only"
-            f" (first at {empty[0]})"
+            f"{source}: {len(empty)} paper(s) have an empty abstract and are indexed on their title only (first at {empty[0]})"
         )
     explicit = frozenset(p.id for p in papers if p.id)
     return Corpus(assign_ids(papers, where), source, notes, skipped=len(problems), merged=merged, explicit_ids=explicit)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import CorpusError
 from ..records import Corpus
@@ -38,8 +39,15 @@ def _csl_record(item: Any, loc: str, src: str):
     # Zotero ids are often URLs or numbers: keep only ids that work as short command-line names.
     explicit = raw_id if re.fullmatch(r"[A-Za-z][\w.:-]{0,39}", raw_id) else ""
     return paper_from_fields(
-        {"id": explicit, "title": item.get("title"), "abstract": item.get("abstract"), "authors": authors,
-         "year": year, "url": item.get("URL"), "doi": item.get("DOI")},
+        {
+            "id": explicit,
+            "title": item.get("title"),
+            "abstract": item.get("abstract"),
+            "authors": authors,
+            "year": year,
+            "url": item.get("URL"),
+            "doi": item.get("DOI"),
+        },
         loc,
         src,
     )

@@ -72,9 +72,7 @@ def read_daily_papers(path: str | Path, *, text: str | None = None, source: str 
             buf = []
     if buf:
         paragraphs.append((start, " ".join(buf)))
-    while paragraphs and (
-        paragraphs[0][1].casefold() in _DAILY_HEADER_LINES or _DATE_LINE.match(paragraphs[0][1])
-    ):
+    while paragraphs and (paragraphs[0][1].casefold() in _DAILY_HEADER_LINES or _DATE_LINE.match(paragraphs[0][1])):
         paragraphs.pop(0)
     papers, where = [], []
     for (t_line, title), (_, abstract) in zip(paragraphs[0::2], paragraphs[1::2]):

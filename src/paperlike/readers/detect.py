@@ -20,8 +20,16 @@ def detect_format(path: Path, text: str) -> str:
         CorpusError: The content matches no known format (names the formats known).
     """
     suffix = path.suffix.lower()
-    by_suffix = {".bib": "bibtex", ".bibtex": "bibtex", ".csv": "csv", ".tsv": "tsv", ".xml": "arxiv-atom",
-                 ".atom": "arxiv-atom", ".txt": "daily", ".md": "daily"}
+    by_suffix = {
+        ".bib": "bibtex",
+        ".bibtex": "bibtex",
+        ".csv": "csv",
+        ".tsv": "tsv",
+        ".xml": "arxiv-atom",
+        ".atom": "arxiv-atom",
+        ".txt": "daily",
+        ".md": "daily",
+    }
     if suffix in by_suffix:
         return by_suffix[suffix]
     head = text.lstrip()[:4000]

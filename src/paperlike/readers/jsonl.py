@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..errors import CorpusError
 from ..records import Corpus
 from ..text import clean_text
-from .base import Entry, read_text, collect, paper_from_fields
+from .base import Entry, collect, paper_from_fields, read_text
 
 __all__ = ["read_jsonl", "jsonl_entries"]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..errors import CorpusError
 from ..records import Corpus
@@ -17,8 +17,6 @@ from .jsonl import read_jsonl
 from .tabular import read_csv, read_tsv
 
 __all__ = ["FORMATS", "READERS", "read_corpus"]
-
-
 
 
 READERS: dict[str, Callable[..., Corpus]] = {

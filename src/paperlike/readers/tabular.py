@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import CorpusError
 from ..records import Corpus
@@ -41,14 +42,19 @@ def _pick_column(header: list[str], wanted: str | None, names: tuple[str, ...], 
         if name in lowered:
             return lowered[name]
     if what == "title":
-        raise CorpusError(
-            f"{src}: no title column among: {', '.join(header)}; name it with --title-col"
-        )
+        raise CorpusError(f"{src}: no title column among: {', '.join(header)}; name it with --title-col")
     return None
 
 
-def read_csv(path: Path, text: str, *, strict: bool = False, title_col: str | None = None,
-             abstract_col: str | None = None, delimiter: str | None = None) -> Corpus:
+def read_csv(
+    path: Path,
+    text: str,
+    *,
+    strict: bool = False,
+    title_col: str | None = None,
+    abstract_col: str | None = None,
+    delimiter: str | None = None,
+) -> Corpus:
     """Read CSV or TSV with a header row; other known columns (id, authors, year, url, doi,
     arxiv_id) are used when present."""
     src = str(path)
@@ -72,7 +78,12 @@ def read_csv(path: Path, text: str, *, strict: bool = False, title_col: str | No
                 loc = f"{src}:{start}"
                 start = reader.line_num + 1
                 if None in row:  # more cells than header names
-                    yield loc, CorpusError(f"{loc}: {len(header) + len(row[None])} cells for {len(header)} columns; quote cells that hold '{delimiter}'")
+                    yield (
+                        loc,
+                        CorpusError(
+                            f"{loc}: {len(header) + len(row[None])} cells for {len(header)} columns; quote cells that hold '{delimiter}'"
+                        ),
+                    )
                     continue
                 record = {key: row.get(column) for key, column in others.items() if column}
                 if "authors" in record:  # Zotero: "Doe, Jane; Roe, Rick": commas are inside names

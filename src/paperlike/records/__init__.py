@@ -5,7 +5,20 @@ from .results import DEFAULT_MODE, MODES, Answer, Result, Results, Why
 from .themes import Seed, Theme, ThemePaper, ThemeSet, parse_seeds
 
 __all__ = [
-    "Paper", "Corpus", "text_hash", "paper_text_hash", "remember_text_hash",
-    "Why", "Result", "Results", "Answer", "MODES", "DEFAULT_MODE",
-    "Seed", "ThemePaper", "Theme", "ThemeSet", "parse_seeds",
+    "Paper",
+    "Corpus",
+    "text_hash",
+    "paper_text_hash",
+    "remember_text_hash",
+    "Why",
+    "Result",
+    "Results",
+    "Answer",
+    "MODES",
+    "DEFAULT_MODE",
+    "Seed",
+    "ThemePaper",
+    "Theme",
+    "ThemeSet",
+    "parse_seeds",
 ]

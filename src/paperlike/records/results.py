@@ -82,9 +82,14 @@ class Results(list):
             raise QueryError("pandas is not installed; run: pip install pandas") from None
         return pd.DataFrame(
             [
-                {"rank": r.rank, "id": r.id, "title": r.title, "score": round(r.score, 4),
-                 "cosine": None if r.cosine is None else round(r.cosine, 4),
-                 "why": ", ".join(r.why.terms) if r.why else None}
+                {
+                    "rank": r.rank,
+                    "id": r.id,
+                    "title": r.title,
+                    "score": round(r.score, 4),
+                    "cosine": None if r.cosine is None else round(r.cosine, 4),
+                    "why": ", ".join(r.why.terms) if r.why else None,
+                }
                 for r in self
             ],
             columns=["rank", "id", "title", "score", "cosine", "why"],

@@ -15,13 +15,13 @@ from __future__ import annotations
 import importlib.util
 import logging
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
-from ..storage.lexical import lexical_folder, load_lexical, save_lexical
 
+from ..storage.lexical import lexical_folder, load_lexical, save_lexical
 
 __all__ = ["LexicalIndex", "build_lexical", "load_or_build_lexical", "tokenizer_settings"]
 
@@ -100,9 +100,14 @@ def build_lexical(texts: Sequence[str], settings: dict | None = None) -> Lexical
     if not any(len(ids) for ids in tokens.ids):
         # No paper has a single term (empty index, titles of stopwords only): nothing matches.
         return LexicalIndex(
-            data=np.zeros(0, np.float32), indices=np.zeros(0, np.int32), indptr=np.zeros(1, np.int64),
-            doc_terms=np.zeros(0, np.int32), doc_offsets=np.zeros(len(texts) + 1, np.int64), vocab={},
-            count=len(texts), settings=settings,
+            data=np.zeros(0, np.float32),
+            indices=np.zeros(0, np.int32),
+            indptr=np.zeros(1, np.int64),
+            doc_terms=np.zeros(0, np.int32),
+            doc_offsets=np.zeros(len(texts) + 1, np.int64),
+            vocab={},
+            count=len(texts),
+            settings=settings,
         )
     retriever = bm25s.BM25()
     retriever.index(tokens, show_progress=False)

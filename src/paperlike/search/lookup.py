@@ -3,7 +3,7 @@ close misspelling of a title or id (all case-insensitive)."""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from ..errors import AmbiguousQueryError, QueryError, UnknownPaperError
 from ..text import clean_text, fold

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -68,9 +68,7 @@ def top_k(scores: np.ndarray, k: int, exclude: Sequence[int] = (), within: np.nd
     return [int(p) for p in order[:k]]
 
 
-def rocchio(
-    positives: np.ndarray, negatives: np.ndarray | None = None, *, beta: float = 1.0, gamma: float = 0.5
-) -> np.ndarray:
+def rocchio(positives: np.ndarray, negatives: np.ndarray | None = None, *, beta: float = 1.0, gamma: float = 0.5) -> np.ndarray:
     """One unit query vector for "like these, not those": ``beta * mean(pos) - gamma * mean(neg)``.
 
     Args:

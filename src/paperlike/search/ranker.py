@@ -3,8 +3,9 @@ fusion of the dense and lexical scores, plain or diverse (MMR) top-k, and explan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -12,11 +12,10 @@ import numpy as np
 from ..embedding import Embedder, embed_texts, get_embedder
 from ..errors import IndexMissingError
 from ..readers import BUNDLED_SOURCE, bundled_corpus, bundled_file_sha256
-from ..records import Corpus
+from ..records import Corpus, paper_text_hash
+from ..storage.checkpoints import EmbeddingCache
 from ..storage.manifest import read_manifest
 from ..storage.writer import write_index
-from ..storage.checkpoints import EmbeddingCache
-from ..records import paper_text_hash
 
 __all__ = ["BuildReport", "build_index", "ensure_default_index"]
 
@@ -99,8 +98,13 @@ def build_index(
     write_index(directory, corpus.papers, vectors, model, corpus.source, corpus.sha256(), corpus.file_sha256, search)
     cache.clear()
     return BuildReport(
-        Path(directory), len(corpus), time.perf_counter() - started, embed_seconds, list(corpus.notes),
-        embedded=len(todo), reused=len(corpus) - len(todo),
+        Path(directory),
+        len(corpus),
+        time.perf_counter() - started,
+        embed_seconds,
+        list(corpus.notes),
+        embedded=len(todo),
+        reused=len(corpus) - len(todo),
     )
 
 
@@ -123,7 +127,5 @@ def ensure_default_index(directory: Path, embedder: Embedder | None, progress: b
     corpus = bundled_corpus()
     if manifest is not None and manifest.get("corpus", {}).get("sha256") == corpus.sha256():
         return
-    log.warning(
-        "Building the default index of the %d bundled papers in %s (first use only)", len(corpus), directory
-    )
+    log.warning("Building the default index of the %d bundled papers in %s (first use only)", len(corpus), directory)
     build_index(corpus, embedder or get_embedder(), directory, progress=progress)

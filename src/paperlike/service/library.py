@@ -8,9 +8,9 @@ atomically, so an interrupted add leaves the previous index intact.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from ..embedding import Embedder, check_model, get_embedder
 from ..errors import QueryError
@@ -160,8 +160,12 @@ def remove_papers(directory: str | Path, ids: Sequence[str]) -> list[str]:
     gone = set(wanted)
     keep = [p for p in index.papers() if p.id not in gone]
     # No text is embedded again: every kept vector is reused from the index.
-    build_index(Corpus(keep, index.manifest.get("corpus", {}).get("source", "")), _ReuseOnly(index), directory,
-                search="auto" if index.exact else "hnsw")
+    build_index(
+        Corpus(keep, index.manifest.get("corpus", {}).get("source", "")),
+        _ReuseOnly(index),
+        directory,
+        search="auto" if index.exact else "hnsw",
+    )
     return wanted
 
 

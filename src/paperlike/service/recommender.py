@@ -1,4 +1,4 @@
-""""Papers like this one": the :class:`Recommender` facade over one index.
+""" "Papers like this one": the :class:`Recommender` facade over one index.
 
 Looking up papers like an *indexed* paper reuses its stored vector, so no model is loaded;
 only free-text queries (and seeded themes, which embed the seed names) load the embedder, and
@@ -9,9 +9,10 @@ check it is the one the index was built with. The work is done by :mod:`paperlik
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -121,7 +122,9 @@ class Recommender:
         """The BM25 index of this index's papers (built and saved beside it on first use)."""
         if self._lex is None:
             self._lex = load_or_build_lexical(
-                self.directory, self.index.manifest["generation"], self.index.count,
+                self.directory,
+                self.index.manifest["generation"],
+                self.index.count,
                 lambda: [p.text for p in self.index.papers()],
             )
         return self._lex
@@ -153,7 +156,9 @@ class Recommender:
             raise QueryError("empty text query; give some words to search for")
         vector = self._embedder().embed_batch([text])[0]
         if not np.any(vector):
-            raise QueryError(f"the model finds nothing to search for in '{text[:60]}'; use words (model: {self.index.model.get('name')})")
+            raise QueryError(
+                f"the model finds nothing to search for in '{text[:60]}'; use words (model: {self.index.model.get('name')})"
+            )
         return vector
 
     def _within(self, theme: str | None) -> frozenset[int] | None:
@@ -188,8 +193,14 @@ class Recommender:
 
     def _paper_results(self, pos: int, k: int, mode: str, theme, diverse: bool, why: bool) -> list[Result]:
         return self._rank(
-            self.index.vector(pos), lambda: self.lexical().paper_terms(pos), k, mode=mode, exclude=frozenset({pos}),
-            within=self._within(theme), diverse=diverse, why_text=self.index.papers_at([pos])[0].text if why else None,
+            self.index.vector(pos),
+            lambda: self.lexical().paper_terms(pos),
+            k,
+            mode=mode,
+            exclude=frozenset({pos}),
+            within=self._within(theme),
+            diverse=diverse,
+            why_text=self.index.papers_at([pos])[0].text if why else None,
         )
 
     def similar_to_text(
@@ -210,7 +221,12 @@ class Recommender:
         if mode == "lexical" and not text:
             raise QueryError("empty text query; give some words to search for")
         return self._rank(
-            vector, lambda: self.lexical().term_ids(text), k, mode=mode, within=within, diverse=diverse,
+            vector,
+            lambda: self.lexical().term_ids(text),
+            k,
+            mode=mode,
+            within=within,
+            diverse=diverse,
             why_text=text if why else None,
         )
 
@@ -241,15 +257,18 @@ class Recommender:
         neg = [self.find(p) for p in unlike]
         both = sorted(set(pos) & set(neg))
         if both:
-            raise QueryError(
-                f"'{self.index.ids[both[0]]}' is both wanted and not wanted; drop it from the papers or from --not"
-            )
+            raise QueryError(f"'{self.index.ids[both[0]]}' is both wanted and not wanted; drop it from the papers or from --not")
         if len(pos) == 1 and not neg:
             return self._paper_results(pos[0], k, mode, theme, diverse, why)
         query = rocchio(self.index.vectors_at(pos), self.index.vectors_at(neg) if neg else None)
         return self._rank(
-            query, lambda: np.concatenate([self.lexical().paper_terms(p) for p in pos]), k, mode=mode,
-            exclude=frozenset(pos) | frozenset(neg), within=self._within(theme), diverse=diverse,
+            query,
+            lambda: np.concatenate([self.lexical().paper_terms(p) for p in pos]),
+            k,
+            mode=mode,
+            exclude=frozenset(pos) | frozenset(neg),
+            within=self._within(theme),
+            diverse=diverse,
             why_text=" ".join(p.text for p in self.index.papers_at(pos)) if why else None,
         )
 
@@ -353,7 +372,6 @@ class Recommender:
             opts = latest.options
             return self.themes(opts.get("n"), [Seed(a, b) for a, b in opts.get("seeds", [])], margin=opts.get("margin", 0.05))
         return latest
-
 
     # -- maps ----------------------------------------------------------------------------------
 

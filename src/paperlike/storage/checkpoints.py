@@ -15,14 +15,15 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
+from ..errors import PaperlikeError
 from ..records import paper_text_hash
 from . import files as store
-from ..errors import PaperlikeError
 from .index import load_index
 
 __all__ = ["CHECKPOINT_DIR", "model_key", "EmbeddingCache"]

@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..errors import IndexCorruptError
-from ..records import Paper
+from ..records import Paper, remember_text_hash
 from . import files as store
-from .manifest import FILE_KINDS as _FILE_KINDS, corrupt as _corrupt, read_manifest
+from .manifest import FILE_KINDS as _FILE_KINDS
+from .manifest import corrupt as _corrupt
+from .manifest import read_manifest
 from .writer import HNSW_PARAMS
-from ..records import remember_text_hash
 
 __all__ = ["PaperIndex", "load_index", "verify_index"]
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def save_themes(index_dir: Path, key: str, theme_set: ThemeSet) -> Path:
         "format": "paperlike-themes",
         "format_version": THEMES_FORMAT_VERSION,
         "generation": theme_set.generation,
-        "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "options": theme_set.options,
         "changes": theme_set.changes,
         "themes": [
@@ -79,8 +80,9 @@ def _parse_saved(data: Any, path: Path) -> ThemeSet:
                 raise ValueError("bad centroid")
             if t["seed"] is not None and not isinstance(t["seed"], str):
                 raise ValueError("bad seed")
-            themes.append(Theme(str(t["id"]), str(t["label"]), t["seed"], papers, [str(x) for x in t["terms"]],
-                                centroid, t.get("status")))
+            themes.append(
+                Theme(str(t["id"]), str(t["label"]), t["seed"], papers, [str(x) for x in t["terms"]], centroid, t.get("status"))
+            )
         return ThemeSet(themes, dict(options), str(data["generation"]), dict(data.get("changes") or {}))
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise IndexCorruptError(

@@ -5,20 +5,21 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from .._version import __version__
 from ..errors import ModelError, QueryError
-from ..records import Paper
+from ..records import Paper, paper_text_hash
 from ..text import clean_text
 from . import files as store
-from .manifest import FILE_NAME as _FILE_NAME, FORMAT, FORMAT_VERSION, MANIFEST
-from ..records import paper_text_hash
 from .lexical import remove_stale_lexical
+from .manifest import FILE_NAME as _FILE_NAME
+from .manifest import FORMAT, FORMAT_VERSION, MANIFEST
 
 __all__ = ["write_index", "choose_search", "ANN_THRESHOLD", "HNSW_PARAMS", "SEARCH_KINDS"]
 
@@ -86,7 +87,7 @@ def write_index(
         raise ModelError(f"vectors of shape {vectors.shape} do not match {len(papers)} papers of dim {model['dim']}")
     with store.writer_lock(directory):
         store.remove_stale_temp_files(directory)
-        gen = f"{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+        gen = f"{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
         names = {"vectors": f"vectors-{gen}.faiss", "titles": f"titles-{gen}.json", "papers": f"papers-{gen}.jsonl"}
 
         kind = choose_search(len(papers), search)
@@ -94,9 +95,7 @@ def write_index(
 
         # Each paper record carries the hash of its embedded text, so later builds can match
         # vectors to papers without decoding every abstract's LaTeX again.
-        lines = "".join(
-            json.dumps({**p.to_dict(), "text_sha": paper_text_hash(p)}, ensure_ascii=False) + "\n" for p in papers
-        )
+        lines = "".join(json.dumps({**p.to_dict(), "text_sha": paper_text_hash(p)}, ensure_ascii=False) + "\n" for p in papers)
         contents = {
             # serialize_index, not write_index(path): FAISS cannot take every path Python can.
             "vectors": faiss.serialize_index(faiss_index).tobytes(),
@@ -116,7 +115,7 @@ def write_index(
             "format_version": FORMAT_VERSION,
             "generation": gen,
             "paperlike_version": __version__,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "count": len(papers),
             "dim": int(vectors.shape[1]),
             "metric": "inner_product",

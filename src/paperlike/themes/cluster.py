@@ -29,9 +29,7 @@ def auto_theme_range(n_papers: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _kmeans(
-    x: np.ndarray, k: int, init: np.ndarray | None = None, seed: int = KMEANS_SEED
-) -> tuple[np.ndarray, np.ndarray]:
+def _kmeans(x: np.ndarray, k: int, init: np.ndarray | None = None, seed: int = KMEANS_SEED) -> tuple[np.ndarray, np.ndarray]:
     """Spherical k-means with FAISS; returns (unit centroids, labels).
 
     Without ``init``, several restarts from random papers (fewer for big corpora) keep the best
@@ -43,8 +41,15 @@ def _kmeans(
     x = np.ascontiguousarray(x, dtype=np.float32)
     nredo = 1 if init is not None else max(1, min(5, 200_000 // max(len(x), 1)))
     km = faiss.Kmeans(
-        x.shape[1], k, niter=30, nredo=nredo, seed=seed, spherical=True, verbose=False,
-        min_points_per_centroid=1, max_points_per_centroid=512,
+        x.shape[1],
+        k,
+        niter=30,
+        nredo=nredo,
+        seed=seed,
+        spherical=True,
+        verbose=False,
+        min_points_per_centroid=1,
+        max_points_per_centroid=512,
     )
     if init is not None:
         init = np.ascontiguousarray(init, dtype=np.float32)

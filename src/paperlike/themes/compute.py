@@ -20,16 +20,15 @@ How themes are made (all deterministic for the same vectors and options):
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..errors import QueryError
 from ..records import Seed, Theme, ThemePaper, ThemeSet
-from .cluster import discover
+from .cluster import KMEANS_SEED, discover
 from .ids import assign_discovered_ids, id_key
 from .labels import LABEL_DOCS, label_terms
-from .cluster import KMEANS_SEED
 
 __all__ = ["compute_themes", "SEED_Z"]
 
@@ -90,7 +89,9 @@ def compute_themes(
         seed_vectors = np.asarray(embed([s.text for s in seeds]), dtype=np.float32)
         empty = [s.name for s, v in zip(seeds, seed_vectors) if not np.any(v)]
         if empty:
-            raise QueryError(f"the model finds nothing to go on in seed '{empty[0]}'; describe it with words, e.g. --seed 'NAME=some words'")
+            raise QueryError(
+                f"the model finds nothing to go on in seed '{empty[0]}'; describe it with words, e.g. --seed 'NAME=some words'"
+            )
         for seed, vec in zip(seeds, seed_vectors):
             members = _stand_out(x @ vec)
             centroid = x[members].mean(axis=0)

@@ -19,8 +19,24 @@ from typing import Any
 __all__ = ["map_figure", "map_html"]
 
 _PALETTE = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-    "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#3182bd",
+    "#e6550d",
+    "#31a354",
 ]
 
 
@@ -55,7 +71,10 @@ def map_figure(frame, title: str = "Papers by theme"):
         colour = _PALETTE[i % len(_PALETTE)]
         fig.add_trace(
             go.Scatter(
-                x=part["x"].tolist(), y=part["y"].tolist(), mode="markers", name=f"{theme}: {label}",
+                x=part["x"].tolist(),
+                y=part["y"].tolist(),
+                mode="markers",
+                name=f"{theme}: {label}",
                 marker={"size": 9, "color": colour, "opacity": 0.85, "line": {"width": 0.5, "color": "white"}},
                 # Escaped here because plotly renders a little HTML in hover labels.
                 customdata=[[pid, html.escape(t), html.escape(label)] for pid, t in zip(part["id"], part["title"])],
@@ -63,13 +82,21 @@ def map_figure(frame, title: str = "Papers by theme"):
             )
         )
         fig.add_annotation(
-            x=float(part["x"].mean()), y=float(part["y"].mean()), text=html.escape(label), showarrow=False,
-            font={"size": 12, "color": colour}, bgcolor="rgba(255,255,255,0.7)",
+            x=float(part["x"].mean()),
+            y=float(part["y"].mean()),
+            text=html.escape(label),
+            showarrow=False,
+            font={"size": 12, "color": colour},
+            bgcolor="rgba(255,255,255,0.7)",
         )
     fig.update_layout(
-        title=html.escape(title), template="plotly_white", height=700,
+        title=html.escape(title),
+        template="plotly_white",
+        height=700,
         legend={"title": {"text": "themes"}, "orientation": "h", "yanchor": "top", "y": -0.01, "x": 0},
-        xaxis={"visible": False}, yaxis={"visible": False}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )
     return fig
 
@@ -158,10 +185,17 @@ def map_html(frame, neighbours: dict[str, list[tuple[str, float]]], title: str =
     fig = map_figure(frame, title)
     div_id = "paperlike-map"
     plot = fig.to_html(
-        include_plotlyjs=True, full_html=False, div_id=div_id, config={"responsive": True}, default_width="100%",
+        include_plotlyjs=True,
+        full_html=False,
+        div_id=div_id,
+        config={"responsive": True},
+        default_width="100%",
     )
     papers = [{"id": str(i), "title": str(t), "theme": str(th)} for i, t, th in zip(frame["id"], frame["title"], frame["theme"])]
     return _PAGE.format(
-        title=html.escape(title), plot=plot, papers=_safe_json(papers),
-        neighbours=_safe_json({k: [[a, round(float(b), 4)] for a, b in v] for k, v in neighbours.items()}), div_id=div_id,
+        title=html.escape(title),
+        plot=plot,
+        papers=_safe_json(papers),
+        neighbours=_safe_json({k: [[a, round(float(b), 4)] for a, b in v] for k, v in neighbours.items()}),
+        div_id=div_id,
     )

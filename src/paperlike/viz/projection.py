@@ -10,7 +10,6 @@ picture. UMAP would be faster on large piles but pulls numba and llvmlite into t
 from __future__ import annotations
 
 import logging
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,7 +53,11 @@ def project_2d(vectors: np.ndarray, random_state: int = 0) -> tuple[np.ndarray, 
 
         perplexity = float(min(30.0, (n - 1) / 3))
         coords = TSNE(
-            n_components=2, perplexity=perplexity, metric="cosine", init="pca", random_state=random_state,
+            n_components=2,
+            perplexity=perplexity,
+            metric="cosine",
+            init="pca",
+            random_state=random_state,
         ).fit_transform(x)
         method = "t-SNE"
     coords = coords - coords.mean(axis=0)
