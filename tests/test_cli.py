@@ -44,7 +44,8 @@ def test_similar_json(hash_index_dir):
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert [d["rank"] for d in data] == [1, 2, 3, 4, 5]
-    assert all(set(d) == {"rank", "id", "title", "score", "cosine", "why"} for d in data)
+    fields = {"rank", "id", "title", "score", "cosine", "why", "year", "authors", "venue", "link", "mmr"}
+    assert all(set(d) == fields for d in data)
     assert all(set(d["why"]) == {"terms", "query_sentence", "result_sentence"} for d in data)
     assert "autodistil" not in [d["id"] for d in data]
 
@@ -100,13 +101,11 @@ def test_index_build_from_jsonl_then_query(tmp_path):
 
 
 def test_info_before_any_index_says_where_it_will_be(monkeypatch, tmp_path):
-    import paperlike.settings as paths
-
     monkeypatch.delenv("PAPERLIKE_INDEX_DIR")
-    monkeypatch.setattr(paths, "_source_checkout", lambda: tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     result = run("info")
     assert result.exit_code == 0
-    assert f"{tmp_path / 'index'} (from source checkout)" in result.stdout
+    assert f"{tmp_path / 'paperlike' / 'index'} (from user data dir)" in result.stdout
     assert "no index yet" in result.stdout
 
 

@@ -88,9 +88,11 @@ def test_recommend_modes(rec):
     assert forced.kind == "text" and forced.note is None
     with pytest.raises(UnknownPaperError):
         rec.recommend("distilling a big model into a small student", kind="paper")
-    with pytest.raises(UnknownPaperError):
-        rec.recommend("autodistl-xyz")  # one word naming nothing: a mistyped id, not free text
-    assert answer.to_dict()["results"][0].keys() == {"rank", "id", "title", "score", "cosine", "why"}
+    word = rec.recommend("grokking", k=3)  # one word naming no paper: free text, with the note
+    assert word.kind == "text" and "searched as free text" in word.note and len(word.results) == 3
+    with pytest.raises(UnknownPaperError, match="no paper with arXiv id 1503.02531 in this index"):
+        rec.recommend("1503.02531")  # an identifier not in the index is never searched as text
+    assert {"rank", "id", "title", "score", "cosine", "why"} <= answer.to_dict()["results"][0].keys()
     assert answer.to_dict()["mode"] == "hybrid"
 
 

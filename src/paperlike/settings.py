@@ -4,10 +4,11 @@
 whatever needs it; nothing else in the package reads ``os.environ`` for a ``PAPERLIKE_*`` name,
 and tests build a :class:`Settings` instead of patching module globals.
 
-Where the index lives when no ``--index-dir`` is given, in order: ``$PAPERLIKE_INDEX_DIR``; the
-``index/`` folder of a source checkout (an editable install of this repository); otherwise the
-user's data folder (``~/.local/share/paperlike/index`` on Linux). Never the current directory, so
-the same command gives the same answer anywhere.
+Where the index lives when no ``--index-dir`` is given: ``$PAPERLIKE_INDEX_DIR``, else the user's
+data folder (``~/.local/share/paperlike/index`` on Linux). Never the current directory and never
+the source checkout, so the same command gives the same answer anywhere, however paperlike was
+installed (an editable install once moved the default index into the checkout and rebuilt it,
+losing the saved themes).
 """
 
 from __future__ import annotations
@@ -71,26 +72,15 @@ class Settings:
         return user_cache_path("paperlike")
 
 
-def _source_checkout() -> Path | None:
-    root = Path(__file__).resolve().parents[2]
-    if (root / "pyproject.toml").is_file() and (root / "src" / "paperlike").is_dir() and (root / "index").is_dir():
-        return root
-    return None
-
-
 def default_index_dir(settings: Settings | None = None) -> tuple[Path, str]:
     """The index directory to use and why.
 
     Returns:
-        ``(path, reason)``, reason being ``"$PAPERLIKE_INDEX_DIR"``, ``"source checkout"`` or
-        ``"user data dir"``.
+        ``(path, reason)``, reason being ``"$PAPERLIKE_INDEX_DIR"`` or ``"user data dir"``.
     """
     settings = settings or Settings.from_env()
     if settings.index_dir is not None:
         return settings.index_dir, f"${ENV_INDEX_DIR}"
-    checkout = _source_checkout()
-    if checkout is not None:
-        return checkout / "index", "source checkout"
     from platformdirs import user_data_path
 
     return user_data_path("paperlike") / "index", "user data dir"

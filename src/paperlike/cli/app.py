@@ -1,21 +1,72 @@
-"""The ``paperlike`` command group: errors become one line on stderr with exit code 2."""
+"""The ``paperlike`` command group: errors become one line on stderr with exit code 2.
+
+Exit codes: 0 done; 2 bad input or environment (one ``Error: ...`` line); 130 interrupted; 141
+the reader of stdout went away (``paperlike ... | head -1``), quietly, as Unix tools do; 1 only
+for a bug in paperlike. A closed stdout (``paperlike papers >&-``) is an error (2), not a silent 0.
+"""
 
 from __future__ import annotations
 
+import errno
+import io
 import logging
 import os
 import sys
+from typing import Any
 
 import click
 
 from .._version import __version__
 from ..errors import PaperlikeError
+from ..settings import Settings
+from .output import NoteHandler, one_line, safe
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "one_line", "setup_notes", "PaperlikeGroup"]
+
+
+class _ReaderGone(Exception):
+    """stdout's reader closed the pipe; carried past click, which would turn it into exit 1."""
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Stands in for a stdout the process was started without: every write is an error."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+class _Discard(io.TextIOBase):
+    """Swallows what is still written after the output was given up (an error is on stderr)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def _os_error_message(exc: OSError) -> str:
+    if exc.filename:
+        return f"{exc.strerror or exc}: {safe(exc.filename)}; check the path and its permissions"
+    if exc.errno == errno.EBADF:
+        return "cannot write the output: standard output is closed; redirect it, e.g. > out.txt or > /dev/null"
+    return f"cannot write the output ({exc.strerror or exc}); check the disk and where the output goes"
 
 
 class PaperlikeGroup(click.Group):
     """A group whose errors are one line on stderr with exit code 2, never a traceback."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any):
+        # --help is printed while the context is made, before invoke().
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            raise _ReaderGone() from None
+        except OSError as exc:
+            raise click.ClickException(_os_error_message(exc)) from None
 
     def invoke(self, ctx: click.Context):
         try:
@@ -23,17 +74,16 @@ class PaperlikeGroup(click.Group):
         except PaperlikeError as exc:
             raise click.ClickException(str(exc)) from None
         except BrokenPipeError:
-            raise
+            raise _ReaderGone() from None
         except OSError as exc:
-            where = f": {exc.filename}" if exc.filename else ""
-            raise click.ClickException(f"{exc.strerror or exc}{where}; check the path and its permissions") from None
-        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise click.ClickException(_os_error_message(exc)) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt, _ReaderGone):
             raise
         except Exception as exc:  # a bug, not bad input: still one line, but exit 1 and say so
-            if os.environ.get("PAPERLIKE_DEBUG"):
+            if Settings.from_env().debug:
                 raise
             click.echo(
-                f"Error: unexpected {type(exc).__name__}: {one_line(str(exc))[:200]}; this is a bug in paperlike, "
+                f"Error: unexpected {type(exc).__name__}: {safe(one_line(str(exc)))[:200]}; this is a bug in paperlike, "
                 "please report it (PAPERLIKE_DEBUG=1 shows the traceback)",
                 err=True,
             )
@@ -42,39 +92,61 @@ class PaperlikeGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        if sys.stdout is None:  # started with stdout closed: writing must fail, not vanish
+            sys.stdout = _ClosedStdout()
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
             hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
-            click.echo(f"Error: {one_line(exc.format_message())}{hint}", err=True)
-            sys.exit(2)
+            _fail(f"{one_line(exc.format_message())}{hint}", 2)
         except click.ClickException as exc:
-            click.echo(f"Error: {one_line(exc.format_message())}", err=True)
-            sys.exit(2)
+            _fail(one_line(exc.format_message()), 2)
         except (click.Abort, KeyboardInterrupt):
-            click.echo("Aborted.", err=True)
-            sys.exit(130)
-        except BrokenPipeError:
-            # The reader went away (e.g. '| head'): stop quietly, as other command-line tools do.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(141)
+            _fail("Aborted.", 130, prefix="")
+        except _ReaderGone:
+            _quiet_stdout()
+            sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a Unix tool in this case
+        _flush_or_fail()
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-def one_line(message: str) -> str:
-    return " ".join(message.split())
+def _fail(message: str, code: int, prefix: str = "Error: ") -> None:
+    click.echo(f"{prefix}{safe(message)}", err=True)
+    _quiet_stdout()
+    sys.exit(code)
 
 
-class _NoteHandler(logging.Handler):
-    """Shows the library's notes (e.g. "building the default index") on stderr."""
+def _quiet_stdout() -> None:
+    """Flush stdout; if that fails, point it at /dev/null, so the interpreter's last flush cannot
+    fail again (that would print a traceback and turn the exit code into 120)."""
+    try:
+        sys.stdout.flush()
+        return
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        sys.stdout = _Discard()  # no real descriptor (closed at start, or a test's stream)
 
-    def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"note: {record.getMessage()}", err=True)
+
+def _flush_or_fail() -> None:
+    """Flush stdout now, so a reader that went away or a full disk is reported, not lost at exit."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.exit(141)
+    except OSError as exc:
+        _fail(_os_error_message(exc), 2)
 
 
 def setup_notes(quiet: bool = False) -> None:
+    """Show the library's notes on stderr (above any progress bar); ``quiet`` keeps only errors."""
     logger = logging.getLogger("paperlike")
-    logger.handlers = [_NoteHandler()]
+    logger.handlers = [NoteHandler()]
     logger.propagate = False
     logger.setLevel(logging.ERROR if quiet else logging.INFO)
 
@@ -86,13 +158,15 @@ def cli():
 
     paperlike embeds every title + abstract with a small local model (all-MiniLM-L6-v2), keeps
     the vectors in a FAISS index on disk, and answers "which papers are like this one?".
-    With no --index-dir it uses a default index of 75 bundled papers, built on first use.
+    With no --index-dir it uses a default index of 75 bundled papers, built on first use in the
+    user data folder ('paperlike info' says where).
 
     Example usage:
 
     \b
         paperlike similar "AutoDistil"
         paperlike similar autodistil -k 5 --json
+        paperlike similar 1503.02531
         paperlike similar "distilling a language model into a small student" --text
         paperlike index build --corpus my_papers.jsonl --index-dir ./my-index
         paperlike themes --seed distillation --seed "continual learning"

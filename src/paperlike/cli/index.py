@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from .app import PaperlikeGroup, cli, setup_notes
-from .options import index_dir_option, json_option, reading_options
-from .output import emit_json, note
+from .options import index_dir_option, json_option, model_option, reading_options
+from .output import emit_json, note, safe
 
 __all__ = ["index", "info"]
 
@@ -27,25 +27,14 @@ def info(index_dir, as_json):
         paperlike info
         paperlike info --index-dir ./my-index --json
     """
-    from ..settings import default_index_dir
-    from ..storage.manifest import describe_manifest, read_manifest
+    from ..service.catalog import describe_index
 
-    reason = "--index-dir"
-    if index_dir is None:
-        index_dir, reason = default_index_dir()
-    from ..errors import IndexMissingError
-
-    try:
-        summary = describe_manifest(Path(index_dir), reason, read_manifest(index_dir))
-    except IndexMissingError:
-        if reason == "--index-dir" or reason.startswith("$"):
-            raise
-        summary = {"index_dir": str(index_dir), "index_dir_from": reason, "papers": None}
+    summary = describe_index(index_dir)
     if as_json:
         emit_json(summary)
         return
     if summary.get("papers") is None:
-        click.echo(f"index dir:  {summary['index_dir']} (from {reason})")
+        click.echo(f"index dir:  {safe(summary['index_dir'])} (from {summary['index_dir_from']})")
         click.echo("no index yet: the first 'paperlike similar' builds it from the 75 bundled papers")
         return
     labels = [
@@ -60,7 +49,7 @@ def info(index_dir, as_json):
         ("format", f"v{summary['format_version']}, generation {summary['generation']}"),
     ]
     for label, value in labels:
-        click.echo(f"{label + ':':<12} {value}")
+        click.echo(f"{label + ':':<12} {safe(value)}")
 
 
 def index_dir_of(index_dir: Path | None) -> Path:
@@ -92,7 +81,7 @@ def index():
 )
 @reading_options
 @index_dir_option
-@click.option("--model", default=None, help="Embedding model: all-MiniLM-L6-v2 (default) or hashing.")
+@model_option
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Papers per embedding batch.")
 @click.option("--no-cache", is_flag=True, help="Embed every paper again, even those already in the index.")
 @click.option(
@@ -160,7 +149,7 @@ def index_build(
         )
         click.echo(
             f"Indexed {report.count} papers with {embedder.name} in {report.seconds:.1f} s "
-            f"({report.embedded} embedded, {report.reused} reused{speed}{extra}) into {report.directory}"
+            f"({report.embedded} embedded, {report.reused} reused{speed}{extra}) into {safe(report.directory)}"
         )
 
 
@@ -190,4 +179,4 @@ def index_verify(index_dir, as_json):
             f"paperlike index build --index-dir {index_dir}"
         )
     if not as_json:
-        click.echo(f"index in {index_dir} is sound")
+        click.echo(f"index in {safe(index_dir)} is sound")

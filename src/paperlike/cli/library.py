@@ -8,8 +8,8 @@ import click
 
 from .app import cli, setup_notes
 from .index import index_dir_of
-from .options import index_dir_option, json_option, reading_options
-from .output import emit_json, note, shorten
+from .options import index_dir_option, json_option, reading_options, split_ids
+from .output import emit_json, emit_records, note, safe, shorten
 from .query import load_recommender
 
 __all__ = ["add", "remove", "dupes", "export"]
@@ -74,7 +74,7 @@ def remove(ids, index_dir, as_json):
     if as_json:
         emit_json({"removed": removed})
     else:
-        click.echo(f"removed {len(removed)}: {', '.join(removed)}")
+        click.echo(f"removed {len(removed)}: {safe(', '.join(removed))}")
 
 
 @cli.command()
@@ -113,7 +113,7 @@ def dupes(threshold, index_dir, as_json):
     if not pairs:
         click.echo(f"no near-duplicates at cosine >= {threshold}")
     for pair in pairs:
-        click.echo(f"{pair.score:.3f}  {pair.a}  ~  {pair.b}")
+        click.echo(f"{pair.score:.3f}  {safe(pair.a)}  ~  {safe(pair.b)}")
         click.echo(f"       {shorten(pair.title_a, 90)}")
         click.echo(f"       {shorten(pair.title_b, 90)}")
 
@@ -121,19 +121,20 @@ def dupes(threshold, index_dir, as_json):
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["bibtex", "jsonl", "csv"]), required=True, help="Output format.")
 @click.option("--theme", default=None, help="Only the papers of this theme.")
-@click.option("--ids", "ids", multiple=True, help="Only these paper ids (comma-separated; repeatable).")
+@click.option("--ids", "ids", multiple=True, callback=split_ids, help="Only these paper ids (comma-separated; repeatable).")
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
     default=None,
-    help="Write to this file (atomically) instead of stdout.",
+    help="Write to this file (atomically) instead of stdout; '-' is stdout.",
 )
 @index_dir_option
 def export(fmt, theme, ids, output, index_dir):
     """Export papers as BibTeX, JSONL or CSV (all papers, a theme's, or chosen ids).
 
     JSONL round-trips: 'paperlike index build --corpus' on it gives the same papers and ids.
+    CSV cells that a spreadsheet would run as formulas (leading =, +, -, @) are neutralised.
 
     Example usage:
 
@@ -142,26 +143,5 @@ def export(fmt, theme, ids, output, index_dir):
         paperlike export --format jsonl --theme distillation
         paperlike export --format csv --ids autodistil,tame
     """
-    from ..errors import QueryError
-    from ..export import export_papers
-    from ..storage.files import atomic_write_bytes
-
     setup_notes()
-    rec = load_recommender(index_dir)
-    papers = rec.index.papers()
-    if theme is not None:
-        members = {p.id for p in rec.theme(theme).papers}
-        papers = [p for p in papers if p.id in members]
-    wanted = [i.strip() for group in ids for i in group.split(",") if i.strip()]
-    if wanted:
-        unknown = [i for i in wanted if rec.index.position(i) is None]
-        if unknown:
-            raise QueryError(f"unknown paper id(s): {', '.join(unknown)}; list ids with: paperlike papers")
-        chosen = set(wanted)
-        papers = [p for p in papers if p.id in chosen]
-    text = export_papers(papers, fmt)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        atomic_write_bytes(output, text.encode("utf-8"))
-        click.echo(f"wrote {len(papers)} papers to {output}", err=True)
+    emit_records(load_recommender(index_dir).select_papers(theme=theme, ids=ids), fmt, output)

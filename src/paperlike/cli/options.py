@@ -1,26 +1,60 @@
-"""Options shared by several commands."""
+"""Options shared by several commands.
+
+Options that an environment variable can also set declare it (``envvar=``, shown in --help).
+:class:`~paperlike.settings.Settings` stays the one reader of ``PAPERLIKE_*`` variables: a value
+that came from the environment is handed on as "not given", so the library reads it there (and
+``paperlike info`` can say the index came from ``$PAPERLIKE_INDEX_DIR``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
-__all__ = ["index_dir_option", "json_option", "reading_options"]
+from ..settings import ENV_INDEX_DIR, ENV_MODEL
+from .output import json_option, output_options
+
+__all__ = ["index_dir_option", "json_option", "model_option", "output_options", "reading_options", "split_ids"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _unless_from_env(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """None for a value taken from the environment: Settings reads it (see the module docstring)."""
+    return None if param.name and ctx.get_parameter_source(param.name) == ParameterSource.ENVIRONMENT else value
 
 
 index_dir_option = click.option(
     "--index-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Index directory (default: $PAPERLIKE_INDEX_DIR, else the built-in default; see 'paperlike info').",
+    envvar=ENV_INDEX_DIR,
+    show_envvar=True,
+    callback=_unless_from_env,
+    help="Index directory (default: the user data folder; see 'paperlike info').",
 )
 
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+model_option = click.option(
+    "--model",
+    default=None,
+    envvar=ENV_MODEL,
+    show_envvar=True,
+    callback=_unless_from_env,
+    help="Embedding model: all-MiniLM-L6-v2 (default) or hashing.",
+)
 
 
-def reading_options(func):
+def split_ids(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
+    """``--ids a,b --ids c`` -> ``["a", "b", "c"]``."""
+    return [i.strip() for group in value for i in group.split(",") if i.strip()]
+
+
+def reading_options(func: F) -> F:
     """--format, --strict, --title-col and --abstract-col, shared by 'index build' and 'add'."""
     from ..readers.detect import FORMATS
 

@@ -1,47 +1,209 @@
-"""The one output layer: tables, JSON and notes, so every command prints the same way."""
+"""The one output layer: tables, JSON, records (BibTeX / JSONL / CSV) and notes, so every command
+prints the same way, and nothing from a paper or a file reaches the terminal raw.
+
+Text that came from papers and files (titles, ids, authors, excerpts, paths) is shown through
+:func:`safe`, which escapes control characters (ESC, C1 codes, bidi overrides), so a hostile
+title cannot move the cursor, recolour the terminal or reorder what is shown. JSON escapes them
+too (:func:`emit_json`); BibTeX / JSONL / CSV go through :func:`paperlike.export.export_papers`.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-__all__ = ["note", "emit_json", "print_results"]
+__all__ = [
+    "safe",
+    "one_line",
+    "note",
+    "NoteHandler",
+    "emit_json",
+    "emit_records",
+    "output_options",
+    "json_option",
+    "print_results",
+    "print_answer",
+    "print_table",
+    "print_changes",
+    "shorten",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# C0 and C1 control characters, DEL, and the Unicode bidi controls ("Trojan Source").
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def note(message: str) -> None:
-    logging.getLogger("paperlike").info(message)
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def emit_json(obj) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+def safe(text: object) -> str:
+    """``text`` fit for a terminal: control characters shown escaped (``\\x1b``), never sent."""
+    return _UNSAFE.sub(_escaped, str(text))
+
+
+def one_line(message: str) -> str:
+    """A message on one line (whitespace runs, newlines included, become single spaces)."""
+    return " ".join(message.split())
 
 
 def shorten(text: str, width: int) -> str:
+    """``text`` made terminal-safe and cut to ``width`` characters with an ellipsis."""
+    text = safe(text)
     return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
 
 
-def print_results(results, why: bool = False) -> None:
+def note(message: str) -> None:
+    """A note for the user on stderr (through the library's logger, like the library's own)."""
+    logging.getLogger("paperlike").info(message)
+
+
+class NoteHandler(logging.Handler):
+    """Shows the library's notes on stderr, one escaped line each, above any progress bar."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = f"note: {safe(one_line(record.getMessage()))}"
+        if "tqdm" in sys.modules:
+            from tqdm import tqdm
+
+            tqdm.write(line, file=sys.stderr)  # clears a running bar, prints, redraws it below
+        else:
+            click.echo(line, err=True)
+
+
+# JSON escapes C0 controls itself; with ensure_ascii=False C1 codes and bidi controls would pass.
+_UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def emit_json(obj: Any) -> None:
+    """Print ``obj`` as indented JSON (UTF-8 text, every control character escaped)."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2)
+    click.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
+def emit_records(papers: Sequence[Any], fmt: str, output: Path | None = None) -> None:
+    """Full paper records as BibTeX, JSONL or CSV on stdout, or into ``output`` (atomically;
+    ``-`` is stdout). CSV cells a spreadsheet would run as formulas are neutralised by the export."""
+    from ..export import export_papers
+
+    text = export_papers(papers, fmt)
+    if output is None or str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    from ..storage.files import atomic_write_bytes
+
+    atomic_write_bytes(output, text.encode("utf-8"))
+    click.echo(f"wrote {len(papers)} papers to {safe(output)}", err=True)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def output_options(formats: Sequence[str] = ()) -> Callable[[F], F]:
+    """The output options every listing command shares: ``--json``, and, when ``formats`` are
+    given, ``--format`` to print the full paper records instead (e.g. for a reference manager)."""
+
+    def decorate(func: F) -> F:
+        if formats:
+            func = click.option(
+                "--format",
+                "export_format",
+                type=click.Choice(list(formats)),
+                default=None,
+                help="Print the papers as full records in this format (CSV cells that a spreadsheet "
+                "would run as formulas are neutralised).",
+            )(func)
+        return json_option(func)
+
+    return decorate
+
+
+def print_table(rows: Iterable[Sequence[object]], header: Sequence[str] | None = None) -> None:
+    """Left-aligned columns (all but the last padded), every cell made terminal-safe."""
+    cells = [[safe(c) for c in row] for row in rows]
+    if header is not None:
+        cells.insert(0, list(header))
+    if not cells:
+        return
+    widths = [max(len(row[i]) for row in cells if i < len(row)) for i in range(len(cells[0]) - 1)]
+    for row in cells:
+        click.echo("  ".join([c.ljust(w) for c, w in zip(row, widths)] + list(row[len(widths) :])).rstrip())
+
+
+_SCALE_NAMES = {"dense": "score = cosine", "lexical": "score = BM25"}
+
+
+def _score_label(mode: str, diverse: bool) -> str:
+    """The ranking note after a header; the default (hybrid, not diverse) needs none."""
+    parts = [mode] + ([_SCALE_NAMES[mode]] if mode in _SCALE_NAMES else [])
+    if diverse:
+        parts.append("diverse: ordered by MMR gain (the mmr column), score = relevance")
+    return f"  (ranking: {'; '.join(parts)})" if mode != "hybrid" or diverse else ""
+
+
+def print_results(results: Sequence[Any], why: bool = False, diverse: bool = False) -> None:
+    """The ranked results as a table: rank, (mmr,) score, id, title, then a line with first
+    author(s), year, venue and link when the record has them, and the why when asked for."""
     if not results:
         click.echo("(no results)")
         return
     # Ids are never shortened: users copy them into the next command.
-    id_width = max(len(r.id) for r in results)
+    ids = [safe(r.id) for r in results]
+    id_width = max(len(i) for i in ids)
     width = shutil.get_terminal_size((120, 24)).columns
-    title_width = max(width - id_width - 16, 30)
-    click.echo(f"{'rank':>4}  {'score':>5}  {'id':<{id_width}}  title")
-    for r in results:
-        click.echo(f"{r.rank:>4}  {r.score:5.2f}  {r.id:<{id_width}}  {shorten(r.title, title_width)}")
+    lead = 13 + (8 if diverse else 0)  # "rank  score  " (+ "    mmr ")
+    title_width = max(width - id_width - lead - 3, 30)
+    mmr_head = f"{'mmr':>6}  " if diverse else ""
+    click.echo(f"{'rank':>4}  {mmr_head}{'score':>5}  {'id':<{id_width}}  title")
+    pad = " " * (lead + 2)
+    for r, rid in zip(results, ids):
+        gain = (f"{r.mmr:6.3f}  " if r.mmr is not None else f"{'-':>6}  ") if diverse else ""
+        click.echo(f"{r.rank:>4}  {gain}{r.score:5.2f}  {rid:<{id_width}}  {shorten(r.title, title_width)}")
+        details = " · ".join(part for part in (r.byline(), r.link) if part)
+        if details:
+            click.echo(f"{pad}{shorten(details, title_width + id_width)}")
         if why and r.why is not None:
-            click.echo(f"{'':>13}  why: {r.why.short(title_width + id_width - 3)}")
+            click.echo(f"{pad}why: {shorten(r.why.short(title_width + id_width - 3), title_width + id_width)}")
             if r.why.result_sentence:
-                click.echo(f'{"":>13}       "{shorten(r.why.result_sentence, title_width + id_width - 10)}"')
+                click.echo(f'{pad}     "{shorten(r.why.result_sentence, title_width + id_width - 10)}"')
+
+
+def _answer_header(answer: Any) -> str:
+    if answer.kind == "paper":
+        return f"Papers like: {safe(answer.paper_title)} [{safe(answer.paper_id)}]"
+    if answer.kind == "text":
+        return f"Papers like the text: {shorten(answer.query, 100)}"
+    header = "Papers like: " + "; ".join(f"{safe(title)} [{safe(pid)}]" for pid, title in answer.papers)
+    if answer.unlike:
+        header += "\nand unlike: " + "; ".join(f"[{safe(pid)}]" for pid, _ in answer.unlike)
+    return header
+
+
+def print_answer(answer: Any, *, why: bool, as_json: bool) -> None:
+    """An :class:`~paperlike.records.Answer` as JSON (a list of results) or as a table with a header."""
+    if answer.note:
+        note(answer.note)
+    if as_json:
+        emit_json([r.to_dict() for r in answer.results])
+        return
+    click.echo(_answer_header(answer) + _score_label(answer.mode, answer.diverse))
+    print_results(answer.results, why, answer.diverse)
 
 
 def print_changes(changes: dict) -> None:
-    parts = [f"{key} {', '.join(changes[key])}" for key in ("new", "grown", "shrunk", "gone") if changes.get(key)]
-    parts += [f"merged {old} into {new}" for old, new in sorted(changes.get("merged", {}).items())]
+    parts = [
+        f"{key} {', '.join(safe(c) for c in changes[key])}" for key in ("new", "grown", "shrunk", "gone") if changes.get(key)
+    ]
+    parts += [f"merged {safe(old)} into {safe(new)}" for old, new in sorted(changes.get("merged", {}).items())]
     if parts:
         click.echo("changes since the last themes of this index: " + "; ".join(parts))

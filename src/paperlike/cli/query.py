@@ -6,12 +6,11 @@ from pathlib import Path
 
 import click
 
-from ..errors import PaperlikeError
-from .app import cli, one_line, setup_notes
-from .options import index_dir_option, json_option
-from .output import emit_json, note, print_results, shorten
+from .app import cli, setup_notes
+from .options import index_dir_option, output_options
+from .output import emit_json, emit_records, note, print_answer, print_table
 
-__all__ = ["similar", "papers"]
+__all__ = ["similar", "papers", "load_recommender"]
 
 
 def load_recommender(index_dir: Path | None, progress: bool = True):
@@ -35,40 +34,45 @@ def load_recommender(index_dir: Path | None, progress: bool = True):
     type=click.Choice(["hybrid", "dense", "lexical"]),
     default="hybrid",
     show_default=True,
-    help="Ranking: BM25 fused with the model's cosine (best measured), the model alone, or BM25 alone.",
+    help="Ranking: BM25 fused with the model's cosine (best measured), the model alone, or BM25 alone. "
+    "The score column is on the mode's scale: hybrid 0.8 z(cosine) + 0.2 z(BM25), in standard deviations "
+    "above the average paper; dense the cosine (-1 to 1); lexical the BM25 score (0 and up).",
 )
-@click.option("--diverse", is_flag=True, help="Re-rank so the top results are not variations of one idea (MMR).")
+@click.option(
+    "--diverse",
+    is_flag=True,
+    help="Re-rank so the top results are not variations of one idea (MMR). The results are then in "
+    "order of the mmr column (the MMR gain); score stays the relevance, so it need not decrease.",
+)
 @click.option("--why", is_flag=True, help="Show the key terms each result shares with the query (always in --json).")
 @click.option("--text", "as_text", is_flag=True, help="Treat QUERY as free text, even if it names a paper.")
-@click.option("--paper", "as_paper", is_flag=True, help="QUERY must name an indexed paper (id or title).")
+@click.option("--paper", "as_paper", is_flag=True, help="QUERY must name an indexed paper (id, DOI, arXiv id, URL or title).")
 @click.option("--theme", default=None, help="Only papers of this theme (id, seed name or label phrase).")
-@click.option(
-    "--format",
-    "export_format",
-    type=click.Choice(["bibtex", "jsonl", "csv"]),
-    default=None,
-    help="Print the result papers as full records in this format (e.g. for a reference manager).",
-)
 @index_dir_option
-@json_option
-def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, export_format, index_dir, as_json):
-    """Papers like QUERY: a paper id, a title, free text, or several papers.
+@output_options(formats=("bibtex", "jsonl", "csv"))
+def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, index_dir, as_json, export_format):
+    """Papers like QUERY: a paper id, DOI, arXiv id or URL, a title, free text, or several papers.
 
-    QUERY is matched, in order, as a paper id, an exact title, a unique title prefix or a close
-    misspelling of a title (all case-insensitive). A query of several words that names no paper
-    is searched as free text; --text forces that, --paper forbids it. Several QUERY arguments,
-    or --not, ask for papers like all of those papers and unlike the --not ones. The query
-    papers are never in the results. Looking up indexed papers loads no model (unless --theme
-    has to compute seeded themes first).
+    QUERY is matched, in order, as a paper id; a DOI, an arXiv id (with or without version,
+    old-style ids such as hep-th/9901001 too) or an arXiv / doi.org / other URL of an indexed
+    paper; an exact title, a unique title prefix or a close misspelling of a title (all
+    case-insensitive). A query that names no paper, one word or several, is searched as free
+    text, with a note; --text forces that, --paper forbids it. A DOI or arXiv id that is not
+    in the index is an error. Several QUERY arguments, or --not, ask for papers like all of
+    those papers and unlike the --not ones. The query papers are never in the results. Looking
+    up indexed papers loads no model (unless --theme has to compute seeded themes first).
 
-    Ranking (--mode) fuses BM25 with the model's cosine by default; see benchmarks/quality.py
-    for the measurements behind that choice.
+    Each result shows its rank, score, id and title, then first author(s), year, venue and a
+    link when the record has them (JSON: year, authors, venue, link). --mode explains the score.
 
     Example usage:
 
     \b
         paperlike similar "AutoDistil"
         paperlike similar autodistil -k 5 --json
+        paperlike similar 1503.02531
+        paperlike similar https://doi.org/10.48550/arXiv.1503.02531
+        paperlike similar grokking
         paperlike similar autodistil --why
         paperlike similar "few-shot continual learning" --text --mode dense
         paperlike similar autodistil llm-pruner --not lifelong-pretraining-with-distillation-and-kronecker-factored-approximation
@@ -81,65 +85,27 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, expo
         raise click.UsageError(f"-k must be at least 1 (got {k})")
     if as_text and as_paper:
         raise click.UsageError("--text and --paper contradict each other; give one")
-    rec = load_recommender(index_dir)
-    explain = why or as_json
-    if len(query) > 1 or unlike:
-        if as_text:
-            joined = " ".join(query)
-            raise click.UsageError(
-                f'--text takes one QUERY; quote free text with several words: paperlike similar "{joined}" --text'
-            )
-        positions = []
-        for q in query:
-            try:
-                positions.append(rec.find(q))
-            except PaperlikeError as exc:
-                hint = ' (to search free text, quote it: paperlike similar "' + " ".join(query) + '")' if len(query) > 1 else ""
-                raise PaperlikeError(f"{one_line(str(exc))}{hint}") from None
-        # Ids, not the queries as typed: each is resolved once here, and like() needs no fuzzy match.
-        liked = [rec.index.ids[p] for p in positions]
-        results = rec.like(liked, k, unlike=list(unlike), theme=theme, mode=mode, diverse=diverse, why=explain)
-        from ..records import Answer
-
-        answer = Answer(" + ".join(query), "papers", results, mode=mode)
-        header = "Papers like: " + "; ".join(f"{rec.index.titles[p]} [{rec.index.ids[p]}]" for p in positions)
-        if unlike:
-            header += "\nand unlike: " + "; ".join(f"[{rec.index.ids[rec.find(u)]}]" for u in unlike)
-    else:
-        answer = rec.recommend(
-            query[0],
-            k,
-            kind="text" if as_text else "paper" if as_paper else "auto",
-            theme=theme,
-            mode=mode,
-            diverse=diverse,
-            why=explain,
+    if as_text and (len(query) > 1 or unlike):
+        raise click.UsageError(
+            f'--text takes one QUERY; quote free text with several words: paperlike similar "{" ".join(query)}" --text'
         )
-        if answer.kind == "paper":
-            header = f"Papers like: {answer.paper_title} [{answer.paper_id}]"
-        else:
-            header = f"Papers like the text: {shorten(answer.query, 100)}"
-    if answer.note:
-        note(answer.note)
+    rec = load_recommender(index_dir)
+    kind = "text" if as_text else "paper" if as_paper else "auto"
+    answer = rec.ask(list(query), k, unlike=list(unlike), kind=kind, theme=theme, mode=mode, diverse=diverse, why=why or as_json)
     if export_format:
-        from ..export import export_papers
-
-        by_id = {p.id: p for p in rec.index.papers()}
-        click.echo(export_papers([by_id[r.id] for r in answer.results], export_format), nl=False)
+        if answer.note:
+            note(answer.note)
+        emit_records(rec.records([r.id for r in answer.results]), export_format)
         return
-    if as_json:
-        emit_json([r.to_dict() for r in answer.results])
-        return
-    click.echo(header + (f"  (ranking: {mode}{', diverse' if diverse else ''})" if mode != "hybrid" or diverse else ""))
-    print_results(answer.results, why)
+    print_answer(answer, why=why, as_json=as_json)
 
 
 @cli.command()
 @index_dir_option
-@json_option
-@click.option("--search", "contains", default=None, help="Only papers whose id or title contains this text.")
-def papers(index_dir, as_json, contains):
-    """List the indexed papers: id and title.
+@output_options(formats=("bibtex", "jsonl", "csv"))
+@click.option("--search", "contains", default=None, help="Only papers whose id or title contains this text (any case).")
+def papers(index_dir, as_json, export_format, contains):
+    """List the indexed papers: id and title (or full records with --format).
 
     Example usage:
 
@@ -147,17 +113,15 @@ def papers(index_dir, as_json, contains):
         paperlike papers
         paperlike papers --search distil
         paperlike papers --json
+        paperlike papers --search distil --format bibtex > distillation.bib
     """
     setup_notes()
-    index = load_recommender(index_dir).index
-    rows = [
-        {"id": pid, "title": title}
-        for pid, title in zip(index.ids, index.titles)
-        if contains is None or contains.casefold() in pid.casefold() or contains.casefold() in title.casefold()
-    ]
-    if as_json:
-        emit_json(rows)
+    rec = load_recommender(index_dir)
+    if export_format:
+        emit_records(rec.select_papers(contains=contains), export_format)
         return
-    id_width = max((len(r["id"]) for r in rows), default=2)
-    for r in rows:
-        click.echo(f"{r['id']:<{id_width}}  {r['title']}")
+    rows = rec.list_papers(contains)
+    if as_json:
+        emit_json([{"id": pid, "title": title} for pid, title in rows])
+        return
+    print_table(rows)

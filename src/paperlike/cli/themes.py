@@ -100,7 +100,7 @@ def map_command(out, n, seeds, title, index_dir, as_json):
     rec = load_recommender(index_dir)
     themes = rec.themes(n, list(seeds)) if (n is not None or seeds) else rec.latest_themes()
     frame = rec.map_2d(themes)
-    page = map_html(frame, rec.neighbours(5) if len(rec) <= 20000 else {}, title)
+    page = map_html(frame, rec.map_neighbours(), title)
     try:
         atomic_write_bytes(out, page.encode("utf-8"))
     except OSError as exc:

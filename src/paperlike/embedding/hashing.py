@@ -12,6 +12,8 @@ import numpy as np
 __all__ = ["HashingEmbedder"]
 
 
+# The hashing embedder's own feature tokeniser (ASCII words): its vectors, and so every test
+# expectation built on them, depend on it. BM25 splits words with search.lexical.WORD instead.
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 

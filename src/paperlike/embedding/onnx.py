@@ -2,14 +2,16 @@
 
 Importing torch and sentence-transformers takes most of the 10+ seconds of a cold free-text
 query; onnxruntime and tokenizers load in well under a second. The export is made once from the
-installed model (``paperlike model export-onnx``; the export itself uses torch) and checked
-against sentence-transformers on the bundled papers (cosine >= 0.9999) before it is kept.
+installed model (the export itself uses torch) and checked against sentence-transformers on the
+bundled papers (cosine >= 0.9999) before it is kept: automatically the first time the ``auto``
+backend embeds something (:func:`auto_export`), or by hand with ``paperlike model export-onnx``.
 Encoding follows the model's sentence-transformers config: WordPiece tokens truncated to 256,
 mean pooling over the attention mask, L2 normalisation.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,15 +21,52 @@ from ..errors import ModelError
 from ..settings import Settings
 from ..storage import files as store
 
-__all__ = ["onnx_path", "OnnxEncoder", "export_onnx", "AGREEMENT"]
+__all__ = ["onnx_path", "OnnxEncoder", "export_onnx", "auto_export", "failed_marker", "AGREEMENT"]
 
 
 AGREEMENT = 0.9999  # least cosine between ONNX and sentence-transformers vectors for an export to be kept
+
+log = logging.getLogger("paperlike")
 
 
 def onnx_path(weights_sha256: str) -> Path:
     """Where the ONNX export of the model with these weights lives."""
     return Settings.from_env().cache_root() / "onnx" / f"all-MiniLM-L6-v2-{weights_sha256[:16]}.onnx"
+
+
+def failed_marker(target: Path) -> Path:
+    """The file saying an automatic export to ``target`` failed (so it is not retried on every query)."""
+    return target.with_name(target.name + ".failed")
+
+
+def auto_export(model_dir: Path, target: Path) -> bool:
+    """Export the model to ``target`` now, for the ``auto`` backend; True when it worked.
+
+    Skipped (False) when the ``onnx`` package is missing or an earlier automatic export failed
+    (``paperlike model export-onnx`` tries again). A failure is a note, never an error: the
+    caller falls back to sentence-transformers.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("onnx") is None or failed_marker(target).exists():
+        return False
+    from ..readers import bundled_corpus
+
+    log.info(
+        "exporting the model to ONNX once (about 30 s), so later text queries start without PyTorch; it goes to %s",
+        target,
+    )
+    try:
+        export_onnx(model_dir, target, [p.text for p in bundled_corpus().papers])
+    except Exception as exc:  # the exporter (torch.onnx, onnx, transformers) can raise anything
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        try:
+            store.atomic_write_bytes(failed_marker(target), reason.encode("utf-8"))
+        except OSError:
+            pass  # an unwritable cache only means the export is tried again next time
+        log.warning("the automatic ONNX export failed (%s); using sentence-transformers instead", reason)
+        return False
+    return True
 
 
 class OnnxEncoder:
@@ -97,7 +136,10 @@ def export_onnx(model_dir: Path, target: Path, check_texts: Sequence[str]) -> fl
     except ImportError as exc:
         raise ModelError(f"exporting needs {exc.name}; run: pip install torch==2.13.0 sentence-transformers onnx") from None
 
-    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    try:
+        model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    except Exception as exc:  # a broken model folder raises anything from OSError to KeyError
+        raise ModelError(f"cannot load the model from {model_dir} for the export ({type(exc).__name__})") from None
 
     class _Hidden(torch.nn.Module):
         def __init__(self, inner):
@@ -146,6 +188,7 @@ def export_onnx(model_dir: Path, target: Path, check_texts: Sequence[str]) -> fl
         if agreement < AGREEMENT:
             raise ModelError(f"the ONNX export disagrees with sentence-transformers (cosine {agreement:.6f}); not kept")
         os.replace(tmp, target)
+        failed_marker(target).unlink(missing_ok=True)
     finally:
         tmp.unlink(missing_ok=True)
     return agreement

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 from ..errors import ModelError
+from ..settings import Settings
 from .base import Embedder
 from .hashing import HashingEmbedder
 from .minilm import DEFAULT_MODEL, MiniLMEmbedder
@@ -29,7 +28,7 @@ def get_embedder(name: str | None = None) -> Embedder:
     Raises:
         ModelError: Unknown name.
     """
-    name = name or os.environ.get("PAPERLIKE_MODEL") or DEFAULT_MODEL
+    name = name or Settings.from_env().model or DEFAULT_MODEL
     canonical = _ALIASES.get(name.strip().lower())
     if canonical == DEFAULT_MODEL:
         return MiniLMEmbedder()

@@ -10,10 +10,31 @@ from ..errors import QueryError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
-__all__ = ["Why", "Result", "Results", "Answer", "DEFAULT_MODE", "MODES"]
+    from .papers import Paper
+
+__all__ = ["Why", "Result", "Results", "Answer", "DEFAULT_MODE", "MODES", "SCORE_SCALES", "paper_link"]
 
 MODES = ("hybrid", "dense", "lexical")
 DEFAULT_MODE = "hybrid"
+
+# What a result's ``score`` means in each mode: one scale per mode, shown in --help and the docs.
+SCORE_SCALES = {
+    "hybrid": "0.8 x z(cosine) + 0.2 x z(BM25), z-scores over the papers ranked: how many standard "
+    "deviations above the average paper (about 1 to 5 for good matches; can be negative)",
+    "dense": "cosine similarity of the vectors, -1 to 1 (MiniLM: about 0.3 to 0.8 for related papers)",
+    "lexical": "BM25 score, 0 and up, unbounded (grows with shared rare terms)",
+}
+
+
+def paper_link(paper: "Paper") -> str | None:
+    """A link for a reader: the record's URL, else its DOI or arXiv page."""
+    if paper.url:
+        return paper.url
+    if paper.doi:
+        return f"https://doi.org/{paper.doi}"
+    if paper.arxiv_id:
+        return f"https://arxiv.org/abs/{paper.arxiv_id}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -47,10 +68,17 @@ class Result:
         rank: 1 for the most similar.
         id: Paper id.
         title: Paper title.
-        score: The ranking mode's score (hybrid: a weighted sum of z-scores, so about 0-10;
-            dense: the cosine; lexical: the BM25 score). Higher is more similar.
+        score: The ranking mode's relevance score, one scale per mode (see :data:`SCORE_SCALES`):
+            hybrid, a weighted sum of z-scores; dense, the cosine; lexical, the BM25 score.
+            Higher is more similar.
         cosine: Cosine similarity of the paper's vector to the query vector, in [-1, 1].
         why: Shared key terms and best-matching sentences, when asked for.
+        year: Publication year, when the record has one.
+        authors: Author names, in order.
+        venue: Journal, proceedings or other venue, when the record has one.
+        link: The record's URL, else a DOI or arXiv link.
+        mmr: With ``diverse``: the maximal-marginal-relevance gain that chose this rank (it
+            decreases with the rank; ``score`` need not, since diversity overrides relevance).
     """
 
     rank: int
@@ -59,6 +87,37 @@ class Result:
     score: float
     cosine: float | None = None
     why: Why | None = None
+    year: int | None = None
+    authors: tuple[str, ...] = ()
+    venue: str | None = None
+    link: str | None = None
+    mmr: float | None = None
+
+    @classmethod
+    def of_paper(
+        cls,
+        rank: int,
+        paper: "Paper",
+        score: float,
+        cosine: float | None = None,
+        why: Why | None = None,
+        mmr: float | None = None,
+    ) -> "Result":
+        """A result for an indexed paper, with the fields a reader scans for."""
+        venue = getattr(paper, "venue", None)  # a newer Paper carries it; older records do not
+        return cls(
+            rank,
+            paper.id,
+            paper.title,
+            score,
+            cosine,
+            why,
+            year=paper.year,
+            authors=tuple(paper.authors),
+            venue=venue if isinstance(venue, str) and venue else None,
+            link=paper_link(paper),
+            mmr=mmr,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,14 +127,27 @@ class Result:
             "score": round(self.score, 6),
             "cosine": None if self.cosine is None else round(self.cosine, 6),
             "why": self.why.to_dict() if self.why else None,
+            "year": self.year,
+            "authors": list(self.authors),
+            "venue": self.venue,
+            "link": self.link,
+            "mmr": None if self.mmr is None else round(self.mmr, 6),
         }
+
+    def byline(self) -> str:
+        """First author(s), year and venue in one short line ("" when the record has none)."""
+        if len(self.authors) > 2:
+            who = f"{self.authors[0]} et al."
+        else:
+            who = " and ".join(self.authors)
+        return " · ".join(str(part) for part in (who, self.year, self.venue) if part)
 
 
 class Results(list):
     """A list of :class:`Result` that shows as a table in Jupyter and converts to a DataFrame."""
 
     def to_frame(self) -> "pandas.DataFrame":
-        """One row per result: rank, id, title, score, cosine, why (shared terms)."""
+        """One row per result: rank, id, title, score, cosine, why (shared terms), year, authors, venue, link."""
         try:
             import pandas as pd
         except ImportError:
@@ -89,10 +161,14 @@ class Results(list):
                     "score": round(r.score, 4),
                     "cosine": None if r.cosine is None else round(r.cosine, 4),
                     "why": ", ".join(r.why.terms) if r.why else None,
+                    "year": r.year,
+                    "authors": ", ".join(r.authors) or None,
+                    "venue": r.venue,
+                    "link": r.link,
                 }
                 for r in self
             ],
-            columns=["rank", "id", "title", "score", "cosine", "why"],
+            columns=["rank", "id", "title", "score", "cosine", "why", "year", "authors", "venue", "link"],
         )
 
     def _repr_html_(self) -> str:
@@ -100,10 +176,11 @@ class Results(list):
 
         rows = "".join(
             f"<tr><td>{r.rank}</td><td>{r.score:.3f}</td><td>{escape(r.id)}</td><td>{escape(r.title)}</td>"
-            f"<td>{escape(r.why.short(80)) if r.why else ''}</td></tr>"
+            f"<td>{escape(r.byline())}</td><td>{escape(r.why.short(80)) if r.why else ''}</td></tr>"
             for r in self
         )
-        return f"<table><tr><th>rank</th><th>score</th><th>id</th><th>title</th><th>why</th></tr>{rows}</table>"
+        head = "<tr><th>rank</th><th>score</th><th>id</th><th>title</th><th>by</th><th>why</th></tr>"
+        return f"<table>{head}{rows}</table>"
 
 
 @dataclass(frozen=True)
@@ -118,6 +195,10 @@ class Answer:
         paper_title: The query paper's title (``kind == "paper"``).
         results: Ranked results; the query paper is never among them.
         note: Something the user should know about how the query was read.
+        mode: The ranking mode (what ``score`` means: :data:`SCORE_SCALES`).
+        papers: ``(id, title)`` of each query paper (``kind == "papers"``).
+        unlike: ``(id, title)`` of each paper the results should not be like.
+        diverse: Whether the results were re-ranked for diversity (MMR).
     """
 
     query: str
@@ -127,6 +208,9 @@ class Answer:
     paper_title: str | None = None
     note: str | None = None
     mode: str = DEFAULT_MODE
+    papers: tuple[tuple[str, str], ...] = ()
+    unlike: tuple[tuple[str, str], ...] = ()
+    diverse: bool = False
 
     def _repr_html_(self) -> str:
         return Results(self.results)._repr_html_()
@@ -138,5 +222,9 @@ class Answer:
             "paper_id": self.paper_id,
             "paper_title": self.paper_title,
             "mode": self.mode,
+            "score_scale": SCORE_SCALES.get(self.mode),
+            "diverse": self.diverse,
+            "papers": [{"id": i, "title": t} for i, t in self.papers],
+            "unlike": [{"id": i, "title": t} for i, t in self.unlike],
             "results": [r.to_dict() for r in self.results],
         }

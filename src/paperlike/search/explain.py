@@ -11,15 +11,13 @@ import re
 import numpy as np
 
 from ..records import Why
+from .lexical import WORD as _WORD
 from .lexical import LexicalIndex
 
 __all__ = ["split_sentences", "Explainer", "explain"]
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
-
-
-_WORD = re.compile(r"(?u)\b\w\w+\b")
 
 
 def split_sentences(text: str) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,9 +24,14 @@ import numpy as np
 
 from ..storage.lexical import lexical_folder, load_lexical, save_lexical
 
-__all__ = ["LexicalIndex", "build_lexical", "load_or_build_lexical", "tokenizer_settings"]
+__all__ = ["LexicalIndex", "build_lexical", "load_or_build_lexical", "tokenizer_settings", "WORD"]
 
 log = logging.getLogger("paperlike")
+
+# bm25s's own token pattern (its ``tokenize`` default): the one word splitter of the lexical
+# side, so explanations split words exactly as the index did. (The hashing embedder keeps its
+# own feature tokeniser: a different purpose, and its vectors must not change.)
+WORD = re.compile(r"(?u)\b\w\w+\b")
 
 
 def tokenizer_settings(stem: bool | None = None) -> dict:
@@ -43,7 +49,14 @@ def _tokenize(texts: Sequence[str], settings: dict):
         import Stemmer
 
         stemmer = Stemmer.Stemmer(settings["stemmer"]).stemWords
-    return bm25s.tokenize(list(texts), lower=True, stopwords=settings["stopwords"], stemmer=stemmer, show_progress=False)
+    return bm25s.tokenize(
+        list(texts),
+        lower=True,
+        stopwords=settings["stopwords"],
+        stemmer=stemmer,
+        show_progress=False,
+        token_pattern=WORD.pattern,
+    )
 
 
 @dataclass

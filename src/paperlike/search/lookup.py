@@ -1,12 +1,14 @@
-"""Which indexed paper a query names: an exact id, an exact title, a unique title prefix, or a
-close misspelling of a title or id (all case-insensitive)."""
+"""Which indexed paper a query names: an exact id, a DOI / arXiv id / URL of the paper, an exact
+title, a unique title prefix, or a close misspelling of a title or id (all case-insensitive)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
 from ..errors import AmbiguousQueryError, QueryError, UnknownPaperError
+from ..records import Paper
 from ..text import clean_text, fold
+from .identifiers import Identifier, paper_keys, parse_identifier
 
 __all__ = ["PaperLookup"]
 
@@ -22,13 +24,23 @@ class PaperLookup:
         ids: Paper ids in index order.
         titles: Paper titles, same order.
         position: Fast exact-id lookup (the index's own).
+        papers: Returns the full records, in index order; only called the first time a query is
+            a DOI, arXiv id or URL (to map those to papers), so id and title lookups stay fast.
     """
 
-    def __init__(self, ids: Sequence[str], titles: Sequence[str], position: Callable[[str], int | None]):
+    def __init__(
+        self,
+        ids: Sequence[str],
+        titles: Sequence[str],
+        position: Callable[[str], int | None],
+        papers: Callable[[], Sequence[Paper]] | None = None,
+    ):
         self.ids = ids
         self.titles = titles
         self.position = position
+        self.papers = papers
         self._folded: list[str] | None = None
+        self._by_key: dict[str, list[int]] | None = None
 
     def folded_titles(self) -> list[str]:
         if self._folded is None:
@@ -56,15 +68,43 @@ class PaperLookup:
             AmbiguousQueryError: The query matches several titles equally well.
             UnknownPaperError: Nothing matches (carries the closest titles).
         """
+        if not isinstance(query, str):
+            raise TypeError(f"a query is a string (paper id, title, DOI or arXiv id), not {type(query).__name__}")
         q = clean_text(query)
         if not q:
             raise QueryError("empty query; give a paper id, a title, or free text with --text")
         pos = self.position(q)
         if pos is None:
+            ident = parse_identifier(q)
+            if ident is not None:
+                return self._identified(q, ident)
             pos = self._exact(q)
         if pos is None:
             pos = self._fuzzy(q)
         return pos
+
+    def _identified(self, q: str, ident: Identifier) -> int:
+        """The paper with this DOI, arXiv id or URL (a paper id equal to it, in any case, first)."""
+        folded = q.casefold()
+        for i, pid in enumerate(self.ids):
+            if pid.casefold() == folded:
+                return i
+        if self._by_key is None:
+            self._by_key = {}
+            for i, paper in enumerate(self.papers() if self.papers is not None else ()):
+                for key in paper_keys(paper):
+                    self._by_key.setdefault(key, []).append(i)
+        found = self._by_key.get(ident.key, [])
+        if len(found) > 1:
+            raise self._ambiguous(q, found, f"is the {ident.label} of")
+        if not found:
+            raise UnknownPaperError(
+                f"no paper with {ident.describe()} in this index ({len(self.ids)} papers); add it with: "
+                "paperlike add FILE (a BibTeX, arXiv or JSONL record of it), or search its title as free text",
+                q,
+                [],
+            )
+        return found[0]
 
     def _exact(self, q: str) -> int | None:
         """A case-insensitive id, an exact title or a unique title prefix."""

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..records.results import DEFAULT_MODE, MODES
 
-__all__ = ["MODES", "DEFAULT_MODE", "DENSE_WEIGHT", "zscore", "fuse", "top_k", "rocchio", "mmr", "score_all"]
+__all__ = ["MODES", "DEFAULT_MODE", "DENSE_WEIGHT", "zscore", "fuse", "top_k", "rocchio", "mmr", "mmr_gains", "score_all"]
 
 
 # Weight of the dense side in z-score fusion.
@@ -95,20 +95,29 @@ def mmr(candidates: Sequence[int], relevance: np.ndarray, vectors: np.ndarray, k
         k: How many to pick.
         lam: 1.0 is plain relevance order; lower values favour diversity.
     """
+    return [p for p, _ in mmr_gains(candidates, relevance, vectors, k, lam)]
+
+
+def mmr_gains(
+    candidates: Sequence[int], relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float = 0.5
+) -> list[tuple[int, float]]:
+    """:func:`mmr`, with the gain that chose each pick. Gains never increase from one pick to
+    the next (a candidate's redundancy only grows), so they order the picks as shown."""
     rel = np.asarray(relevance, dtype=np.float64)
     span = rel.max() - rel.min() if len(rel) else 0.0
     rel = (rel - rel.min()) / span if span > 0 else np.ones_like(rel)
     vecs = np.asarray(vectors, dtype=np.float64)
-    picked: list[int] = []
+    picked: list[tuple[int, float]] = []
     redundancy = np.full(len(candidates), -np.inf)
     left = list(range(len(candidates)))
     while left and len(picked) < k:
         gains = [lam * rel[i] - (1 - lam) * (redundancy[i] if picked else 0.0) for i in left]
-        best = left[int(np.argmax(gains))]  # argmax keeps the first of equal gains: best-ranked
-        picked.append(best)
+        at = int(np.argmax(gains))  # argmax keeps the first of equal gains: best-ranked
+        best = left[at]
+        picked.append((best, float(gains[at])))
         left.remove(best)
         redundancy = np.maximum(redundancy, vecs @ vecs[best])  # one row at a time: no n x n matrix
-    return [int(candidates[i]) for i in picked]
+    return [(int(candidates[i]), gain) for i, gain in picked]
 
 
 def score_all(mode: str, dense: np.ndarray, lexical: np.ndarray | None, mask: np.ndarray | None = None) -> np.ndarray:

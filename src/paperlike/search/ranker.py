@@ -13,7 +13,7 @@ from ..records import DEFAULT_MODE, Why
 from ..storage.index import PaperIndex
 from .explain import explain
 from .lexical import LexicalIndex
-from .rank import mmr, score_all, top_k
+from .rank import mmr_gains, score_all, top_k
 
 __all__ = ["Query", "Hit", "rank_index"]
 
@@ -45,12 +45,13 @@ class Query:
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked paper: its position, score, cosine and (when asked) why."""
+    """One ranked paper: its position, score, cosine, (when asked) why, and (diverse) its MMR gain."""
 
     position: int
     score: float
     cosine: float
     why: Why | None = None
+    mmr: float | None = None
 
 
 def _positions_mask(n: int, positions, value: bool) -> np.ndarray:
@@ -72,18 +73,19 @@ def _candidate_dense(index: PaperIndex, q: np.ndarray, query: Query, lexical, ma
         candidates |= set(top_k(lexical, wanted, within=mask & (lexical > 0)))
     cand = np.array(sorted(candidates), dtype=np.int64)
     dense = np.zeros(n, dtype=np.float32)
-    dense[cand] = index.vectors_at(cand) @ q
+    dense[cand] = index.vectors_at(cand.tolist()) @ q
     return dense, mask & _positions_mask(n, cand, True)
 
 
-def _pick(index: PaperIndex, scores: np.ndarray, mask: np.ndarray, k: int, diverse: bool) -> list[int]:
+def _pick(index: PaperIndex, scores: np.ndarray, mask: np.ndarray, k: int, diverse: bool) -> list[tuple[int, float | None]]:
+    """The positions to return, each with its MMR gain (None when not chosen by MMR)."""
     if not diverse:
-        return top_k(scores, k, within=mask)
+        return [(p, None) for p in top_k(scores, k, within=mask)]
     pool = top_k(scores, min(max(5 * k, 50), 2000), within=mask)
-    picked = mmr(pool, scores[pool], index.vectors_at(pool), k)
+    picked: list[tuple[int, float | None]] = list(mmr_gains(pool, scores[pool], index.vectors_at(pool), k))
     if len(picked) < k:  # more asked for than the pool: the rest in plain order
-        seen = set(picked)
-        picked += [p for p in top_k(scores, k, within=mask) if p not in seen][: k - len(picked)]
+        seen = {p for p, _ in picked}
+        picked += [(p, None) for p in top_k(scores, k, within=mask) if p not in seen][: k - len(picked)]
     return picked
 
 
@@ -107,12 +109,13 @@ def rank_index(index: PaperIndex, lexical_index: Callable[[], LexicalIndex], que
         dense = index.all_vectors() @ q
     else:
         dense, mask = _candidate_dense(index, q, query, lexical, mask)
-    if query.mode == "lexical":
+    if query.mode == "lexical" and lexical is not None:
         mask &= lexical > 0  # a paper sharing no term with the query is not a lexical match
     scores = score_all(query.mode, dense, lexical, mask)
     picked = _pick(index, scores, mask, query.k, query.diverse)
+    positions = [p for p, _ in picked]
     whys: list[Why | None] = [None] * len(picked)
     if query.why_text is not None and picked:
-        texts = [p.text for p in index.papers_at(picked)]
-        whys = list(explain(lexical_index(), query.why_text, list(zip(picked, texts))))
-    return [Hit(pos, float(scores[pos]), float(dense[pos]), why) for pos, why in zip(picked, whys)]
+        texts = [p.text for p in index.papers_at(positions)]
+        whys = list(explain(lexical_index(), query.why_text, list(zip(positions, texts))))
+    return [Hit(pos, float(scores[pos]), float(dense[pos]), why, gain) for (pos, gain), why in zip(picked, whys)]

@@ -4,32 +4,34 @@ Looking up papers like an *indexed* paper reuses its stored vector, so no model 
 only free-text queries (and seeded themes, which embed the seed names) load the embedder, and
 check it is the one the index was built with. The work is done by :mod:`paperlike.search`
 (lookup, ranking, explanations) and :mod:`paperlike.themes`; this class ties them to one index.
+Every ranking method takes the same options (k, theme, mode, diverse, why), checked once in
+:class:`~paperlike.service.options.SearchOptions`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-
 from ..embedding import Embedder, check_model, get_embedder
-from ..errors import QueryError, UnknownPaperError
-from ..records import DEFAULT_MODE, MODES, Answer, Paper, Result, Results, Seed, Theme, ThemeSet, parse_seeds
-from ..search.lexical import LexicalIndex, load_or_build_lexical
+from ..errors import QueryError
+from ..records import DEFAULT_MODE, Answer, Paper, Result, Seed, Theme, ThemeSet, parse_seeds
+from ..search.lexical import LexicalIndex
 from ..search.lookup import PaperLookup
-from ..search.rank import rocchio
-from ..search.ranker import Query, rank_index
 from ..settings import default_index_dir
 from ..storage import PaperIndex, load_index
 from ..storage.manifest import describe_manifest
 from ..storage.themes import load_saved_themes, options_key, save_themes
-from ..text import clean_text
 from ..themes import compute_themes
+from .answers import answer_many, answer_one
 from .build import ensure_default_index
+from .catalog import matching_positions, select_papers
+from .options import SearchOptions, check_k, paper_names
+from .ranking import IndexRanking
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -38,21 +40,13 @@ __all__ = ["Recommender"]
 
 log = logging.getLogger("paperlike")
 
-
-def _check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise QueryError(f"unknown ranking mode '{mode}'; use one of: {', '.join(MODES)}")
-    return mode
-
-
-def _check_k(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-        raise QueryError(f"k must be a whole number of at least 1 (got {k!r}); e.g. -k 10")
-    return int(k)
+# Above this many papers the map's click panel gets no precomputed neighbours: the all-pairs
+# search would dominate the map's build time and the page's size.
+MAP_NEIGHBOURS_MAX_PAPERS = 20000
 
 
 @dataclass
-class Recommender:
+class Recommender(IndexRanking):
     """Answers "papers like this one" over one index.
 
     Args:
@@ -80,9 +74,12 @@ class Recommender:
             progress: Show a progress bar if the default index has to be built.
 
         Raises:
+            TypeError: ``index_dir`` is not a path.
             IndexMissingError: ``index_dir`` holds no index.
             IndexCorruptError: The index is damaged.
         """
+        if index_dir is not None and not isinstance(index_dir, (str, os.PathLike)):
+            raise TypeError(f"index_dir is a folder path (str or Path), not {type(index_dir).__name__}")
         reason = "given"
         if index_dir is None:
             index_dir, reason = default_index_dir()
@@ -101,40 +98,52 @@ class Recommender:
     # -- lookups -------------------------------------------------------------------------------
 
     def find(self, query: str) -> int:
-        """Position of the paper a query names: an id, a title, a unique title prefix or a near-miss.
+        """Position of the paper a query names: an id, a DOI, an arXiv id (any version, old-style
+        ids too), an arXiv / doi.org / other URL of the paper, a title, a unique title prefix or
+        a near-miss (see :class:`~paperlike.search.lookup.PaperLookup`).
 
         Raises:
+            TypeError: ``query`` is not a string.
             QueryError: Empty query.
             AmbiguousQueryError: The query matches several titles equally well.
             UnknownPaperError: Nothing matches (carries the closest titles).
         """
         if self._lookup is None:
-            self._lookup = PaperLookup(self.index.ids, self.index.titles, self.index.position)
+            self._lookup = PaperLookup(self.index.ids, self.index.titles, self.index.position, self.index.papers)
         return self._lookup.find(query)
 
     def paper(self, query: str) -> Paper:
         """The full record of the paper a query names (see :meth:`find`)."""
         return self.index.papers_at([self.find(query)])[0]
 
+    def records(self, ids: Sequence[str]) -> list[Paper]:
+        """Full records of the papers with these exact ids, in the order given (e.g. results).
+
+        Raises:
+            QueryError: An id is not in the index.
+        """
+        positions = [self.index.position(i) for i in paper_names(ids, "ids")]
+        missing = [i for i, p in zip(ids, positions) if p is None]
+        if missing:
+            raise QueryError(f"unknown paper id(s): {', '.join(missing)}; list ids with: paperlike papers")
+        return self.index.papers_at([p for p in positions if p is not None])
+
+    def list_papers(self, contains: str | None = None) -> list[tuple[str, str]]:
+        """``(id, title)`` of every paper whose id or title contains ``contains`` (any case; all when None)."""
+        return [(self.index.ids[p], self.index.titles[p]) for p in matching_positions(self.index, contains)]
+
+    def select_papers(self, *, theme: str | None = None, ids: Sequence[str] = (), contains: str | None = None) -> list[Paper]:
+        """Full records of all papers, a theme's, chosen ids, or those whose id or title contains
+        ``contains`` (the filters combine), in index order; e.g. for export.
+
+        Raises:
+            QueryError: An unknown id (nothing is returned) or theme.
+        """
+        ids = paper_names(ids, "ids")
+        members = None if theme is None else {p.id for p in self.theme(theme).papers}
+        return select_papers(self.index, ids=ids, members=members, contains=contains)
+
     # -- ranking -------------------------------------------------------------------------------
-
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index of this index's papers (built and saved beside it on first use)."""
-        if self._lex is None:
-            self._lex = load_or_build_lexical(
-                self.directory,
-                self.index.manifest["generation"],
-                self.index.count,
-                lambda: [p.text for p in self.index.papers()],
-            )
-        return self._lex
-
-    def _rank(self, vector: np.ndarray, terms: Any, k: int, **options: Any) -> list[Result]:
-        hits = rank_index(self.index, self.lexical, Query(vector, terms, k, **options))
-        return Results(
-            Result(rank, self.index.ids[h.position], self.index.titles[h.position], h.score, h.cosine, h.why)
-            for rank, h in enumerate(hits, 1)
-        )
 
     def _embedder(self) -> Embedder:
         if self.embedder is None:
@@ -143,23 +152,6 @@ class Recommender:
             check_model(self.index.model, self.embedder, self.directory)
             self._model_checked = True
         return self.embedder
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """Embed free text with the index's model.
-
-        Raises:
-            QueryError: Empty text.
-            ModelMismatchError: The model in use is not the index's.
-        """
-        text = clean_text(text)
-        if not text:
-            raise QueryError("empty text query; give some words to search for")
-        vector = self._embedder().embed_batch([text])[0]
-        if not np.any(vector):
-            raise QueryError(
-                f"the model finds nothing to search for in '{text[:60]}'; use words (model: {self.index.model.get('name')})"
-            )
-        return vector
 
     def _within(self, theme: str | None) -> frozenset[int] | None:
         if theme is None:
@@ -180,28 +172,16 @@ class Recommender:
         """Papers most like an indexed paper (never the paper itself). Needs no model.
 
         Args:
-            paper: Id or title of an indexed paper (see :meth:`find`).
+            paper: Id, DOI, arXiv id, URL or title of an indexed paper (see :meth:`find`).
             k: Number of results; more than the index holds returns all other papers.
             theme: Only papers of this theme (id, seed name or label phrase; see :meth:`theme`).
-            mode: ``hybrid`` (default: BM25 fused with the model's cosine), ``dense`` or ``lexical``.
+            mode: ``hybrid`` (default: BM25 fused with the model's cosine), ``dense`` or ``lexical``;
+                each result's ``score`` is on that mode's scale (``records.results.SCORE_SCALES``).
             diverse: Re-rank with maximal marginal relevance so the top is not one idea repeated.
             why: Attach an explanation (shared terms, best sentence pair) to each result.
         """
-        k, mode = _check_k(k), _check_mode(mode)
-        pos = self.find(paper)
-        return self._paper_results(pos, k, mode, theme, diverse, why)
-
-    def _paper_results(self, pos: int, k: int, mode: str, theme, diverse: bool, why: bool) -> list[Result]:
-        return self._rank(
-            self.index.vector(pos),
-            lambda: self.lexical().paper_terms(pos),
-            k,
-            mode=mode,
-            exclude=frozenset({pos}),
-            within=self._within(theme),
-            diverse=diverse,
-            why_text=self.index.papers_at([pos])[0].text if why else None,
-        )
+        opts = SearchOptions(k, theme, mode, diverse, why)
+        return self._papers_results([self.find(paper)], [], opts)
 
     def similar_to_text(
         self,
@@ -214,21 +194,7 @@ class Recommender:
         why: bool = False,
     ) -> list[Result]:
         """Papers most like a free text (an abstract, a title, a few words); see :meth:`similar`."""
-        k, mode = _check_k(k), _check_mode(mode)
-        within = self._within(theme)
-        text = clean_text(text)
-        vector = self.embed_query(text) if mode != "lexical" else np.zeros(self.index.dim, np.float32)
-        if mode == "lexical" and not text:
-            raise QueryError("empty text query; give some words to search for")
-        return self._rank(
-            vector,
-            lambda: self.lexical().term_ids(text),
-            k,
-            mode=mode,
-            within=within,
-            diverse=diverse,
-            why_text=text if why else None,
-        )
+        return self._text_results(text, SearchOptions(k, theme, mode, diverse, why))
 
     def like(
         self,
@@ -248,29 +214,14 @@ class Recommender:
         named papers is among the results.
 
         Raises:
+            TypeError: ``papers`` or ``unlike`` is a single string (write ``["id"]``) or not strings.
             QueryError: No paper given, a paper both wanted and not, or see :meth:`find`.
         """
-        k, mode = _check_k(k), _check_mode(mode)
-        if not papers:
+        opts = SearchOptions(k, theme, mode, diverse, why)
+        wanted, unwanted = paper_names(papers, "papers"), paper_names(unlike, "unlike")
+        if not wanted:
             raise QueryError("give at least one paper to find papers like")
-        pos = [self.find(p) for p in papers]
-        neg = [self.find(p) for p in unlike]
-        both = sorted(set(pos) & set(neg))
-        if both:
-            raise QueryError(f"'{self.index.ids[both[0]]}' is both wanted and not wanted; drop it from the papers or from --not")
-        if len(pos) == 1 and not neg:
-            return self._paper_results(pos[0], k, mode, theme, diverse, why)
-        query = rocchio(self.index.vectors_at(pos), self.index.vectors_at(neg) if neg else None)
-        return self._rank(
-            query,
-            lambda: np.concatenate([self.lexical().paper_terms(p) for p in pos]),
-            k,
-            mode=mode,
-            exclude=frozenset(pos) | frozenset(neg),
-            within=self._within(theme),
-            diverse=diverse,
-            why_text=" ".join(p.text for p in self.index.papers_at(pos)) if why else None,
-        )
+        return self._papers_results([self.find(p) for p in wanted], [self.find(p) for p in unwanted], opts)
 
     def recommend(
         self,
@@ -285,28 +236,37 @@ class Recommender:
     ) -> Answer:
         """Answer a query that may name a paper or be free text.
 
-        ``auto`` takes the query as a paper when it names one (see :meth:`find`); a query of
-        several words that names none is searched as free text, with a note saying so. A single
-        word that names no paper is an error, since it is most likely a mistyped id.
+        ``auto`` takes the query as a paper when it names one (see :meth:`find`); a query that
+        names none (a word such as "grokking", or several words) is searched as free text, with a
+        note saying so. A DOI, arXiv id or URL that is not in the index is an error, never text.
 
         Raises:
             QueryError: See :meth:`find` and :meth:`embed_query`.
         """
-        k, mode = _check_k(k), _check_mode(mode)
-        if kind not in ("auto", "paper", "text"):
-            raise QueryError(f"unknown query kind '{kind}'; use auto, paper or text")
-        if kind != "text":
-            try:
-                pos = self.find(query)
-            except UnknownPaperError:
-                if kind == "paper" or len(str(query).split()) < 2:
-                    raise
-            else:
-                results = self._paper_results(pos, k, mode, theme, diverse, why)
-                return Answer(query, "paper", results, self.index.ids[pos], self.index.titles[pos], mode=mode)
-        note = None if kind == "text" else "no paper has this id or title, so it was searched as free text"
-        results = self.similar_to_text(query, k, theme=theme, mode=mode, diverse=diverse, why=why)
-        return Answer(query, "text", results, note=note, mode=mode)
+        return answer_one(self, query, kind, SearchOptions(k, theme, mode, diverse, why))
+
+    def ask(
+        self,
+        queries: Sequence[str],
+        k: int = 10,
+        *,
+        unlike: Sequence[str] = (),
+        kind: Literal["auto", "paper", "text"] = "auto",
+        theme: str | None = None,
+        mode: str = DEFAULT_MODE,
+        diverse: bool = False,
+        why: bool = False,
+    ) -> Answer:
+        """What ``paperlike similar`` answers: one query as :meth:`recommend` does, or, with
+        several queries or any ``unlike``, papers like all of those papers and unlike the others
+        (each query must then name a paper).
+
+        Raises:
+            TypeError: ``queries`` or ``unlike`` is a single string or not strings.
+            QueryError: See :meth:`recommend` and :meth:`like`.
+        """
+        opts = SearchOptions(k, theme, mode, diverse, why)
+        return answer_many(self, paper_names(queries, "queries"), paper_names(unlike, "unlike"), kind, opts)
 
     # -- themes --------------------------------------------------------------------------------
 
@@ -393,7 +353,7 @@ class Recommender:
 
     def neighbours(self, k: int = 5) -> dict[str, list[tuple[str, float]]]:
         """Every paper's ``k`` most similar papers by cosine, as ``{id: [(id, cosine), ...]}``."""
-        k = _check_k(k)
+        k = check_k(k)
         scores, positions = self.index.search(self.index.all_vectors(), k + 1)
         out: dict[str, list[tuple[str, float]]] = {}
         for i, (row_s, row_p) in enumerate(zip(scores, positions)):
@@ -401,7 +361,11 @@ class Recommender:
             out[self.index.ids[i]] = [(self.index.ids[p], -s) for s, p in pairs]
         return out
 
+    def map_neighbours(self, k: int = 5) -> dict[str, list[tuple[str, float]]]:
+        """:meth:`neighbours` for the map's click panel; empty above
+        :data:`MAP_NEIGHBOURS_MAX_PAPERS` papers (the panel then says none were precomputed)."""
+        return self.neighbours(k) if self.index.count <= MAP_NEIGHBOURS_MAX_PAPERS else {}
+
     def info(self) -> dict[str, Any]:
         """What this index is: where, how many papers, which model, when built."""
-        m = self.index.manifest
-        return describe_manifest(self.directory, self.index_dir_reason, m)
+        return describe_manifest(self.directory, self.index_dir_reason, self.index.manifest)

@@ -1,0 +1,91 @@
+"""Identifiers a researcher types for a paper: a DOI, an arXiv id (new or old style, with or
+without a version) and arXiv / doi.org / other URLs, matched against the identifiers an index
+stores for each paper (its ``doi``, ``arxiv_id`` and ``url``).
+
+A query is only read as an identifier when the *whole* query has that shape, so a title that
+happens to contain digits (``"GPT-4 Technical Report"``) is never taken for one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..identity import normalize_arxiv_id, normalize_doi
+from ..records import Paper
+
+__all__ = ["Identifier", "parse_identifier", "paper_keys"]
+
+
+_ARXIV_ID = r"(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[a-z]{2})?/\d{7})"
+_ARXIV_QUERY = re.compile(rf"(?:arxiv:\s*)?({_ARXIV_ID})(?:v\d+)?", re.IGNORECASE)
+_ARXIV_URL = re.compile(
+    rf"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/({_ARXIV_ID})(?:v\d+)?(?:\.pdf)?/?",
+    re.IGNORECASE,
+)
+_DOI_QUERY = re.compile(r"(?:doi:\s*|(?:https?://)?(?:dx\.)?doi\.org/)?10\.\d{4,9}/\S+", re.IGNORECASE)
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """A query read as an identifier.
+
+    Attributes:
+        kind: ``"arxiv"``, ``"doi"`` or ``"url"``.
+        value: The normalised identifier (lowercase arXiv id without version, lowercase DOI, or a
+            URL without scheme, ``www.`` and trailing slash).
+    """
+
+    kind: str
+    value: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+    @property
+    def label(self) -> str:
+        return {"arxiv": "arXiv id", "doi": "DOI", "url": "URL"}[self.kind]
+
+    def describe(self) -> str:
+        return f"{self.label} {self.value}"
+
+
+def _normal_url(url: str) -> str:
+    text = re.sub(r"^https?://", "", url.strip(), flags=re.IGNORECASE)
+    host, _, rest = text.partition("/")
+    host = host.lower().removeprefix("www.")
+    return f"{host}/{rest}".rstrip("/") if rest else host
+
+
+def parse_identifier(query: str) -> Identifier | None:
+    """The identifier a whole query is, or None when it is not shaped like one."""
+    q = query.strip()
+    match = _ARXIV_QUERY.fullmatch(q) or _ARXIV_URL.fullmatch(q)
+    if match:
+        return Identifier("arxiv", match.group(1).lower())
+    if _DOI_QUERY.fullmatch(q):
+        doi = normalize_doi(q)
+        if doi:
+            return Identifier("doi", doi)
+    if _URL.fullmatch(q):
+        return Identifier("url", _normal_url(q))
+    return None
+
+
+def paper_keys(paper: Paper) -> Iterable[str]:
+    """The identifier keys under which a paper is found (see :attr:`Identifier.key`)."""
+    arxiv = normalize_arxiv_id(paper.arxiv_id)
+    if arxiv:
+        yield f"arxiv:{arxiv}"
+    doi = normalize_doi(paper.doi)
+    if doi:
+        yield f"doi:{doi}"
+    if paper.url:
+        found = parse_identifier(paper.url)
+        if found is not None:
+            yield found.key  # an arxiv.org or doi.org link names the paper's arXiv id or DOI
+        if found is None or found.kind != "url":
+            yield f"url:{_normal_url(paper.url)}"

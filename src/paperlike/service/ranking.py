@@ -1,0 +1,123 @@
+"""Ranking over one index: the BM25 index beside it, the query vector (a paper's own, Rocchio's
+mix of several, or embedded free text), and the fields of each result a reader scans for.
+
+A mixin of :class:`~paperlike.service.recommender.Recommender`, which supplies the index, the
+embedder (checked against the index's model) and the papers of a theme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..embedding import Embedder
+from ..errors import QueryError
+from ..records import Result, Results
+from ..search.lexical import LexicalIndex, load_or_build_lexical
+from ..search.rank import rocchio
+from ..search.ranker import Query, rank_index
+from ..storage import PaperIndex
+from ..text import clean_text
+from .options import SearchOptions
+
+__all__ = ["IndexRanking"]
+
+
+class IndexRanking:
+    """Ranking methods shared by every kind of query (see the module docstring)."""
+
+    index: PaperIndex
+    _lex: LexicalIndex | None
+
+    def _embedder(self) -> Embedder:  # pragma: no cover - supplied by the Recommender
+        raise NotImplementedError
+
+    def _within(self, theme: str | None) -> frozenset[int] | None:  # pragma: no cover - supplied by the Recommender
+        raise NotImplementedError
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index of this index's papers (built and saved beside it on first use)."""
+        if self._lex is None:
+            self._lex = load_or_build_lexical(
+                self.index.directory,
+                self.index.manifest["generation"],
+                self.index.count,
+                lambda: [p.text for p in self.index.papers()],
+            )
+        return self._lex
+
+    def _rank(self, vector: np.ndarray, terms: Any, k: int, **options: Any) -> Results:
+        """Rank for a query vector and its terms (``options``: the fields of :class:`Query`)."""
+        hits = rank_index(self.index, self.lexical, Query(vector, terms, k, **options))
+        papers = self.index.papers_at([h.position for h in hits])
+        return Results(
+            Result.of_paper(rank, paper, h.score, h.cosine, h.why, h.mmr) for rank, (h, paper) in enumerate(zip(hits, papers), 1)
+        )
+
+    def _ranked(
+        self,
+        vector: np.ndarray,
+        terms: Any,
+        opts: SearchOptions,
+        within: frozenset[int] | None,
+        exclude: frozenset[int],
+        why: Callable[[], str],
+    ) -> Results:
+        return self._rank(
+            vector,
+            terms,
+            opts.k,
+            mode=opts.mode,
+            exclude=exclude,
+            within=within,
+            diverse=opts.diverse,
+            why_text=why() if opts.why else None,
+        )
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed free text with the index's model.
+
+        Raises:
+            QueryError: Empty text.
+            ModelMismatchError: The model in use is not the index's.
+        """
+        text = clean_text(text)
+        if not text:
+            raise QueryError("empty text query; give some words to search for")
+        vector = self._embedder().embed_batch([text])[0]
+        if not np.any(vector):
+            raise QueryError(
+                f"the model finds nothing to search for in '{text[:60]}'; use words (model: {self.index.model.get('name')})"
+            )
+        return vector
+
+    def _papers_results(self, pos: list[int], neg: list[int], opts: SearchOptions) -> Results:
+        """Papers like the papers at ``pos`` and unlike those at ``neg`` (none of them returned)."""
+        both = sorted(set(pos) & set(neg))
+        if both:
+            raise QueryError(f"'{self.index.ids[both[0]]}' is both wanted and not wanted; drop it from the papers or from --not")
+        if len(pos) == 1 and not neg:
+            vector = self.index.vector(pos[0])
+        else:
+            # Rocchio: the mean of the wanted vectors minus half the mean of the unwanted ones.
+            vector = rocchio(self.index.vectors_at(pos), self.index.vectors_at(neg) if neg else None)
+        return self._ranked(
+            vector,
+            lambda: np.concatenate([self.lexical().paper_terms(p) for p in pos]),
+            opts,
+            self._within(opts.theme),
+            frozenset(pos) | frozenset(neg),
+            lambda: " ".join(p.text for p in self.index.papers_at(pos)),
+        )
+
+    def _text_results(self, text: str, opts: SearchOptions) -> Results:
+        if not isinstance(text, str):
+            raise TypeError(f"the text query is a string, not {type(text).__name__}")
+        within = self._within(opts.theme)  # an unknown theme fails before the model loads
+        text = clean_text(text)
+        if opts.mode == "lexical" and not text:
+            raise QueryError("empty text query; give some words to search for")
+        vector = self.embed_query(text) if opts.mode != "lexical" else np.zeros(self.index.dim, np.float32)
+        return self._ranked(vector, lambda: self.lexical().term_ids(text), opts, within, frozenset(), lambda: text)
