@@ -151,6 +151,19 @@ def _score_label(mode: str, diverse: bool) -> str:
     return f"  (ranking: {'; '.join(parts)})" if mode != "hybrid" or diverse else ""
 
 
+def _detail_lines(r: Any, why: bool, width: int) -> list[str]:
+    """The lines under a result: byline and link, then the why (when asked for)."""
+    lines = []
+    details = " · ".join(part for part in (r.byline(), r.link) if part)
+    if details:
+        lines.append(shorten(details, width))
+    if why and r.why is not None:
+        lines.append(f"why: {shorten(r.why.short(width - 3), width)}")
+        if r.why.result_sentence:
+            lines.append(f'     "{shorten(r.why.result_sentence, width - 10)}"')
+    return lines
+
+
 def print_results(results: Sequence[Any], why: bool = False, diverse: bool = False) -> None:
     """The ranked results as a table: rank, (mmr,) score, id, title, then a line with first
     author(s), year, venue and link when the record has them, and the why when asked for."""
@@ -160,22 +173,14 @@ def print_results(results: Sequence[Any], why: bool = False, diverse: bool = Fal
     # Ids are never shortened: users copy them into the next command.
     ids = [safe(r.id) for r in results]
     id_width = max(len(i) for i in ids)
-    width = shutil.get_terminal_size((120, 24)).columns
-    lead = 13 + (8 if diverse else 0)  # "rank  score  " (+ "    mmr ")
-    title_width = max(width - id_width - lead - 3, 30)
-    mmr_head = f"{'mmr':>6}  " if diverse else ""
-    click.echo(f"{'rank':>4}  {mmr_head}{'score':>5}  {'id':<{id_width}}  title")
-    pad = " " * (lead + 2)
+    lead = 13 + (8 if diverse else 0)  # "rank  score  " (+ "    mmr  ")
+    title_width = max(shutil.get_terminal_size((120, 24)).columns - id_width - lead - 3, 30)
+    click.echo(f"{'rank':>4}  {'   mmr  ' if diverse else ''}{'score':>5}  {'id':<{id_width}}  title")
     for r, rid in zip(results, ids):
-        gain = (f"{r.mmr:6.3f}  " if r.mmr is not None else f"{'-':>6}  ") if diverse else ""
+        gain = "" if not diverse else f"{r.mmr:6.3f}  " if r.mmr is not None else f"{'-':>6}  "
         click.echo(f"{r.rank:>4}  {gain}{r.score:5.2f}  {rid:<{id_width}}  {shorten(r.title, title_width)}")
-        details = " · ".join(part for part in (r.byline(), r.link) if part)
-        if details:
-            click.echo(f"{pad}{shorten(details, title_width + id_width)}")
-        if why and r.why is not None:
-            click.echo(f"{pad}why: {shorten(r.why.short(title_width + id_width - 3), title_width + id_width)}")
-            if r.why.result_sentence:
-                click.echo(f'{pad}     "{shorten(r.why.result_sentence, title_width + id_width - 10)}"')
+        for line in _detail_lines(r, why, title_width + id_width):
+            click.echo(" " * (lead + 2) + line)
 
 
 def _answer_header(answer: Any) -> str:

