@@ -140,17 +140,22 @@ def test_two_papers_with_one_doi_are_ambiguous(tmp_path):
 
 
 def test_id_and_title_lookups_never_read_the_full_records(meta_index, monkeypatch):
-    """The identifier map is built only for a query shaped like an identifier."""
+    """Records are read only for a query shaped like an identifier, and then only the lines
+    that contain it are parsed (never the whole papers file)."""
     rec = Recommender.load(meta_index)
+    scanned = []
 
     def no_parsing():
-        raise AssertionError("the papers file was parsed for an id or title lookup")
+        raise AssertionError("every record was parsed")
 
+    real_scan = rec.index.positions_matching
     monkeypatch.setattr(rec.index, "papers", no_parsing)
+    monkeypatch.setattr(rec.index, "positions_matching", lambda pattern: scanned.append(pattern) or real_scan(pattern))
     assert rec.index.ids[rec.find("plain")] == "plain"
     assert rec.index.ids[rec.find("Branes and strings")] == "strings"
-    with pytest.raises(AssertionError, match="parsed"):
-        rec.find("1503.02531")
+    assert scanned == []
+    assert rec.index.ids[rec.find("HTTPS://DOI.ORG/10.1145/3292500.3330701")] == "graphs"
+    assert len(scanned) == 1 and real_scan(scanned[0]) == [rec.find("graphs")]
 
 
 def test_a_paper_whose_id_looks_like_an_identifier_is_found_by_id(tmp_path):

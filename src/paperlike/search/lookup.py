@@ -24,8 +24,9 @@ class PaperLookup:
         ids: Paper ids in index order.
         titles: Paper titles, same order.
         position: Fast exact-id lookup (the index's own).
-        papers: Returns the full records, in index order; only called the first time a query is
-            a DOI, arXiv id or URL (to map those to papers), so id and title lookups stay fast.
+        containing: Returns ``(position, record)`` of the papers whose stored record contains a
+            text (any case); only called when a query is a DOI, arXiv id or URL, so id and title
+            lookups never read the full records.
     """
 
     def __init__(
@@ -33,14 +34,13 @@ class PaperLookup:
         ids: Sequence[str],
         titles: Sequence[str],
         position: Callable[[str], int | None],
-        papers: Callable[[], Sequence[Paper]] | None = None,
+        containing: Callable[[str], Sequence[tuple[int, Paper]]] | None = None,
     ):
         self.ids = ids
         self.titles = titles
         self.position = position
-        self.papers = papers
+        self.containing = containing
         self._folded: list[str] | None = None
-        self._by_key: dict[str, list[int]] | None = None
 
     def folded_titles(self) -> list[str]:
         if self._folded is None:
@@ -89,12 +89,10 @@ class PaperLookup:
         for i, pid in enumerate(self.ids):
             if pid.casefold() == folded:
                 return i
-        if self._by_key is None:
-            self._by_key = {}
-            for i, paper in enumerate(self.papers() if self.papers is not None else ()):
-                for key in paper_keys(paper):
-                    self._by_key.setdefault(key, []).append(i)
-        found = self._by_key.get(ident.key, [])
+        # Every record that names this identifier contains its normalised text (DOIs and arXiv
+        # ids in any case, with prefixes or versions around it): check those records only.
+        candidates = self.containing(ident.value) if self.containing is not None else ()
+        found = [i for i, paper in candidates if ident.key in paper_keys(paper)]
         if len(found) > 1:
             raise self._ambiguous(q, found, f"is the {ident.label} of")
         if not found:

@@ -10,8 +10,10 @@ Every ranking method takes the same options (k, theme, mode, diverse, why), chec
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,8 +111,14 @@ class Recommender(IndexRanking):
             UnknownPaperError: Nothing matches (carries the closest titles).
         """
         if self._lookup is None:
-            self._lookup = PaperLookup(self.index.ids, self.index.titles, self.index.position, self.index.papers)
+            self._lookup = PaperLookup(self.index.ids, self.index.titles, self.index.position, self._records_containing)
         return self._lookup.find(query)
+
+    def _records_containing(self, text: str) -> list[tuple[int, Paper]]:
+        """``(position, record)`` of the papers whose stored record contains ``text`` (any case)."""
+        pattern = re.compile(re.escape(json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8")), re.IGNORECASE)
+        positions = self.index.positions_matching(pattern)
+        return list(zip(positions, self.index.papers_at(positions)))
 
     def paper(self, query: str) -> Paper:
         """The full record of the paper a query names (see :meth:`find`)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +134,19 @@ class PaperIndex:
                 raise _corrupt(self.directory, f"{entry['name']} does not match {self.manifest['files']['titles']['name']}")
             out.append(paper)
         return out
+
+    def positions_matching(self, pattern: re.Pattern[bytes]) -> list[int]:
+        """Positions of the papers whose stored record (its JSON line) matches ``pattern``.
+
+        A cheap pre-filter (one pass over the checked papers file, nothing parsed) so that a
+        lookup by DOI or arXiv id parses a few records instead of all of them; the caller checks
+        the records it gets with :meth:`papers_at`.
+        """
+        if self._papers is not None:
+            return [i for i, p in enumerate(self._papers) if pattern.search(json.dumps(p.to_dict(), ensure_ascii=False).encode())]
+        self.papers_at([])  # checks the file against the manifest and splits it, once
+        lines = self._lines or []
+        return [i for i in range(min(len(lines), self.count)) if pattern.search(lines[i])]
 
     def _read_papers_file(self) -> bytes | None:
         # Opened when the index was loaded: a rebuild may delete the file since, but on POSIX an
