@@ -42,3 +42,16 @@ def test_help_imports_no_torch_and_no_faiss(tmp_path):
 def test_lookups_import_no_torch(hash_index_dir, args):
     result = _probe(args + ["--index-dir", str(hash_index_dir)], hash_index_dir)
     assert result["code"] == 0 and result["heavy"] == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["similar", "https://arxiv.org/abs/1503.02531v2"],
+        ["similar", "10.1145/3292500.3330701"],
+        ["papers", "--search", "distil", "--format", "bibtex"],
+    ],
+)
+def test_identifier_lookups_and_records_import_no_torch(hash_index_dir, args):
+    result = _probe(args + ["--index-dir", str(hash_index_dir)], hash_index_dir)
+    assert result["code"] in (0, 2) and result["heavy"] == []  # the bundled papers have no DOIs: exit 2

@@ -20,9 +20,9 @@ DEFAULT_MODE = "hybrid"
 # What a result's ``score`` means in each mode: one scale per mode, shown in --help and the docs.
 SCORE_SCALES = {
     "hybrid": "0.8 x z(cosine) + 0.2 x z(BM25), z-scores over the papers ranked: how many standard "
-    "deviations above the average paper (about 1 to 5 for good matches; can be negative)",
-    "dense": "cosine similarity of the vectors, -1 to 1 (MiniLM: about 0.3 to 0.8 for related papers)",
-    "lexical": "BM25 score, 0 and up, unbounded (grows with shared rare terms)",
+    "deviations a paper stands above the average one (best match on the bundled papers: 1.3 to 3.9)",
+    "dense": "cosine similarity of the vectors, -1 to 1 (best match on the bundled papers: 0.5 to 0.85)",
+    "lexical": "BM25 score, 0 and up, unbounded: grows with shared rare terms and with the query's length",
 }
 
 
