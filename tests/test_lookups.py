@@ -230,3 +230,10 @@ def test_each_mode_documents_its_score_scale(mode, words):
     help_text = " ".join(run("similar", "--help").stdout.split())
     assert "hybrid 0.8 z(cosine) + 0.2 z(BM25)" in help_text and "dense the cosine" in help_text
     assert "lexical the BM25 score" in help_text
+
+
+def test_urls_with_non_ascii_text_are_found(tmp_path):
+    papers = [Paper("cafe", "Un article", "x", url="https://example.org/articles/café-ü"), Paper("b", "Other", "y")]
+    build_index(Corpus(papers, "t"), HashingEmbedder(), tmp_path / "i")
+    rec = Recommender.load(tmp_path / "i")
+    assert rec.find("https://EXAMPLE.org/articles/café-ü/") == 0

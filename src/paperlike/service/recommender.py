@@ -116,7 +116,9 @@ class Recommender(IndexRanking):
 
     def _records_containing(self, text: str) -> list[tuple[int, Paper]]:
         """``(position, record)`` of the papers whose stored record contains ``text`` (any case)."""
-        pattern = re.compile(re.escape(json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8")), re.IGNORECASE)
+        # As a JSON string holds it, raw or \u-escaped, whichever way the writer encoded it.
+        forms = {json.dumps(text, ensure_ascii=ascii)[1:-1].encode("utf-8") for ascii in (False, True)}
+        pattern = re.compile(b"|".join(re.escape(f) for f in sorted(forms)), re.IGNORECASE)
         positions = self.index.positions_matching(pattern)
         return list(zip(positions, self.index.papers_at(positions)))
 
