@@ -50,7 +50,9 @@ def _csv(papers: Sequence[Paper]) -> str:
         row["authors"] = ", ".join(p.authors)
         row["tags"] = "; ".join(p.tags)
         row["collections"] = "; ".join(p.collections)
-        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
+        # One line per row (a CR or tab in a cell from a hand-edited index would break it), and
+        # no cell a spreadsheet would run.
+        writer.writerow({k: spreadsheet_safe(clean_text(v)) for k, v in row.items()})
     return out.getvalue()
 
 
@@ -75,27 +77,30 @@ _LIGATURES = {("-", "-"), ("`", "`"), ("'", "'"), ("?", "`"), ("!", "`")}
 _MONTHS = frozenset("jan feb mar apr may jun jul aug sep oct nov dec".split())
 
 
-def latex_encode(text: str) -> str:
+def latex_encode(text: str, *, braced: bool = False) -> str:
     """``text`` as a LaTeX value that decodes back to exactly ``text``, safe inside ``{...}``.
 
     Braces that pair up become ``\\{ ... \\}``; one without a partner becomes ``\\lbrace{}`` or
     ``\\rbrace{}``, so the braces of the value always balance, for BibTeX (which counts ``\\{``)
     and for parsers that skip it alike: no value can close its field or entry. Accented letters
     become LaTeX accents (``ü`` -> ``\\"u``); characters LaTeX has no name for stay as they are
-    (the file is UTF-8).
+    (the file is UTF-8). ``braced`` puts every command in braces (``{\\~N}``, ``{\\%}``), as
+    names need: BibTeX's name parser would take the ``~`` of ``\\~N`` for a space, and
+    bibtexparser's name splitter loses a word that starts with ``\\``.
     """
     text = clean_text(text)
     partner = _brace_partners(text)
     out = []
     for i, ch in enumerate(text):
         if ch in "{}":
-            out.append(("\\" + ch) if i in partner else (r"\lbrace{}" if ch == "{" else r"\rbrace{}"))
+            piece = ("\\" + ch) if i in partner else (r"\lbrace{}" if ch == "{" else r"\rbrace{}")
         elif ch in _SPECIAL:
-            out.append(_SPECIAL[ch])
-        elif ord(ch) > 127:
-            out.append(_encode_char(ch))
+            piece = _SPECIAL[ch]
         else:
-            out.append(ch)
+            piece = _encode_char(ch) if ord(ch) > 127 else ch
+        if braced and piece[:1] == "\\":
+            piece = "{" + piece.removesuffix("{}") + "}"
+        out.append(piece)
         if (ch, text[i + 1 : i + 2]) in _LIGATURES:
             out.append("{}")
     return "".join(out)
@@ -158,11 +163,26 @@ class _FoldedNames:
         self._seen.add(name.casefold())
 
 
+_KEY = re.compile(r"[A-Za-z0-9_:.\-]+")
+
+
 def _bib_key(paper_id: str, taken: _FoldedNames) -> str:
     # BibTeX keys cannot hold spaces, commas, braces or quotes.
-    key = unique_name(re.sub(r"[^A-Za-z0-9_:.\-]+", "-", paper_id).strip("-") or "paper", taken)
+    if not _KEY.fullmatch(paper_id):
+        paper_id = re.sub(r"[^A-Za-z0-9_:.\-]+", "-", paper_id).strip("-") or "paper"
+    key = unique_name(paper_id, taken)
     taken.add(key)
     return key
+
+
+# A name BibTeX would split ("Barnes and Noble") or turn around ("Doe, Jane" is Jane Doe).
+_SPLITS_NAME = re.compile(r",|(?<!\S)and(?!\S)", re.IGNORECASE)
+
+
+def _bib_name(name: str) -> str:
+    """One author, kept one author in the given order: braced when BibTeX would split it."""
+    encoded = latex_encode(name, braced=True)
+    return "{" + encoded + "}" if _SPLITS_NAME.search(name) else encoded
 
 
 def _entry_type(paper: Paper) -> str:
@@ -175,7 +195,7 @@ def _bib_fields(paper: Paper, kind: str) -> Iterator[tuple[str, str]]:
     """``(name, value as written)`` for every field of the entry, each name once."""
     yield "title", latex_encode(paper.title)
     if paper.authors:
-        yield "author", " and ".join(latex_encode(a) for a in paper.authors)
+        yield "author", " and ".join(_bib_name(a) for a in paper.authors)
     if paper.venue:
         yield venue_field(kind), latex_encode(paper.venue)
     if paper.year is not None:
