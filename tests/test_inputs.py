@@ -7,6 +7,7 @@ import os
 import socket
 import stat
 import threading
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -119,8 +120,14 @@ def test_files_over_the_limit_are_refused_up_front(tmp_path):
     sparse = tmp_path / "sparse.jsonl"
     with open(sparse, "wb") as handle:
         handle.truncate(MAX_CORPUS_BYTES + 1)
-    with pytest.raises(CorpusError, match="over 1,073,741,824 bytes"):
-        read_corpus(sparse)
+    tracemalloc.start()
+    try:
+        with pytest.raises(CorpusError, match="over 1,073,741,824 bytes"):
+            read_corpus(sparse)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20  # refused from its size: its gigabyte was never read
 
 
 def test_a_file_growing_while_it_is_read_is_still_bounded(tmp_path, monkeypatch):

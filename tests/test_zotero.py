@@ -8,7 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from conftest import count_example
 from paperlike.errors import CorpusError
 from paperlike.export import export_papers
 from paperlike.readers import read_corpus, read_zotero
@@ -275,3 +278,24 @@ def test_collections_and_tags_survive_the_index(tmp_path, hash_index_copy):
     bib = export_papers([hinton], "bibtex")
     assert bib.startswith("@article{distilling-the-knowledge-in-a-neural,")
     assert "journal = {Journal of Distillation}" in bib and "keywords = {distillation, to read}" in bib
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.floats(0.0, 1.0), noise=st.binary(max_size=64), flip=st.integers(0, 10_000))
+def test_damaged_databases_give_papers_or_a_clean_error(tmp_path, cut, noise, flip):
+    count_example("zotero-damaged")
+    good = tmp_path / "good.sqlite"
+    if not good.exists():
+        _sample(good).commit()
+    data = bytearray(good.read_bytes())
+    data = data[: max(16, int(len(data) * cut))] + bytearray(noise)
+    if len(data) > 100:
+        data[100 + flip % (len(data) - 100)] ^= 0xFF
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(bytes(data))
+    try:
+        corpus = read_corpus(bad)
+    except CorpusError as exc:
+        assert str(bad) in str(exc) and "\n" not in str(exc)
+    else:
+        assert all(p.title for p in corpus.papers)

@@ -146,8 +146,11 @@ def _snapshot(path: Path, folder: Path) -> Path:
             raise CorpusError(
                 f"{path}: not a Zotero database (no SQLite header); give the zotero.sqlite of your Zotero data folder"
             )
-        extra = {s: read_bytes(_beside(path, s)) for s, st in zip(("-wal", "-journal"), before[1:]) if st is not None}
-        if _state(path) == before:
+        try:
+            extra = {s: read_bytes(_beside(path, s)) for s, st in zip(("-wal", "-journal"), before[1:]) if st is not None}
+        except CorpusError:  # a journal file went away meanwhile (Zotero finished a write): read again
+            extra = None
+        if extra is not None and _state(path) == before:
             copy = folder / "zotero.sqlite"
             copy.write_bytes(data)
             for suffix, content in extra.items():
