@@ -333,3 +333,9 @@ def test_the_export_command_writes_safe_csv(tmp_path, hash_index_copy):
     assert result.exit_code == 0, result.output
     row = next(csv.DictReader(io.StringIO(result.stdout)))
     assert (row["title"], row["abstract"], row["url"]) == ("'=1+1", "'@SUM(A1)", "'-x")
+    similar = CliRunner().invoke(cli, ["similar", "evil", "-k", "75", "--format", "csv", "--index-dir", str(hash_index_copy)])
+    assert similar.exit_code == 0, similar.output
+    rows = list(csv.reader(io.StringIO(similar.stdout)))
+    assert len(rows) == 76 and not any(c.startswith(("=", "+", "-", "@")) for row in rows for c in row)
+    query = CliRunner().invoke(cli, ["similar", "autodistil", "-k", "76", "--format", "csv", "--index-dir", str(hash_index_copy)])
+    assert "'=1+1" in query.stdout  # the evil paper is among the results, neutralised
