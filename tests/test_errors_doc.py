@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,13 +16,14 @@ from click.testing import CliRunner
 from conftest import ROOT, tree_snapshot
 from paperlike.cli import cli
 from paperlike.embedding import HashingEmbedder
+from paperlike.readers import MAX_CORPUS_BYTES
 from paperlike.records import Corpus, Paper
 from paperlike.service.build import build_index
 from paperlike.storage.files import VERIFIED
 from paperlike.storage.manifest import MANIFEST, read_manifest
 
 DOC = ROOT / "docs" / "errors.md"
-PLACEHOLDER = re.compile(r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE)\b")
+PLACEHOLDER = re.compile(r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG)\b")
 
 
 def _rows() -> list[tuple[str, str, str]]:
@@ -98,6 +101,17 @@ def places(hash_index_dir, tmp_path_factory) -> dict[str, Path]:
     (files / "other.xml").write_text("<html><body>not arXiv</body></html>")
     (files / "broken.json").write_text('[{"title": "x",]')
     (files / "mystery.dat").write_bytes(b"\x7fELF binary-looking")
+    os.mkfifo(files / "pipe.jsonl")
+    (files / "nothing.bib").write_text("% an export that holds no entry\n")
+    (files / "header.csv").write_text("title,abstract\n")
+    sqlite = sqlite3.connect(files / "other.sqlite")
+    sqlite.execute("CREATE TABLE notes (x)")
+    sqlite.commit()
+    sqlite.close()
+    # A sparse file one byte over the corpus limit (a file, not a folder: never snapshotted).
+    places["BIG"] = tmp / "big.jsonl"
+    with open(places["BIG"], "wb") as handle:
+        handle.truncate(MAX_CORPUS_BYTES + 1)
     return places
 
 

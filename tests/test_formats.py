@@ -227,3 +227,60 @@ def test_a_single_csv_author_with_a_comma_is_one_author(tmp_path):
 
 def test_latex_text_keeps_bare_ampersands_and_percents():
     assert Paper("x", "T", r"{\em Big} & small: 50% of 10\% work").text == "T. Big & small: 50% of 10% work"
+
+
+FULL_RECORD = {
+    "id": "p1",
+    "title": "A paper with every field",
+    "abstract": "Its abstract.",
+    "authors": ["Ada Lovelace"],
+    "year": 2024,
+    "url": "https://e.org/p1",
+    "arxiv_id": "2401.00001",
+    "doi": "10.1/p1",
+    "source": "lib.bib",
+    "venue": "Proceedings of Things",
+    "entry_type": "inproceedings",
+    "fields": {"pages": "1--9", "publisher": "ACM"},
+    "tags": ["to read"],
+    "collections": ["Thesis/Chapter 2"],
+}
+
+
+def test_paper_records_round_trip_and_old_records_still_load():
+    paper = Paper.from_dict(FULL_RECORD)
+    assert paper.fields == (("pages", "1--9"), ("publisher", "ACM")) and paper.field("pages") == "1--9"
+    assert paper.to_dict() == FULL_RECORD
+    # A record written before these fields existed loads with their defaults, and writes back unchanged.
+    old = {"id": "x", "title": "T", "abstract": "", "authors": ["A"], "year": 2020, "doi": "10.1/x"}
+    assert Paper.from_dict(old).to_dict() == old
+    assert (Paper.from_dict(old).venue, Paper.from_dict(old).fields, Paper.from_dict(old).tags) == (None, (), ())
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"fields": ["pages", "1"]},
+        {"fields": {"pages": 3}},
+        {"fields": {"Bad Name}": "x"}},
+        {"tags": "a; b"},
+        {"collections": [1]},
+        {"entry_type": "article}, title = {x"},
+        {"venue": ["x"]},
+    ],
+)
+def test_paper_records_with_wrong_shapes_are_refused(bad):
+    with pytest.raises(ValueError):
+        Paper.from_dict({"id": "x", "title": "T", **bad})
+
+
+def test_jsonl_reads_every_field_export_writes(tmp_path):
+    path = write_jsonl(tmp_path / "full.jsonl", [FULL_RECORD])
+    paper = read_corpus(path).papers[0]
+    assert {**paper.to_dict(), "source": "lib.bib"} == FULL_RECORD
+    messy = write_jsonl(
+        tmp_path / "messy.jsonl",
+        [{"title": "T", "fields": [["Volume", 3], ["bad name", "x"], ["pages", ""]], "tags": "a; b;;a", "entry_type": "Misc"}],
+    )
+    paper = read_corpus(messy).papers[0]
+    assert (paper.fields, paper.tags, paper.entry_type) == ((("volume", "3"),), ("a", "b"), "misc")

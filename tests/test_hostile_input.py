@@ -107,7 +107,10 @@ def test_read_corpus_on_arbitrary_bytes(tmp_path, data, suffix):
 @given(
     records=st.lists(
         st.dictionaries(
-            st.sampled_from(["id", "title", "abstract", "authors", "year", "url", "doi", "arxiv_id", "source", "x"]),
+            st.sampled_from(
+                ["id", "title", "abstract", "authors", "year", "url", "doi", "arxiv_id", "source", "x"]
+                + ["venue", "entry_type", "fields", "tags", "collections"]
+            ),
             JSON_VALUE,
             max_size=8,
         ),

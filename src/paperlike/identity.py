@@ -2,17 +2,19 @@
 
 Two records are the same paper when they share an arXiv id (any version: ``2401.01234v2`` is
 ``2401.01234``), a DOI (case-insensitive, with or without ``https://doi.org/``), or a normalised
-title (case, accents, punctuation and spacing ignored; titles of at least 4 words only) unless
-the records contradict each other (different arXiv ids, DOIs or explicit ids; see
-:func:`same_paper`). Near-duplicates are listed by :mod:`paperlike.search.dupes`, never merged.
+title (case, accents, punctuation and spacing ignored, letters of every script kept; titles of at
+least 4 words only) unless the records contradict each other (different arXiv ids, DOIs or
+explicit ids; see :func:`same_paper`). Sameness is transitive within one import: A = B by DOI and
+B = C by arXiv id make one paper of the three (union-find over the keys). Near-duplicates are
+listed by :mod:`paperlike.search.dupes`, never merged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict
 
 from .records import Paper
 
@@ -57,9 +59,16 @@ def normalize_doi(value: str | None) -> str | None:
 
 
 def normalize_title(title: str) -> str | None:
-    """Lowercase ASCII words of a title, single-spaced; None for titles under 4 words."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
-    words = re.findall(r"[a-z0-9]+", ascii_title)
+    """Case-folded words of a title without accents or punctuation, single-spaced; None for
+    titles under 4 words.
+
+    Accents are dropped (``für`` is ``fur``: a source that lost its accents names the same paper)
+    but letters are kept in every script: ``α-helix ...`` and ``β-helix ...``, or two Chinese
+    titles, stay apart (they were merged, and one paper lost, when only ASCII letters counted).
+    """
+    decomposed = unicodedata.normalize("NFKD", title)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    words = re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", bare).casefold())
     return " ".join(words) if len(words) >= 4 else None
 
 
@@ -111,41 +120,77 @@ def find_same(paper: Paper, owner: dict[str, int], papers: Sequence[Paper]) -> i
 def merge_into(first: Paper, later: Paper) -> Paper:
     """``first`` with its empty fields filled from ``later``; ``first``'s id and text win otherwise.
 
-    A missing abstract is taken from ``later`` (so the merged paper may embed differently).
+    Every field is filled this way (url, DOI, venue, year...); ``fields`` gains the names
+    ``first`` lacks, and ``tags`` and ``collections`` are the union of both. A missing abstract
+    is taken from ``later`` (so the merged paper may embed differently).
     """
-    data = asdict(first)
-    for key, value in asdict(later).items():
-        if key == "id":
-            continue
-        if data.get(key) in (None, "", ()) and value not in (None, "", ()):
-            data[key] = value
-    if not first.id and later.id:
-        data["id"] = later.id
+    data = {f.name: getattr(first, f.name) for f in dataclasses.fields(Paper)}
+    for name, value in data.items():
+        other = getattr(later, name)
+        if name == "fields":
+            known = {key for key, _ in value}
+            data[name] = value + tuple(pair for pair in other if pair[0] not in known)
+        elif name in ("tags", "collections"):
+            data[name] = value + tuple(v for v in dict.fromkeys(other) if v not in value)
+        elif value in (None, "", ()) and other not in (None, "", ()):
+            data[name] = other
     return Paper(**data)
 
 
+class _Groups:
+    """Union-find over record positions; each group remembers its strong ids, to refuse a title
+    match between records that contradict each other."""
+
+    def __init__(self, papers: Sequence[Paper]) -> None:
+        self.parent = list(range(len(papers)))
+        self.ids: list[tuple[set[str], set[str], set[str]]] = []
+        for paper in papers:
+            arxiv, doi = _strong(paper)
+            self.ids.append(({arxiv} if arxiv else set(), {doi} if doi else set(), {paper.id} if paper.id else set()))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def contradict(self, a: int, b: int) -> bool:
+        return any(x and y and x.isdisjoint(y) for x, y in zip(self.ids[a], self.ids[b]))
+
+    def union(self, a: int, b: int) -> None:
+        keep, drop = min(a, b), max(a, b)  # the earliest record stays the group's root
+        self.parent[drop] = keep
+        for mine, theirs in zip(self.ids[keep], self.ids[drop]):
+            mine |= theirs
+
+
 def merge_duplicates(papers: Sequence[Paper], where: Sequence[str]) -> tuple[list[Paper], list[str], int]:
-    """Merge records of the same paper, keeping the first one's position and id (even when the
+    """Merge records of the same paper, keeping the first one's position and id (even when a
     later record carries another explicit id, e.g. ``smith2020a`` for a second copy in a .bib).
+
+    Sameness is transitive: records joined by any chain of shared arXiv ids or DOIs are one paper;
+    a shared title joins two groups only when they do not contradict each other (different
+    arXiv ids, DOIs or explicit ids).
 
     Returns:
         ``(papers, where, merged)``: the distinct papers, their locations, how many were merged.
     """
+    groups = _Groups(papers)
     owner: dict[str, int] = {}
-    out: list[Paper] = []
-    out_where: list[str] = []
-    merged = 0
-    for paper, loc in zip(papers, where):
-        keys = identity_keys(paper)
-        hit = find_same(paper, owner, out)
-        if hit is not None:
-            out[hit] = merge_into(out[hit], paper)
-            merged += 1
-            for k in identity_keys(out[hit]):
-                owner.setdefault(k, hit)
-            continue
-        for k in keys:
-            owner.setdefault(k, len(out))
+    for i, paper in enumerate(papers):
+        for key in identity_keys(paper):
+            j = owner.setdefault(key, i)
+            a, b = groups.find(i), groups.find(j)
+            if a != b and not (key.startswith("title:") and groups.contradict(a, b)):
+                groups.union(a, b)
+    members: dict[int, list[int]] = {}
+    for i in range(len(papers)):
+        members.setdefault(groups.find(i), []).append(i)
+    out, out_where = [], []
+    for root, positions in members.items():
+        paper = papers[root]
+        for i in positions[1:]:
+            paper = merge_into(paper, papers[i])
         out.append(paper)
-        out_where.append(loc)
-    return out, out_where, merged
+        out_where.append(where[root])
+    return out, out_where, len(papers) - len(out)

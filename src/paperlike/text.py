@@ -11,7 +11,14 @@ from collections.abc import Callable, Container
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["clean_text", "plain_text", "fold", "slugify", "unique_name"]
+__all__ = ["clean_text", "collapse_spaces", "plain_text", "fold", "slugify", "unique_name", "MAX_TEXT_CHARS", "clip_text"]
+
+
+# The most characters of a paper's title + abstract that search and explanations use. Real
+# abstracts stay far below it (the longest in ACM-CR and the bundled papers are a few thousand
+# characters); MiniLM reads only the first ~256 word pieces anyway. Without a bound, one paper
+# with a 50 MB abstract made every lookup of it take over a minute (BM25 query + explanation).
+MAX_TEXT_CHARS = 20_000
 
 
 # Control characters (NUL, ESC...) in a field would reach terminals and JSON consumers; lone
@@ -22,17 +29,31 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+def collapse_spaces(text: str) -> str:
+    """Whitespace runs (any Unicode space, line breaks) as one space, none at the ends: the one
+    place whitespace is folded."""
+    return " ".join(text.split())
+
+
 def clean_text(value: Any) -> str:
-    """Text safe to store and print: see :func:`_clean` (public for queries and seed names)."""
-    return _clean(value)
-
-
-def _clean(value: Any) -> str:
-    """Field text with control characters as spaces, whitespace runs collapsed, no lone surrogates."""
+    """Field text safe to store and print: control characters as spaces, whitespace runs
+    collapsed, lone surrogates replaced (used by every reader, and for queries and seed names)."""
     if value is None:
         return ""
-    text = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", str(value)))
-    return " ".join(text.split())
+    return collapse_spaces(_SURROGATE.sub("\ufffd", _CONTROL.sub(" ", str(value))))
+
+
+def clip_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters, at a space when one is near the cut.
+
+    What search (BM25), explanations and the embedder see of a paper (:attr:`Paper.text` is
+    clipped with it), so one huge abstract cannot make every lookup slow.
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ", max(0, limit - 200))
+    return cut[:space] if space > 0 else cut
 
 
 _LATEX_HINT = re.compile(r"[\\{}$]")
@@ -58,7 +79,7 @@ def plain_text(text: str) -> str:
         decoded = _latex_decoder().latex_to_text(escaped)
     except Exception:  # pylatexenc gives up on some malformed markup: fall back to stripping braces
         decoded = re.sub(r"[{}]", "", text)
-    return " ".join(decoded.split()) or text
+    return collapse_spaces(decoded) or text
 
 
 def slugify(title: str, max_words: int = 6, max_chars: int = 40) -> str:
@@ -95,7 +116,7 @@ def slugify(title: str, max_words: int = 6, max_chars: int = 40) -> str:
 
 def fold(text: str) -> str:
     """Whitespace collapsed and case folded: how titles and ids are compared."""
-    return " ".join(text.split()).casefold()
+    return collapse_spaces(text).casefold()
 
 
 def unique_name(base: str, taken: Container[str], fallback: Callable[[], str] | None = None) -> str:

@@ -3,11 +3,12 @@
 Every reader returns a :class:`~paperlike.records.Corpus`; :func:`read_corpus` detects the format.
 """
 
-from .base import Entry, assign_ids, collect, paper_from_fields
+from .base import MAX_CORPUS_BYTES, Entry, assign_ids, collect, paper_from_fields
 from .daily import BUNDLED_SOURCE, bundled_corpus, bundled_file_sha256, read_daily_papers
 from .detect import detect_format
 from .jsonl import read_jsonl
 from .registry import FORMATS, READERS, read_corpus
+from .zotero import read_zotero
 
 __all__ = [
     "FORMATS",
@@ -16,6 +17,8 @@ __all__ = [
     "detect_format",
     "read_daily_papers",
     "read_jsonl",
+    "read_zotero",
+    "MAX_CORPUS_BYTES",
     "bundled_corpus",
     "bundled_file_sha256",
     "BUNDLED_SOURCE",

@@ -9,7 +9,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from ..errors import CorpusError
-from ..records import Corpus
+from ..records import Corpus, Paper
 from .base import Entry, collect, paper_from_fields
 from .jsonl import jsonl_entries
 
@@ -50,6 +50,7 @@ def read_arxiv_atom(path: Path, text: str, *, strict: bool = False, **_: Any) ->
                 "year": (entry.findtext(f"{_ATOM}published") or "")[:4] or None,
                 "url": link or raw_id or None,
                 "doi": entry.findtext(f"{_ARXIV}doi"),
+                "venue": entry.findtext(f"{_ARXIV}journal_ref"),
                 "arxiv_id": raw_id.rsplit("/abs/", 1)[-1] if "/abs/" in raw_id else None,
             }
             try:
@@ -57,10 +58,10 @@ def read_arxiv_atom(path: Path, text: str, *, strict: bool = False, **_: Any) ->
             except CorpusError as exc:
                 yield loc, exc
 
-    return collect(entries(), src, strict=strict)
+    return collect(entries(), src, strict=strict, fmt="arxiv-atom")
 
 
-def _arxiv_record(obj: Any, loc: str, src: str):
+def _arxiv_record(obj: Any, loc: str, src: str) -> Paper:
     if not isinstance(obj, dict):
         raise CorpusError(f"{loc}: expected a JSON object of the arXiv metadata snapshot")
     versions = obj.get("versions") or []
@@ -78,6 +79,7 @@ def _arxiv_record(obj: Any, loc: str, src: str):
             "authors": obj.get("authors") or [],
             "year": year,
             "doi": obj.get("doi"),
+            "venue": obj.get("journal-ref"),
             "arxiv_id": arxiv_id,
             "url": f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None,
         },
@@ -89,4 +91,4 @@ def _arxiv_record(obj: Any, loc: str, src: str):
 def read_arxiv_json(path: Path, text: str, *, strict: bool = False, **_: Any) -> Corpus:
     """Read arXiv metadata snapshot JSON lines."""
     src = str(path)
-    return collect(jsonl_entries(text, src, _arxiv_record), src, strict=strict)
+    return collect(jsonl_entries(text, src, _arxiv_record), src, strict=strict, fmt="arxiv-json")

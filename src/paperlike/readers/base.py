@@ -3,21 +3,28 @@ into a corpus (skip or fail on malformed entries, merge duplicates, give ids).""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Union
 
 from ..errors import CorpusError
 from ..identity import merge_duplicates
 from ..records import Corpus, Paper
-from ..text import clean_text, slugify
+from ..records.papers import ENTRY_TYPE, FIELD_NAME
+from ..text import MAX_TEXT_CHARS, clean_text, slugify, unique_name
+from .detect import FORMAT_NAMES
 
-__all__ = ["Entry", "collect", "assign_ids", "paper_from_fields", "read_text"]
+__all__ = ["Entry", "MAX_CORPUS_BYTES", "collect", "assign_ids", "paper_from_fields", "read_bytes", "read_text"]
 
-_clean = clean_text
+
+# The largest corpus file read (1 GiB): ACM-CR's 96k papers take ~35 MB, and a file is read whole
+# into memory, so a bigger one is almost surely a mistake (or a device that never ends).
+MAX_CORPUS_BYTES = 1 << 30
 
 
 def assign_ids(papers: list[Paper], where: list[str]) -> list[Paper]:
@@ -51,25 +58,22 @@ def assign_ids(papers: list[Paper], where: list[str]) -> list[Paper]:
     out = []
     for paper in papers:
         if not paper.id:
-            base = slugify(paper.title) or "paper-" + hashlib.sha1(paper.title.encode("utf-8")).hexdigest()[:8]
-            new_id, n = base, 1
-            while new_id in taken:
-                n += 1
-                new_id = f"{base}-{n}"
+            fallback = "paper-" + hashlib.sha1(paper.title.encode("utf-8")).hexdigest()[:8]
+            new_id = unique_name(slugify(paper.title) or fallback, taken)
             taken.add(new_id)
-            paper = Paper(**{**asdict(paper), "id": new_id})
+            paper = dataclasses.replace(paper, id=new_id)
         out.append(paper)
     return out
 
 
 def finish(papers: list[Paper], where: list[str], source: str) -> Corpus:
-    return collect(list(zip(where, papers)), source)
+    return collect(list(zip(where, papers)), source, fmt="daily")
 
 
 Entry = tuple[str, Union["Paper", CorpusError]]  # (file:line, the paper read there or why it was skipped)
 
 
-def collect(entries: Iterable[Entry], source: str, *, strict: bool = False) -> Corpus:
+def collect(entries: Iterable[Entry], source: str, *, strict: bool = False, fmt: str | None = None) -> Corpus:
     """Turn the entries a reader produced into a corpus: skip malformed ones (or fail, ``strict``),
     merge duplicates, give every paper its id, and note what was done.
 
@@ -77,26 +81,19 @@ def collect(entries: Iterable[Entry], source: str, *, strict: bool = False) -> C
         entries: ``(location, Paper or CorpusError)`` in file order; papers may have ``id == ""``.
         source: The file, for messages.
         strict: Raise on the first malformed entry instead of skipping it.
+        fmt: The format read (one of :data:`~paperlike.readers.FORMATS`), for the message when
+            the file holds no paper.
 
     Raises:
         CorpusError: No paper at all, a malformed entry under ``strict``, or two different papers
             with the same explicit id.
     """
-
-    papers, where, problems = [], [], []
     source = clean_text(source)
-    for loc, item in entries:
-        if isinstance(item, CorpusError):
-            if strict:
-                raise CorpusError(f"{item} (--strict: nothing was written)")
-            problems.append(str(item))
-        else:
-            papers.append(item if item.source is None else Paper(**{**asdict(item), "source": clean_text(item.source)}))
-            where.append(loc)
+    papers, where, problems = _split(entries, strict)
     if not papers:
         if problems:
             raise CorpusError(f"no paper could be read from {source}; first problem: {problems[0]}")
-        raise CorpusError(f"{source}: no papers found, only a page header; add each paper's title and abstract as paragraphs")
+        raise CorpusError(_nothing_found(source, fmt))
     papers, where, merged = merge_duplicates(papers, where)
     notes = []
     if problems:
@@ -111,16 +108,99 @@ def collect(entries: Iterable[Entry], source: str, *, strict: bool = False) -> C
         notes.append(
             f"{source}: {len(empty)} paper(s) have an empty abstract and are indexed on their title only (first at {empty[0]})"
         )
+    long = [loc for paper, loc in zip(papers, where) if len(paper.title) + len(paper.abstract) > MAX_TEXT_CHARS]
+    if long:
+        notes.append(
+            f"{source}: {len(long)} paper(s) have a title and abstract over {MAX_TEXT_CHARS:,} characters; "
+            f"search and explanations use the first {MAX_TEXT_CHARS:,} (first at {long[0]})"
+        )
     explicit = frozenset(p.id for p in papers if p.id)
     return Corpus(assign_ids(papers, where), source, notes, skipped=len(problems), merged=merged, explicit_ids=explicit)
 
 
-def read_text(path: Path) -> str:
-    if not path.exists():
-        raise CorpusError(f"corpus file not found: {path}; check the path")
-    if path.is_dir():
+def _split(entries: Iterable[Entry], strict: bool) -> tuple[list[Paper], list[str], list[str]]:
+    """The papers read, their locations, and why the other entries were skipped."""
+    papers: list[Paper] = []
+    where: list[str] = []
+    problems: list[str] = []
+    for loc, item in entries:
+        if isinstance(item, CorpusError):
+            if strict:
+                raise CorpusError(f"{item} (--strict: nothing was written)")
+            problems.append(str(item))
+        else:
+            papers.append(item if item.source is None else dataclasses.replace(item, source=clean_text(item.source)))
+            where.append(loc)
+    return papers, where, problems
+
+
+def _nothing_found(source: str, fmt: str | None) -> str:
+    if fmt in (None, "daily"):
+        return f"{source}: no papers found, only a page header; add each paper's title and abstract as paragraphs"
+    if fmt == "bibtex":
+        return f"{source}: no BibTeX entry found; a BibTeX file holds entries such as @article{{key, title = {{...}}}}"
+    return f"{source}: no paper found in this {FORMAT_NAMES.get(fmt, fmt)} file; check that it holds papers"
+
+
+def read_bytes(path: Path, max_bytes: int = MAX_CORPUS_BYTES) -> bytes:
+    """The bytes of a corpus file, checked to be a regular file of at most ``max_bytes``.
+
+    A FIFO, device, socket or folder is refused before anything is read from it (a FIFO would
+    block for ever, ``/dev/zero`` would fill the memory); the read itself is bounded too, in case
+    the file grows while it is read.
+
+    Raises:
+        CorpusError: Missing, not a regular file, unreadable, or over ``max_bytes``.
+    """
+    try:
+        kind = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise CorpusError(f"corpus file not found: {path}; check the path") from None
+    except OSError as exc:
+        raise CorpusError(f"cannot read corpus file {path}: {exc.strerror}; check the path") from None
+    _check_kind(path, kind)
+    try:
+        # Non-blocking: if the path became a FIFO since the stat, opening it must not hang.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise CorpusError(f"cannot read corpus file {path}: {exc.strerror}; check the path") from None
+    with open(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        _check_kind(path, info.st_mode)
+        _check_size(path, info.st_size, max_bytes)
+        data = handle.read(max_bytes + 1)
+    _check_size(path, len(data), max_bytes)
+    return data
+
+
+def _check_kind(path: Path, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
         raise CorpusError(f"corpus path is a directory: {path}; give a file")
-    data = path.read_bytes()
+    if stat.S_ISFIFO(mode):
+        what = "a named pipe (FIFO)"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        what = "a device"
+    else:
+        what = "not a regular file"
+    raise CorpusError(f"corpus path is {what}: {path}; save the papers to a regular file and give that")
+
+
+def _check_size(path: Path, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise CorpusError(
+            f"{path}: the file is over {max_bytes:,} bytes, the most a corpus file may hold; "
+            "split it into smaller files (paperlike add reads several)"
+        )
+
+
+def read_text(path: Path, max_bytes: int = MAX_CORPUS_BYTES) -> str:
+    """The text of a corpus file (UTF-8, a BOM allowed); see :func:`read_bytes` for the checks."""
+    return decode_text(read_bytes(path, max_bytes), path)
+
+
+def decode_text(data: bytes, path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -140,35 +220,85 @@ def _year(value: Any, loc: str) -> int | None:
     return int(match.group(1))
 
 
+_TEXT_KEYS = ("title", "abstract", "id", "url", "arxiv_id", "doi", "source", "venue", "entry_type")
+
+
 def paper_from_fields(obj: Any, loc: str, src: str) -> Paper:
-    """A paper from a dict of fields (title, abstract, id, authors, year, url, arxiv_id, doi, source).
+    """A paper from a dict of fields: title, abstract, id, authors, year, url, arxiv_id, doi,
+    source, venue, entry_type, fields (an object of name -> text, or ``[name, text]`` pairs),
+    tags and collections (lists, or text separated by ``;``).
 
     Raises:
         CorpusError: Not a dict, no title, or a field of the wrong kind (names ``loc``).
     """
     if not isinstance(obj, dict):
         raise CorpusError(f"{loc}: expected a JSON object with 'title' and 'abstract', got {type(obj).__name__}")
-    for key in ("title", "abstract", "id", "url", "arxiv_id", "doi", "source"):
+    for key in _TEXT_KEYS:
         if isinstance(obj.get(key), (dict, list, bool)):
             raise CorpusError(f"{loc}: '{key}' must be text, got {type(obj[key]).__name__}")
-    title = _clean(obj.get("title"))
+    title = clean_text(obj.get("title"))
     if not title:
         raise CorpusError(f"{loc}: paper has no title; add a non-empty 'title' field")
-    authors = obj.get("authors") or ()
+    extra = {k: (clean_text(obj[k]) or None) for k in ("url", "arxiv_id", "doi", "venue") if obj.get(k) is not None}
+    return Paper(
+        id=clean_text(obj.get("id")),
+        title=title,
+        abstract=clean_text(obj.get("abstract")),
+        authors=_names(obj.get("authors"), loc),
+        year=_year(obj.get("year"), loc),
+        source=clean_text(obj.get("source")) or src,
+        entry_type=_entry_type(obj.get("entry_type")),
+        fields=_other_fields(obj.get("fields"), loc),
+        tags=_list(obj.get("tags"), "tags", loc),
+        collections=_list(obj.get("collections"), "collections", loc),
+        **extra,
+    )
+
+
+def _names(authors: Any, loc: str) -> tuple[str, ...]:
+    if not authors:
+        return ()
     if isinstance(authors, str):
         # "A and B" (BibTeX style, names may hold commas), "A; B", else "A, B".
         sep = r"\s+and\s+" if re.search(r"\s+and\s+", authors) else ";" if ";" in authors else ","
-        authors = [a.strip() for a in re.split(sep, authors) if a.strip()]
+        authors = re.split(sep, authors)
     elif not isinstance(authors, (list, tuple)):
         raise CorpusError(f"{loc}: 'authors' must be a list of names or a string")
-    year = _year(obj.get("year"), loc)
-    extra = {k: (_clean(obj[k]) or None) for k in ("url", "arxiv_id", "doi") if obj.get(k) is not None}
-    return Paper(
-        id=_clean(obj.get("id")),
-        title=title,
-        abstract=_clean(obj.get("abstract")),
-        authors=tuple(_clean(a) for a in authors),
-        year=year,
-        source=_clean(obj.get("source")) or src,
-        **extra,
-    )
+    return tuple(name for name in (clean_text(a) for a in authors) if name)
+
+
+def _list(value: Any, key: str, loc: str) -> tuple[str, ...]:
+    """Tags or collections: a list of names, or one text separated by ``;``; duplicates dropped."""
+    if not value:
+        return ()
+    if isinstance(value, str):
+        value = value.split(";")
+    elif not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise CorpusError(f"{loc}: '{key}' must be a list of names or a text separated by ';'")
+    return tuple(dict.fromkeys(name for name in (clean_text(v) for v in value) if name))
+
+
+def _entry_type(value: Any) -> str | None:
+    """A BibTeX entry type, lowercase; anything else is dropped (it becomes part of the output)."""
+    kind = clean_text(value).lower()
+    return kind if ENTRY_TYPE.fullmatch(kind) else None
+
+
+def _other_fields(value: Any, loc: str) -> tuple[tuple[str, str], ...]:
+    """Other bibliographic fields: lowercase names that are valid BibTeX field names, text values
+    (numbers allowed: ``"volume": 3``); the first of two equal names wins."""
+    if not value:
+        return ()
+    pairs = list(value.items()) if isinstance(value, dict) else value
+    out: dict[str, str] = {}
+    for pair in pairs if isinstance(pairs, (list, tuple)) else [None]:
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(_scalar(x) for x in pair)):
+            raise CorpusError(f"{loc}: 'fields' must be an object of field names and texts")
+        name, text = clean_text(pair[0]).lower(), clean_text(pair[1])
+        if FIELD_NAME.fullmatch(name) and text:
+            out.setdefault(name, text)
+    return tuple(out.items())
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)

@@ -9,48 +9,93 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CorpusError
-from ..records import Corpus
+from ..records import Corpus, Paper
 from .base import Entry, collect, paper_from_fields
 
 __all__ = ["read_csl_json"]
 
 
-def _csl_record(item: Any, loc: str, src: str):
-    if not isinstance(item, dict):
-        raise CorpusError(f"{loc}: expected a CSL-JSON item (an object)")
-    authors = []
+# CSL item types -> BibTeX entry types (the rest are "misc").
+_ENTRY_TYPES = {
+    "article-journal": "article",
+    "article": "article",
+    "paper-conference": "inproceedings",
+    "chapter": "incollection",
+    "book": "book",
+    "thesis": "phdthesis",
+    "report": "techreport",
+    "manuscript": "unpublished",
+}
+
+
+# CSL variables kept as BibTeX fields.
+_FIELDS = {
+    "volume": "volume",
+    "issue": "number",
+    "page": "pages",
+    "publisher": "publisher",
+    "publisher-place": "address",
+    "edition": "edition",
+    "collection-title": "series",
+    "ISBN": "isbn",
+    "ISSN": "issn",
+    "note": "note",
+}
+
+
+def _authors(item: dict[str, Any], loc: str) -> list[str]:
     people = item.get("author") or []
     if not isinstance(people, list):
         raise CorpusError(f"{loc}: 'author' must be a list of people")
+    names = []
     for person in people:
         if isinstance(person, dict):
             name = person.get("literal") or " ".join(str(person.get(k, "")) for k in ("given", "family")).strip()
             if name:
-                authors.append(name)
-    year = None
+                names.append(name)
+    return names
+
+
+def _year(item: dict[str, Any]) -> Any:
     issued = item.get("issued")
-    if isinstance(issued, dict):
-        parts = issued.get("date-parts")
-        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
-            year = parts[0][0]
-        elif issued.get("raw"):
-            year = str(issued["raw"])[:4]
+    if not isinstance(issued, dict):
+        return None
+    parts = issued.get("date-parts")
+    if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+        return parts[0][0]
+    return str(issued["raw"])[:4] if issued.get("raw") else None
+
+
+def _csl_record(item: Any, loc: str, src: str) -> Paper:
+    if not isinstance(item, dict):
+        raise CorpusError(f"{loc}: expected a CSL-JSON item (an object)")
     raw_id = str(item.get("id") or "")
-    # Zotero ids are often URLs or numbers: keep only ids that work as short command-line names.
-    explicit = raw_id if re.fullmatch(r"[A-Za-z][\w.:-]{0,39}", raw_id) else ""
+    keywords = item.get("keyword")
     return paper_from_fields(
         {
-            "id": explicit,
+            # Zotero ids are often URLs or numbers: keep only ids that work as short command-line names.
+            "id": raw_id if re.fullmatch(r"[A-Za-z][\w.:-]{0,39}", raw_id) else "",
             "title": item.get("title"),
             "abstract": item.get("abstract"),
-            "authors": authors,
-            "year": year,
+            "authors": _authors(item, loc),
+            "year": _year(item),
             "url": item.get("URL"),
             "doi": item.get("DOI"),
+            "venue": _text(item.get("container-title")),
+            "entry_type": _ENTRY_TYPES.get(str(item.get("type")), "misc") if item.get("type") else None,
+            "fields": [(name, _text(item[key])) for key, name in _FIELDS.items() if _text(item.get(key))],
+            "tags": re.split(r"[,;]", keywords) if isinstance(keywords, str) else None,
         },
         loc,
         src,
     )
+
+
+def _text(value: Any) -> str | None:
+    """A CSL text or number variable as text (anything else is ignored)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return str(value)
 
 
 def read_csl_json(path: Path, text: str, *, strict: bool = False, **_: Any) -> Corpus:
@@ -73,4 +118,4 @@ def read_csl_json(path: Path, text: str, *, strict: bool = False, **_: Any) -> C
             except CorpusError as exc:
                 yield loc, exc
 
-    return collect(entries(), src, strict=strict)
+    return collect(entries(), src, strict=strict, fmt="csl-json")

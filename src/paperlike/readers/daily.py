@@ -17,9 +17,6 @@ from .base import finish, read_text
 
 __all__ = ["read_daily_papers", "bundled_corpus", "bundled_file_sha256", "BUNDLED_SOURCE"]
 
-_clean = clean_text
-
-
 # A title paragraph longer than this is almost surely an abstract: the page lost a blank line or
 # split an abstract in two, and pairing would silently shift every later paper.
 _MAX_TITLE_CHARS = 400
@@ -60,9 +57,10 @@ def read_daily_papers(path: str | Path, *, text: str | None = None, source: str 
     if text is None:
         text = read_text(path)
     paragraphs: list[tuple[int, str]] = []  # (first line number, text)
-    start, buf = 0, []
+    start = 0
+    buf: list[str] = []
     for lineno, line in enumerate(text.splitlines(), 1):
-        line = _clean(line)
+        line = clean_text(line)
         if line:
             if not buf:
                 start = lineno

@@ -8,9 +8,39 @@ from pathlib import Path
 
 from ..errors import CorpusError
 
-__all__ = ["FORMATS", "detect_format"]
+__all__ = ["FORMATS", "FORMAT_NAMES", "SQLITE_HEADER", "detect_format", "sniff_format"]
 
-FORMATS = ("daily", "jsonl", "bibtex", "csv", "tsv", "arxiv-atom", "arxiv-json", "csl-json")
+FORMATS = ("daily", "jsonl", "bibtex", "csv", "tsv", "arxiv-atom", "arxiv-json", "csl-json", "zotero")
+
+# How messages name each format.
+FORMAT_NAMES = {
+    "daily": "a Daily Papers page",
+    "jsonl": "JSON lines",
+    "bibtex": "BibTeX",
+    "csv": "CSV",
+    "tsv": "TSV",
+    "arxiv-atom": "an arXiv Atom feed",
+    "arxiv-json": "arXiv metadata JSON",
+    "csl-json": "CSL-JSON",
+    "zotero": "a Zotero database",
+}
+
+# The first 16 bytes of every SQLite 3 database file (a Zotero library is one: zotero.sqlite).
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+_BY_SUFFIX = {
+    ".bib": "bibtex",
+    ".bibtex": "bibtex",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".xml": "arxiv-atom",
+    ".atom": "arxiv-atom",
+    ".txt": "daily",
+    ".md": "daily",
+}
+
+# The arXiv snapshot's ids: new style (2401.01234) or old style (hep-th/9901001).
+_ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7}")
 
 
 def detect_format(path: Path, text: str) -> str:
@@ -20,50 +50,47 @@ def detect_format(path: Path, text: str) -> str:
         CorpusError: The content matches no known format (names the formats known).
     """
     suffix = path.suffix.lower()
-    by_suffix = {
-        ".bib": "bibtex",
-        ".bibtex": "bibtex",
-        ".csv": "csv",
-        ".tsv": "tsv",
-        ".xml": "arxiv-atom",
-        ".atom": "arxiv-atom",
-        ".txt": "daily",
-        ".md": "daily",
-    }
-    if suffix in by_suffix:
-        return by_suffix[suffix]
+    found = _BY_SUFFIX.get(suffix) or sniff_format(text, suffix)
+    if found is None:
+        raise CorpusError(f"{path}: unknown corpus format; known formats: {', '.join(FORMATS)} (use --format)")
+    return found
+
+
+def sniff_format(text: str, suffix: str = "") -> str | None:
+    """The format the content looks like (the extension only tells JSON lines from CSL-JSON),
+    or None when it looks like none."""
+    if text.startswith(SQLITE_HEADER.decode("ascii")):
+        return "zotero"
     head = text.lstrip()[:4000]
     if suffix in (".jsonl", ".ndjson", ".json") or head.startswith(("{", "[")):
-        if head.startswith("[") and suffix not in (".jsonl", ".ndjson"):
-            return "csl-json"
-        first = head.splitlines()[0] if head else ""
-        try:
-            obj = json.loads(first)
-        except (ValueError, RecursionError):
-            obj = None
-        if isinstance(obj, dict) and "title" not in obj and ("type" in obj or "issued" in obj):
-            return "csl-json"
-        # The arXiv snapshot: an arXiv id, versions and an abstract (a user's own "id" is not enough).
-        if (
-            isinstance(obj, dict)
-            and "versions" in obj
-            and "abstract" in obj
-            and re.fullmatch(r"\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7}", str(obj.get("id", "")))
-        ):
-            return "arxiv-json"
-        return "jsonl" if suffix != ".json" or isinstance(obj, dict) else "csl-json"
-    if suffix in by_suffix:
-        return by_suffix[suffix]
+        return _json_kind(head, suffix)
     if head.startswith("<"):
         return "arxiv-atom"
     if head.startswith("@") or re.search(r"^\s*@\w+\s*\{", head, re.MULTILINE):
         return "bibtex"
     first_line = head.splitlines()[0].lower() if head else ""
-    if "\t" in first_line and "title" in first_line:
-        return "tsv"
-    if "," in first_line and "title" in first_line:
-        return "csv"
+    if "title" in first_line and ("\t" in first_line or "," in first_line):
+        return "tsv" if "\t" in first_line else "csv"
     # A Daily Papers page is printable text in paragraphs separated by blank lines.
     if "\n\n" in head.replace("\r\n", "\n") and not re.search(r"[\x00-\x08\x0e-\x1f\x7f]", head):
         return "daily"
-    raise CorpusError(f"{path}: unknown corpus format; known formats: {', '.join(FORMATS)} (use --format)")
+    return None
+
+
+def _json_kind(head: str, suffix: str) -> str:
+    """JSON lines, the arXiv snapshot (JSON lines too) or CSL-JSON (one array or object)."""
+    if head.startswith("[") and suffix not in (".jsonl", ".ndjson"):
+        return "csl-json"
+    first = head.splitlines()[0] if head else ""
+    try:
+        obj = json.loads(first)
+    except (ValueError, RecursionError):
+        obj = None
+    if not isinstance(obj, dict):
+        return "csl-json" if suffix == ".json" else "jsonl"
+    if "title" not in obj and ("type" in obj or "issued" in obj):
+        return "csl-json"
+    # The arXiv snapshot: an arXiv id, versions and an abstract (a user's own "id" is not enough).
+    if "versions" in obj and "abstract" in obj and _ARXIV_ID.fullmatch(str(obj.get("id", ""))):
+        return "arxiv-json"
+    return "jsonl"

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from ..errors import CorpusError
-from ..records import Corpus
+from ..records import Corpus, Paper
 from ..text import clean_text
 from .base import Entry, collect, paper_from_fields, read_text
 
 __all__ = ["read_jsonl", "jsonl_entries"]
 
-_clean = clean_text
-
 
 def read_jsonl(path: str | Path, *, text: str | None = None, strict: bool = False) -> Corpus:
     """Read a JSON-lines corpus: one object a line with ``title``, ``abstract`` and optional
-    ``id``, ``authors``, ``year``, ``url``, ``arxiv_id``, ``doi``, ``source``. Blank lines are
+    ``id``, ``authors``, ``year``, ``url``, ``arxiv_id``, ``doi``, ``source``, ``venue``,
+    ``entry_type``, ``fields``, ``tags``, ``collections`` (as ``export --format jsonl`` writes them). Blank lines are
     skipped; so are malformed lines, with a note (``strict`` makes them an error).
 
     Raises:
@@ -28,10 +28,10 @@ def read_jsonl(path: str | Path, *, text: str | None = None, strict: bool = Fals
     src = str(path)
     if text is None:
         text = read_text(path)
-    return collect(jsonl_entries(text, src, paper_from_fields), src, strict=strict)
+    return collect(jsonl_entries(text, src, paper_from_fields), src, strict=strict, fmt="jsonl")
 
 
-def jsonl_entries(text: str, src: str, convert) -> Iterable[Entry]:
+def jsonl_entries(text: str, src: str, convert: Callable[[Any, str, str], Paper]) -> Iterable[Entry]:
     # split("\n"), not splitlines(): U+2028 and other separators are legal inside JSON strings.
     for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
@@ -43,7 +43,7 @@ def jsonl_entries(text: str, src: str, convert) -> Iterable[Entry]:
             yield loc, CorpusError(f"{loc}: not valid JSON ({exc.msg}); each line must be one JSON object")
             continue
         except ValueError as exc:  # e.g. an integer too long to convert
-            yield loc, CorpusError(f"{loc}: not usable JSON ({_clean(exc)[:80]}); each line must be one JSON object")
+            yield loc, CorpusError(f"{loc}: not usable JSON ({clean_text(exc)[:80]}); each line must be one JSON object")
             continue
         except RecursionError:
             yield loc, CorpusError(f"{loc}: JSON nested too deeply; each line must be one flat JSON object")

@@ -8,13 +8,14 @@ from pathlib import Path
 from ..errors import CorpusError
 from ..records import Corpus
 from .arxiv import read_arxiv_atom, read_arxiv_json
-from .base import read_text
+from .base import decode_text, read_bytes
 from .bibtex import read_bibtex
 from .csl import read_csl_json
 from .daily import read_daily_papers
-from .detect import FORMATS, detect_format
+from .detect import FORMAT_NAMES, FORMATS, SQLITE_HEADER, detect_format, sniff_format
 from .jsonl import read_jsonl
 from .tabular import read_csv, read_tsv
+from .zotero import read_zotero
 
 __all__ = ["FORMATS", "READERS", "read_corpus"]
 
@@ -26,6 +27,7 @@ READERS: dict[str, Callable[..., Corpus]] = {
     "arxiv-atom": read_arxiv_atom,
     "arxiv-json": read_arxiv_json,
     "csl-json": read_csl_json,
+    "zotero": read_zotero,
 }
 
 
@@ -40,7 +42,8 @@ def read_corpus(
     """Read a corpus file in any known format, detected from the extension and content.
 
     Args:
-        path: The corpus file.
+        path: The corpus file (a regular file of at most
+            :data:`~paperlike.readers.base.MAX_CORPUS_BYTES`).
         fmt: One of :data:`FORMATS` to skip detection.
         strict: Fail on the first malformed entry instead of skipping it with a note.
         title_col: CSV/TSV: the title column (default: found by name).
@@ -50,17 +53,44 @@ def read_corpus(
         The corpus; duplicates (same arXiv id, DOI or normalised title) merged into one paper.
 
     Raises:
-        CorpusError: Unknown format, or the file cannot be read (see the readers).
+        CorpusError: Unknown format, a path that is no regular file, or the file cannot be read
+            (see the readers); with ``fmt``, a file that is not in that format says so.
     """
     path = Path(path)
     if fmt is not None and fmt not in FORMATS:
         raise CorpusError(f"unknown corpus format '{fmt}'; known formats: {', '.join(FORMATS)}")
-    text = read_text(path)
+    data = read_bytes(path)
+    if data.startswith(SQLITE_HEADER):  # binary: a Zotero library, or nothing we read
+        if fmt not in (None, "zotero"):
+            raise _not_that_format(path, fmt, "zotero")
+        return read_zotero(path, strict=strict)
+    if fmt == "zotero":
+        raise CorpusError(f"{path}: not a Zotero database (no SQLite header); give the zotero.sqlite of your Zotero data folder")
+    text = decode_text(data, path)
     if not text.strip():
         raise CorpusError(f"{path}: the file is empty; give a corpus with at least one paper")
-    fmt = fmt or detect_format(path, text)
+    if fmt is None:
+        return _read(path, text, detect_format(path, text), strict, title_col, abstract_col)
+    try:
+        return _read(path, text, fmt, strict, title_col, abstract_col)
+    except CorpusError:
+        # The user named a format the file is not in: say which they asked for and what it looks like.
+        looks = sniff_format(text, path.suffix.lower())
+        if looks is not None and looks != fmt:
+            raise _not_that_format(path, fmt, looks) from None
+        raise
+
+
+def _read(path: Path, text: str, fmt: str, strict: bool, title_col: str | None, abstract_col: str | None) -> Corpus:
     if fmt == "daily":
         return read_daily_papers(path, text=text)
     if fmt == "jsonl":
         return read_jsonl(path, text=text, strict=strict)
     return READERS[fmt](path, text, strict=strict, title_col=title_col, abstract_col=abstract_col)
+
+
+def _not_that_format(path: Path, fmt: str, looks: str) -> CorpusError:
+    return CorpusError(
+        f"{path}: --format {fmt} was given but this is not {FORMAT_NAMES[fmt]}; the file looks like "
+        f"{FORMAT_NAMES[looks]}: give --format {looks} or leave --format out"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +29,13 @@ _OTHER_COLUMNS = {
     "url": ("url", "link"),
     "doi": ("doi",),
     "arxiv_id": ("arxiv_id", "arxiv id", "arxiv", "eprint"),
+    "venue": ("venue", "publication title", "journal", "booktitle", "container-title"),
+    "tags": ("tags", "manual tags", "keywords"),
+    "collections": ("collections",),
 }
 
 
-def _pick_column(header: list[str], wanted: str | None, names: tuple[str, ...], what: str, src: str) -> str | None:
+def _pick_column(header: Sequence[str], wanted: str | None, names: tuple[str, ...], what: str, src: str) -> str | None:
     lowered = {h.strip().lower(): h for h in header}
     if wanted is not None:
         if wanted.strip().lower() not in lowered:
@@ -56,7 +59,7 @@ def read_csv(
     delimiter: str | None = None,
 ) -> Corpus:
     """Read CSV or TSV with a header row; other known columns (id, authors, year, url, doi,
-    arxiv_id) are used when present."""
+    arxiv_id, venue, tags, collections) are used when present."""
     src = str(path)
     if delimiter is None:
         first = text.lstrip().splitlines()[0] if text.strip() else ""
@@ -97,7 +100,7 @@ def read_csv(
         except csv.Error as exc:
             yield f"{src}:{start}", CorpusError(f"{src}:{start}: broken CSV ({exc}); the rest of the file was not read")
 
-    return collect(entries(), src, strict=strict)
+    return collect(entries(), src, strict=strict, fmt="tsv" if delimiter == "\t" else "csv")
 
 
 def read_tsv(path: Path, text: str, **kwargs: Any) -> Corpus:

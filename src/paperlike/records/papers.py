@@ -4,13 +4,70 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
-from ..text import plain_text
+from ..text import clip_text, plain_text
 
-__all__ = ["Paper", "Corpus", "text_hash", "paper_text_hash", "remember_text_hash"]
+__all__ = [
+    "Paper",
+    "Corpus",
+    "FIELD_NAME",
+    "ENTRY_TYPE",
+    "VERBATIM_FIELDS",
+    "venue_field",
+    "venue_fields",
+    "text_hash",
+    "paper_text_hash",
+    "remember_text_hash",
+]
+
+
+# Names of the other bibliographic fields a paper may carry (BibTeX-style, lowercase).
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+
+
+# Entry types: BibTeX's (article, inproceedings, misc...) or biblatex's (online, report...).
+ENTRY_TYPE = re.compile(r"[a-z]{1,30}")
+
+
+# Fields whose values are identifiers, numbers or dates: read and written exactly as they are
+# (LaTeX decoding would eat "%" and "~" in a URL); every other field is prose, LaTeX-decoded on
+# reading a .bib and LaTeX-encoded on export.
+VERBATIM_FIELDS = frozenset(
+    "url doi eprint eprinttype archiveprefix primaryclass eprintclass arxivid pages volume number issue "
+    "year month date urldate isbn issn pmid pmcid lccn mrnumber zbl numpages articleno file timestamp "
+    "biburl bibsource crossref langid".split()
+)
+
+
+# Where an entry type keeps its venue (BibTeX's standard fields); other types use "journal".
+_VENUE_FIELD = {
+    "inproceedings": "booktitle",
+    "incollection": "booktitle",
+    "inbook": "booktitle",
+    "conference": "booktitle",
+    "phdthesis": "school",
+    "mastersthesis": "school",
+    "thesis": "institution",
+    "techreport": "institution",
+    "report": "institution",
+}
+
+
+def venue_field(entry_type: str | None) -> str:
+    """The BibTeX field that holds the venue of an entry of this type."""
+    return _VENUE_FIELD.get(entry_type or "", "journal")
+
+
+def venue_fields(entry_type: str | None) -> tuple[str, ...]:
+    """Fields a venue is read from, best first: the type's own (and biblatex's ``journaltitle``
+    for ``journal``). A field of another name stays in :attr:`Paper.fields`, so that an export
+    writes each field back under its own name."""
+    own = venue_field(entry_type)
+    return (own, "journaltitle") if own == "journal" else (own,)
 
 
 @dataclass(frozen=True)
@@ -27,6 +84,13 @@ class Paper:
         arxiv_id: arXiv identifier, if known.
         doi: DOI, if known.
         source: Where the record came from (file name or collection).
+        venue: Journal, proceedings, book, school or institution the paper appeared in, if known
+            (BibTeX ``journal``/``booktitle``, CSL ``container-title``, Zotero ``publicationTitle``...).
+        entry_type: BibTeX entry type (``article``, ``inproceedings``, ``misc``...), if known.
+        fields: Other bibliographic fields as ``(name, value)`` pairs in source order, with
+            lowercase BibTeX names (``volume``, ``number``, ``pages``, ``publisher``, ``note``...).
+        tags: Tags (Zotero tags, BibTeX ``keywords``, CSL ``keyword``).
+        collections: Zotero collections holding the paper, as paths (``Thesis/Chapter 2``).
     """
 
     id: str
@@ -38,26 +102,41 @@ class Paper:
     arxiv_id: str | None = None
     doi: str | None = None
     source: str | None = None
+    venue: str | None = None
+    entry_type: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    tags: tuple[str, ...] = ()
+    collections: tuple[str, ...] = ()
 
     @cached_property
     def text(self) -> str:
-        """The text that is embedded: ``title + ". " + abstract`` (the title alone if no abstract),
-        with LaTeX markup turned into plain text (``f{\\"u}r`` -> ``für``, ``{\\em x}`` -> ``x``).
-        The title and abstract themselves keep the source's text for display."""
-        title = plain_text(self.title)
+        """The text that is embedded and searched: ``title + ". " + abstract`` (the title alone if
+        no abstract), with LaTeX markup turned into plain text (``f{\\"u}r`` -> ``für``, ``{\\em x}``
+        -> ``x``), at most :data:`~paperlike.text.MAX_TEXT_CHARS` characters (see
+        :func:`~paperlike.text.clip_text`). The title and abstract themselves keep the source's
+        text for display."""
+        # Clip before decoding too: decoding LaTeX of a 50 MB abstract alone takes minutes.
+        title = plain_text(clip_text(self.title))
         if not self.abstract.strip():
-            return title
-        return f"{title}. {plain_text(self.abstract)}"
+            return clip_text(title)
+        return clip_text(f"{title}. {plain_text(clip_text(self.abstract))}")
+
+    def field(self, name: str) -> str | None:
+        """The value of the other bibliographic field ``name`` (see :attr:`fields`), if any."""
+        return next((value for key, value in self.fields if key == name), None)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict that drops empty optional fields."""
+        """A JSON-ready dict that drops empty optional fields (``fields`` becomes an object)."""
         data = asdict(self)
-        data["authors"] = list(self.authors)
-        return {k: v for k, v in data.items() if v not in (None, [], ()) or k in ("id", "title", "abstract")}
+        for key in ("authors", "tags", "collections"):
+            data[key] = list(data[key])
+        data["fields"] = dict(self.fields)
+        return {k: v for k, v in data.items() if v not in (None, [], (), {}) or k in ("id", "title", "abstract")}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Paper":
-        """Inverse of :meth:`to_dict`; unknown keys are ignored.
+        """Inverse of :meth:`to_dict`; unknown keys are ignored (records written before a field
+        existed load with its default).
 
         Raises:
             ValueError: A field has the wrong type (the record did not come from :meth:`to_dict`).
@@ -67,12 +146,11 @@ class Paper:
         for key in ("id", "title"):
             if not isinstance(data.get(key), str) or not data[key]:
                 raise ValueError(f"paper record has no string '{key}'")
-        for key in ("abstract", "url", "arxiv_id", "doi", "source"):
+        for key in ("abstract", "url", "arxiv_id", "doi", "source", "venue", "entry_type"):
             if data.get(key) is not None and not isinstance(data[key], str):
                 raise ValueError(f"paper field '{key}' is not a string")
-        authors = data.get("authors") or []
-        if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
-            raise ValueError("paper field 'authors' is not a list of strings")
+        if data.get("entry_type") is not None and not ENTRY_TYPE.fullmatch(data["entry_type"]):
+            raise ValueError("paper field 'entry_type' is not a lowercase BibTeX entry type")
         year = data.get("year")
         if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
             raise ValueError("paper field 'year' is not an integer")
@@ -80,13 +158,37 @@ class Paper:
             id=data["id"],
             title=data["title"],
             abstract=data.get("abstract") or "",
-            authors=tuple(authors),
+            authors=_strings(data, "authors"),
             year=year,
             url=data.get("url"),
             arxiv_id=data.get("arxiv_id"),
             doi=data.get("doi"),
             source=data.get("source"),
+            venue=data.get("venue"),
+            entry_type=data.get("entry_type"),
+            fields=_field_pairs(data.get("fields")),
+            tags=_strings(data, "tags"),
+            collections=_strings(data, "collections"),
         )
+
+
+def _strings(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    values = data.get(key) or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"paper field '{key}' is not a list of strings")
+    return tuple(values)
+
+
+def _field_pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    """``fields`` as stored (an object of name -> text) back to ``(name, value)`` pairs."""
+    if not value:
+        return ()
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError("paper field 'fields' is not an object of strings")
+    bad = next((k for k in value if not FIELD_NAME.fullmatch(k)), None)
+    if bad is not None:
+        raise ValueError(f"paper field 'fields' has a bad name {bad[:40]!r}")
+    return tuple(value.items())
 
 
 @dataclass
@@ -136,7 +238,7 @@ def text_hash(text: str) -> str:
 _HASHES: dict[tuple[str, str], str] = {}
 
 
-def paper_text_hash(paper) -> str:
+def paper_text_hash(paper: Paper) -> str:
     """``text_hash(paper.text)``, without rebuilding the text of a paper seen before."""
     key = (paper.title, paper.abstract)
     found = _HASHES.get(key)
