@@ -7,11 +7,13 @@ import io
 import json
 import math
 
+import bibtexparser
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from conftest import write_jsonl
+from conftest import tree_snapshot, write_jsonl
 from paperlike.cli import cli
 from paperlike.cli.rank import RANK_METHODS
 from paperlike.embedding import HashingEmbedder
@@ -47,8 +49,8 @@ def batch_file(tmp_path):
 
 
 def _brute_force(rec: Recommender, papers: list[Paper], positions: list[int]) -> tuple[list, list, np.ndarray]:
-    """The hybrid score written out the long way: reciprocal-rank fusion (k=60) of the mean of the
-    3 best cosines and the mean of the 3 best TF-IDF cosines, one pair at a time, over 2/61."""
+    """The hybrid score the long way: reciprocal-rank fusion (k=60) of the mean of the 3 best
+    cosines and of the 3 best TF-IDF cosines, one pair at a time, divided by 2/61."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     emb = HashingEmbedder()
@@ -102,7 +104,11 @@ def test_nearest_and_cosine_are_the_true_nearest_library_papers(rec):
         assert [n.id for n in r.nearest] == [rec.index.ids[p] for p in best]
         assert r.cosine == pytest.approx(float(cos[best[0]]), abs=1e-5)
         assert [n.cosine for n in r.nearest] == sorted((n.cosine for n in r.nearest), reverse=True)
-        assert r.why is not None
+        # Why: words of the new paper, no stop words or bare numbers, at most 5.
+        assert r.why is not None and len(r.why.terms) <= 5
+        assert all(t in r.paper.text.lower() and t not in ENGLISH_STOP_WORDS and not t.isdigit() for t in r.why.terms)
+    distil = next(r for r in ranking if r.id == "distil-small")
+    assert "student" in distil.why.terms or "students" in distil.why.terms
 
 
 @pytest.mark.parametrize("method", ["max", "centroid", "dense"])
@@ -154,7 +160,8 @@ def test_like_targets_only_the_chosen_papers(rec):
     assert by_title.results[0].nearest[0].id == "autodistil"
 
 
-def test_theme_targets_only_the_theme_papers(rec):
+def test_theme_targets_only_the_theme_papers(hash_index_copy):
+    rec = Recommender.load(hash_index_copy, embedder=HashingEmbedder())  # computing themes saves them: a copy
     themes = rec.themes(n=4)
     theme = max(themes.themes, key=lambda t: t.size)
     members = {m.id for m in theme.papers}
@@ -162,6 +169,8 @@ def test_theme_targets_only_the_theme_papers(rec):
     assert ranking.target.startswith(f"theme {theme.id} ")
     assert all(n.id in members for r in ranking for n in r.nearest)
     assert all(len(r.nearest) == min(5, len(members)) for r in ranking)
+    with pytest.raises(QueryError, match="no theme"):
+        rank_batch(rec, NEW, theme="quantum chemistry")
 
 
 def test_bad_targets(rec):
@@ -169,8 +178,6 @@ def test_bad_targets(rec):
         rank_batch(rec, NEW, theme="t1", like=["autodistil"])
     with pytest.raises(UnknownPaperError):
         rank_batch(rec, NEW, like=["no-such-paper-here"])
-    with pytest.raises(QueryError, match="no theme"):
-        rank_batch(rec, NEW, theme="quantum chemistry")
     with pytest.raises(QueryError, match="unknown rank method"):
         rank_batch(rec, NEW, method="magic")
     for k in (0, -1, 1.5, True):
@@ -203,22 +210,13 @@ def test_an_explicit_different_id_with_the_same_title_is_another_paper(rec):
 
 
 def test_empty_and_one_paper_batches(rec, tmp_path):
-    empty = rank_batch(rec, [])
+    empty, one = rank_batch(rec, []), rank_batch(rec, NEW[:1])
     assert len(empty) == 0 and empty.total == 0 and empty.to_dicts() == []
-    one = rank_batch(rec, NEW[:1])
     assert len(one) == 1 and one[0].rank == 1 and math.isfinite(one[0].score)
-    (tmp_path / "empty.jsonl").write_text("")
     with pytest.raises(CorpusError, match="empty"):
-        rank_batch(rec, tmp_path / "empty.jsonl")
-    with pytest.raises(QueryError):
+        rank_batch(rec, write_jsonl(tmp_path / "empty.jsonl", []))
+    with pytest.raises(QueryError, match="a list of Paper records"):
         rank_batch(rec, ["not a paper"])  # type: ignore[list-item]
-
-
-def test_k_keeps_the_best(rec):
-    full = rank_batch(rec, NEW)
-    top = rank_batch(rec, NEW, k=2)
-    assert [r.id for r in top] == [r.id for r in full][:2]
-    assert len(rank_batch(rec, NEW, k=99)) == len(NEW)
 
 
 def test_hostile_text_in_the_batch(rec, tmp_path):
@@ -243,8 +241,6 @@ def test_hostile_text_in_the_batch(rec, tmp_path):
     assert "\x1b" not in result.stdout and "\x00" not in result.stdout
     bib = run("rank", path, "--index-dir", rec.directory, "--format", "bibtex")
     assert bib.exit_code == 0, bib.output
-    import bibtexparser
-
     assert len(bibtexparser.parse_string(bib.stdout).entries) == len(nasty)
 
 
@@ -252,7 +248,7 @@ def test_cli_table(batch_file, hash_index_dir):
     result = run("rank", batch_file, "--index-dir", hash_index_dir, "-k", 3)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == f"5 papers of {batch_file} against the library (75 papers)"
+    assert lines[0] == f"5 papers of {batch_file}, best 3 shown, ranked against the library (75 papers)"
     assert lines[1].split() == ["rank", "score", "cosine", "id", "title"]
     rows = [line for line in lines[2:] if line[:4].strip().isdigit()]
     assert [row.split()[0] for row in rows] == ["1", "2", "3"]
@@ -279,8 +275,6 @@ def test_cli_bibtex_and_csv_in_rank_order(batch_file, hash_index_dir):
     order = [d["id"] for d in json.loads(run("rank", batch_file, "--index-dir", hash_index_dir, "--json").stdout)]
     bib = run("rank", batch_file, "--index-dir", hash_index_dir, "--format", "bibtex", "-k", 4)
     assert bib.exit_code == 0, bib.output
-    import bibtexparser
-
     entries = bibtexparser.parse_string(bib.stdout).entries
     assert [e.key for e in entries] == order[:4]
     assert entries[0]["title"] == next(p.title for p in NEW if p.id == order[0])
@@ -355,9 +349,11 @@ def test_big_library_path_gives_the_same_scores_when_candidates_cover_the_librar
     assert sorted(r.id for r in rank_batch(rec, NEW)) == sorted(p.id for p in NEW)
 
 
-def test_to_frame_and_html(rec):
+def test_k_to_frame_and_html(rec):
     pytest.importorskip("pandas")
     ranking = rank_batch(rec, NEW, k=3)
+    assert [r.id for r in ranking] == [r.id for r in rank_batch(rec, NEW)][:3]
+    assert len(rank_batch(rec, NEW, k=99)) == len(NEW)
     frame = ranking.to_frame()
     assert list(frame.columns) == ["rank", "id", "title", "score", "cosine", "nearest", "why", "in_library"]
     assert frame["id"].tolist() == [r.id for r in ranking]
@@ -380,8 +376,6 @@ def test_cli_method_choices_are_the_library_methods_and_the_public_name():
 
 
 def test_rank_does_not_change_the_index(hash_index_copy, batch_file):
-    from conftest import tree_snapshot
-
     before = tree_snapshot(hash_index_copy)
     assert run("rank", batch_file, "--index-dir", hash_index_copy).exit_code == 0
     after = tree_snapshot(hash_index_copy)
@@ -394,7 +388,7 @@ def test_rank_help_stays_light_and_the_command_module_imports_no_numeric_library
     import subprocess
     import sys
 
-    import paperlike.cli.rank as module
+    from paperlike.cli import rank as module
 
     tree = ast.parse(open(module.__file__, encoding="utf-8").read())
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}

@@ -113,8 +113,11 @@ def rank(file, index_dir, theme, like, k, method, include_known, export_format, 
     if as_json:
         emit_json(ranking.to_dicts())
         return
+    skipped = f", {len(ranking.known)} already in the library" if ranking.known and not include_known else ""
+    shown = f", best {len(ranking)} shown" if k is not None and len(ranking) == k else ""
     click.echo(
-        f"{ranking.total} papers of {file} against {ranking.target}" + (f" (method: {method})" if method != "hybrid" else "")
+        f"{ranking.total} papers of {file}{skipped}{shown}, ranked against {ranking.target}"
+        + (f" (method: {method})" if method != "hybrid" else "")
     )
     _print_ranking(ranking)
 

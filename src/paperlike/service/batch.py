@@ -4,7 +4,7 @@ A batch (a Daily Papers page, an arXiv listing, a colleague's .bib: any format
 :func:`~paperlike.readers.read_corpus` reads) is embedded with the library's model and ranked by
 how like the library (or one theme of it, or chosen library papers) each paper is. Nothing is
 added to the library. Each ranked paper comes with its nearest library papers and why it matched
-the nearest one (shared key terms and the best sentence pair, from the library's BM25 index).
+the nearest one (shared key terms and the best sentence pair).
 
 Papers of the batch that are already in the library (same arXiv id, DOI or title: see
 :mod:`paperlike.identity`) are not ranked by default; :attr:`BatchRanking.known` lists them.
@@ -14,10 +14,10 @@ by ``benchmarks/rank_stream.py``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,12 +26,10 @@ from ..errors import QueryError
 from ..identity import find_same, identity_keys
 from ..readers import read_corpus
 from ..records import Corpus, Paper, Why
+from ..records.batch import BatchRanking, Neighbour, RankedPaper
 from ..search.explain import Explainer
 from ..search.stream import DEFAULT_STREAM_METHOD, STREAM_METHODS, nearest_targets, stream_scores, tfidf_topk_scores
 from .recommender import Recommender
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas
 
 __all__ = ["Neighbour", "RankedPaper", "BatchRanking", "Target", "resolve_target", "rank_batch"]
 
@@ -43,137 +41,6 @@ PROGRESS_FROM = 64
 # every abstract parsed and vectorised for a page of new papers.
 LEXICAL_TARGETS_CAP = 5000
 LEXICAL_CANDIDATES = 20
-
-
-@dataclass(frozen=True)
-class Neighbour:
-    """A library paper near a new paper: its id, title and cosine similarity."""
-
-    id: str
-    title: str
-    cosine: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "cosine": round(self.cosine, 6)}
-
-
-@dataclass(frozen=True)
-class RankedPaper:
-    """One new paper of the batch, ranked.
-
-    Attributes:
-        rank: 1 for the paper most like the target.
-        paper: The paper's record, as read from the batch (its id is the batch's, not the library's).
-        score: The ranking score; comparable within one batch only (see :mod:`paperlike.search.stream`).
-        cosine: Cosine similarity to the nearest target paper, in [-1, 1] (comparable across batches).
-        nearest: The nearest target papers, best first.
-        why: Why it is like its nearest target paper (shared terms, best sentence pair), when asked.
-        in_library: The library id of the same paper, for a batch paper already in the library
-            (only ranked with ``include_known``).
-    """
-
-    rank: int
-    paper: Paper
-    score: float
-    cosine: float
-    nearest: tuple[Neighbour, ...] = ()
-    why: Why | None = None
-    in_library: str | None = None
-
-    @property
-    def id(self) -> str:
-        return self.paper.id
-
-    @property
-    def title(self) -> str:
-        return self.paper.title
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of ``paperlike rank --json`` (one object per ranked paper)."""
-        return {
-            "rank": self.rank,
-            "id": self.paper.id,
-            "title": self.paper.title,
-            "score": round(self.score, 6),
-            "cosine": round(self.cosine, 6),
-            "nearest": [n.to_dict() for n in self.nearest],
-            "why": self.why.to_dict() if self.why else None,
-            "in_library": self.in_library,
-            "year": self.paper.year,
-            "url": self.paper.url,
-            "arxiv_id": self.paper.arxiv_id,
-            "doi": self.paper.doi,
-        }
-
-
-@dataclass
-class BatchRanking:
-    """The ranked batch: a list of :class:`RankedPaper` (best first) and what it was ranked against.
-
-    Attributes:
-        results: The ranked papers, best first (the best ``k`` when ``k`` was given).
-        target: What the batch was ranked against, in words (e.g. ``the library (75 papers)``).
-        method: The scoring method (see :data:`~paperlike.search.stream.STREAM_METHODS`).
-        known: ``(batch paper, library id)`` for each batch paper already in the library.
-        total: Papers in the batch.
-        source: Where the batch came from.
-    """
-
-    results: list[RankedPaper]
-    target: str
-    method: str
-    known: list[tuple[Paper, str]] = field(default_factory=list)
-    total: int = 0
-    source: str = ""
-
-    def __iter__(self):
-        return iter(self.results)
-
-    def __len__(self) -> int:
-        return len(self.results)
-
-    def __getitem__(self, i: int) -> RankedPaper:
-        return self.results[i]
-
-    def papers(self) -> list[Paper]:
-        """The ranked papers' records, best first (e.g. for :func:`paperlike.export.export_papers`)."""
-        return [r.paper for r in self.results]
-
-    def to_dicts(self) -> list[dict[str, Any]]:
-        return [r.to_dict() for r in self.results]
-
-    def to_frame(self) -> "pandas.DataFrame":
-        """One row per ranked paper: rank, id, title, score, cosine, nearest (ids), why (terms), in_library."""
-        try:
-            import pandas as pd
-        except ImportError:
-            raise QueryError("pandas is not installed; run: pip install pandas") from None
-        columns = ["rank", "id", "title", "score", "cosine", "nearest", "why", "in_library"]
-        rows = [
-            {
-                "rank": r.rank,
-                "id": r.id,
-                "title": r.title,
-                "score": round(r.score, 4),
-                "cosine": round(r.cosine, 4),
-                "nearest": ", ".join(n.id for n in r.nearest),
-                "why": ", ".join(r.why.terms) if r.why else None,
-                "in_library": r.in_library,
-            }
-            for r in self.results
-        ]
-        return pd.DataFrame(rows, columns=columns)
-
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        rows = "".join(
-            f"<tr><td>{r.rank}</td><td>{r.score:.3f}</td><td>{escape(r.id)}</td><td>{escape(r.title)}</td>"
-            f"<td>{escape(', '.join(n.id for n in r.nearest))}</td><td>{escape(r.why.short(80)) if r.why else ''}</td></tr>"
-            for r in self.results
-        )
-        head = "<tr><th>rank</th><th>score</th><th>id</th><th>title</th><th>nearest</th><th>why</th></tr>"
-        return f"<p>{escape(str(self.total))} papers against {escape(self.target)}</p><table>{head}{rows}</table>"
 
 
 @dataclass(frozen=True)
@@ -252,20 +119,70 @@ def _vectors(rec: Recommender, positions: np.ndarray) -> np.ndarray:
     return rec.index.vectors_at(positions.tolist())
 
 
-def _whys(rec: Recommender, papers: list[Paper], nearest_pos: list[int]) -> list[Why]:
-    texts = {p: paper.text for p, paper in zip(sorted(set(nearest_pos)), rec.index.papers_at(sorted(set(nearest_pos))))}
-    lex = rec.lexical()
-    return [Explainer(lex, paper.text).why(pos, texts[pos]) for paper, pos in zip(papers, nearest_pos)]
+@dataclass
+class _Run:
+    """One ranking under way: the target, the papers being ranked and their vectors, and what is
+    derived from them once (the target vectors and texts, word document frequencies)."""
+
+    rec: Recommender
+    target: Target
+    papers: list[Paper]
+    vectors: np.ndarray
+    _targets: np.ndarray | None = None
+    _target_texts: list[str] | None = None
+
+    @property
+    def targets(self) -> np.ndarray:
+        if self._targets is None:
+            self._targets = _vectors(self.rec, self.target.positions)
+        return self._targets
+
+    def target_texts(self) -> list[str]:
+        """Texts of the target papers the lexical side compares with (see :data:`LEXICAL_TARGETS_CAP`)."""
+        if self._target_texts is None:
+            rows = np.arange(len(self.target.positions))
+            if len(rows) > LEXICAL_TARGETS_CAP:
+                near, _ = nearest_targets(self.vectors, self.targets, LEXICAL_CANDIDATES)
+                rows = np.unique(near)
+            positions = [int(p) for p in self.target.positions[rows]]
+            self._target_texts = [p.text for p in self.rec.index.papers_at(positions)]
+        return self._target_texts
+
+    def lexical(self) -> np.ndarray:
+        """The lexical side of the score (see :func:`~paperlike.search.stream.tfidf_topk_scores`)."""
+        return tfidf_topk_scores(self.target_texts(), [p.text for p in self.papers])
 
 
-def _lexical(rec: Recommender, target: Target, texts: list[str], vectors: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """The lexical side of the hybrid score (see :func:`~paperlike.search.stream.tfidf_topk_scores`)."""
-    rows = np.arange(len(target.positions))
-    if len(rows) > LEXICAL_TARGETS_CAP:
-        near, _ = nearest_targets(vectors, targets, LEXICAL_CANDIDATES)
-        rows = np.unique(near)
-    target_texts = [p.text for p in rec.index.papers_at([int(p) for p in target.positions[rows]])]
-    return tfidf_topk_scores(target_texts, texts)
+def _whys(run: _Run, papers: list[Paper], nearest_pos: list[int]) -> list[Why]:
+    """Why each paper is like its nearest target paper: the best sentence pair of
+    :class:`~paperlike.search.explain.Explainer` (the library's BM25 index), and the shared terms
+    by their part of the two texts' TF-IDF dot product, ``(1 + ln tf) (1 + ln tf') idf**2``
+    (IDF over library + batch), English stop words and bare numbers left out. The Explainer's
+    own terms follow BM25 weights, which in a small library put words like "generally" first."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    lex = run.rec.lexical()
+    batch_terms = [Counter(int(t) for t in lex.term_ids(p.text)) for p in run.papers]
+    df = np.diff(lex.indptr).astype(np.float64)
+    for terms in batch_terms:
+        df[list(terms)] += 1
+    idf = np.log((lex.count + len(run.papers) + 1) / (df + 1)) + 1
+    tf_of = dict(zip((id(p) for p in run.papers), batch_terms))
+    unique = sorted(set(nearest_pos))
+    texts = {p: paper.text for p, paper in zip(unique, run.rec.index.papers_at(unique))}
+    out = []
+    for paper, pos in zip(papers, nearest_pos):
+        explainer = Explainer(lex, paper.text)
+        found = explainer.why(pos, texts[pos])
+        mine, theirs = tf_of[id(paper)], Counter(int(t) for t in lex.paper_terms(pos))
+        weights = {
+            t: (1 + np.log(mine[t])) * (1 + np.log(theirs[t])) * idf[t] ** 2
+            for t in mine
+            if t in theirs and (w := explainer.surface.get(t)) and w not in ENGLISH_STOP_WORDS and not w.isdigit()
+        }
+        best = sorted(weights, key=lambda t: (-weights[t], explainer.surface[t]))[:5]
+        out.append(Why(tuple(explainer.surface[t] for t in best), found.query_sentence, found.result_sentence))
+    return out
 
 
 def _check_options(k: int | None, method: str, nearest: int) -> None:
@@ -277,33 +194,31 @@ def _check_options(k: int | None, method: str, nearest: int) -> None:
         raise QueryError(f"nearest must be a whole number of at least 0 (got {nearest!r})")
 
 
-def _scores(rec: Recommender, target: Target, method: str, papers: list[Paper], vectors: np.ndarray) -> np.ndarray:
-    targets = _vectors(rec, target.positions)
+def _scores(run: _Run, method: str) -> np.ndarray:
+    rec, target = run.rec, run.target
     negatives = None
     if method == "svm" and len(target.positions) < rec.index.count:
         # Library papers outside the theme / chosen papers are known negatives for the classifier.
         negatives = _vectors(rec, np.setdiff1d(np.arange(rec.index.count), target.positions))
-    texts = [p.text for p in papers]
-    return stream_scores(
-        method, vectors, targets, lexical=lambda: _lexical(rec, target, texts, vectors, targets), negatives=negatives
-    )
+    return stream_scores(method, run.vectors, run.targets, lexical=run.lexical, negatives=negatives)
 
 
-def _assemble(
-    rec: Recommender, target: Target, papers: list[Paper], vectors: np.ndarray, scores: np.ndarray, nearest: int, why: bool
-) -> list[RankedPaper]:
-    """Ranked papers (already in rank order) with their nearest target papers and explanations."""
-    rows, cos = nearest_targets(vectors, _vectors(rec, target.positions), max(nearest, 1))
-    near_pos = target.positions[rows]  # library positions, nearest first
+def _assemble(run: _Run, order: list[int], scores: np.ndarray, nearest: int, why: bool) -> list[RankedPaper]:
+    """The papers at ``order`` (best first), with their nearest target papers and explanations."""
+    rec = run.rec
+    rows, cos = nearest_targets(run.vectors[order], run.targets, max(nearest, 1))
+    near_pos = run.target.positions[rows]  # library positions, nearest first
+    papers = [run.papers[i] for i in order]
     whys: list[Why | None] = [None] * len(papers)
     if why:
-        whys = list(_whys(rec, papers, [int(p) for p in near_pos[:, 0]]))
+        whys = list(_whys(run, papers, [int(p) for p in near_pos[:, 0]]))
     out = []
-    for i, paper in enumerate(papers):
+    for rank, (i, paper) in enumerate(zip(order, papers), 1):
         near = tuple(
-            Neighbour(rec.index.ids[p], rec.index.titles[p], float(c)) for p, c in zip(near_pos[i, :nearest], cos[i, :nearest])
+            Neighbour(rec.index.ids[p], rec.index.titles[p], float(c))
+            for p, c in zip(near_pos[rank - 1, :nearest], cos[rank - 1, :nearest])
         )
-        out.append(RankedPaper(i + 1, paper, float(scores[i]), float(cos[i, 0]), near, whys[i]))
+        out.append(RankedPaper(rank, paper, float(scores[i]), float(cos[rank - 1, 0]), near, whys[rank - 1]))
     return out
 
 
@@ -358,8 +273,9 @@ def rank_batch(
     vectors = embed_texts(
         [p.text for p in todo], _embedder(rec), progress=progress and len(todo) >= PROGRESS_FROM, desc="Embedding the batch"
     )
-    scores = _scores(rec, target, method, todo, vectors)
+    run = _Run(rec, target, todo, vectors)
+    scores = _scores(run, method)
     order = sorted(range(len(todo)), key=lambda i: (-float(scores[i]), i))[:k]
-    ranking.results = _assemble(rec, target, [todo[i] for i in order], vectors[order], scores[order], nearest, why)
+    ranking.results = _assemble(run, order, scores, nearest, why)
     ranking.results = [replace(r, in_library=in_library[chosen[i]]) for r, i in zip(ranking.results, order)]
     return ranking
