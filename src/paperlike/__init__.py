@@ -37,6 +37,7 @@ __all__ = [
     "get_embedder",
     "PaperIndex",
     "build_index",
+    "rank_batch",
     "load_index",
     "verify_index",
     "PaperlikeError",
@@ -68,6 +69,7 @@ _HOME = {
     "get_embedder": "embedding",
     "PaperIndex": "storage",
     "build_index": "service",
+    "rank_batch": "service.batch",
     "load_index": "storage",
     "verify_index": "storage",
     "Settings": "settings",
@@ -102,6 +104,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .readers import bundled_corpus, read_corpus
     from .records import Answer, Corpus, Paper, Result, Results, Why
     from .service import Recommender, build_index
+    from .service.batch import rank_batch
     from .settings import Settings
     from .storage import PaperIndex, load_index, verify_index
     from .viz.map import map_figure, map_html

@@ -1,0 +1,281 @@
+"""Which of today's papers should I read? Ranking a batch of *new* papers against a library.
+
+A batch (a Daily Papers page, an arXiv listing, a colleague's .bib: any format
+:func:`~paperlike.readers.read_corpus` reads) is embedded with the library's model and ranked by
+how like the library (or one theme of it, or chosen library papers) each paper is. Nothing is
+added to the library. Each ranked paper comes with its nearest library papers and why it matched
+the nearest one (shared key terms and the best sentence pair).
+
+Papers of the batch that are already in the library (same arXiv id, DOI or title: see
+:mod:`paperlike.identity`) are not ranked by default; :attr:`BatchRanking.known` lists them.
+How the score is computed is :mod:`paperlike.search.stream`'s default, measured best on ACM-CR
+by ``benchmarks/rank_stream.py``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..embedding import Embedder, check_model, embed_texts, get_embedder
+from ..errors import QueryError
+from ..identity import find_same, identity_keys
+from ..readers import read_corpus
+from ..records import Corpus, Paper, Why
+from ..records.batch import BatchRanking, Neighbour, RankedPaper
+from ..search.explain import Explainer
+from ..search.stream import DEFAULT_STREAM_METHOD, STREAM_METHODS, nearest_targets, stream_scores, tfidf_topk_scores
+from .recommender import Recommender
+
+__all__ = ["Neighbour", "RankedPaper", "BatchRanking", "Target", "resolve_target", "rank_batch"]
+
+# Batches at least this big show a progress bar while they are embedded (when progress is on).
+PROGRESS_FROM = 64
+
+# The lexical side compares each new paper with target papers' texts. Above this many targets
+# only each new paper's dense-nearest targets take part, so a 96k-paper library does not need
+# every abstract parsed and vectorised for a page of new papers.
+LEXICAL_TARGETS_CAP = 5000
+LEXICAL_CANDIDATES = 20
+
+
+@dataclass(frozen=True)
+class Target:
+    """The library papers a batch is ranked against: their index positions (sorted) and a description."""
+
+    positions: np.ndarray
+    description: str
+
+
+def resolve_target(rec: Recommender, theme: str | None = None, like: Sequence[str] = ()) -> Target:
+    """The papers to be like: the whole library, one theme of it, or chosen papers.
+
+    This is the one place a theme name is turned into papers, so a new way of naming theme sets
+    changes only this function.
+
+    Raises:
+        QueryError: Both a theme and papers given, or the target holds no paper.
+        UnknownPaperError: A ``like`` paper is not in the library.
+    """
+    count = rec.index.count
+    if theme is not None and like:
+        raise QueryError("give a theme or papers to be like, not both (--theme or --like)")
+    if like:
+        positions = sorted({rec.find(p) for p in like})
+        names = ", ".join(rec.index.ids[p] for p in positions[:5]) + (" ..." if len(positions) > 5 else "")
+        return Target(np.asarray(positions, dtype=np.int64), f"{len(positions)} chosen paper(s): {names}")
+    if theme is not None:
+        found = rec.theme(theme)
+        positions = sorted({p for m in found.papers if (p := rec.index.position(m.id)) is not None})
+        if not positions:
+            raise QueryError(f"theme '{theme}' has no paper in this index; recompute themes with: paperlike themes")
+        return Target(np.asarray(positions, dtype=np.int64), f"theme {found.id} '{found.label}' ({len(positions)} papers)")
+    if count == 0:
+        raise QueryError(f"the library in {rec.directory} holds no papers; add some with: paperlike add FILE")
+    return Target(np.arange(count, dtype=np.int64), f"the library ({count} papers)")
+
+
+def _as_papers(batch: Corpus | Sequence[Paper] | str | Path, fmt: str | None) -> tuple[list[Paper], str, frozenset[str]]:
+    if isinstance(batch, (str, Path)):
+        batch = read_corpus(batch, fmt)
+    if isinstance(batch, Corpus):
+        return list(batch.papers), batch.source, batch.explicit_ids
+    papers = list(batch)
+    if not all(isinstance(p, Paper) for p in papers):
+        raise QueryError("a batch is a corpus file, a Corpus or a list of Paper records")
+    return papers, "papers", frozenset(p.id for p in papers)
+
+
+def _known(rec: Recommender, papers: list[Paper], explicit: frozenset[str]) -> list[str | None]:
+    """For each batch paper, the id of the same library paper (arXiv id, DOI or title), or None."""
+    library = rec.index.papers()
+    owner: dict[str, int] = {}
+    for i, p in enumerate(library):
+        for key in identity_keys(p):
+            owner.setdefault(key, i)
+    out: list[str | None] = []
+    for paper in papers:
+        # An id the batch's reader made up (a title slug) says nothing about identity.
+        probe = paper if paper.id in explicit else replace(paper, id="")
+        hit = find_same(probe, owner, library)
+        out.append(None if hit is None else library[hit].id)
+    return out
+
+
+def _embedder(rec: Recommender) -> Embedder:
+    if rec.embedder is None:
+        rec.embedder = get_embedder(rec.index.model.get("name"))
+    check_model(rec.index.model, rec.embedder, rec.directory)
+    return rec.embedder
+
+
+def _vectors(rec: Recommender, positions: np.ndarray) -> np.ndarray:
+    if len(positions) == rec.index.count:  # the whole library: its (cached) matrix, in order
+        return rec.index.all_vectors()
+    return rec.index.vectors_at(positions.tolist())
+
+
+@dataclass
+class _Run:
+    """One ranking under way: the target, the papers being ranked and their vectors, and what is
+    derived from them once (the target vectors and texts, word document frequencies)."""
+
+    rec: Recommender
+    target: Target
+    papers: list[Paper]
+    vectors: np.ndarray
+    _targets: np.ndarray | None = None
+    _target_texts: list[str] | None = None
+
+    @property
+    def targets(self) -> np.ndarray:
+        if self._targets is None:
+            self._targets = _vectors(self.rec, self.target.positions)
+        return self._targets
+
+    def target_texts(self) -> list[str]:
+        """Texts of the target papers the lexical side compares with (see :data:`LEXICAL_TARGETS_CAP`)."""
+        if self._target_texts is None:
+            rows = np.arange(len(self.target.positions))
+            if len(rows) > LEXICAL_TARGETS_CAP:
+                near, _ = nearest_targets(self.vectors, self.targets, LEXICAL_CANDIDATES)
+                rows = np.unique(near)
+            positions = [int(p) for p in self.target.positions[rows]]
+            self._target_texts = [p.text for p in self.rec.index.papers_at(positions)]
+        return self._target_texts
+
+    def lexical(self) -> np.ndarray:
+        """The lexical side of the score (see :func:`~paperlike.search.stream.tfidf_topk_scores`)."""
+        return tfidf_topk_scores(self.target_texts(), [p.text for p in self.papers])
+
+
+def _whys(run: _Run, papers: list[Paper], nearest_pos: list[int]) -> list[Why]:
+    """Why each paper is like its nearest target paper: the best sentence pair of
+    :class:`~paperlike.search.explain.Explainer` (the library's BM25 index), and the shared terms
+    by their part of the two texts' TF-IDF dot product, ``(1 + ln tf) (1 + ln tf') idf**2``
+    (IDF over library + batch), English stop words and bare numbers left out. The Explainer's
+    own terms follow BM25 weights, which in a small library put words like "generally" first."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    lex = run.rec.lexical()
+    batch_terms = [Counter(int(t) for t in lex.term_ids(p.text)) for p in run.papers]
+    df = np.diff(lex.indptr).astype(np.float64)
+    for terms in batch_terms:
+        df[list(terms)] += 1
+    idf = np.log((lex.count + len(run.papers) + 1) / (df + 1)) + 1
+    tf_of = dict(zip((id(p) for p in run.papers), batch_terms))
+    unique = sorted(set(nearest_pos))
+    texts = {p: paper.text for p, paper in zip(unique, run.rec.index.papers_at(unique))}
+    out = []
+    for paper, pos in zip(papers, nearest_pos):
+        explainer = Explainer(lex, paper.text)
+        found = explainer.why(pos, texts[pos])
+        mine, theirs = tf_of[id(paper)], Counter(int(t) for t in lex.paper_terms(pos))
+        weights = {
+            t: (1 + np.log(mine[t])) * (1 + np.log(theirs[t])) * idf[t] ** 2
+            for t in mine
+            if t in theirs and (w := explainer.surface.get(t)) and w not in ENGLISH_STOP_WORDS and not w.isdigit()
+        }
+        best = sorted(weights, key=lambda t: (-weights[t], explainer.surface[t]))[:5]
+        out.append(Why(tuple(explainer.surface[t] for t in best), found.query_sentence, found.result_sentence))
+    return out
+
+
+def _check_options(k: int | None, method: str, nearest: int) -> None:
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+        raise QueryError(f"k must be a whole number of at least 1 (got {k!r}); e.g. -k 10")
+    if method not in STREAM_METHODS:
+        raise QueryError(f"unknown rank method '{method}'; use one of: {', '.join(STREAM_METHODS)}")
+    if isinstance(nearest, bool) or not isinstance(nearest, int) or nearest < 0:
+        raise QueryError(f"nearest must be a whole number of at least 0 (got {nearest!r})")
+
+
+def _scores(run: _Run, method: str) -> np.ndarray:
+    rec, target = run.rec, run.target
+    negatives = None
+    if method == "svm" and len(target.positions) < rec.index.count:
+        # Library papers outside the theme / chosen papers are known negatives for the classifier.
+        negatives = _vectors(rec, np.setdiff1d(np.arange(rec.index.count), target.positions))
+    return stream_scores(method, run.vectors, run.targets, lexical=run.lexical, negatives=negatives)
+
+
+def _assemble(run: _Run, order: list[int], scores: np.ndarray, nearest: int, why: bool) -> list[RankedPaper]:
+    """The papers at ``order`` (best first), with their nearest target papers and explanations."""
+    rec = run.rec
+    rows, cos = nearest_targets(run.vectors[order], run.targets, max(nearest, 1))
+    near_pos = run.target.positions[rows]  # library positions, nearest first
+    papers = [run.papers[i] for i in order]
+    whys: list[Why | None] = [None] * len(papers)
+    if why:
+        whys = list(_whys(run, papers, [int(p) for p in near_pos[:, 0]]))
+    out = []
+    for rank, (i, paper) in enumerate(zip(order, papers), 1):
+        near = tuple(
+            Neighbour(rec.index.ids[p], rec.index.titles[p], float(c))
+            for p, c in zip(near_pos[rank - 1, :nearest], cos[rank - 1, :nearest])
+        )
+        out.append(RankedPaper(rank, paper, float(scores[i]), float(cos[rank - 1, 0]), near, whys[rank - 1]))
+    return out
+
+
+def rank_batch(
+    rec: Recommender,
+    batch: Corpus | Sequence[Paper] | str | Path,
+    *,
+    theme: str | None = None,
+    like: Sequence[str] = (),
+    k: int | None = None,
+    method: str = DEFAULT_STREAM_METHOD,
+    nearest: int = 3,
+    why: bool = True,
+    include_known: bool = False,
+    fmt: str | None = None,
+    progress: bool = False,
+) -> BatchRanking:
+    """Rank new papers by how like the library (or a theme of it, or chosen papers) they are.
+
+    Args:
+        rec: The library.
+        batch: The new papers: a corpus file (any format; ``fmt`` to skip detection), a
+            :class:`~paperlike.records.Corpus` or a list of :class:`~paperlike.records.Paper`.
+        theme: Rank against this theme's papers (id, seed name or label phrase).
+        like: Rank against these library papers (ids or titles).
+        k: Keep the best ``k`` (default: all).
+        method: One of :data:`~paperlike.search.stream.STREAM_METHODS`.
+        nearest: Nearest target papers listed per ranked paper.
+        why: Explain each paper against its nearest target paper.
+        include_known: Also rank batch papers already in the library (marked ``in_library``).
+        progress: Progress bar on stderr while a big batch is embedded.
+
+    Returns:
+        The ranking; empty when the batch is (nothing to rank).
+
+    Raises:
+        CorpusError: The batch file cannot be read.
+        QueryError: Bad ``k``/``method``/``nearest``, ``theme`` and ``like`` both given, unknown theme.
+        UnknownPaperError: A ``like`` paper is not in the library.
+        ModelMismatchError: The model in use is not the library's.
+    """
+    _check_options(k, method, nearest)
+    papers, source, explicit = _as_papers(batch, fmt)
+    target = resolve_target(rec, theme, like)
+    in_library = _known(rec, papers, explicit) if papers else []
+    known = [(p, lib) for p, lib in zip(papers, in_library) if lib is not None]
+    chosen = [i for i, lib in enumerate(in_library) if include_known or lib is None]
+    ranking = BatchRanking([], target.description, method, known, len(papers), source)
+    if not chosen:
+        return ranking
+    todo = [papers[i] for i in chosen]
+    vectors = embed_texts(
+        [p.text for p in todo], _embedder(rec), progress=progress and len(todo) >= PROGRESS_FROM, desc="Embedding the batch"
+    )
+    run = _Run(rec, target, todo, vectors)
+    scores = _scores(run, method)
+    order = sorted(range(len(todo)), key=lambda i: (-float(scores[i]), i))[:k]
+    ranking.results = _assemble(run, order, scores, nearest, why)
+    ranking.results = [replace(r, in_library=in_library[chosen[i]]) for r, i in zip(ranking.results, order)]
+    return ranking
