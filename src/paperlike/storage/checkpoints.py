@@ -122,10 +122,10 @@ class EmbeddingCache:
             if keys.get("format") != _FORMAT or keys.get("model") != self.identity or keys.get("dim") != self.dim:
                 raise ValueError("another model, dimension or format")
             build = keys.get("build")
-            if not (isinstance(build, str) and _BUILD.match(build)):
+            if not (isinstance(build, str) and _BUILD.fullmatch(build)):
                 raise ValueError("no build id")
             keys = keys.get("hashes")
-        if not (isinstance(keys, list) and all(isinstance(k, str) and _HASH.match(k) for k in keys)):
+        if not (isinstance(keys, list) and all(isinstance(k, str) and _HASH.fullmatch(k) for k in keys)):
             raise ValueError("not a list of text hashes")
         # Mapped first, so a hostile header cannot make paperlike allocate before its shape is checked.
         vectors = np.load(keys_path.with_suffix(".npy"), mmap_mode="r", allow_pickle=False)
@@ -141,7 +141,7 @@ class EmbeddingCache:
         if not self.shard_dir.is_dir():
             return
         for keys_path in sorted(self.shard_dir.glob("shard-*.json")):
-            if not _SHARD.match(keys_path.name):
+            if not _SHARD.fullmatch(keys_path.name):
                 continue
             try:
                 yield self._read(keys_path)
@@ -192,7 +192,7 @@ class EmbeddingCache:
                 kept += 1
         # Half-written shards of killed builds (no build runs beside this one: the lock is held).
         for f in self.shard_dir.iterdir():
-            orphan = _SHARD.match(f.name) and f.suffix == ".npy" and not f.with_suffix(".json").exists()
+            orphan = _SHARD.fullmatch(f.name) and f.suffix == ".npy" and not f.with_suffix(".json").exists()
             if f.is_file() and (orphan or f.name.startswith(TMP_PREFIX + "shard-")):
                 f.unlink(missing_ok=True)
         for folder in (self.shard_dir, self.root):

@@ -63,7 +63,7 @@ def read_record(directory: Path) -> list[str] | None:
     generations = data.get("generations") if isinstance(data, dict) and data.get("format") == _FORMAT else None
     if not isinstance(generations, list):
         raise _damaged(directory, "not a generation record")
-    bad = [g for g in generations if not (isinstance(g, str) and GENERATION.match(g))]
+    bad = [g for g in generations if not (isinstance(g, str) and GENERATION.fullmatch(g))]
     if bad:
         raise _damaged(directory, f"invalid generation {str(bad[0])[:40]!r}")
     return list(dict.fromkeys(generations))
@@ -141,7 +141,7 @@ def _is_index_folder(directory: Path) -> bool:
     except (OSError, ValueError):
         pass  # none, or damaged
     # An index of an older paperlike whose manifest is damaged or gone: its data files have our exact names.
-    return any(FILE_NAME.match(p.name) for p in directory.iterdir())
+    return any(FILE_NAME.fullmatch(p.name) for p in directory.iterdir())
 
 
 def claim_folder(directory: Path, force: bool = False, create: bool = True) -> None:

@@ -112,7 +112,7 @@ def _read_meta(folder: Path, count: int) -> dict[str, Any]:
     if meta.get("settings") not in _SETTINGS:
         raise ValueError("unknown tokeniser settings")
     sums, sizes = meta.get("sha256"), meta.get("bytes")
-    if not (isinstance(sums, dict) and all(isinstance(sums.get(f), str) and _SHA.match(sums[f]) for f in _FILES)):
+    if not (isinstance(sums, dict) and all(isinstance(sums.get(f), str) and _SHA.fullmatch(sums[f]) for f in _FILES)):
         raise ValueError("checksums missing or malformed")
     if sizes is None:  # saved by an older paperlike: sizes come from the files, the sums still decide
         sizes = {f: (folder / f).stat().st_size for f in _FILES}

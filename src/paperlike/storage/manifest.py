@@ -104,7 +104,7 @@ def _file_problems(manifest: dict[str, Any]) -> list[str]:
         if not (
             isinstance(entry, dict)
             and isinstance(generation, str)
-            and GENERATION.match(generation)
+            and GENERATION.fullmatch(generation)
             and entry.get("name") == data_file_name(kind, generation)
             and _is_count(entry.get("bytes"), 0)
             and isinstance(entry.get("sha256"), str)

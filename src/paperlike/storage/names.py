@@ -54,12 +54,12 @@ CHECKPOINT_DIR = ".paperlike-checkpoints"
 
 def is_plain_name(name: object) -> bool:
     """Whether ``name`` is a string that names a file directly inside a folder."""
-    return isinstance(name, str) and PLAIN_NAME.match(name) is not None and ".." not in name
+    return isinstance(name, str) and PLAIN_NAME.fullmatch(name) is not None and ".." not in name
 
 
 def check_generation(directory: Path, value: object, where: str) -> str:
     """``value`` if it is a well-formed generation, else :class:`IndexCorruptError` naming ``where``."""
-    if isinstance(value, str) and GENERATION.match(value):
+    if isinstance(value, str) and GENERATION.fullmatch(value):
         return value
     raise IndexCorruptError(
         f"index in {directory}: {where} has an invalid generation {str(value)[:40]!r}; "
