@@ -297,3 +297,26 @@ def test_verified_files_are_not_hashed_again_but_any_change_is_caught(tmp_path, 
     with pytest.raises(IndexCorruptError, match="checksum mismatch"):
         load_index(d)
     assert calls
+
+
+def test_paper_records_behind_why_labels_and_the_map_are_checked(hash_index_copy):
+    """papers_at (the path of --why, theme labels and the map) checks the papers file's checksum."""
+    from click.testing import CliRunner
+
+    from paperlike.cli import cli
+
+    index = load_index(hash_index_copy)  # opens the papers file; its records are read on first use
+    path = hash_index_copy / read_manifest(hash_index_copy)["files"]["papers"]["name"]
+    data = path.read_bytes()
+    at = data.index(b'"title": "AutoDistil') + len(b'"title": "')
+    with open(path, "r+b") as fh:  # same size, same file: only the checksum can tell
+        fh.seek(at)
+        fh.write(b"B")
+    with pytest.raises(IndexCorruptError, match="papers-.* is damaged .checksum mismatch."):
+        index.papers_at([0])
+    with pytest.raises(IndexCorruptError, match="checksum mismatch"):
+        Recommender(load_index(hash_index_copy)).similar("tame", k=3, why=True)
+    with pytest.raises(IndexCorruptError, match="checksum mismatch"):
+        Recommender(load_index(hash_index_copy)).paper("autodistil")
+    result = CliRunner().invoke(cli, ["similar", "tame", "--why", "--index-dir", str(hash_index_copy)])
+    assert result.exit_code == 2 and "checksum mismatch" in result.stderr

@@ -85,20 +85,33 @@ class _Merger:
         self.by_key: dict[str, int] = {}
         for i, p in enumerate(self.papers):
             self._keys(i, p)
-        # Papers by embedded text, each matched at most once per add: a record without an id
-        # whose text an indexed paper has is that paper given again, whatever its title's length.
+        # Papers by embedded text: a record without an id whose text a paper of the index (or of
+        # an earlier file of this add) has is that paper given again, whatever its title's
+        # length. Each paper is matched at most once per file, so a file holding the same
+        # untitled record three times makes three papers, as a build of it does, and adding
+        # that file again makes none.
         self.by_text: dict[str, list[int]] = {}
         for i, p in enumerate(self.papers):
             self.by_text.setdefault(paper_text_hash(p), []).append(i)
+        self.pool: dict[str, list[int]] = {}
         self.added_here: set[int] = set()
         self.report = AddReport()
+
+    def take_file(self, corpus: Corpus) -> None:
+        """Fold in the records of one file."""
+        self.pool = {h: list(positions) for h, positions in self.by_text.items()}
+        first_new = len(self.papers)
+        for paper in corpus.papers:
+            self.take(paper, paper.id in corpus.explicit_ids)
+        for i in range(first_new, len(self.papers)):
+            self.by_text.setdefault(paper_text_hash(self.papers[i]), []).append(i)
 
     def _keys(self, position: int, paper: Paper) -> None:
         for key in identity_keys(paper):
             self.by_key.setdefault(key, position)
 
     def _same_text(self, anonymous: Paper) -> int | None:
-        candidates = self.by_text.get(paper_text_hash(anonymous), [])
+        candidates = self.pool.get(paper_text_hash(anonymous), [])
         for i, position in enumerate(candidates):
             if same_paper(self.papers[position], anonymous, "title:"):  # no contradicting arXiv id or DOI
                 return candidates.pop(i)
@@ -191,8 +204,7 @@ def add_papers(
             report.skipped += corpus.skipped
             report.duplicates += corpus.merged
             report.notes.extend(corpus.notes)
-            for paper in corpus.papers:
-                merger.take(paper, paper.id in corpus.explicit_ids)
+            merger.take_file(corpus)
         report.parent = index.manifest["generation"]
         if merger.papers == original:
             _tidy(directory, index, original)
