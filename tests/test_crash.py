@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from conftest import write_jsonl
 from paperlike.embedding import HashingEmbedder
@@ -99,6 +100,7 @@ def _assert_whole(index_dir: Path, corpora) -> int:
     return index.count
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_never_breaks_the_index(tmp_path, capsys):
     corpora = _corpora(tmp_path)
     index_dir = tmp_path / "index"
@@ -186,6 +188,7 @@ def _add(extra: Path, index_dir: Path, delay: float) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_sigkill_during_add_never_breaks_the_index(tmp_path, capsys):
     import shutil
 

@@ -288,3 +288,24 @@ def test_a_nan_from_the_model_stops_the_build_before_any_checkpoint(tmp_path):
     with pytest.raises(ModelError, match="non-finite values"):
         build_index(bundled_corpus(), NaNModel(), tmp_path / "i")
     assert not (tmp_path / "i").exists()
+
+
+def test_the_default_index_folder_is_paperlikes_own(tmp_path, monkeypatch):
+    """A source checkout's index/ holds a tracked README: the default index is still built there
+    (without --force), and the README stays as it is."""
+    import paperlike.service.build as build
+    from paperlike.service.build import ensure_default_index
+    from paperlike.settings import Settings, default_index_dir
+
+    assert build._default_location(default_index_dir(Settings())[0]) and not build._default_location(tmp_path)
+    folder = tmp_path / "checkout-index"
+    folder.mkdir()
+    (folder / "README.md").write_text("# index/\n")
+    monkeypatch.setattr(build, "default_index_dir", lambda settings=None: (folder, "source checkout"))
+    ensure_default_index(folder, HashingEmbedder(), progress=False)
+    assert load_index(folder).count == 75 and (folder / "README.md").read_text() == "# index/\n"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "README.md").write_text("mine")
+    with pytest.raises(NotAnIndexError):
+        build_index(bundled_corpus(), HashingEmbedder(), other)

@@ -14,6 +14,7 @@ from ..embedding import Embedder, embed_texts, get_embedder
 from ..errors import IndexMissingError
 from ..readers import BUNDLED_SOURCE, bundled_corpus, bundled_file_sha256
 from ..records import Corpus, paper_text_hash
+from ..settings import Settings, default_index_dir
 from ..storage.checkpoints import EmbeddingCache
 from ..storage.generations import claim_folder
 from ..storage.lock import holds_writer_lock, writer_lock
@@ -133,6 +134,7 @@ def rebuild_index(
     """:func:`build_index`, plus what add and remove need: the generation they changed (nothing
     is written if the index moved past it) and that the papers are an edited index."""
     started = time.perf_counter()
+    force = force or _default_location(directory)
     claim_folder(directory, force, create=False)
     with _Lock(directory) as lock:
         model = embedder.identity()
@@ -182,6 +184,13 @@ def rebuild_index(
         generation=manifest["generation"],
         parent=manifest.get("parent"),
     )
+
+
+def _default_location(directory: Path) -> bool:
+    """Whether ``directory`` is where paperlike keeps its default index (a source checkout's
+    ``index/`` with its README, or the user data folder): paperlike's own folder, never refused."""
+    own, _ = default_index_dir(Settings())
+    return Path(directory).resolve() == own.resolve()
 
 
 def _stale_default(manifest: dict | None) -> Corpus | None:
