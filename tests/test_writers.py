@@ -266,3 +266,32 @@ def test_the_lock_is_the_one_older_paperlike_versions_took(tmp_path):
     with FileLock(str(tmp_path / ".lock")):
         assert not _try_lock(tmp_path)
     assert _try_lock(tmp_path)
+
+
+def test_bm25_folders_saved_by_readers_during_rebuilds_are_not_left_behind(hash_index_copy):
+    """Readers save the BM25 folder of the generation they loaded without the writer lock; one
+    saved just after a writer retired that generation is removed again by the reader itself."""
+    from paperlike.service import Recommender
+
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def read_repeatedly() -> None:
+        try:
+            while not stop.is_set():
+                Recommender.load(hash_index_copy).similar("autodistil", k=3)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    reader = threading.Thread(target=read_repeatedly)
+    reader.start()
+    try:
+        for i in range(6):
+            build_index(Corpus(bundled_corpus().papers[: 70 + i % 2], "t"), HashingEmbedder(), hash_index_copy)
+    finally:
+        stop.set()
+        reader.join()
+    assert errors == []
+    live = read_manifest(hash_index_copy)["generation"]
+    left = sorted(p.name for p in hash_index_copy.iterdir() if "lexical-" in p.name)
+    assert set(left) <= {f"lexical-{live}"}, left
