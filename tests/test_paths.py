@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,7 @@ def test_the_bm25_folder_is_checked_even_when_the_manifest_was_not(hash_index_di
 def test_the_bm25_folder_as_a_link_to_elsewhere_is_refused(hash_index_copy, tmp_path):
     victim = _victim(tmp_path)
     folder = lexical_folder(hash_index_copy, read_manifest(hash_index_copy)["generation"])
+    shutil.rmtree(folder, ignore_errors=True)  # saved by an earlier query, maybe
     os.symlink(victim, folder)
     result = CliRunner().invoke(cli, ["similar", "autodistil", "--index-dir", str(hash_index_copy)])
     assert result.exit_code == 2 and "leads outside the index folder" in result.stderr
@@ -226,3 +228,79 @@ def test_plain_names_pass(name):
 @pytest.mark.parametrize("name", ["", ".", "..", "../x", "a/b", "/x", ".hidden", "-flag", "a\nb", "x\n", "a" * 201, 5, None])
 def test_names_with_any_path_in_them_fail(name):
     assert not is_plain_name(name)
+
+
+def _finishes(action, seconds: float = 20.0):
+    """Run ``action`` in a thread; fail (instead of hanging the suite) if it blocks."""
+    import threading
+
+    outcome: list = []
+
+    def target() -> None:
+        try:
+            outcome.append(("ok", action()))
+        except BaseException as exc:  # noqa: BLE001 - the outcome is what the test checks
+            outcome.append(("error", exc))
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, "blocked (reading a FIFO?)"
+    return outcome[0]
+
+
+def _fifo_in_place_of(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+    os.mkfifo(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+@pytest.mark.parametrize("which", ["manifest", "vectors", "titles", "papers", "record", "lock"])
+def test_a_fifo_in_place_of_an_index_file_is_an_error_not_a_hang(hash_index_copy, which):
+    files = read_manifest(hash_index_copy)["files"]
+    names = {"manifest": MANIFEST, "record": RECORD, "lock": LOCK, **{k: files[k]["name"] for k in files}}
+    _fifo_in_place_of(hash_index_copy / names[which])
+
+    def use() -> None:
+        load_index(hash_index_copy).papers()
+        remove_papers(hash_index_copy, ["tame"])
+
+    kind, value = _finishes(use)
+    assert kind == "error" and isinstance(value, IndexCorruptError), value
+    assert "not a regular file" in str(value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_in_place_of_a_derived_file_is_recomputed(hash_index_copy):
+    """Stamps and the BM25 folder are derived: a FIFO there is replaced by what it should hold."""
+    Recommender.load(hash_index_copy).similar("autodistil", k=3)  # saves the BM25 folder and the stamps
+    folder = lexical_folder(hash_index_copy, read_manifest(hash_index_copy)["generation"])
+    _fifo_in_place_of(folder / "meta.json")
+    _fifo_in_place_of(hash_index_copy / VERIFIED)
+    kind, value = _finishes(lambda: [r.id for r in Recommender.load(hash_index_copy).similar("autodistil", k=3)])
+    assert kind == "ok" and len(value) == 3
+    assert (folder / "meta.json").is_file() and (hash_index_copy / VERIFIED).is_file()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+@pytest.mark.parametrize("suffix", [".npy", ".json"])
+def test_a_fifo_in_place_of_a_checkpoint_is_skipped(tmp_path, suffix):
+    directory = tmp_path / "i"
+    corpus = bundled_corpus()
+
+    class Stop(HashingEmbedder):
+        def embed_batch(self, texts):
+            if getattr(self, "done", 0) >= 8:
+                raise KeyboardInterrupt
+            self.done = getattr(self, "done", 0) + len(texts)
+            return super().embed_batch(texts)
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index(corpus, Stop(), directory, batch_size=4)
+    shard = sorted((directory / CHECKPOINT_DIR).rglob(f"shard-*{suffix}"))[0]
+    _fifo_in_place_of(shard)
+    kind, value = _finishes(lambda: build_index(corpus, HashingEmbedder(), directory))
+    assert kind == "ok" and value.reused == 4 and value.embedded == 71

@@ -128,6 +128,8 @@ class EmbeddingCache:
         if not (isinstance(keys, list) and all(isinstance(k, str) and _HASH.fullmatch(k) for k in keys)):
             raise ValueError("not a list of text hashes")
         # Mapped first, so a hostile header cannot make paperlike allocate before its shape is checked.
+        with store.open_regular(keys_path.with_suffix(".npy")):  # not a FIFO or device (np.load would wait)
+            pass
         vectors = np.load(keys_path.with_suffix(".npy"), mmap_mode="r", allow_pickle=False)
         if vectors.dtype != np.float32 or vectors.shape != (len(keys), self.dim):
             raise ValueError(f"vectors of shape {vectors.shape} for {len(keys)} texts of dim {self.dim}")

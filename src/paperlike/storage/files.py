@@ -13,6 +13,7 @@ import json
 import mmap
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,8 @@ __all__ = [
     "atomic_write_dir",
     "atomic_write_json",
     "json_bytes",
+    "open_regular",
+    "NotARegularFile",
     "read_json",
     "sha256_bytes",
     "sha256_file",
@@ -138,9 +141,30 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
     atomic_write_bytes(path, json_bytes(obj))
 
 
+class NotARegularFile(ValueError):
+    """A path paperlike reads is a FIFO, a device or a folder, not a file it wrote."""
+
+
+def open_regular(path: str | Path) -> BinaryIO:
+    """Open a file for reading, refusing anything but a regular file (not followed if a link).
+
+    A FIFO would block the read forever and a device would never end, so neither is read.
+
+    Raises:
+        OSError: The file cannot be opened (missing, unreadable, a link: ``ELOOP``).
+        NotARegularFile: It is a FIFO, a device or a folder.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotARegularFile(f"{Path(path).name} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
 def read_json(path: str | Path) -> Any:
     """Parse a JSON file (raises ``OSError`` or ``ValueError`` for the caller to explain)."""
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         return json.loads(fh.read().decode("utf-8"))
 
 
@@ -220,9 +244,11 @@ class Verifier:
         """
         path = inside(self.directory, name)
         try:
-            fh = open(path, "rb")
+            fh = open_regular(path)
         except FileNotFoundError:
             return None, f"{name} is missing"
+        except NotARegularFile:
+            return None, f"{name} is not a regular file"
         with fh:
             return self.open_file(fh, name, size, sha256)
 

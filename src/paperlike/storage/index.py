@@ -231,9 +231,11 @@ def _flat_view(data, count: int, dim: int) -> np.ndarray | None:
 
 def _open_papers(directory: Path, entry: dict[str, Any]) -> BinaryIO:
     try:
-        return open(inside(directory, entry["name"]), "rb")
+        return store.open_regular(inside(directory, entry["name"]))
     except FileNotFoundError:
         raise _corrupt(directory, f"{entry['name']} is missing") from None
+    except store.NotARegularFile as exc:
+        raise _corrupt(directory, str(exc)) from None
 
 
 def _ids_and_titles(directory: Path, manifest: dict[str, Any], data: Any) -> tuple[list[str], list[str]]:

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import files as store
 from .generations import live_generation
-from .names import check_generation, contained, lexical_name
+from .names import check_generation, contained, inside, lexical_name
 
 __all__ = ["LEXICAL_FORMAT", "ARRAYS", "lexical_folder", "save_lexical", "load_lexical"]
 
@@ -106,7 +106,7 @@ def _npy_view(buffer: Any) -> np.ndarray:
 
 def _read_meta(folder: Path, count: int) -> dict[str, Any]:
     """``meta.json`` after checking every value (raises ValueError: the folder is rebuilt)."""
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta = store.read_json(inside(folder, "meta.json"))
     if not isinstance(meta, dict) or meta.get("format") != LEXICAL_FORMAT or meta.get("count") != count:
         raise ValueError("format or paper count differs")
     if meta.get("settings") not in _SETTINGS:
@@ -115,7 +115,7 @@ def _read_meta(folder: Path, count: int) -> dict[str, Any]:
     if not (isinstance(sums, dict) and all(isinstance(sums.get(f), str) and _SHA.fullmatch(sums[f]) for f in _FILES)):
         raise ValueError("checksums missing or malformed")
     if sizes is None:  # saved by an older paperlike: sizes come from the files, the sums still decide
-        sizes = {f: (folder / f).stat().st_size for f in _FILES}
+        sizes = {f: inside(folder, f).stat().st_size for f in _FILES}
     if not (isinstance(sizes, dict) and all(type(sizes.get(f)) is int and sizes[f] >= 0 for f in _FILES)):
         raise ValueError("sizes missing or malformed")
     return {**meta, "bytes": sizes}

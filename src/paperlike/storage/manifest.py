@@ -48,6 +48,8 @@ def _is_count(value: Any, least: int) -> bool:
 def _load(directory: Path) -> dict[str, Any]:
     """The parsed manifest of a known format version (fields not yet checked)."""
     path = directory / MANIFEST
+    if not path.is_file() and (path.exists() or path.is_symlink()):
+        raise corrupt(directory, f"{MANIFEST} is not a regular file")
     if not path.is_file():
         if directory.is_dir() and any(directory.glob("vectors-*.faiss")):
             raise corrupt(directory, f"{MANIFEST} is missing")
