@@ -123,8 +123,10 @@ def retire(directory: Path, live: str) -> list[str]:
     # Temp files of a killed writer: a known name plus a random tail. The live BM25 folder's temp
     # may be a reader saving it right now, so it is left alone.
     temps = {f"{TMP_PREFIX}{name}." for name in (own | set(_REPLACED)) - {lexical_name(live)}}
+    # (paperlike 851650a and before named a BM25 folder's temp ".tmp-lexical-<generation>.*")
+    temps |= {f".tmp-{lexical_name(g)}." for g in generations if g != live}
     for entry in directory.iterdir():
-        if entry.name.startswith(TMP_PREFIX) and any(entry.name.startswith(t) for t in temps) and _remove(entry):
+        if any(entry.name.startswith(t) for t in temps) and _remove(entry):
             removed.append(entry.name)
     _write_record(directory, [live])
     return removed
