@@ -205,14 +205,15 @@ def test_sigkill_during_add_never_breaks_the_index(tmp_path, capsys):
     assert _add(extra, index_dir, 0.004).wait(60) == 0
     duration = time.perf_counter() - started
     rng = random.Random(7)
-    killed = attempt = 0
+    killed = attempt = after_switch = 0
     while killed < KILLS and attempt < 3 * KILLS:
         attempt += 1
         shutil.rmtree(index_dir)
         shutil.copytree(base, index_dir)
         proc = _add(extra, index_dir, 0.004)
         time.sleep(rng.uniform(0.05, 1.0) * duration)
-        if proc.poll() is None:
+        was_killed = proc.poll() is None
+        if was_killed:
             proc.kill()
             killed += 1
         proc.wait(60)
@@ -220,12 +221,21 @@ def test_sigkill_during_add_never_breaks_the_index(tmp_path, capsys):
         assert verify_index(index_dir) == []
         assert index.count in (60, 100)
         assert index.ids[:60] == corpora[60][1]
+        after_switch += was_killed and index.count == 100  # killed after its switch: the add had landed
     # The next add finishes, using whatever the killed ones checkpointed, and leaves nothing behind.
     final = _add(extra, index_dir, 0.0)
     assert final.wait(60) == 0
     assert load_index(index_dir).count == 100
     live = {f["name"] for f in read_manifest(index_dir)["files"].values()}
     assert sorted(p.name for p in index_dir.iterdir() if p.name != VERIFIED) == sorted(live | {MANIFEST, ".lock", RECORD})
+    # What used to make this test flaky, made certain: the same add once more after it landed
+    # (as after a kill that came after the switch) adds nothing and writes nothing.
+    generation = read_manifest(index_dir)["generation"]
+    assert _add(extra, index_dir, 0.0).wait(60) == 0
+    assert load_index(index_dir).count == 100 and read_manifest(index_dir)["generation"] == generation
     with capsys.disabled():
-        print(f"\n[kill loop, add] {killed} SIGKILLs during 'paperlike add' survived")
+        print(
+            f"\n[kill loop, add] {killed} SIGKILLs during 'paperlike add' survived "
+            f"({after_switch} landed after the switch; the same add again added nothing)"
+        )
     assert killed >= KILLS
