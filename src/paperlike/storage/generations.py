@@ -108,27 +108,33 @@ def _remove(path: Path) -> bool:
     return False
 
 
+def _temp_prefixes(generations: list[str], live: str) -> set[str]:
+    """How the temp files of paperlike's own names start: a known name plus a random tail.
+
+    The live BM25 folder's temp may be a reader saving it right now, so it is left out.
+    """
+    own = {name for g in generations for name in (*data_file_names(g).values(), lexical_name(g))}
+    prefixes = {f"{TMP_PREFIX}{name}." for name in (own | set(_REPLACED)) - {lexical_name(live)}}
+    # (paperlike 851650a and before named a BM25 folder's temp ".tmp-lexical-<generation>.*")
+    return prefixes | {f".tmp-{lexical_name(g)}." for g in generations if g != live}
+
+
 def retire(directory: Path, live: str) -> list[str]:
     """Delete the files of every recorded generation but ``live`` (writer lock held, after the switch).
 
     Returns:
         Names of what was deleted.
     """
-    generations = read_record(directory) or [live]
-    own = {name for g in generations for name in (*data_file_names(g).values(), lexical_name(g))}
+    recorded = read_record(directory)
+    generations = recorded or [live]
     removed = []
     for g in generations:
         if g != live:
             removed += [n for n in (*data_file_names(g).values(), lexical_name(g)) if _remove(directory / n)]
-    # Temp files of a killed writer: a known name plus a random tail. The live BM25 folder's temp
-    # may be a reader saving it right now, so it is left alone.
-    temps = {f"{TMP_PREFIX}{name}." for name in (own | set(_REPLACED)) - {lexical_name(live)}}
-    # (paperlike 851650a and before named a BM25 folder's temp ".tmp-lexical-<generation>.*")
-    temps |= {f".tmp-{lexical_name(g)}." for g in generations if g != live}
-    for entry in directory.iterdir():
-        if any(entry.name.startswith(t) for t in temps) and _remove(entry):
-            removed.append(entry.name)
-    _write_record(directory, [live])
+    temps = _temp_prefixes(generations, live)
+    removed += [e.name for e in directory.iterdir() if any(e.name.startswith(t) for t in temps) and _remove(e)]
+    if recorded is not None and recorded != [live]:  # (an add that changed nothing leaves it as it is)
+        _write_record(directory, [live])
     return removed
 
 
