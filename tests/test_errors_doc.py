@@ -8,6 +8,8 @@ import re
 import shlex
 import shutil
 import sqlite3
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,10 +22,13 @@ from paperlike.readers import MAX_CORPUS_BYTES
 from paperlike.records import Corpus, Paper
 from paperlike.service.build import build_index
 from paperlike.storage.files import VERIFIED
+from paperlike.storage.lock import writer_lock
 from paperlike.storage.manifest import MANIFEST, read_manifest
 
 DOC = ROOT / "docs" / "errors.md"
-PLACEHOLDER = re.compile(r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG)\b")
+PLACEHOLDER = re.compile(
+    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN)\b"
+)
 
 
 def _rows() -> list[tuple[str, str, str]]:
@@ -50,7 +55,7 @@ def _edit_manifest(directory: Path, edit) -> None:
 
 
 @pytest.fixture(scope="module")
-def places(hash_index_dir, tmp_path_factory) -> dict[str, Path]:
+def places(hash_index_dir, tmp_path_factory) -> Iterator[dict[str, Path]]:
     tmp = tmp_path_factory.mktemp("errors-doc")
     places = {"IDX": tmp / "idx", "FILES": tmp / "files", "NOINDEX": tmp / "no-index"}
     for name in ("IDX", "TRUNC", "FLIPPED", "OTHERMODEL", "NEWER"):
@@ -112,7 +117,47 @@ def places(hash_index_dir, tmp_path_factory) -> dict[str, Path]:
     places["BIG"] = tmp / "big.jsonl"
     with open(places["BIG"], "wb") as handle:
         handle.truncate(MAX_CORPUS_BYTES + 1)
-    return places
+    _hostile_places(hash_index_dir, tmp, places)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:  # another command writing BUSY for as long as the tests run
+        with writer_lock(places["BUSY"]):
+            held.set()
+            release.wait(600)
+
+    holder = threading.Thread(target=hold_the_lock, daemon=True)
+    holder.start()
+    held.wait(30)
+    yield places
+    release.set()
+    holder.join()
+
+
+def _hostile_places(hash_index_dir: Path, tmp: Path, places: dict[str, Path]) -> None:
+    """Index folders with hostile or damaged side files, and folders that are not indexes."""
+    for name in ("BADGEN", "BADRECORD", "BADSTAMP", "LINKED", "LOCKLINK", "BUSY"):
+        places[name] = tmp / name.lower()
+        shutil.copytree(hash_index_dir, places[name])
+    _edit_manifest(places["BADGEN"], lambda m: m.update(generation="../../victim"))
+    (places["BADRECORD"] / ".paperlike-generations.json").write_text(
+        json.dumps({"format": "paperlike-generations", "format_version": 1, "generations": ["../x"]})
+    )
+    (places["BADSTAMP"] / VERIFIED).write_text(json.dumps({"../../etc/passwd": [1, 2, 3, 4, "0" * 64]}))
+    vectors = places["LINKED"] / read_manifest(hash_index_dir)["files"]["vectors"]["name"]
+    outside = tmp / "outside-vectors.faiss"
+    shutil.copyfile(vectors, outside)
+    vectors.unlink()
+    os.symlink(outside, vectors)
+    someone_elses = tmp / "someone-elses-file.txt"
+    someone_elses.write_text("precious")
+    (places["LOCKLINK"] / ".lock").unlink(missing_ok=True)
+    os.symlink(someone_elses, places["LOCKLINK"] / ".lock")
+    places["NOTINDEX"] = tmp / "notindex"
+    places["NOTINDEX"].mkdir()
+    (places["NOTINDEX"] / "thesis.tex").write_text("mine")
+    places["FOREIGN"] = tmp / "foreign"
+    places["FOREIGN"].mkdir()
+    (places["FOREIGN"] / MANIFEST).write_text('{"name": "a web app"}')
 
 
 def _to_placeholders(text: str, places: dict[str, Path]) -> str:
@@ -122,7 +167,8 @@ def _to_placeholders(text: str, places: dict[str, Path]) -> str:
 
 
 @pytest.mark.parametrize("what, command, message", ROWS, ids=[r[0] for r in ROWS])
-def test_documented_error(places, what, command, message):
+def test_documented_error(places, monkeypatch, what, command, message):
+    monkeypatch.setenv("PAPERLIKE_LOCK_TIMEOUT", "0.5")
     args = [PLACEHOLDER.sub(lambda m: str(places[m.group(1)]), a) for a in shlex.split(command)[1:]]
     before = {name: tree_snapshot(p) for name, p in places.items() if p.exists()}
     result = CliRunner().invoke(cli, args)

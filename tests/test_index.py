@@ -8,13 +8,14 @@ import pytest
 
 from conftest import random_unit_vectors, tree_snapshot
 from paperlike.embedding import HashingEmbedder, check_model
-from paperlike.errors import IndexCorruptError, IndexMissingError, ModelError, ModelMismatchError
+from paperlike.errors import IndexCorruptError, IndexMissingError, ModelError, ModelMismatchError, NotAnIndexError
 from paperlike.readers import bundled_corpus
 from paperlike.records import Corpus, Paper
 from paperlike.service import Recommender
 from paperlike.service.build import build_index
 from paperlike.storage import load_index, verify_index
 from paperlike.storage.files import TMP_PREFIX, VERIFIED
+from paperlike.storage.generations import RECORD
 from paperlike.storage.manifest import MANIFEST, read_manifest
 from paperlike.storage.writer import write_index
 
@@ -72,12 +73,13 @@ def test_rebuild_switches_generation_and_leaves_no_old_or_temp_files(tmp_path):
     corpus = Corpus([Paper("a", "Alpha", "x"), Paper("b", "Beta", "y")], "t")
     build_index(corpus, HashingEmbedder(), d)
     first = read_manifest(d)["generation"]
-    (d / f"{TMP_PREFIX}vectors.leftover").write_bytes(b"junk from a killed run")
+    # What a run killed while writing leaves: the temp file of one of its generation's files.
+    (d / f"{TMP_PREFIX}vectors-{first}.faiss.x1y2z3").write_bytes(b"junk from a killed run")
     build_index(Corpus(corpus.papers + [Paper("c", "Gamma", "z")], "t"), HashingEmbedder(), d)
     m = read_manifest(d)
     assert m["generation"] != first and m["count"] == 3
     names = sorted(p.name for p in d.iterdir() if p.name != VERIFIED)  # the checksum stamps may be there
-    assert names == sorted([".lock", MANIFEST] + [f["name"] for f in m["files"].values()])
+    assert names == sorted([".lock", MANIFEST, RECORD] + [f["name"] for f in m["files"].values()])
 
 
 def test_missing_directory_says_how_to_build(tmp_path):
@@ -234,8 +236,13 @@ def test_user_files_in_the_index_directory_are_never_deleted(tmp_path):
     mine = {"papers-2024.jsonl": b'{"title": "mine"}\n', "titles-final.json": b"{}", "vectors-old.faiss": b"x"}
     for name, data in mine.items():
         (directory / name).write_bytes(data)
-    build_index(bundled_corpus(), HashingEmbedder(), directory)
-    build_index(bundled_corpus(), HashingEmbedder(), directory, reuse=False)
+    with pytest.raises(
+        NotAnIndexError, match="is not empty .3 file.s. such as 'papers-2024.jsonl'. and holds no paperlike index"
+    ):
+        build_index(bundled_corpus(), HashingEmbedder(), directory)
+    assert sorted(p.name for p in directory.iterdir()) == sorted(mine)  # refused before writing anything
+    build_index(bundled_corpus(), HashingEmbedder(), directory, force=True)
+    build_index(bundled_corpus(), HashingEmbedder(), directory, reuse=False)  # an index now: no --force needed
     assert {name: (directory / name).read_bytes() for name in mine} == mine
 
 
@@ -290,3 +297,26 @@ def test_verified_files_are_not_hashed_again_but_any_change_is_caught(tmp_path, 
     with pytest.raises(IndexCorruptError, match="checksum mismatch"):
         load_index(d)
     assert calls
+
+
+def test_paper_records_behind_why_labels_and_the_map_are_checked(hash_index_copy):
+    """papers_at (the path of --why, theme labels and the map) checks the papers file's checksum."""
+    from click.testing import CliRunner
+
+    from paperlike.cli import cli
+
+    index = load_index(hash_index_copy)  # opens the papers file; its records are read on first use
+    path = hash_index_copy / read_manifest(hash_index_copy)["files"]["papers"]["name"]
+    data = path.read_bytes()
+    at = data.index(b'"title": "AutoDistil') + len(b'"title": "')
+    with open(path, "r+b") as fh:  # same size, same file: only the checksum can tell
+        fh.seek(at)
+        fh.write(b"B")
+    with pytest.raises(IndexCorruptError, match="papers-.* is damaged .checksum mismatch."):
+        index.papers_at([0])
+    with pytest.raises(IndexCorruptError, match="checksum mismatch"):
+        Recommender(load_index(hash_index_copy)).similar("tame", k=3, why=True)
+    with pytest.raises(IndexCorruptError, match="checksum mismatch"):
+        Recommender(load_index(hash_index_copy)).paper("autodistil")
+    result = CliRunner().invoke(cli, ["similar", "tame", "--why", "--index-dir", str(hash_index_copy)])
+    assert result.exit_code == 2 and "checksum mismatch" in result.stderr

@@ -77,23 +77,24 @@ def test_lexical_index_is_saved_checked_and_rebuilt_when_damaged(tmp_path):
         calls.append(1)
         return DOCS
 
-    first = load_or_build_lexical(tmp_path, "gen1", len(DOCS), texts)
-    again = load_or_build_lexical(tmp_path, "gen1", len(DOCS), texts)
+    gen = "20260101000000-abc123"  # a generation as paperlike makes them (others are refused)
+    first = load_or_build_lexical(tmp_path, gen, len(DOCS), texts)
+    again = load_or_build_lexical(tmp_path, gen, len(DOCS), texts)
     assert len(calls) == 1
     np.testing.assert_array_equal(first.data, again.data)
     # Flip a byte: the checksum catches it and the index is rebuilt, never used damaged.
-    data = tmp_path / "lexical-gen1" / "data.npy"
+    data = tmp_path / f"lexical-{gen}" / "data.npy"
     raw = bytearray(data.read_bytes())
     raw[-1] ^= 0xFF
     data.write_bytes(bytes(raw))
-    fixed = load_or_build_lexical(tmp_path, "gen1", len(DOCS), texts)
+    fixed = load_or_build_lexical(tmp_path, gen, len(DOCS), texts)
     assert len(calls) == 2
     np.testing.assert_array_equal(fixed.data, first.data)
-    meta = json.loads((tmp_path / "lexical-gen1" / "meta.json").read_text())
+    meta = json.loads((tmp_path / f"lexical-{gen}" / "meta.json").read_text())
     assert set(meta["sha256"]) >= {"data.npy", "vocab.json"}
     # Valid JSON of the wrong shape is damage too: rebuilt, not a crash.
-    (tmp_path / "lexical-gen1" / "meta.json").write_text("[]")
-    assert load_or_build_lexical(tmp_path, "gen1", len(DOCS), texts).count == len(DOCS)
+    (tmp_path / f"lexical-{gen}" / "meta.json").write_text("[]")
+    assert load_or_build_lexical(tmp_path, gen, len(DOCS), texts).count == len(DOCS)
 
 
 def test_an_index_write_removes_old_bm25_folders_but_never_the_users(hash_index_copy):
@@ -106,9 +107,10 @@ def test_an_index_write_removes_old_bm25_folders_but_never_the_users(hash_index_
     old = hash_index_copy / f"lexical-{read_manifest(hash_index_copy)['generation']}"
     assert old.is_dir()
     (hash_index_copy / "lexical-notes").mkdir()
-    (hash_index_copy / ".tmp-lexical-20200101000000-abcdef.x1").mkdir()  # left by a killed save
+    killed_save = hash_index_copy / f".tmp-{old.name}.x1"  # left by a killed save of that generation
+    killed_save.mkdir()
     build_index(bundled_corpus(), HashingEmbedder(), hash_index_copy)
-    assert not old.exists() and not (hash_index_copy / ".tmp-lexical-20200101000000-abcdef.x1").exists()
+    assert not old.exists() and not killed_save.exists()
     assert (hash_index_copy / "lexical-notes").is_dir()
 
 

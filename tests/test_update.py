@@ -238,5 +238,5 @@ def test_a_cache_folder_of_the_users_survives_builds(tmp_path):
     directory = tmp_path / "proj"
     (directory / "cache" / "important").mkdir(parents=True)
     (directory / "cache" / "important" / "notes.txt").write_text("mine")
-    build_index(bundled_corpus(), HashingEmbedder(), directory)
+    build_index(bundled_corpus(), HashingEmbedder(), directory, force=True)  # not an index folder: only with force
     assert (directory / "cache" / "important" / "notes.txt").read_text() == "mine"

@@ -12,6 +12,8 @@ __all__ = [
     "ModelError",
     "IndexMissingError",
     "IndexCorruptError",
+    "IndexBusyError",
+    "NotAnIndexError",
     "ModelMismatchError",
     "QueryError",
     "UnknownPaperError",
@@ -37,6 +39,14 @@ class IndexMissingError(PaperlikeError):
 
 class IndexCorruptError(PaperlikeError):
     """An index file is missing, truncated, altered or of an unknown format version."""
+
+
+class IndexBusyError(PaperlikeError):
+    """Another paperlike command held the index's writer lock for longer than the wait allowed."""
+
+
+class NotAnIndexError(PaperlikeError):
+    """A build was pointed at a folder that holds files of its own and no paperlike index."""
 
 
 class ModelMismatchError(PaperlikeError):

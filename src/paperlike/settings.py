@@ -18,13 +18,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Settings", "ENV_INDEX_DIR", "ENV_MODEL", "ENV_BACKEND", "ENV_CACHE_DIR", "ENV_DEBUG", "default_index_dir"]
+__all__ = [
+    "Settings",
+    "ENV_INDEX_DIR",
+    "ENV_MODEL",
+    "ENV_BACKEND",
+    "ENV_CACHE_DIR",
+    "ENV_DEBUG",
+    "ENV_LOCK_TIMEOUT",
+    "default_index_dir",
+]
 
 ENV_INDEX_DIR = "PAPERLIKE_INDEX_DIR"
 ENV_MODEL = "PAPERLIKE_MODEL"
 ENV_BACKEND = "PAPERLIKE_BACKEND"
 ENV_CACHE_DIR = "PAPERLIKE_CACHE_DIR"
 ENV_DEBUG = "PAPERLIKE_DEBUG"
+ENV_LOCK_TIMEOUT = "PAPERLIKE_LOCK_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,8 @@ class Settings:
         backend: ``$PAPERLIKE_BACKEND``: ``auto``, ``onnx`` or ``torch`` for MiniLM.
         cache_dir: ``$PAPERLIKE_CACHE_DIR``, else the user cache folder (ONNX export, benchmarks).
         debug: ``$PAPERLIKE_DEBUG``: show tracebacks of unexpected errors.
+        lock_timeout: ``$PAPERLIKE_LOCK_TIMEOUT``: seconds a writer waits for another one to
+            finish with the same index (default 600; a value that is not a number >= 0 is ignored).
     """
 
     index_dir: Path | None = None
@@ -44,6 +56,7 @@ class Settings:
     backend: str = "auto"
     cache_dir: Path | None = None
     debug: bool = False
+    lock_timeout: float = 600.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -61,6 +74,7 @@ class Settings:
             backend=(get(ENV_BACKEND) or "auto").lower(),
             cache_dir=Path(cache).expanduser() if cache else None,
             debug=bool(get(ENV_DEBUG)),
+            lock_timeout=_seconds(get(ENV_LOCK_TIMEOUT), 600.0),
         )
 
     def cache_root(self) -> Path:
@@ -70,6 +84,14 @@ class Settings:
         from platformdirs import user_cache_path
 
         return user_cache_path("paperlike")
+
+
+def _seconds(value: str | None, default: float) -> float:
+    try:
+        seconds = float(value) if value is not None else default
+    except ValueError:
+        return default
+    return seconds if 0 <= seconds < float("inf") else default
 
 
 def default_index_dir(settings: Settings | None = None) -> tuple[Path, str]:

@@ -91,10 +91,15 @@ def index():
     show_default=True,
     help="Vector search: exact, approximate (HNSW), or auto (exact below 200,000 papers).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Build into a folder that holds other files and no index (only paperlike's own files are written there).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 @json_option
 def index_build(
-    corpus_path, fmt, strict, title_col, abstract_col, index_dir, model, batch_size, no_cache, search, quiet, as_json
+    corpus_path, fmt, strict, title_col, abstract_col, index_dir, model, batch_size, no_cache, search, force, quiet, as_json
 ):
     """Embed a corpus and write its index (replacing any index in the directory).
 
@@ -111,6 +116,7 @@ def index_build(
         paperlike index build --corpus sheet.csv --title-col Name --abstract-col Summary
         paperlike index build --corpus daily.txt --model hashing --json
         paperlike index build --corpus arxiv_1m.jsonl --search hnsw
+        paperlike index build --corpus papers.bib --index-dir ./project --force
     """
     from ..embedding import get_embedder
     from ..readers import bundled_corpus, read_corpus
@@ -126,7 +132,7 @@ def index_build(
     for line in corpus.notes:
         note(line)
     report = build_index(
-        corpus, embedder, index_dir, batch_size=batch_size, progress=not quiet, reuse=not no_cache, search=search
+        corpus, embedder, index_dir, batch_size=batch_size, progress=not quiet, reuse=not no_cache, search=search, force=force
     )
     summary = {
         "index_dir": str(report.directory),

@@ -173,23 +173,18 @@ def export_onnx(model_dir: Path, target: Path, check_texts: Sequence[str]) -> fl
         except ImportError as exc:
             raise ModelError(f"exporting needs {exc.name}; run: pip install onnx") from None
 
-    import os
-    import tempfile
+    agreement = 0.0
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{store.TMP_PREFIX}{target.name}.", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
+    def check(tmp: Path) -> None:
         # Checked before it is kept: a failed or interrupted check never leaves an unchecked file.
+        nonlocal agreement
         reference = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
         expected = reference.encode(list(check_texts), normalize_embeddings=True, batch_size=16)
         got = OnnxEncoder(tmp, model_dir / "tokenizer.json").encode(check_texts)
         agreement = float(np.min(np.sum(expected * got, axis=1)))
         if agreement < AGREEMENT:
             raise ModelError(f"the ONNX export disagrees with sentence-transformers (cosine {agreement:.6f}); not kept")
-        os.replace(tmp, target)
-        failed_marker(target).unlink(missing_ok=True)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    store.atomic_write(target, write, check=check)
+    failed_marker(target).unlink(missing_ok=True)
     return agreement

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,10 @@ from ..embedding import Embedder, embed_texts, get_embedder
 from ..errors import IndexMissingError
 from ..readers import BUNDLED_SOURCE, bundled_corpus, bundled_file_sha256
 from ..records import Corpus, paper_text_hash
+from ..settings import Settings, default_index_dir
 from ..storage.checkpoints import EmbeddingCache
+from ..storage.generations import claim_folder
+from ..storage.lock import holds_writer_lock, writer_lock
 from ..storage.manifest import read_manifest
 from ..storage.writer import write_index
 
@@ -34,6 +38,8 @@ class BuildReport:
         notes: Notes from the corpus reader (e.g. empty abstracts).
         embedded: Papers whose text was embedded by this build.
         reused: Papers whose vector came from the index or a checkpoint of an interrupted build.
+        generation: The generation written.
+        parent: The generation it replaced (None for a first build).
     """
 
     directory: Path
@@ -43,11 +49,33 @@ class BuildReport:
     notes: list[str]
     embedded: int = 0
     reused: int = 0
+    generation: str | None = None
+    parent: str | None = None
 
     @property
     def papers_per_second(self) -> float:
         """Embedding throughput of this build (papers embedded per second of embedding)."""
         return self.embedded / self.embed_seconds if self.embed_seconds > 0 else float("inf")
+
+
+class _Lock:
+    """The writer lock, taken as soon as the folder exists (a build into a new folder reads
+    nothing, so it needs the lock only from its first checkpoint on) and held to the end."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.stack = ExitStack()
+
+    def take(self) -> None:
+        if not holds_writer_lock(self.directory) and self.directory.is_dir():
+            self.stack.enter_context(writer_lock(self.directory))
+
+    def __enter__(self) -> _Lock:
+        self.take()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.close()
 
 
 def build_index(
@@ -59,11 +87,14 @@ def build_index(
     progress: bool = False,
     reuse: bool = True,
     search: str = "auto",
+    force: bool = False,
 ) -> BuildReport:
     """Embed a corpus and write its index to ``directory`` (replacing any index there).
 
     Texts already embedded by the same model (in the index there, or in checkpoints of an
     interrupted build) are not embedded again; each new batch is checkpointed as it is computed.
+    The writer lock is held from reading what is there to the switch, so a concurrent ``add``
+    either lands before this build or starts from its result.
 
     Args:
         corpus: The papers.
@@ -73,59 +104,130 @@ def build_index(
         progress: Show a progress bar on stderr.
         reuse: Use vectors already on disk; False embeds every paper again.
         search: ``auto``, ``exact`` or ``hnsw`` (see :func:`write_index`).
+        force: Build into a folder that holds other files and no index (only paperlike's own
+            files are written there).
 
     Returns:
         A :class:`BuildReport`.
-    """
 
-    started = time.perf_counter()
-    model = embedder.identity()
-    cache = EmbeddingCache(directory, model)
-    known = cache.known() if reuse else {}
-    hashes = [paper_text_hash(p) for p in corpus.papers]
-    todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if h not in known}.values())
-    embed_started = time.perf_counter()
-    fresh = embed_texts(
-        [corpus.papers[i].text for i in todo],
-        embedder,
-        batch_size=batch_size,
-        progress=progress and bool(todo),
-        on_batch=lambda rows, vecs: cache.checkpoint([hashes[todo[r]] for r in rows], vecs),
+    Raises:
+        NotAnIndexError: ``directory`` holds other files and no index, and ``force`` is off.
+    """
+    return rebuild_index(
+        corpus, embedder, Path(directory), batch_size=batch_size, progress=progress, reuse=reuse, search=search, force=force
     )
-    embed_seconds = time.perf_counter() - embed_started
-    known.update(zip((hashes[i] for i in todo), fresh))
-    vectors = np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
-    write_index(directory, corpus.papers, vectors, model, corpus.source, corpus.sha256(), corpus.file_sha256, search)
-    cache.clear()
+
+
+def rebuild_index(
+    corpus: Corpus,
+    embedder: Embedder,
+    directory: Path,
+    *,
+    batch_size: int = 32,
+    progress: bool = False,
+    reuse: bool = True,
+    search: str = "auto",
+    force: bool = False,
+    base_generation: str | None = None,
+    edited: bool = False,
+) -> BuildReport:
+    """:func:`build_index`, plus what add and remove need: the generation they changed (nothing
+    is written if the index moved past it) and that the papers are an edited index."""
+    started = time.perf_counter()
+    force = force or _default_location(directory)
+    claim_folder(directory, force, create=False)
+    with _Lock(directory) as lock:
+        model = embedder.identity()
+        cache = EmbeddingCache(directory, model, embedder.dim)
+        known = cache.known() if reuse else {}
+        hashes = [paper_text_hash(p) for p in corpus.papers]
+        todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if h not in known}.values())
+
+        def checkpoint(rows: list[int], vectors: np.ndarray) -> None:
+            cache.checkpoint([hashes[todo[r]] for r in rows], vectors)
+            lock.take()  # the first checkpoint made the folder
+
+        embed_started = time.perf_counter()
+        fresh = embed_texts(
+            [corpus.papers[i].text for i in todo],
+            embedder,
+            batch_size=batch_size,
+            progress=progress and bool(todo),
+            on_batch=checkpoint,
+        )
+        embed_seconds = time.perf_counter() - embed_started
+        known.update(zip((hashes[i] for i in todo), fresh))
+        vectors = np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
+        manifest = write_index(
+            directory,
+            corpus.papers,
+            vectors,
+            model,
+            corpus.source,
+            corpus.sha256(),
+            corpus.file_sha256,
+            search,
+            base_generation=base_generation,
+            edited=edited,
+            force=force,
+        )
+        lock.take()
+        cache.fold(set(hashes))
     return BuildReport(
-        Path(directory),
+        directory,
         len(corpus),
         time.perf_counter() - started,
         embed_seconds,
         list(corpus.notes),
         embedded=len(todo),
         reused=len(corpus) - len(todo),
+        generation=manifest["generation"],
+        parent=manifest.get("parent"),
     )
+
+
+def _default_location(directory: Path) -> bool:
+    """Whether ``directory`` is where paperlike keeps its default index (a source checkout's
+    ``index/`` with its README, or the user data folder): paperlike's own folder, never refused."""
+    own, _ = default_index_dir(Settings())
+    return Path(directory).resolve() == own.resolve()
+
+
+def _stale_default(manifest: dict | None) -> Corpus | None:
+    """The bundled corpus when the default index must be (re)built from it, else None."""
+    if manifest is not None:
+        built_from = manifest.get("corpus", {})
+        # An index the user built from their own corpus, or changed with add or remove, is theirs.
+        if built_from.get("source") != BUNDLED_SOURCE or built_from.get("edited"):
+            return None
+        # Fast path for every lookup: the bundled file is unchanged, so nothing to parse.
+        if built_from.get("file_sha256") == bundled_file_sha256():
+            return None
+    corpus = bundled_corpus()
+    if manifest is not None and manifest.get("corpus", {}).get("sha256") == corpus.sha256():
+        return None
+    return corpus
+
+
+def _manifest_or_none(directory: Path) -> dict | None:
+    try:
+        return read_manifest(directory)
+    except IndexMissingError:
+        return None
 
 
 def ensure_default_index(directory: Path, embedder: Embedder | None, progress: bool) -> None:
     """Build the default index from the bundled papers if it is missing or the bundle changed.
 
-    An index the user built into the default directory from their own corpus is left alone.
+    An index the user built into the default directory from their own corpus, or changed with
+    ``add`` or ``remove``, is left alone (a removed paper stays removed).
     """
-    try:
-        manifest = read_manifest(directory)
-    except IndexMissingError:
-        manifest = None
-    if manifest is not None:
-        built_from = manifest.get("corpus", {})
-        if built_from.get("source") != BUNDLED_SOURCE:
-            return
-        # Fast path for every lookup: the bundled file is unchanged, so nothing to parse.
-        if built_from.get("file_sha256") == bundled_file_sha256():
-            return
-    corpus = bundled_corpus()
-    if manifest is not None and manifest.get("corpus", {}).get("sha256") == corpus.sha256():
+    directory = Path(directory)
+    if _stale_default(_manifest_or_none(directory)) is None:
         return
-    log.warning("Building the default index of the %d bundled papers in %s (first use only)", len(corpus), directory)
-    build_index(corpus, embedder or get_embedder(), directory, progress=progress)
+    with _Lock(directory):
+        corpus = _stale_default(_manifest_or_none(directory))  # again: another command may have built it meanwhile
+        if corpus is None:
+            return
+        log.warning("Building the default index of the %d bundled papers in %s (first use only)", len(corpus), directory)
+        build_index(corpus, embedder or get_embedder(), directory, progress=progress)

@@ -1,8 +1,12 @@
 """Incremental changes to an index: add papers from files, remove papers by id.
 
 Only papers that are new, or whose text changed, are embedded; every other vector is reused
-(see :mod:`paperlike.cache`). The index is rewritten as a new generation and switched in
-atomically, so an interrupted add leaves the previous index intact.
+(see :mod:`paperlike.storage.checkpoints`). The index is rewritten as a new generation and
+switched in atomically, so an interrupted add leaves the previous index intact.
+
+Each change holds the index's writer lock from reading the index to switching in the new one,
+so two commands never start from the same index and lose one another's papers. Adding papers
+the index already holds (the same file twice) changes nothing and writes nothing.
 """
 
 from __future__ import annotations
@@ -11,16 +15,20 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..embedding import Embedder, check_model, get_embedder
 from ..errors import QueryError
-from ..identity import find_same, identity_keys, merge_into
-from ..records import Corpus, Paper
-from ..storage import load_index
-from ..text import slugify
-from .build import BuildReport, build_index
+from ..identity import find_same, identity_keys, merge_into, same_paper
+from ..records import Corpus, Paper, paper_text_hash
+from ..storage import PaperIndex, load_index, read_manifest
+from ..storage.checkpoints import EmbeddingCache
+from ..storage.generations import retire
+from ..storage.lock import writer_lock
+from ..text import slugify, unique_name
+from .build import rebuild_index
 
-__all__ = ["AddReport", "add_papers", "remove_papers"]
+__all__ = ["AddReport", "RemovedIds", "add_papers", "remove_papers"]
 
 
 @dataclass
@@ -30,14 +38,17 @@ class AddReport:
     Attributes:
         added: Papers new to the index.
         updated: Papers already indexed whose text changed (re-embedded).
-        unchanged: Papers already indexed with the same text.
+        unchanged: Papers already indexed with the same text, given again (under their own id,
+            or without an id and adding nothing new): the same count for every file format.
         duplicates: Records of papers already indexed (or read twice in these files) under
-            another id (same arXiv id, DOI or title); their missing fields were merged in.
+            another id (same arXiv id, DOI or title), or that brought missing fields, which were merged in.
         skipped: Malformed entries skipped while reading the files.
         embedded: Texts embedded by this add.
         seconds: Wall time.
         added_ids: Ids of the added papers.
         notes: Notes from the readers.
+        generation: The index generation written (None when nothing changed, so nothing was written).
+        parent: The generation the add started from.
     """
 
     added: int = 0
@@ -49,18 +60,112 @@ class AddReport:
     seconds: float = 0.0
     added_ids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    generation: str | None = None
+    parent: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _free_id(paper: Paper, taken: set[str]) -> str:
-    base = slugify(paper.title) or paper.id or "paper"
-    new_id, n = base, 1
-    while new_id in taken:
-        n += 1
-        new_id = f"{base}-{n}"
-    return new_id
+class RemovedIds(list):
+    """The removed ids (a list, as before), with the generation written and the one it replaced."""
+
+    generation: str | None = None
+    parent: str | None = None
+
+
+class _Merger:
+    """Folds the records of one add into the index's papers and counts what each record was."""
+
+    def __init__(self, papers: Sequence[Paper], reserved: set[str]):
+        self.papers = list(papers)
+        self.indexed = len(self.papers)
+        self.reserved = reserved  # explicit ids named later in this add: never generated
+        self.by_id = {p.id: i for i, p in enumerate(self.papers)}
+        self.by_key: dict[str, int] = {}
+        for i, p in enumerate(self.papers):
+            self._keys(i, p)
+        # Papers by embedded text: a record without an id whose text a paper of the index (or of
+        # an earlier file of this add) has is that paper given again, whatever its title's
+        # length. Each paper is matched at most once per file, so a file holding the same
+        # untitled record three times makes three papers, as a build of it does, and adding
+        # that file again makes none.
+        self.by_text: dict[str, list[int]] = {}
+        for i, p in enumerate(self.papers):
+            self.by_text.setdefault(paper_text_hash(p), []).append(i)
+        self.pool: dict[str, list[int]] = {}
+        self.added_here: set[int] = set()
+        self.report = AddReport()
+
+    def take_file(self, corpus: Corpus) -> None:
+        """Fold in the records of one file."""
+        self.pool = {h: list(positions) for h, positions in self.by_text.items()}
+        first_new = len(self.papers)
+        for paper in corpus.papers:
+            self.take(paper, paper.id in corpus.explicit_ids)
+        for i in range(first_new, len(self.papers)):
+            self.by_text.setdefault(paper_text_hash(self.papers[i]), []).append(i)
+
+    def _keys(self, position: int, paper: Paper) -> None:
+        for key in identity_keys(paper):
+            self.by_key.setdefault(key, position)
+
+    def _same_text(self, anonymous: Paper) -> int | None:
+        candidates = self.pool.get(paper_text_hash(anonymous), [])
+        for i, position in enumerate(candidates):
+            if same_paper(self.papers[position], anonymous, "title:"):  # no contradicting arXiv id or DOI
+                return candidates.pop(i)
+        return None
+
+    def _count(self, target: int, before: Paper, kind: str) -> None:
+        if target in self.added_here:
+            return  # a later record of a paper added by this add: counted once, as added
+        if self.papers[target].text != before.text:
+            self.report.updated += 1
+        elif kind == "unchanged":
+            self.report.unchanged += 1
+        else:
+            self.report.duplicates += 1
+
+    def take(self, paper: Paper, explicit: bool) -> None:
+        target = self.by_id.get(paper.id) if explicit else None
+        if target is not None:  # same explicit id: this record is the paper's new version
+            before = self.papers[target]
+            self.papers[target] = paper
+            self._count(target, before, "unchanged")
+        else:
+            anonymous = paper if explicit else Paper(**{**asdict(paper), "id": ""})
+            target = find_same(anonymous, self.by_key, self.papers)
+            if target is None and not explicit:
+                target = self._same_text(anonymous)
+            if target is not None:
+                before = self.papers[target]
+                self.papers[target] = merge_into(before, paper)
+                # Given again without an id and bringing nothing new: the same paper, unchanged.
+                same = not explicit and self.papers[target] == before
+                self._count(target, before, "unchanged" if same else "duplicate")
+            else:
+                target = self._append(paper, explicit)
+        self._keys(target, self.papers[target])
+
+    def _append(self, paper: Paper, explicit: bool) -> int:
+        if explicit and paper.id not in self.by_id:
+            new_id = paper.id
+        else:
+            new_id = unique_name(slugify(paper.title), set(self.by_id) | self.reserved, lambda: paper.id or "paper")
+        target = len(self.papers)
+        self.papers.append(Paper(**{**asdict(paper), "id": new_id}))
+        self.by_id[new_id] = target
+        self.added_here.add(target)
+        self.report.added += 1
+        self.report.added_ids.append(new_id)
+        return target
+
+
+def _tidy(directory: Path, index: PaperIndex, papers: Sequence[Paper]) -> None:
+    """What killed writers left (with the lock held): files of dead generations, folded checkpoints."""
+    retire(directory, index.manifest["generation"])
+    EmbeddingCache(directory, index.model, index.dim).fold({paper_text_hash(p) for p in papers})
 
 
 def add_papers(
@@ -74,111 +179,116 @@ def add_papers(
     """Add the papers of ``corpora`` to the index in ``directory``.
 
     A record is the same paper as an indexed one when it carries the same explicit id (it then
-    replaces the indexed record) or the same arXiv id, DOI or normalised title (a duplicate: its
-    missing fields are merged in). Ids of indexed papers never change.
+    replaces the indexed record), the same arXiv id, DOI or normalised title (a duplicate: its
+    missing fields are merged in), or, without an id, the same text. Ids of indexed papers never
+    change. When nothing changes, nothing is written.
 
     Raises:
         IndexMissingError: No index in ``directory``.
+        IndexBusyError: Another command kept the index locked too long.
         ModelMismatchError: ``embedder`` is not the index's model.
     """
     started = time.perf_counter()
     directory = Path(directory)
-    index = load_index(directory)
-    embedder = embedder or get_embedder(index.model.get("name"))
-    check_model(index.model, embedder, directory)
-    papers = list(index.papers())
-    by_id = {p.id: i for i, p in enumerate(papers)}
-    by_key: dict[str, int] = {}
-    for i, p in enumerate(papers):
-        for key in identity_keys(p):
-            by_key.setdefault(key, i)
-    report = AddReport()
-    sources = []
     corpora = list(corpora)
-    # Generated ids must not take an id that a later record of this add names explicitly.
-    reserved = {pid for corpus in corpora for pid in corpus.explicit_ids}
-    added_here: set[int] = set()
-    for corpus in corpora:
-        sources.append(corpus.source)
-        report.skipped += corpus.skipped
-        report.duplicates += corpus.merged
-        report.notes.extend(corpus.notes)
-        for paper in corpus.papers:
-            explicit = paper.id in corpus.explicit_ids
-            target = by_id.get(paper.id) if explicit else None
-            if target is not None:  # same explicit id: this record is the paper's new version
-                before = papers[target]
-                papers[target] = paper
-                if target not in added_here:
-                    report.updated += papers[target].text != before.text
-                    report.unchanged += papers[target].text == before.text
-            elif (target := find_same(paper if explicit else Paper(**{**asdict(paper), "id": ""}), by_key, papers)) is not None:
-                before = papers[target]
-                papers[target] = merge_into(before, paper)
-                if target not in added_here:
-                    report.updated += papers[target].text != before.text
-                    report.duplicates += papers[target].text == before.text
-            else:
-                new_id = paper.id if explicit and paper.id not in by_id else _free_id(paper, set(by_id) | reserved)
-                target = len(papers)
-                papers.append(Paper(**{**asdict(paper), "id": new_id}))
-                by_id[new_id] = target
-                added_here.add(target)
-                report.added += 1
-                report.added_ids.append(new_id)
-            for key in identity_keys(papers[target]):
-                by_key.setdefault(key, target)
+    read_manifest(directory)  # no index: say so before taking any lock
+    with writer_lock(directory):
+        index = load_index(directory)
+        embedder = embedder or get_embedder(index.model.get("name"))
+        check_model(index.model, embedder, directory)
+        original = index.papers()
+        # Generated ids must not take an id that a later record of this add names explicitly.
+        merger = _Merger(original, {pid for corpus in corpora for pid in corpus.explicit_ids})
+        report = merger.report
+        for corpus in corpora:
+            report.skipped += corpus.skipped
+            report.duplicates += corpus.merged
+            report.notes.extend(corpus.notes)
+            merger.take_file(corpus)
+        report.parent = index.manifest["generation"]
+        if merger.papers == original:
+            _tidy(directory, index, original)
+        else:
+            report.embedded, report.generation = _write(
+                directory, index, merger.papers, [c.source for c in corpora], embedder, batch_size, progress
+            )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write(
+    directory: Path,
+    index: PaperIndex,
+    papers: list[Paper],
+    sources: list[str],
+    embedder: Embedder,
+    batch_size: int,
+    progress: bool,
+) -> tuple[int, str | None]:
     source = index.manifest.get("corpus", {}).get("source", "")
     merged = Corpus(papers, f"{source} + {' + '.join(sources)}" if sources else source)
     # An index built approximate stays approximate; an exact one follows the size threshold.
-    search = "auto" if index.exact else "hnsw"
-    built: BuildReport = build_index(merged, embedder, directory, batch_size=batch_size, progress=progress, search=search)
-    report.embedded = built.embedded
-    report.seconds = time.perf_counter() - started
-    return report
+    built = rebuild_index(
+        merged,
+        embedder,
+        directory,
+        batch_size=batch_size,
+        progress=progress,
+        search="auto" if index.exact else "hnsw",
+        base_generation=index.manifest["generation"],
+        edited=True,
+    )
+    return built.embedded, built.generation
 
 
 def remove_papers(directory: str | Path, ids: Sequence[str]) -> list[str]:
     """Remove papers by exact id; nothing is written unless every id is known.
 
     Returns:
-        The removed ids.
+        The removed ids (a :class:`RemovedIds` list that also names the generation written).
 
     Raises:
         QueryError: An unknown id, no id, or every paper of the index.
+        IndexBusyError: Another command kept the index locked too long.
     """
     directory = Path(directory)
-    index = load_index(directory)
     wanted = list(dict.fromkeys(str(i).strip() for i in ids if str(i).strip()))
-    if not wanted:
-        raise QueryError("no paper id given; e.g. paperlike remove autodistil")
-    unknown = [i for i in wanted if index.position(i) is None]
-    if unknown:
-        raise QueryError(f"unknown paper id(s): {', '.join(unknown)}; nothing was removed (list ids with: paperlike papers)")
-    if len(wanted) >= index.count:
-        raise QueryError(f"that would remove all {index.count} papers; delete the index directory {directory} instead")
-    gone = set(wanted)
-    keep = [p for p in index.papers() if p.id not in gone]
-    # No text is embedded again: every kept vector is reused from the index.
-    build_index(
-        Corpus(keep, index.manifest.get("corpus", {}).get("source", "")),
-        _ReuseOnly(index),
-        directory,
-        search="auto" if index.exact else "hnsw",
-    )
-    return wanted
+    read_manifest(directory)
+    with writer_lock(directory):
+        index = load_index(directory)
+        if not wanted:
+            raise QueryError("no paper id given; e.g. paperlike remove autodistil")
+        unknown = [i for i in wanted if index.position(i) is None]
+        if unknown:
+            raise QueryError(f"unknown paper id(s): {', '.join(unknown)}; nothing was removed (list ids with: paperlike papers)")
+        if len(wanted) >= index.count:
+            raise QueryError(f"that would remove all {index.count} papers; delete the index directory {directory} instead")
+        gone = set(wanted)
+        keep = [p for p in index.papers() if p.id not in gone]
+        # No text is embedded again: every kept vector is reused from the index.
+        built = rebuild_index(
+            Corpus(keep, index.manifest.get("corpus", {}).get("source", "")),
+            _ReuseOnly(index),
+            directory,
+            search="auto" if index.exact else "hnsw",
+            base_generation=index.manifest["generation"],
+            edited=True,
+        )
+    removed = RemovedIds(wanted)
+    removed.generation, removed.parent = built.generation, built.parent
+    return removed
 
 
 class _ReuseOnly:
     """Stands in for the index's model when nothing needs embedding (removals never do)."""
 
-    def __init__(self, index):
-        self.name = index.model.get("name")
+    def __init__(self, index: PaperIndex):
+        self.name = str(index.model.get("name"))
         self.dim = index.dim
         self._identity = index.model
 
-    def identity(self) -> dict:
+    def identity(self) -> dict[str, Any]:
         return self._identity
 
-    def embed_batch(self, texts):  # pragma: no cover - reached only if the index is inconsistent
+    def embed_batch(self, texts: Any) -> Any:  # pragma: no cover - reached only if the index is inconsistent
         raise QueryError("removing papers needed new embeddings; rebuild the index with paperlike index build")

@@ -1,7 +1,9 @@
 """Storage: the only code that touches index files.
 
-One manifest schema (:mod:`.manifest`), one verifier and one atomic write (:mod:`.files`), one
-writer lock, generations (:mod:`.writer`), checkpoints, and the saved BM25 arrays and themes.
+One manifest schema (:mod:`.manifest`), one check of every name read from disk (:mod:`.names`),
+one verifier and one atomic write (:mod:`.files`), one writer lock (:mod:`.lock`), generations
+and the record of which files are paperlike's (:mod:`.writer`, :mod:`.generations`),
+checkpoints, and the saved BM25 arrays and themes.
 """
 
 from .index import PaperIndex, load_index, verify_index

@@ -1,35 +1,44 @@
-"""All writes to disk go through here: atomic replacement, checksums, the writer lock.
+"""All writes to disk go through here (atomic replacement of files and folders), and all checks
+of what is read back (:class:`Verifier`: sizes and SHA-256 sums).
 
 A file is written to a temp file in the same directory, flushed to disk, then renamed over the
 target with ``os.replace`` (atomic on POSIX), so a crash leaves either the old file or the new
-one, never half of either.
+one, never half of either. A folder is filled under a temp name and renamed into place the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
+import shutil
+import stat
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+from ..errors import IndexCorruptError
+from .lock import writer_lock
+from .names import TMP_PREFIX, inside, is_plain_name
 
 __all__ = [
     "TMP_PREFIX",
+    "VERIFIED",
+    "Verifier",
     "atomic_write",
     "atomic_write_bytes",
+    "atomic_write_dir",
     "atomic_write_json",
     "json_bytes",
+    "open_regular",
+    "NotARegularFile",
     "read_json",
+    "sha256_bytes",
     "sha256_file",
     "writer_lock",
-    "remove_stale_temp_files",
 ]
-
-# Temp files start with this prefix so a later run can recognise and delete what a killed run left.
-TMP_PREFIX = ".paperlike-tmp-"
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -60,12 +69,14 @@ def _umask() -> int:
     return _UMASK
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: str | Path, write: Callable[[Path], object], check: Callable[[Path], None] | None = None) -> None:
     """Write ``path`` atomically.
 
     Args:
         path: Target file; its directory must exist.
         write: Called with a temp path in the same directory; must write the whole file there.
+        check: Called with the temp path once it is written and flushed, before it replaces
+            ``path``; raising keeps the old file (e.g. an export that disagrees with its model).
     """
     path = Path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{path.name}.", dir=path.parent)
@@ -76,6 +87,8 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
+        if check is not None:
+            check(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -88,6 +101,36 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
+def atomic_write_dir(target: Path, fill: Callable[[Path], None]) -> bool:
+    """Make the folder ``target`` atomically: ``fill`` writes its files into a temp folder beside
+    it, which is then renamed into place, so readers see all of it or none.
+
+    Returns:
+        True when this call made ``target``; False when ``target`` already existed as a folder
+        (another process made it first; the temp folder is removed).
+    """
+    target = Path(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{target.name}.", dir=target.parent))
+    try:
+        fill(tmp)
+        for item in tmp.iterdir():
+            with open(item, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not target.is_dir() or target.is_symlink():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+            return False
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _fsync_dir(target.parent)
+    return True
+
+
 def json_bytes(obj: Any) -> bytes:
     """``obj`` as the UTF-8 JSON text paperlike writes."""
     return (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
@@ -98,10 +141,36 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
     atomic_write_bytes(path, json_bytes(obj))
 
 
+class NotARegularFile(ValueError):
+    """A path paperlike reads is a FIFO, a device or a folder, not a file it wrote."""
+
+
+def open_regular(path: str | Path) -> BinaryIO:
+    """Open a file for reading, refusing anything but a regular file (not followed if a link).
+
+    A FIFO would block the read forever and a device would never end, so neither is read.
+
+    Raises:
+        OSError: The file cannot be opened (missing, unreadable, a link: ``ELOOP``).
+        NotARegularFile: It is a FIFO, a device or a folder.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotARegularFile(f"{Path(path).name} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
 def read_json(path: str | Path) -> Any:
     """Parse a JSON file (raises ``OSError`` or ``ValueError`` for the caller to explain)."""
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         return json.loads(fh.read().decode("utf-8"))
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of some bytes (what the manifest and the other checksum lists record)."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -113,27 +182,6 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-@contextmanager
-def writer_lock(directory: str | Path, timeout: float = 600) -> Iterator[None]:
-    """Hold the directory's writer lock, so two builds never interleave their files.
-
-    Readers take no lock: they read the manifest, which names one complete set of files.
-    """
-    from filelock import FileLock  # light, but only writers need it
-
-    with FileLock(str(Path(directory) / ".lock"), timeout=timeout):
-        yield
-
-
-def remove_stale_temp_files(directory: str | Path) -> list[Path]:
-    """Delete temp files that a killed writer left in ``directory``; call with the lock held."""
-    removed = []
-    for tmp in Path(directory).glob(f"{TMP_PREFIX}*"):
-        tmp.unlink(missing_ok=True)
-        removed.append(tmp)
-    return removed
-
-
 VERIFIED = ".verified.json"
 
 
@@ -142,9 +190,31 @@ def _stamp(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
+def _read_stamps(directory: Path) -> dict[str, list]:
+    """The stamps in ``.verified.json``; entries of the wrong shape are dropped (hashed again)."""
+    try:
+        stamps = read_json(directory / VERIFIED)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(stamps, dict):
+        return {}
+    for name in stamps:
+        # The names are looked up beside the file: one that is not a plain name was not written by paperlike.
+        if not is_plain_name(name):
+            raise IndexCorruptError(
+                f"index in {directory}: {VERIFIED} names a file outside the folder ({str(name)[:60]!r}); "
+                f"delete {directory / VERIFIED} (it only remembers which files were checked)"
+            )
+    return {
+        k: v
+        for k, v in stamps.items()
+        if isinstance(v, list) and len(v) == 5 and all(type(x) is int for x in v[:4]) and isinstance(v[4], str)
+    }
+
+
 class Verifier:
-    """Opens data files checked against their expected size and SHA-256, remembering files
-    already verified so large indexes are not hashed again on every load.
+    """The one check of files read from an index: size and SHA-256 against what was recorded,
+    remembering files already verified so large indexes are not hashed again on every load.
 
     A file is hashed when it was not verified before in its current state: same size, mtime,
     ctime and inode as when its checksum last matched. Any write, copy or replacement changes one
@@ -155,42 +225,51 @@ class Verifier:
     Args:
         directory: Folder holding the files.
         always_hash: Ignore the stamps (``index verify``).
+
+    Raises:
+        IndexCorruptError: ``.verified.json`` names a file that is not directly in the folder.
     """
 
     def __init__(self, directory: str | Path, always_hash: bool = False):
         self.directory = Path(directory)
         self.always_hash = always_hash
-        try:
-            stamps = read_json(self.directory / VERIFIED) if not always_hash else {}
-        except (OSError, ValueError):
-            stamps = {}
-        self.stamps: dict = stamps if isinstance(stamps, dict) else {}
+        self.stamps: dict[str, list] = {} if always_hash else _read_stamps(self.directory)
         self.dirty = False
 
     def open(self, name: str, size: int, sha256: str) -> tuple[Any, str | None]:
-        """``(read-only mmap of the file, None)``, or ``(None, what is wrong)``."""
+        """``(read-only mmap of the file, None)``, or ``(None, what is wrong)``.
+
+        Raises:
+            IndexCorruptError: ``name`` is not a plain name, or leads outside the folder.
+        """
+        path = inside(self.directory, name)
         try:
-            fh = open(self.directory / name, "rb")
+            fh = open_regular(path)
         except FileNotFoundError:
             return None, f"{name} is missing"
+        except NotARegularFile:
+            return None, f"{name} is not a regular file"
         with fh:
             return self.open_file(fh, name, size, sha256)
 
-    def open_file(self, fh, name: str, size: int, sha256: str) -> tuple[Any, str | None]:
+    def open_file(self, fh: BinaryIO, name: str, size: int, sha256: str) -> tuple[Any, str | None]:
         """Like :meth:`open`, for a file already open (binary) under the name ``name``."""
-        import mmap
-
         st = os.fstat(fh.fileno())
         if st.st_size != size:
             return None, f"{name} is truncated or altered ({st.st_size} bytes, expected {size})"
-        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        stamp = _stamp(st) + [sha256]
+        data: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        stamp = [*_stamp(st), sha256]
         if self.always_hash or self.stamps.get(name) != stamp:
             if hashlib.sha256(data).hexdigest() != sha256:
                 return None, f"{name} is damaged (checksum mismatch)"
             self.stamps[name] = stamp
             self.dirty = True
         return data, None
+
+    def read(self, name: str, size: int, sha256: str) -> tuple[bytes | None, str | None]:
+        """The checked bytes of a file (a copy, for files parsed once), or ``(None, what is wrong)``."""
+        data, problem = self.open(name, size, sha256)
+        return (None, problem) if problem else (bytes(data[:]), None)
 
     def save(self) -> None:
         """Remember what was verified (best effort: a read-only folder just hashes again next time)."""

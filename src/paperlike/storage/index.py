@@ -14,13 +14,12 @@ gets one complete, consistent set of files, even while a rebuild is running.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -30,6 +29,7 @@ from . import files as store
 from .manifest import FILE_KINDS as _FILE_KINDS
 from .manifest import corrupt as _corrupt
 from .manifest import read_manifest
+from .names import inside
 from .writer import HNSW_PARAMS
 
 __all__ = ["PaperIndex", "load_index", "verify_index"]
@@ -90,32 +90,29 @@ class PaperIndex:
         """Full paper records (read from disk and checked against the manifest on first call)."""
         if self._papers is None:
             entry = self.manifest["files"]["papers"]
-            data, problem = _check_bytes(self._read_papers_file(), entry)
-            if problem:
-                raise _corrupt(self.directory, problem)
-
+            lines = self._checked_lines()
             try:
-                # split("\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
-                records = [json.loads(line) for line in data.decode("utf-8").split("\n") if line]
+                records = [json.loads(line) for line in lines if line]
                 papers = [Paper.from_dict(r) for r in records]
                 for record, paper in zip(records, papers):
                     if isinstance(record.get("text_sha"), str):
                         remember_text_hash(paper.title, paper.abstract, record["text_sha"])
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise _corrupt(self.directory, f"{entry['name']} is damaged ({exc.__class__.__name__})") from None
             if [p.id for p in papers] != self.ids:
                 raise _corrupt(self.directory, f"{entry['name']} does not match {self.manifest['files']['titles']['name']}")
             self._papers = papers
         return self._papers
 
-    def papers_at(self, positions: Sequence[int]) -> list[Paper]:
-        """Some paper records, parsing only their lines of the papers file (fast on big indexes)."""
-        if self._papers is not None:
-            return [self._papers[p] for p in positions]
-        entry = self.manifest["files"]["papers"]
-        if self._lines is None:  # checked and split once; later calls (a --why query makes two) reuse it
+    def _checked_lines(self) -> list[bytes]:
+        """The papers file's lines, checked against the manifest once (the one path every
+        record takes: ``papers``, and ``papers_at`` behind ``--why``, theme labels and the map)."""
+        if self._lines is None:
+            entry = self.manifest["files"]["papers"]
             if self._papers_file is None:
                 raise _corrupt(self.directory, f"{entry['name']} is missing")
+            # Opened when the index was loaded: a rebuild may delete the file since, but on POSIX
+            # an open file stays readable, so this generation's papers are always the ones read.
             verifier = store.Verifier(self.directory)
             data, problem = verifier.open_file(self._papers_file, entry["name"], entry["bytes"], entry["sha256"])
             if problem:
@@ -123,7 +120,14 @@ class PaperIndex:
             verifier.save()
             # split(b"\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
             self._lines = data[:].split(b"\n")
-        lines = self._lines
+        return self._lines
+
+    def papers_at(self, positions: Sequence[int]) -> list[Paper]:
+        """Some paper records, parsing only their lines of the papers file (fast on big indexes)."""
+        if self._papers is not None:
+            return [self._papers[p] for p in positions]
+        entry = self.manifest["files"]["papers"]
+        lines = self._checked_lines()
         out = []
         for p in positions:
             try:
@@ -144,18 +148,8 @@ class PaperIndex:
         """
         if self._papers is not None:
             return [i for i, p in enumerate(self._papers) if pattern.search(json.dumps(p.to_dict(), ensure_ascii=False).encode())]
-        self.papers_at([])  # checks the file against the manifest and splits it, once
-        lines = self._lines or []
+        lines = self._checked_lines()  # checks the file against the manifest and splits it, once
         return [i for i in range(min(len(lines), self.count)) if pattern.search(lines[i])]
-
-    def _read_papers_file(self) -> bytes | None:
-        # Opened when the index was loaded: a rebuild may delete the file since, but on POSIX an
-        # open file stays readable, so this generation's papers are always the ones read.
-        if self._papers_file is None:
-            return None
-        with self._papers_file as fh:
-            fh.seek(0)
-            return fh.read()
 
     @property
     def exact(self) -> bool:
@@ -173,14 +167,14 @@ class PaperIndex:
             self._faiss = index
         return self._faiss
 
-    def vectors_at(self, positions: Sequence[int]) -> np.ndarray:
+    def vectors_at(self, positions: Sequence[int] | np.ndarray) -> np.ndarray:
         """The stored vectors of some papers, ``(len(positions), dim)``."""
-        positions = np.asarray(positions, dtype=np.int64)
-        if len(positions) == 0:
+        rows = np.asarray(positions, dtype=np.int64)
+        if len(rows) == 0:
             return np.zeros((0, self.dim), np.float32)
         if self._flat is not None:
-            return np.array(self._flat[positions])
-        return self.faiss_index.reconstruct_batch(positions)
+            return np.array(self._flat[rows])
+        return self.faiss_index.reconstruct_batch(rows)
 
     def all_vectors(self) -> np.ndarray:
         """All stored vectors, ``(count, dim)`` float32, row i = paper i (read-only)."""
@@ -213,37 +207,6 @@ class PaperIndex:
         if k <= 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
         return self.faiss_index.search(queries, k)
-
-
-def _file_problem(directory: Path, entry: dict[str, Any]) -> tuple[bytes | None, str | None]:
-    """A data file's bytes if its size and SHA-256 match the manifest, else what is wrong."""
-    try:
-        data = (directory / entry["name"]).read_bytes()
-    except FileNotFoundError:
-        data = None
-    return _check_bytes(data, entry)
-
-
-def _check_bytes(data: bytes | None, entry: dict[str, Any]) -> tuple[bytes | None, str | None]:
-    if data is None:
-        return None, f"{entry['name']} is missing"
-    if len(data) != entry["bytes"]:
-        return None, f"{entry['name']} is truncated or altered ({len(data)} bytes, expected {entry['bytes']})"
-    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        return None, f"{entry['name']} is damaged (checksum mismatch)"
-    return data, None
-
-
-def _read_checked(directory: Path, entry: dict[str, Any]) -> bytes:
-    """A data file's bytes, after checking its size and SHA-256 against the manifest.
-
-    Checking the checksum on every load costs about 0.1 s per 100 MB here and means a bit-flipped
-    file is an error, never a wrong answer.
-    """
-    data, problem = _file_problem(directory, entry)
-    if problem:
-        raise _corrupt(directory, problem)
-    return data
 
 
 def load_index(directory: str | Path) -> PaperIndex:
@@ -279,25 +242,21 @@ def _flat_view(data, count: int, dim: int) -> np.ndarray | None:
     return np.frombuffer(data, dtype=np.float32, count=count * dim, offset=start).reshape(count, dim)
 
 
-def _open(directory: Path, manifest: dict[str, Any]) -> PaperIndex:
-    files = manifest["files"]
+def _open_papers(directory: Path, entry: dict[str, Any]) -> BinaryIO:
     try:
-        papers_file = open(directory / files["papers"]["name"], "rb")
+        return store.open_regular(inside(directory, entry["name"]))
     except FileNotFoundError:
-        raise _corrupt(directory, f"{files['papers']['name']} is missing") from None
-    # Files are mapped, not read: a 96k-paper index answers without copying its vectors.
-    verifier = store.Verifier(directory)
-    mapped = {}
-    for kind in ("titles", "vectors"):
-        entry = files[kind]
-        mapped[kind], problem = verifier.open(entry["name"], entry["bytes"], entry["sha256"])
-        if problem:
-            raise _corrupt(directory, problem)
-    verifier.save()
+        raise _corrupt(directory, f"{entry['name']} is missing") from None
+    except store.NotARegularFile as exc:
+        raise _corrupt(directory, str(exc)) from None
+
+
+def _ids_and_titles(directory: Path, manifest: dict[str, Any], data: Any) -> tuple[list[str], list[str]]:
+    name = manifest["files"]["titles"]["name"]
     try:
-        titles = json.loads(mapped["titles"][:].decode("utf-8"))
+        titles = json.loads(data[:].decode("utf-8"))
     except ValueError as exc:
-        raise _corrupt(directory, f"{files['titles']['name']} is unreadable ({exc.__class__.__name__})") from None
+        raise _corrupt(directory, f"{name} is unreadable ({exc.__class__.__name__})") from None
     ids, names = (titles.get("ids"), titles.get("titles")) if isinstance(titles, dict) else (None, None)
     count = manifest["count"]
     if not (
@@ -307,26 +266,47 @@ def _open(directory: Path, manifest: dict[str, Any]) -> PaperIndex:
         and set(map(type, ids)) <= {str}  # (C-speed checks: 96k titles in a few ms)
         and set(map(type, names)) <= {str}
     ):
-        raise _corrupt(directory, f"{files['titles']['name']} does not hold {count} ids and titles")
-    vectors = mapped["vectors"]
-    flat = _flat_view(vectors, count, manifest["dim"]) if manifest.get("faiss_index", "IndexFlatIP") == "IndexFlatIP" else None
-    faiss_index = None
-    if flat is None:
-        import faiss
+        raise _corrupt(directory, f"{name} does not hold {count} ids and titles")
+    return ids, names
 
-        try:
-            faiss_index = faiss.deserialize_index(np.frombuffer(vectors, dtype=np.uint8))
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
-            raise _corrupt(directory, f"{files['vectors']['name']} cannot be read ({first[:120]})") from None
-        if hasattr(faiss_index, "hnsw"):
-            faiss_index.hnsw.efSearch = int(manifest.get("hnsw", HNSW_PARAMS).get("ef_search", HNSW_PARAMS["ef_search"]))
-        if faiss_index.ntotal != count or faiss_index.d != manifest["dim"]:
-            raise _corrupt(
-                directory,
-                f"{files['vectors']['name']} holds {faiss_index.ntotal} vectors of dim {faiss_index.d}, "
-                f"manifest says {count} of dim {manifest['dim']}",
-            )
+
+def _deserialize(directory: Path, manifest: dict[str, Any], data: Any) -> Any:
+    """A non-flat FAISS index (HNSW) from its checked bytes."""
+    import faiss
+
+    name, count, dim = manifest["files"]["vectors"]["name"], manifest["count"], manifest["dim"]
+    try:
+        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+        raise _corrupt(directory, f"{name} cannot be read ({first[:120]})") from None
+    if hasattr(index, "hnsw"):
+        ef = manifest.get("hnsw", HNSW_PARAMS).get("ef_search", HNSW_PARAMS["ef_search"])
+        index.hnsw.efSearch = ef if isinstance(ef, int) and 0 < ef <= 100_000 else HNSW_PARAMS["ef_search"]
+    if index.ntotal != count or index.d != dim:
+        raise _corrupt(directory, f"{name} holds {index.ntotal} vectors of dim {index.d}, manifest says {count} of dim {dim}")
+    return index
+
+
+def _open(directory: Path, manifest: dict[str, Any]) -> PaperIndex:
+    files = manifest["files"]
+    papers_file = _open_papers(directory, files["papers"])
+    # Files are mapped, not read: a 96k-paper index answers without copying its vectors.
+    verifier = store.Verifier(directory)
+    mapped = {}
+    for kind in ("titles", "vectors"):
+        entry = files[kind]
+        mapped[kind], problem = verifier.open(entry["name"], entry["bytes"], entry["sha256"])
+        if problem:
+            papers_file.close()
+            raise _corrupt(directory, problem)
+    verifier.save()
+    ids, names = _ids_and_titles(directory, manifest, mapped["titles"])
+    flat = faiss_index = None
+    if manifest.get("faiss_index", "IndexFlatIP") == "IndexFlatIP":
+        flat = _flat_view(mapped["vectors"], manifest["count"], manifest["dim"])
+    if flat is None:
+        faiss_index = _deserialize(directory, manifest, mapped["vectors"])
     return PaperIndex(directory, manifest, ids, names, _flat=flat, _faiss=faiss_index, _papers_file=papers_file)
 
 
@@ -342,7 +322,13 @@ def verify_index(directory: str | Path) -> list[str]:
     """
     directory = Path(directory)
     manifest = read_manifest(directory)
-    problems = [p for kind in _FILE_KINDS if (p := _file_problem(directory, manifest["files"][kind])[1])]
+    verifier = store.Verifier(directory, always_hash=True)
+    problems = []
+    for kind in _FILE_KINDS:
+        entry = manifest["files"][kind]
+        problem = verifier.open(entry["name"], entry["bytes"], entry["sha256"])[1]
+        if problem:
+            problems.append(problem)
     if not problems:
         try:
             _open(directory, manifest).papers()

@@ -1,4 +1,8 @@
-"""``manifest.json``: the one schema that says which files make up an index, and its validation."""
+"""``manifest.json``: the one schema that says which files make up an index, and its validation.
+
+Every value is checked before it is used: the generation and the file names become paths, so
+they must match the names paperlike makes (see :mod:`.names`), or the index is damaged.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 from ..errors import IndexCorruptError, IndexMissingError
 from . import files as store
+from .names import DATA_KINDS, GENERATION, check_generation, data_file_name
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "FILE_KINDS", "FILE_NAME", "read_manifest", "describe_manifest", "corrupt"]
 
@@ -21,10 +26,10 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 
 
-FILE_KINDS = ("vectors", "titles", "papers")
+FILE_KINDS = tuple(DATA_KINDS)
 
 
-# Exactly the names write_index makes; only such files are ever deleted from an index directory.
+# Exactly the names write_index makes (a manifest's names must also carry its own generation).
 FILE_NAME = re.compile(r"^(vectors-\d{14}-[0-9a-f]{6}\.faiss|titles-\d{14}-[0-9a-f]{6}\.json|papers-\d{14}-[0-9a-f]{6}\.jsonl)$")
 
 
@@ -36,15 +41,15 @@ def corrupt(directory: Path, what: str) -> IndexCorruptError:
     return IndexCorruptError(f"index in {directory}: {what}; {_rebuild_hint(directory)}")
 
 
-def read_manifest(directory: str | Path) -> dict[str, Any]:
-    """Read and validate ``manifest.json`` (no data file is opened).
+def _is_count(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
-    Raises:
-        IndexMissingError: No directory or no manifest.
-        IndexCorruptError: The manifest is unreadable or not a paperlike manifest of a known version.
-    """
-    directory = Path(directory)
+
+def _load(directory: Path) -> dict[str, Any]:
+    """The parsed manifest of a known format version (fields not yet checked)."""
     path = directory / MANIFEST
+    if not path.is_file() and (path.exists() or path.is_symlink()):
+        raise corrupt(directory, f"{MANIFEST} is not a regular file")
     if not path.is_file():
         if directory.is_dir() and any(directory.glob("vectors-*.faiss")):
             raise corrupt(directory, f"{MANIFEST} is missing")
@@ -65,29 +70,68 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
         )
     if version < 1:
         raise corrupt(directory, f"{MANIFEST} has an invalid format version {version!r}")
-    problems = []
-    for key, kind in (("count", int), ("dim", int), ("model", dict), ("files", dict), ("generation", str), ("corpus", dict)):
-        value = manifest.get(key)
-        if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < (1 if key == "dim" else 0)):
-            problems.append(key)
-    model = manifest.get("model") if isinstance(manifest.get("model"), dict) else {}
+    return manifest
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _field_problems(manifest: dict[str, Any]) -> list[str]:
+    """Names of the plain fields that are missing or of the wrong type."""
+    problems = [key for key, least in (("count", 0), ("dim", 1)) if not _is_count(manifest.get(key), least)]
+    problems += [
+        key
+        for key, kind in (("model", dict), ("files", dict), ("generation", str), ("corpus", dict))
+        if not isinstance(manifest.get(key), kind)
+    ]
+    model = _dict(manifest.get("model"))
     if not isinstance(model.get("name"), str):
         problems.append("model.name")
-    corpus = manifest.get("corpus") if isinstance(manifest.get("corpus"), dict) else {}
+    corpus = _dict(manifest.get("corpus"))
     if not all(isinstance(corpus.get(k), str) for k in ("source", "sha256")):
         problems.append("corpus.source")
-    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    return problems
+
+
+def _file_problems(manifest: dict[str, Any]) -> list[str]:
+    """Kinds whose file entry is missing, malformed, or names another file than paperlike would."""
+    generation = manifest.get("generation")
+    files = _dict(manifest.get("files"))
+    problems = []
     for kind in FILE_KINDS:
         entry = files.get(kind)
-        # File names come from a file a user may have been sent: never let them point elsewhere.
+        # File names come from a file a user may have been sent: only the exact name paperlike
+        # gives this kind in this generation is accepted, so no name can point anywhere else.
         if not (
             isinstance(entry, dict)
-            and isinstance(entry.get("name"), str)
-            and FILE_NAME.match(entry["name"])
-            and isinstance(entry.get("bytes"), int)
+            and isinstance(generation, str)
+            and GENERATION.fullmatch(generation)
+            and entry.get("name") == data_file_name(kind, generation)
+            and _is_count(entry.get("bytes"), 0)
             and isinstance(entry.get("sha256"), str)
         ):
             problems.append(f"files.{kind}")
+    return problems
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """Read and validate ``manifest.json`` (no data file is opened).
+
+    Raises:
+        IndexMissingError: No directory or no manifest.
+        IndexCorruptError: The manifest is unreadable, not a paperlike manifest of a known
+            version, or holds a value paperlike would not have written (a generation or file
+            name that is not one of its own).
+    """
+    directory = Path(directory)
+    manifest = _load(directory)
+    problems = _field_problems(manifest)
+    if not problems:
+        check_generation(directory, manifest["generation"], MANIFEST)
+        if manifest.get("parent") is not None:
+            check_generation(directory, manifest["parent"], f"{MANIFEST} (parent)")
+    problems += _file_problems(manifest)
     if problems:
         raise corrupt(directory, f"{MANIFEST} has missing or invalid fields: {', '.join(problems)}")
     return manifest

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Sequence
@@ -13,13 +12,13 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
-from ..errors import ModelError, QueryError
+from ..errors import IndexBusyError, ModelError, QueryError
 from ..records import Paper, paper_text_hash
 from ..text import clean_text
 from . import files as store
-from .lexical import remove_stale_lexical
-from .manifest import FILE_NAME as _FILE_NAME
+from .generations import claim_folder, live_generation, record_generation, retire
 from .manifest import FORMAT, FORMAT_VERSION, MANIFEST
+from .names import data_file_names
 
 __all__ = ["write_index", "choose_search", "ANN_THRESHOLD", "HNSW_PARAMS", "SEARCH_KINDS"]
 
@@ -45,9 +44,10 @@ def choose_search(count: int, search: str = "auto") -> str:
     return search
 
 
-def _make_faiss(kind: str, vectors: np.ndarray):
+def _make_faiss(kind: str, vectors: np.ndarray) -> Any:
     import faiss
 
+    index: Any
     if kind == "hnsw":
         index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_PARAMS["m"], faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_PARAMS["ef_construction"]
@@ -56,6 +56,56 @@ def _make_faiss(kind: str, vectors: np.ndarray):
         index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
     return index
+
+
+def _check_vectors(papers: Sequence[Paper], vectors: np.ndarray, model: dict[str, Any]) -> None:
+    if vectors.shape != (len(papers), model["dim"]):
+        raise ModelError(f"vectors of shape {vectors.shape} do not match {len(papers)} papers of dim {model['dim']}")
+    bad = ~np.isfinite(vectors).all(axis=1) if len(vectors) else np.zeros(0, bool)
+    if bad.any():
+        first = papers[int(np.argmax(bad))].id
+        raise ModelError(
+            f"the model returned {int(bad.sum())} vector(s) with NaN or infinite values (first: paper '{first}'); "
+            "nothing was written; check the model with: paperlike model info"
+        )
+
+
+def _contents(papers: Sequence[Paper], faiss_index: Any) -> dict[str, bytes]:
+    import faiss
+
+    # Each paper record carries the hash of its embedded text, so later builds can match
+    # vectors to papers without decoding every abstract's LaTeX again.
+    lines = "".join(json.dumps({**p.to_dict(), "text_sha": paper_text_hash(p)}, ensure_ascii=False) + "\n" for p in papers)
+    return {
+        # serialize_index, not write_index(path): FAISS cannot take every path Python can.
+        "vectors": faiss.serialize_index(faiss_index).tobytes(),
+        "titles": store.json_bytes({"ids": [p.id for p in papers], "titles": [p.title for p in papers]}),
+        "papers": lines.encode("utf-8"),
+    }
+
+
+def _write_files(directory: Path, names: dict[str, str], contents: dict[str, bytes]) -> None:
+    try:
+        for kind, data in contents.items():
+            store.atomic_write_bytes(directory / names[kind], data)
+    except BaseException:
+        for name in names.values():  # a failed build leaves nothing of its own behind
+            (directory / name).unlink(missing_ok=True)
+        raise
+
+
+def _new_generation(live: str | None) -> str:
+    while True:
+        gen = f"{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+        if gen != live:
+            return gen
+
+
+def _moved(directory: Path, base: str, live: str | None) -> IndexBusyError:
+    return IndexBusyError(
+        f"index in {directory} was changed by another writer while this command ran (generation {base} is now "
+        f"{live}); nothing was written; run the command again"
+    )
 
 
 def write_index(
@@ -67,53 +117,57 @@ def write_index(
     corpus_sha256: str,
     corpus_file_sha256: str | None = None,
     search: str = "auto",
+    *,
+    base_generation: str | None = None,
+    edited: bool = False,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Write a new generation of index files, then switch the manifest to it.
 
     ``search`` picks the FAISS index: ``exact`` (flat), ``hnsw`` (approximate), or ``auto``
     (exact below :data:`ANN_THRESHOLD` papers, HNSW from there on).
 
-    Takes the directory's writer lock; removes older generations and stale temp files afterwards.
+    Takes the directory's writer lock (re-entrant: a caller that read the index under the lock
+    keeps it); records the new generation before writing its files; after the switch deletes
+    the files of older generations (only those the generation record lists).
+
+    Args:
+        base_generation: The generation the caller read and changed (add, remove); when the
+            index is no longer at it, nothing is written.
+        edited: The papers are the index's papers changed by add or remove, not a corpus file
+            as it is (the default index is then never rebuilt from the bundled papers over them).
+        force: Write into a non-empty folder that holds no index (see :func:`claim_folder`).
 
     Returns:
         The manifest written.
+
+    Raises:
+        ModelError: The vectors do not fit the papers, or some are NaN or infinite.
+        NotAnIndexError: The folder holds other files and no index, and ``force`` is off.
+        IndexBusyError: Another writer held the lock too long, or the index moved past ``base_generation``.
     """
-    import faiss
-
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if vectors.shape != (len(papers), model["dim"]):
-        raise ModelError(f"vectors of shape {vectors.shape} do not match {len(papers)} papers of dim {model['dim']}")
+    _check_vectors(papers, vectors, model)
+    claim_folder(directory, force)
     with store.writer_lock(directory):
-        store.remove_stale_temp_files(directory)
-        gen = f"{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
-        names = {"vectors": f"vectors-{gen}.faiss", "titles": f"titles-{gen}.json", "papers": f"papers-{gen}.jsonl"}
-
+        live = live_generation(directory)
+        if base_generation is not None and live != base_generation:
+            raise _moved(directory, base_generation, live)
+        gen = _new_generation(live)
+        record_generation(directory, gen, live)
         kind = choose_search(len(papers), search)
         faiss_index = _make_faiss(kind, vectors)
-
-        # Each paper record carries the hash of its embedded text, so later builds can match
-        # vectors to papers without decoding every abstract's LaTeX again.
-        lines = "".join(json.dumps({**p.to_dict(), "text_sha": paper_text_hash(p)}, ensure_ascii=False) + "\n" for p in papers)
-        contents = {
-            # serialize_index, not write_index(path): FAISS cannot take every path Python can.
-            "vectors": faiss.serialize_index(faiss_index).tobytes(),
-            "titles": store.json_bytes({"ids": [p.id for p in papers], "titles": [p.title for p in papers]}),
-            "papers": lines.encode("utf-8"),
-        }
-        try:
-            for kind, data in contents.items():
-                store.atomic_write_bytes(directory / names[kind], data)
-        except BaseException:
-            for name in names.values():  # a failed build leaves nothing of its own behind
-                (directory / name).unlink(missing_ok=True)
-            raise
-
+        contents = _contents(papers, faiss_index)
+        names = data_file_names(gen)
+        _write_files(directory, names, contents)
+        corpus = {"source": clean_text(corpus_source), "sha256": corpus_sha256}
+        corpus |= {"file_sha256": corpus_file_sha256} if corpus_file_sha256 else {}
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "generation": gen,
+            "parent": live,
             "paperlike_version": __version__,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "count": len(papers),
@@ -122,19 +176,14 @@ def write_index(
             "faiss_index": type(faiss_index).__name__,
             **({"hnsw": HNSW_PARAMS} if kind == "hnsw" else {}),
             "model": model,
-            "corpus": {"source": clean_text(corpus_source), "sha256": corpus_sha256}
-            | ({"file_sha256": corpus_file_sha256} if corpus_file_sha256 else {}),
+            "corpus": corpus | ({"edited": True} if edited else {}),
             # Sizes and checksums of the bytes just written: no need to read the files back.
             "files": {
-                kind: {"name": names[kind], "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                kind: {"name": names[kind], "bytes": len(data), "sha256": store.sha256_bytes(data)}
                 for kind, data in contents.items()
             },
         }
         store.atomic_write_json(directory / MANIFEST, manifest)
         # Only now is the new generation live; older ones can go.
-        for old in directory.iterdir():
-            if _FILE_NAME.match(old.name) and old.name not in names.values():
-                old.unlink(missing_ok=True)
-
-        remove_stale_lexical(directory, gen)
+        retire(directory, gen)
     return manifest
