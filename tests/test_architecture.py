@@ -20,7 +20,9 @@ from conftest import ROOT
 SRC = ROOT / "src" / "paperlike"
 
 LAYERS = {
+    # The command line and the web app are the two front ends over the service layer.
     "cli": 0,
+    "web": 0,
     "service": 1,
     **{name: 2 for name in ("search", "themes", "readers", "embedding", "viz", "export")},
     "storage": 3,

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "ENV_SERVE_TOKEN",
+    "ENV_SERVE_WORKER",
     "Settings",
     "ENV_INDEX_DIR",
     "ENV_MODEL",
@@ -35,6 +37,9 @@ ENV_BACKEND = "PAPERLIKE_BACKEND"
 ENV_CACHE_DIR = "PAPERLIKE_CACHE_DIR"
 ENV_DEBUG = "PAPERLIKE_DEBUG"
 ENV_LOCK_TIMEOUT = "PAPERLIKE_LOCK_TIMEOUT"
+# paperlike serve: the access token, and how the server hands its options to worker processes.
+ENV_SERVE_TOKEN = "PAPERLIKE_SERVE_TOKEN"
+ENV_SERVE_WORKER = "PAPERLIKE_SERVE_WORKER"
 
 
 @dataclass(frozen=True)

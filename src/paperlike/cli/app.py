@@ -172,6 +172,7 @@ def cli():
         paperlike themes --seed distillation --seed "continual learning"
         paperlike add new_papers.bib
         paperlike export --format bibtex --theme distillation
+        paperlike serve
         paperlike info
     """
 

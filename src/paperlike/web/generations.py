@@ -1,0 +1,187 @@
+"""One loaded index per generation, switched atomically when ``paperlike add`` rewrites it.
+
+A build writes a new generation of data files and then replaces ``manifest.json`` (see the
+index format). Every request first checks the manifest's inode, size and mtime (one ``stat``,
+a few microseconds); when they change, a background thread opens the new generation and warms
+it (vectors, id map, BM25), while requests keep being answered from the old one. Only then is
+the new :class:`Snapshot` put in place, in one assignment. A request takes the snapshot once,
+at its start, and answers entirely from it: it never sees half of one generation and half of
+another. The old generation stays readable after ``add`` deleted its files: they are open
+(mapped) by the snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from paperlike import Recommender
+from paperlike.errors import PaperlikeError
+
+from . import backend
+
+__all__ = ["Snapshot", "Library", "LockedEmbedder"]
+
+log = logging.getLogger("paperlike.web")
+
+
+@dataclass
+class Snapshot:
+    """One generation of the index and everything computed from it.
+
+    Attributes:
+        rec: The recommender over this generation.
+        generation: The generation's name (from its manifest).
+        cache: Per-generation results (themes, map, identifier lookups), dropped with the snapshot.
+    """
+
+    rec: Recommender
+    generation: str
+    loaded_at: float = field(default_factory=time.time)
+    cache: dict[str, Any] = field(default_factory=dict)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per key and generation; concurrent askers wait for the first."""
+        if key in self.cache:
+            return self.cache[key]
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self.cache:
+                self.cache[key] = compute()
+            return self.cache[key]
+
+
+class LockedEmbedder:
+    """An embedder used by one thread at a time: tokenizers and models are not all thread-safe,
+    and embedding is CPU-bound anyway."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._lock = threading.Lock()
+
+    def identity(self) -> dict:
+        return self.inner.identity()
+
+    def embed_batch(self, texts):
+        with self._lock:
+            return self.inner.embed_batch(texts)
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class Library:
+    """The served index: the current :class:`Snapshot`, and the switch to newer generations.
+
+    Args:
+        index_dir: Index directory; None for the default index.
+        warm_lexical: Load (or build) the BM25 index before serving a generation.
+    """
+
+    def __init__(self, index_dir: str | Path | None = None, *, warm_lexical: bool = True):
+        self.index_dir = Path(index_dir) if index_dir is not None else None
+        self.warm_lexical = warm_lexical
+        self._snap: Snapshot | None = None
+        self._seen: tuple[int, int, int] | None = None
+        self._lock = threading.Lock()
+        self._loading: threading.Thread | None = None
+        self.last_error: str | None = None
+        self.switches = 0
+
+    def open(self) -> Snapshot:
+        """Load and warm the current generation (in the caller's thread).
+
+        Raises:
+            PaperlikeError: No index, or a damaged one.
+        """
+        rec = backend.load_recommender(self.index_dir)
+        self.index_dir = rec.directory
+        if not isinstance(rec.embedder, LockedEmbedder):
+            rec.embedder = LockedEmbedder(backend.embedder_for(rec))
+        self._seen = _stamp(backend.manifest_file(self.index_dir))
+        backend.warm(rec, self.warm_lexical)
+        self._snap = Snapshot(rec, backend.generation_of(rec))
+        return self._snap
+
+    @property
+    def directory(self) -> Path:
+        assert self.index_dir is not None, "Library.open() first"
+        return self.index_dir
+
+    def current(self) -> Snapshot:
+        """The snapshot to answer a request from (starting a switch if the manifest changed)."""
+        snap = self._snap
+        if snap is None:
+            raise RuntimeError("Library.open() was not called")
+        stamp = _stamp(backend.manifest_file(self.directory))
+        if stamp != self._seen and stamp is not None:
+            self._start_switch(stamp)
+        return self._snap or snap
+
+    def _start_switch(self, stamp: tuple[int, int, int]) -> None:
+        with self._lock:
+            if stamp == self._seen or (self._loading is not None and self._loading.is_alive()):
+                return
+            self._seen = stamp
+            self._loading = threading.Thread(target=self._switch, name="paperlike-generation", daemon=True)
+            self._loading.start()
+
+    def _switch(self) -> None:
+        """Open the newest generation and put it in place; repeat while the manifest keeps moving."""
+        while True:
+            started = _stamp(backend.manifest_file(self.directory))
+            try:
+                if backend.read_generation(self.directory) != self._snap.generation:
+                    self._load_new()
+                self.last_error = None
+            except PaperlikeError as exc:
+                # A damaged or half-removed index: keep answering from the generation we have.
+                self.last_error = str(exc)
+                log.warning("still serving generation %s: %s", self._snap.generation, exc)
+            except Exception as exc:  # noqa: BLE001 - a bug; the old generation keeps serving
+                self.last_error = f"unexpected {type(exc).__name__}: {exc}"
+                log.exception("switching generations failed")
+            with self._lock:
+                now = _stamp(backend.manifest_file(self.directory))
+                if now == started or now is None:
+                    self._seen = now if now is not None else self._seen
+                    return
+                self._seen = now
+
+    def _load_new(self) -> None:
+        old = self._snap
+        rec = backend.load_recommender(self.directory)
+        # The same (locked) embedder when the model is the same: the model is never loaded twice.
+        same_model = rec.index.model == old.rec.index.model
+        rec.embedder = old.rec.embedder if same_model else LockedEmbedder(backend.embedder_for(rec))
+        backend.warm(rec, self.warm_lexical)
+        generation = backend.generation_of(rec)
+        if generation != old.generation:
+            self._snap = Snapshot(rec, generation)  # the atomic switch: one reference assignment
+            self.switches += 1
+            log.info("now serving generation %s (%d papers)", generation, len(rec))
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no switch is running (for tests and the benchmark); True if idle."""
+        self.current()
+        thread = self._loading
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True

@@ -1,0 +1,180 @@
+"""The HTML pages: search, paper (with like / not-like refinement), themes, a theme, the map,
+upload, login and the API overview.
+
+Templates are Jinja2 with autoescaping on for every template, so paper text is always shown as
+text. Refinement state lives in the URL (``/paper?id=A&like=B&not=C``): pages are links and
+GET forms, need no script, and can be bookmarked; the only POSTs are upload and login.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from paperlike import __version__
+from paperlike.errors import AmbiguousQueryError, UnknownPaperError
+
+from . import answers
+from .params import MAX_K, Params, RankOptions
+from .runtime import blocking, config, library, require_csrf
+from .security import AUTH_COOKIE, ServeError
+
+__all__ = ["routes", "error_page", "safe_link"]
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("paperlike.web", "templates"),
+    autoescape=True,  # every template, whatever its extension
+)
+
+
+def url(path: str, **params: Any) -> str:
+    """``path?query`` with list values repeated and empty values dropped."""
+    items = [
+        (k, v) for k, vs in params.items() for v in (vs if isinstance(vs, (list, tuple)) else [vs]) if v is not None and v != ""
+    ]
+    return f"{path}?{urlencode(items)}" if items else path
+
+
+def safe_link(value: str | None) -> str | None:
+    """An http(s) URL from a paper record, or None: a ``javascript:`` URL never becomes a link."""
+    if not value:
+        return None
+    text = value.strip()
+    return text if text.lower().startswith(("http://", "https://")) and " " not in text else None
+
+
+_env.globals.update(url=url, safe_link=safe_link, version=__version__)
+templates = Jinja2Templates(env=_env)
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    cfg = config(request)
+    base = {"csrf": request.scope["state"]["csrf"], "allow_edits": cfg.allow_edits, "token": cfg.token is not None}
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str, exc: Exception | None = None) -> Response:
+    candidates = [{"id": i, "title": t} for i, t in exc.candidates[:20]] if isinstance(exc, AmbiguousQueryError) else []
+    suggestions = exc.suggestions if isinstance(exc, UnknownPaperError) else []
+    snap = library(request).current()
+    return _render(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "message": " ".join(message.split()),
+            "candidates": candidates,
+            "suggestions": suggestions,
+            "snap": snap,
+        },
+        status,
+    )
+
+
+async def home(request: Request) -> Response:
+    p = Params(request.query_params.multi_items(), ("q", "kind", "mode", "k"))
+    query = (p.one("q") or "").strip()
+    kind = p.choice("kind", ("auto", "paper", "text"), "auto")
+    opts = RankOptions(k=p.integer("k", 10, 1, MAX_K), mode=p.choice("mode", ("hybrid", "dense", "lexical"), "hybrid"))
+    snap = library(request).current()
+    context: dict[str, Any] = {"snap": snap, "query": query, "kind": kind, "opts": opts, "answer": None}
+    if query:
+        context["answer"] = await blocking(request, answers.similar, snap, [query], [], kind, opts)
+    return _render(request, "search.html", context)
+
+
+def _paper_view(snap, query: str, likes: Sequence[str], nots: Sequence[str], opts: RankOptions) -> dict[str, Any]:
+    record = answers.paper(snap, query)
+    pid = record["id"]
+    likes = [x for x in dict.fromkeys(likes) if x != pid]
+    nots = [x for x in dict.fromkeys(nots) if x != pid and x not in likes]
+    answer = answers.like(snap, [pid, *likes], nots, opts)
+    index = snap.rec.index
+    titles = {i: index.titles[index.position(i)] for i in [*likes, *nots] if index.position(i) is not None}
+    return {"paper": record, "likes": likes, "nots": nots, "answer": answer, "titles": titles}
+
+
+async def paper_page(request: Request) -> Response:
+    p = Params(request.query_params.multi_items(), ("id", "like", "not", "mode", "k"))
+    query = p.required("id", "autodistil")
+    opts = RankOptions(k=p.integer("k", 10, 1, MAX_K), mode=p.choice("mode", ("hybrid", "dense", "lexical"), "hybrid"))
+    snap = library(request).current()
+    view = await blocking(request, _paper_view, snap, query, p.many("like"), p.many("not"), opts)
+    return _render(request, "paper.html", {"snap": snap, "opts": opts, **view})
+
+
+async def themes_page(request: Request) -> Response:
+    p = Params(request.query_params.multi_items(), ("n", "seed"))
+    n, seeds = p.integer("n", None, 1, 500), p.many("seed")
+    snap = library(request).current()
+    result = await blocking(request, answers.themes, snap, n, seeds, heavy=True)
+    return _render(request, "themes.html", {"snap": snap, "themes": result, "n": n, "seeds": seeds})
+
+
+async def theme_page(request: Request) -> Response:
+    p = Params(request.query_params.multi_items(), ("name",))
+    name = p.required("name", "t1")
+    snap = library(request).current()
+    found = await blocking(request, answers.theme, snap, name, None, heavy=True)
+    return _render(request, "theme.html", {"snap": snap, "theme": found})
+
+
+async def map_page(request: Request) -> Response:
+    Params(request.query_params.multi_items(), ())
+    return _render(request, "map.html", {"snap": library(request).current()})
+
+
+async def add_page(request: Request) -> Response:
+    snap = library(request).current()
+    if not config(request).allow_edits:
+        raise ServeError("this server is read-only; start it with: paperlike serve --allow-edits")
+    if request.method == "POST":
+        from .api import add_upload
+
+        report = await add_upload(request)
+        return _render(request, "add.html", {"snap": library(request).current(), "report": report})
+    return _render(request, "add.html", {"snap": snap, "report": None})
+
+
+async def login_page(request: Request) -> Response:
+    guard = request.scope["state"]["guard"]
+    snap = library(request).current()
+    if config(request).token is None:
+        return RedirectResponse("/", status_code=303)
+    if request.method == "POST":
+        form = await request.form(max_files=0, max_fields=5)
+        require_csrf(request, form.get("csrf_token"))
+        if not guard.token_matches(str(form.get("token") or "")):
+            await asyncio.sleep(1.0)  # slows down guessing; the token is long and random anyway
+            return _render(request, "login.html", {"snap": snap, "failed": True}, 401)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(AUTH_COOKIE, guard.login_cookie(), httponly=True, samesite="strict", path="/")
+        return response
+    return _render(request, "login.html", {"snap": snap, "failed": False})
+
+
+async def api_page(request: Request) -> Response:
+    from .openapi import openapi
+
+    spec = openapi(request.app)
+    return _render(request, "api.html", {"snap": library(request).current(), "spec": spec})
+
+
+routes = [
+    Route("/", home),
+    Route("/paper", paper_page),
+    Route("/themes", themes_page),
+    Route("/theme", theme_page),
+    Route("/map", map_page),
+    Route("/add", add_page, methods=["GET", "POST"]),
+    Route("/login", login_page, methods=["GET", "POST"]),
+    Route("/api", api_page),
+]

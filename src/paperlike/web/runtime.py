@@ -1,0 +1,75 @@
+"""Per-app state shared by the API and the pages: the settings, the served library, and the
+worker threads that blocking work (ranking, themes, adds) runs in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from .generations import Library
+from .security import ServeError, csrf_matches
+
+__all__ = ["ServeConfig", "config", "library", "blocking", "require_csrf", "Workers"]
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """How the server was started.
+
+    Attributes:
+        allow_edits: Uploads may add papers (``--allow-edits``).
+        token: Access token, or None (local only).
+        max_upload_bytes: Largest request body accepted.
+    """
+
+    allow_edits: bool = False
+    token: str | None = None
+    max_upload_bytes: int = 100 * 1024 * 1024
+
+
+class Workers:
+    """Thread pools for blocking work: queries get as many threads as there are cores (more
+    would only queue inside the GIL and BLAS), heavy jobs (themes, map, export, add) one, so a
+    minute of theme computation never holds up the queries."""
+
+    def __init__(self, query_threads: int | None = None):
+        import anyio
+
+        self.query = anyio.CapacityLimiter(query_threads or max(2, os.cpu_count() or 2))
+        self.heavy = anyio.CapacityLimiter(1)
+
+
+def config(request: Request) -> ServeConfig:
+    return request.app.state.config
+
+
+def library(request: Request) -> Library:
+    return request.app.state.library
+
+
+async def blocking(request: Request, fn: Callable[..., Any], *args: Any, heavy: bool = False) -> Any:
+    """``fn(*args)`` in a worker thread (the event loop keeps serving meanwhile)."""
+    import anyio
+
+    workers: Workers = request.app.state.workers
+    return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=workers.heavy if heavy else workers.query)
+
+
+def require_csrf(request: Request, given: Any) -> None:
+    """Refuse a state-changing request without this session's CSRF token (or the bearer token).
+
+    Raises:
+        ServeError: Missing or wrong token.
+    """
+    if request.scope.get("state", {}).get("bearer"):
+        return
+    token = given if isinstance(given, str) else request.headers.get("x-csrf-token")
+    if not csrf_matches(request.scope, token):
+        raise ServeError(
+            "cross-site request refused: the form's CSRF token is missing or stale; reload the page and try again "
+            "(API clients: GET /api/csrf, then send its token as X-CSRF-Token with the session cookie)"
+        )
