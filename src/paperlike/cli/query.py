@@ -10,6 +10,7 @@ from ..errors import PaperlikeError
 from .app import cli, one_line, setup_notes
 from .options import index_dir_option, json_option
 from .output import emit_json, note, print_results, shorten
+from .themes import resolve_theme_option, theme_set_options
 
 __all__ = ["similar", "papers"]
 
@@ -41,7 +42,12 @@ def load_recommender(index_dir: Path | None, progress: bool = True):
 @click.option("--why", is_flag=True, help="Show the key terms each result shares with the query (always in --json).")
 @click.option("--text", "as_text", is_flag=True, help="Treat QUERY as free text, even if it names a paper.")
 @click.option("--paper", "as_paper", is_flag=True, help="QUERY must name an indexed paper (id or title).")
-@click.option("--theme", default=None, help="Only papers of this theme (id, seed name or label phrase).")
+@click.option(
+    "--theme",
+    default=None,
+    help="Only papers of this theme (id, seed name or label phrase) of the set -n/--seed/--theme-set name.",
+)
+@theme_set_options
 @click.option(
     "--format",
     "export_format",
@@ -51,7 +57,7 @@ def load_recommender(index_dir: Path | None, progress: bool = True):
 )
 @index_dir_option
 @json_option
-def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, export_format, index_dir, as_json):
+def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, theme_set, export_format, index_dir, as_json):
     """Papers like QUERY: a paper id, a title, free text, or several papers.
 
     QUERY is matched, in order, as a paper id, an exact title, a unique title prefix or a close
@@ -73,7 +79,8 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, expo
         paperlike similar "few-shot continual learning" --text --mode dense
         paperlike similar autodistil llm-pruner --not lifelong-pretraining-with-distillation-and-kronecker-factored-approximation
         paperlike similar autodistil --diverse
-        paperlike similar autodistil --theme distillation
+        paperlike similar autodistil --theme distillation --seed distillation
+        paperlike similar autodistil --theme t2 --theme-set mine
         paperlike similar autodistil -k 5 --format bibtex > related.bib
     """
     setup_notes()
@@ -82,6 +89,7 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, expo
     if as_text and as_paper:
         raise click.UsageError("--text and --paper contradict each other; give one")
     rec = load_recommender(index_dir)
+    theme = resolve_theme_option(rec, theme, theme_set)
     explain = why or as_json
     if len(query) > 1 or unlike:
         if as_text:
