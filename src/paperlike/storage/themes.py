@@ -39,6 +39,9 @@ __all__ = [
 ]
 
 THEMES_FORMAT_VERSION = 1
+# Part of every options key: when the way themes are computed changes, sets saved by an older
+# paperlike are not served for the same options (2: seeded themes scored by the seed text).
+THEMES_ALGORITHM = 2
 NAMES_FILE = "names.json"
 SET_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _MAX_FILE_BYTES = 256 * 1024 * 1024  # far above any real theme set (96k papers is ~10 MB)
@@ -50,7 +53,10 @@ class _Bad(ValueError):
 
 def options_key(n: int | None, seeds: Sequence[Seed], margin: float) -> str:
     """File-name-safe key of a set of theme options."""
-    payload = json.dumps({"n": n, "seeds": [[s.name, s.description] for s in seeds], "margin": margin}, sort_keys=True)
+    payload = json.dumps(
+        {"n": n, "seeds": [[s.name, s.description] for s in seeds], "margin": margin, "algorithm": THEMES_ALGORITHM},
+        sort_keys=True,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

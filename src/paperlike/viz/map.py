@@ -254,7 +254,9 @@ function placeLabels() {{
   }}
 }}
 plot.on("plotly_afterplot", () => window.requestAnimationFrame(placeLabels));
-window.addEventListener("resize", () => Plotly.Plots.resize(plot));
+// The plot fills its grid cell: follow the cell when the window or the legend changes its size.
+new ResizeObserver(() => Plotly.Plots.resize(plot)).observe(document.getElementById("plot"));
+Plotly.Plots.resize(plot);
 placeLabels();
 plot.on("plotly_click", ev => {{
   const id = ev.points[0].customdata[0];
