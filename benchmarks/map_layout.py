@@ -68,7 +68,9 @@ def externals() -> dict:
     return found
 
 
-def rows_for(name: str, x: np.ndarray, themes: np.ndarray, areas: np.ndarray | None, k: int) -> list[list[str]]:
+def rows_for(
+    name: str, x: np.ndarray, themes: np.ndarray, areas: np.ndarray | None, k: int, only: set[str] | None = None
+) -> list[list[str]]:
     from sklearn.manifold import trustworthiness
 
     from paperlike.viz import projection
@@ -88,6 +90,8 @@ def rows_for(name: str, x: np.ndarray, themes: np.ndarray, areas: np.ndarray | N
         methods[f"t-SNE, supervised (weight {weight})"] = supervised
     methods.update(externals())
     for method, run in methods.items():
+        if only and method not in only:
+            continue
         started = time.perf_counter()
         coords = np.asarray(run(x), dtype=np.float64)
         seconds = time.perf_counter() - started
@@ -114,6 +118,8 @@ def main() -> None:
     parser.add_argument("--hashing", action="store_true", help="hashing embedder instead of MiniLM")
     parser.add_argument("--extra-path", default=None, help="a folder with openTSNE/umap/pacmap to try too")
     parser.add_argument("--skip-pwc", action="store_true", help="only the bundled 75 papers")
+    parser.add_argument("--skip-bundled", action="store_true", help="only PwC-areas")
+    parser.add_argument("--layouts", default=None, help="layout names to run, separated by ';' (default: all)")
     opts = parser.parse_args()
     if opts.extra_path:
         sys.path.append(opts.extra_path)
@@ -123,12 +129,14 @@ def main() -> None:
     embedder = HashingEmbedder() if opts.hashing else MiniLMEmbedder()
     print(f"vectors: {'hashing embedder' if opts.hashing else 'MiniLM (all-MiniLM-L6-v2)'}")
     table = []
-    corpus = bundled_corpus()
-    texts = [p.text for p in corpus.papers]
-    ids = [p.id for p in corpus.papers]
-    x, how = _data.embed_cached(texts, embedder, "bundled-product")
-    print(f"bundled 75: {how}")
-    table += rows_for("bundled 75", x, product_themes(x, ids, texts), None, 5)
+    only = {name.strip() for name in opts.layouts.split(";")} if opts.layouts else None
+    if not opts.skip_bundled:
+        corpus = bundled_corpus()
+        texts = [p.text for p in corpus.papers]
+        ids = [p.id for p in corpus.papers]
+        x, how = _data.embed_cached(texts, embedder, "bundled-product")
+        print(f"bundled 75: {how}")
+        table += rows_for("bundled 75", x, product_themes(x, ids, texts), None, 5, only)
     if not opts.skip_pwc:
         pwc, rows = _data.pwc_corpus(_data.eval_dir_from(opts.eval_dir))
         texts = [p.text for p in pwc.papers]
@@ -136,7 +144,7 @@ def main() -> None:
         x, how = _data.embed_cached(texts, embedder, "pwc-areas-product")
         print(f"PwC-areas: {how}")
         areas = np.asarray([rows[int(i.split("-")[1])]["area"] for i in ids])
-        table += rows_for("PwC-areas 5,250", x, product_themes(x, ids, texts), areas, 10)
+        table += rows_for("PwC-areas 5,250", x, product_themes(x, ids, texts), areas, 10, only)
     print()
     print("| data | layout | same theme | same area | trust | s |")
     print("| --- | --- | --- | --- | --- | --- |")

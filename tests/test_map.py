@@ -358,3 +358,26 @@ def test_map_layout_at_window_widths_1280_to_1920(hash_index_copy, tmp_path):
         assert svg is not None and svg["width"] > 800 and svg["height"] > 600
         assert nojs.locator("svg circle").count() > 75
         browser.close()
+
+
+def test_click_panel_ranks_as_similar_and_says_so_when_it_cannot(rec, monkeypatch):
+    from paperlike.service import maps
+
+    got, how = maps.panel_neighbours(rec)
+    assert "as 'paperlike similar ID' ranks by default (hybrid" in how
+    for pid in rec.index.ids[:5]:
+        assert got[pid] == [(r.id, r.score) for r in rec.similar(pid, 5)]
+    monkeypatch.setattr(maps, "HYBRID_PANEL_LIMIT", 10)
+    got, how = maps.panel_neighbours(rec)
+    assert "--mode dense" in how and got == rec.neighbours(5)
+
+
+def test_map_summary_says_which_theme_set_and_ranking(hash_index_copy, tmp_path):
+    result = CliRunner().invoke(
+        cli, ["map", "--out", str(tmp_path / "m.html"), "--seed", "distillation", "--index-dir", str(hash_index_copy), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["theme_set"]["options"] == "--seed distillation" and "hybrid" in summary["panel"]
+    page = (tmp_path / "m.html").read_text()
+    assert '"the themes --seed distillation"' in page

@@ -242,7 +242,7 @@ def test_themes_cli(hash_index_copy):
     assert result.exit_code == 0, result.output
     first = result.stdout.splitlines()[0]
     assert first.startswith(f"{len(load_saved_themes(hash_index_copy))} themes of 75 papers")
-    assert first.endswith("(the themes --seed distillation --seed 'continual learning' --seed 'task-agnostic training')")
+    assert first.endswith(": the themes --seed distillation --seed 'continual learning' --seed 'task-agnostic training'")
     assert "(seed: continual learning)" in result.stdout
     data = json.loads(runner.invoke(cli, ["themes", "--json", *idx, "--seed", "distillation"]).stdout)
     assert [t["seed"] for t in data["themes"] if t["seed"]] == ["distillation"]
@@ -317,3 +317,25 @@ def test_a_single_string_is_one_seed(rec):
         rec.themes(seeds=[3])
     with pytest.raises(TypeError, match="seeds must be a string or a list"):
         rec.themes(seeds=42)
+
+
+ROBOT_PAPERS = ["behavior-retrieval", "crossing-the-human-robot-embodiment-gap", "towards-passive-safe-reinforcement"]
+
+
+@pytest.mark.model
+def test_a_robot_learning_seed_ranks_the_robot_papers_first(tmp_path):
+    """Issue #13: scored by the centroid, the robot papers sat at the bottom of a "robot learning"
+    seed, below papers on language models and continual learning."""
+    from paperlike.embedding import MiniLMEmbedder
+
+    embedder = MiniLMEmbedder()
+    build_index(bundled_corpus(), embedder, tmp_path / "i")
+    rec = Recommender.load(tmp_path / "i", embedder=embedder)
+    theme = rec.theme("robot learning", seeds="robot learning")
+    ranked = [p.id for p in theme.papers]
+    assert set(ROBOT_PAPERS) <= set(ranked), ranked
+    assert set(ranked[:2]) <= set(ROBOT_PAPERS), ranked
+    assert max(ranked.index(r) for r in ROBOT_PAPERS) <= 3, ranked
+    # The same seed among others is the same theme (a seeded theme depends on its seed only).
+    again = rec.theme("robot learning", seeds=["distillation", "robot learning"])
+    assert [p.id for p in again.papers] == ranked

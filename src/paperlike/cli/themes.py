@@ -101,7 +101,7 @@ def load_recommender(index_dir: Path | None):
 
 def _print_themes(result, show: int) -> None:
     papers, _, _ = result.membership_counts()
-    click.echo(f"{len(result)} themes of {papers} papers ({result.describe()})")
+    click.echo(f"{len(result)} themes of {papers} papers: {result.describe()}")
     overlap = result.overlap_note()
     if overlap:
         click.echo(overlap)
@@ -241,7 +241,8 @@ def theme(name, k, theme_set, index_dir, as_json):
         emit_json({**found.to_dict(), "papers": [p.to_dict() for p in papers], "theme_set": from_set.set_dict()})
         return
     kind = f"seed: {found.seed}" if found.seed else "discovered"
-    click.echo(f"{found.id}: {found.label} ({kind}, {found.size} papers; {from_set.describe()})")
+    click.echo(f"{found.id}: {found.label} ({kind}, {found.size} papers)")
+    click.echo(f"of {from_set.describe()}")
     id_width = max((len(p.id) for p in papers), default=2)
     for rank, paper in enumerate(papers, 1):
         click.echo(f"{rank:>4}  {paper.score:5.3f}  {paper.id:<{id_width}}  {shorten(paper.title, 70)}")

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import IndexCorruptError, QueryError
+from ..errors import IndexCorruptError, PaperlikeError, QueryError
 from ..records import Seed, Theme, ThemePaper, ThemeSet
 from . import files as store
 
@@ -259,10 +259,13 @@ def save_set_name(index_dir: Path, name: str, options: dict[str, Any]) -> None:
     name = check_set_name(name)
     directory = _themes_dir(index_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    from filelock import FileLock
+    from filelock import FileLock, Timeout
 
-    with FileLock(str(directory / ".names.lock"), timeout=60):
-        sets = load_set_names(index_dir)
-        sets[name] = _options(options)
-        data = {"format": "paperlike-theme-names", "format_version": THEMES_FORMAT_VERSION, "sets": dict(sorted(sets.items()))}
-        store.atomic_write_json(directory / NAMES_FILE, data)
+    try:
+        with FileLock(str(directory / ".names.lock"), timeout=60):
+            sets = load_set_names(index_dir)
+            sets[name] = _options(options)
+            data = {"format": "paperlike-theme-names", "format_version": THEMES_FORMAT_VERSION, "sets": dict(sorted(sets.items()))}
+            store.atomic_write_json(directory / NAMES_FILE, data)
+    except Timeout:
+        raise PaperlikeError(f"another paperlike is naming a theme set in {directory} for over a minute; try again") from None
