@@ -52,7 +52,15 @@ def _outputs(nb) -> str:
         ("papers_like_this.ipynb", ["AutoDistil", "shares:", "llm-pruner"]),
         (
             "theme_browser.ipynb",
-            ["distillation", "continual learning", "task-agnostic training", "projection: t-SNE", "scatter", "<svg", "the automatic themes"],
+            [
+                "distillation",
+                "continual learning",
+                "task-agnostic training",
+                "projection: t-SNE",
+                "scatter",
+                "<svg",
+                "the automatic themes",
+            ],
         ),
     ],
 )

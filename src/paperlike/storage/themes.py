@@ -265,7 +265,11 @@ def save_set_name(index_dir: Path, name: str, options: dict[str, Any]) -> None:
         with FileLock(str(directory / ".names.lock"), timeout=60):
             sets = load_set_names(index_dir)
             sets[name] = _options(options)
-            data = {"format": "paperlike-theme-names", "format_version": THEMES_FORMAT_VERSION, "sets": dict(sorted(sets.items()))}
+            data = {
+                "format": "paperlike-theme-names",
+                "format_version": THEMES_FORMAT_VERSION,
+                "sets": dict(sorted(sets.items())),
+            }
             store.atomic_write_json(directory / NAMES_FILE, data)
     except Timeout:
         raise PaperlikeError(f"another paperlike is naming a theme set in {directory} for over a minute; try again") from None
