@@ -77,8 +77,16 @@ def rows_for(
     from paperlike.viz.projection import LAYOUTS, layout
 
     out = []
+    if not only or "model space" in only:
+        # Reference: the nearest paper in the model's space itself (what any 2-D layout approximates).
+        sims = x @ x.T
+        np.fill_diagonal(sims, -np.inf)
+        nearest = sims.argmax(axis=1)
+        area = f"{np.mean(areas[nearest] == areas):.3f}" if areas is not None else "-"
+        out.append([name, "model space (no layout)", f"{np.mean(themes[nearest] == themes):.3f}", area, "1.000", "-"])
+        print(" | ".join(out[-1]), flush=True)
     methods = {m: (lambda v, m=m: layout(v, themes, m)) for m in LAYOUTS}
-    for weight in (0.1, 0.5):  # the product's weight is projection._SUPERVISED_WEIGHT
+    for weight in (0.05, 0.1, 0.5):  # the product's weight is projection._SUPERVISED_WEIGHT
 
         def supervised(v, weight=weight):
             default, projection._SUPERVISED_WEIGHT = projection._SUPERVISED_WEIGHT, weight

@@ -228,7 +228,7 @@ def theme(name, k, theme_set, index_dir, as_json):
         paperlike theme t2 -k 5 --json
         paperlike theme "continual learning" --seed distillation --seed "continual learning"
         paperlike theme distillation --theme-set mine
-        paperlike theme t9 -n 8
+        paperlike theme t3 -n 8
     """
     from ..service.themes import resolve_theme
 

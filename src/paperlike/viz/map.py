@@ -149,7 +149,7 @@ _PAGE = """<!DOCTYPE html>
  #side {{ grid-column: 2; grid-row: 1 / 4; border-left: 1px solid #ddd; padding: 10px 14px; overflow-y: auto;
          font-size: 14px; background: white; }}
  #side li {{ margin-bottom: 6px; }}
- #ranking {{ color: #555; font-size: 12px; }}
+ #ranking, #colours {{ color: #555; font-size: 12px; }}
 </style>
 </head>
 <body>
@@ -168,6 +168,7 @@ _PAGE = """<!DOCTYPE html>
  <ol id="like"></ol>
  <p id="ranking"></p>
  <p id="themeset"></p>
+ <p id="colours">Each dot has the colour of its best theme; the legend counts every member.</p>
 </div>
 <script>
 const PAPERS = {papers};
@@ -309,7 +310,7 @@ def map_html(
     )
     papers = [{"id": str(i), "title": str(t), "theme": str(th)} for i, t, th in zip(frame["id"], frame["title"], frame["theme"])]
     order = list(dict.fromkeys(str(t) for t in frame["theme"]))
-    counts = frame["theme"].astype(str).value_counts().to_dict()
+    counts = {**frame["theme"].astype(str).value_counts().to_dict(), **frame.attrs.get("theme_sizes", {})}
     labels = dict(zip(frame["theme"].astype(str), frame["theme_label"].astype(str)))
     themes = [{"id": t, "label": labels[t], "size": int(counts[t]), "colour": colour(i)} for i, t in enumerate(order)]
     return _PAGE.format(

@@ -35,6 +35,7 @@ __all__ = ["map_frame", "project_2d", "layout", "LAYOUTS", "DEFAULT_LAYOUT", "TS
 log = logging.getLogger("paperlike")
 
 TSNE_LIMIT = 20_000
+SUPERVISED_LIMIT = 10_000  # the supervised layout holds all pairwise distances (400 MB at 10,000)
 DEFAULT_LAYOUT = "t-SNE, supervised"
 THEME_START = "t-SNE, theme-aware start"
 _SUPERVISED_WEIGHT = 0.3  # added to the cosine distance of two papers of different themes
@@ -78,8 +79,9 @@ def _theme_init(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def _supervised_distances(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    d = np.clip(1.0 - x @ x.T, 0.0, 2.0)
-    d += _SUPERVISED_WEIGHT * (labels[:, None] != labels[None, :])
+    x32 = x.astype(np.float32)
+    d = np.clip(1.0 - x32 @ x32.T, 0.0, 2.0)
+    d += np.float32(_SUPERVISED_WEIGHT) * (labels[:, None] != labels[None, :])
     np.fill_diagonal(d, 0.0)
     return d
 
@@ -100,6 +102,16 @@ def layout(x: np.ndarray, labels: np.ndarray | None, method: str, random_state: 
 
 
 LAYOUTS = ("t-SNE", THEME_START, DEFAULT_LAYOUT, "PCA")
+
+
+def _default_method(count: int, themed: bool) -> str:
+    if count > TSNE_LIMIT:
+        log.info("%d papers: the map uses PCA (t-SNE is used up to %d papers)", count, TSNE_LIMIT)
+        return "PCA"
+    if count > SUPERVISED_LIMIT and themed:
+        log.info("%d papers: the map uses plain t-SNE (themes are drawn together up to %d papers)", count, SUPERVISED_LIMIT)
+        return "t-SNE"
+    return DEFAULT_LAYOUT if themed else "t-SNE"
 
 
 def _distinct(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -151,10 +163,7 @@ def project_2d(
         coords, method = np.zeros((len(distinct), 2)), "line"
         coords[:, 0] = np.linspace(-1, 1, len(distinct)) if len(distinct) > 1 else 0.0
     else:
-        if method is None:
-            method = "PCA" if len(distinct) > TSNE_LIMIT else DEFAULT_LAYOUT if names is not None else "t-SNE"
-        if method == "PCA" and len(distinct) > TSNE_LIMIT:
-            log.info("%d papers: the map uses PCA (t-SNE is used up to %d papers)", n, TSNE_LIMIT)
+        method = method or _default_method(len(distinct), names is not None)
         coords = layout(distinct, names, method, random_state)
     coords = _spread_copies(coords, inverse) if len(distinct) < n else coords.astype(np.float64)
     coords = coords - coords.mean(axis=0)
@@ -176,7 +185,8 @@ def map_frame(
     ids: list[str], titles: list[str], vectors: np.ndarray, themes: ThemeSet, method: str | None = None
 ) -> "pandas.DataFrame":
     """2-D coordinates of every paper with its (primary) theme, as a DataFrame with columns id,
-    title, x, y, theme, theme_label in index order; ``frame.attrs["method"]`` names the layout."""
+    title, x, y, theme, theme_label in index order; ``frame.attrs["method"]`` names the layout,
+    ``frame.attrs["theme_sizes"]`` holds each theme's size (members, not only its coloured dots)."""
     try:
         import pandas as pd
     except ImportError:
@@ -195,4 +205,6 @@ def map_frame(
         }
     )
     frame.attrs["method"] = used
+    # Theme sizes count every member; a paper of several themes has one colour (its best theme).
+    frame.attrs["theme_sizes"] = {t.id: t.size for t in themes.themes}
     return frame

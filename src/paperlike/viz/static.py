@@ -27,6 +27,7 @@ def _themes(frame: Any) -> list[tuple[str, str, int]]:
     counts = {t: 0 for t in order}
     for t in frame["theme"]:
         counts[str(t)] += 1
+    counts.update(frame.attrs.get("theme_sizes", {}))  # members, not only the dots of its colour
     return [(t, labels[t], counts[t]) for t in order]
 
 
