@@ -86,7 +86,7 @@ def rows_for(
         out.append([name, "model space (no layout)", f"{np.mean(themes[nearest] == themes):.3f}", area, "1.000", "-"])
         print(" | ".join(out[-1]), flush=True)
     methods = {m: (lambda v, m=m: layout(v, themes, m)) for m in LAYOUTS}
-    for weight in (0.05, 0.1, 0.5):  # the product's weight is projection._SUPERVISED_WEIGHT
+    for weight in (0.1, 0.3, 0.5):  # the product's weight is projection._SUPERVISED_WEIGHT
 
         def supervised(v, weight=weight):
             default, projection._SUPERVISED_WEIGHT = projection._SUPERVISED_WEIGHT, weight

@@ -1,19 +1,29 @@
 """2-D coordinates for a map of the papers, where nearby dots are similar papers and the papers of
 a theme sit together.
 
-The layout is scikit-learn's t-SNE (cosine distances, fixed random state) started from a
-**theme-aware initialisation**: each theme's centre is placed by PCA of the theme centroids, and
-each paper starts near its theme's centre, offset by its own PCA position. t-SNE then keeps local
-neighbourhoods as usual, but a theme no longer starts scattered over the whole plot, so it ends
-up together. ``benchmarks/map_layout.py`` measures it against plain t-SNE (PCA start), a
-supervised t-SNE, PCA and, where installed, openTSNE / UMAP / PaCMAP on the bundled papers and
-PwC-areas; see the docs there for the figures and the choice. Everything is deterministic: the
-same vectors and themes give the same picture.
+The layout is scikit-learn's t-SNE over cosine distances plus a small **theme penalty**: two
+papers of different themes are 0.05 further apart than their cosine says ("t-SNE, supervised").
+Plain t-SNE of 75 papers scattered a theme's papers over the whole plot; with the penalty they
+sit together, and the dots still keep the model's neighbourhoods. ``benchmarks/map_layout.py``
+measured it against plain t-SNE (PCA start), a theme-aware start, PCA, openTSNE, UMAP and PaCMAP
+(share of papers whose nearest dot is of the same theme / of the same PwC research area, which
+no layout sees / trustworthiness):
+
+* bundled 75 papers, MiniLM: plain t-SNE 0.693 / - / 0.874; this layout 0.893 / - / 0.863.
+* PwC-areas 5,250 papers, hashing vectors: plain t-SNE 0.155 / 0.280 / 0.701; this layout
+  0.922 / 0.268 / 0.772. A larger penalty (0.1, 0.3) puts every nearest dot in its theme but
+  costs agreement with the human areas (0.245, 0.225), i.e. it draws themes apart more than the
+  papers say; 0.05 is the largest weight tried that keeps that agreement within 0.015 of plain
+  t-SNE. The theme-aware start, openTSNE, UMAP and PaCMAP did not bring themes together.
+
+The supervised layout holds all pairwise distances, so above ``SUPERVISED_LIMIT`` papers the map
+is plain t-SNE, and above ``TSNE_LIMIT`` PCA, each said in a note. Everything is deterministic:
+the same vectors and themes give the same picture.
 
 Degenerate piles never crash: identical vectors are laid out once and their copies placed on a
 small ring around that spot; fewer than 4 distinct vectors are spread on a line; vectors that
 are not numbers are a clean error (t-SNE of identical vectors used to end in a segmentation
-fault inside scikit-learn). Above ``TSNE_LIMIT`` papers the map uses PCA and says so.
+fault inside scikit-learn).
 """
 
 from __future__ import annotations
@@ -38,7 +48,7 @@ TSNE_LIMIT = 20_000
 SUPERVISED_LIMIT = 10_000  # the supervised layout holds all pairwise distances (400 MB at 10,000)
 DEFAULT_LAYOUT = "t-SNE, supervised"
 THEME_START = "t-SNE, theme-aware start"
-_SUPERVISED_WEIGHT = 0.3  # added to the cosine distance of two papers of different themes
+_SUPERVISED_WEIGHT = 0.05  # added to the cosine distance of two papers of different themes (benchmarks/map_layout.py)
 
 
 def _perplexity(n: int) -> float:
