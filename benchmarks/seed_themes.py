@@ -66,6 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--eval-dir", default=None)
     parser.add_argument("--hashing", action="store_true", help="hashing embedder instead of MiniLM")
+    parser.add_argument("--skip-pwc", action="store_true", help="only the bundled 75 papers")
     opts = parser.parse_args()
     from paperlike.embedding import HashingEmbedder, MiniLMEmbedder
     from paperlike.readers import bundled_corpus
@@ -83,6 +84,8 @@ def main() -> None:
         ranked = sorted(members.tolist(), key=lambda i: (-scores[i], i))
         ranks = [ranked.index(ids.index(r)) + 1 if ids.index(r) in ranked else 0 for r in ROBOT_PAPERS]
         print(f"| {name} | {len(ranked)} | {ranks} |")
+    if opts.skip_pwc:
+        return
 
     pwc, rows = _data.pwc_corpus(_data.eval_dir_from(opts.eval_dir))
     x, how = _data.embed_cached([p.text for p in pwc.papers], embedder, "pwc-areas-product")
