@@ -27,7 +27,7 @@ from paperlike.storage.manifest import MANIFEST, read_manifest
 
 DOC = ROOT / "docs" / "errors.md"
 PLACEHOLDER = re.compile(
-    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN)\b"
+    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN|THEMESBAD)\b"
 )
 
 
@@ -80,6 +80,15 @@ def places(hash_index_dir, tmp_path_factory) -> Iterator[dict[str, Path]]:
         ),
     )
     _edit_manifest(places["NEWER"], lambda m: m.update(format_version=99))
+    places["THEMESBAD"] = tmp / "themesbad"  # saved automatic themes whose centroid was edited into text
+    shutil.copytree(hash_index_dir, places["THEMESBAD"], ignore=shutil.ignore_patterns("themes"))
+    from paperlike.service import Recommender
+
+    Recommender.load(places["THEMESBAD"]).themes()
+    (saved,) = (places["THEMESBAD"] / "themes").glob("*.json")
+    data = json.loads(saved.read_text())
+    data["themes"][0]["centroid"] = ["not", "numbers"]
+    saved.write_text(json.dumps(data))
     places["ONE"] = tmp / "one"
     build_index(Corpus([Paper("solo", "A single paper", "Its abstract.")], "one.jsonl"), HashingEmbedder(), places["ONE"])
 

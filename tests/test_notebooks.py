@@ -50,7 +50,18 @@ def _outputs(nb) -> str:
     "name, expected",
     [
         ("papers_like_this.ipynb", ["AutoDistil", "shares:", "llm-pruner"]),
-        ("theme_browser.ipynb", ["distillation", "continual learning", "task-agnostic training", "projection: t-SNE", "scatter"]),
+        (
+            "theme_browser.ipynb",
+            [
+                "distillation",
+                "continual learning",
+                "task-agnostic training",
+                "projection: t-SNE",
+                "scatter",
+                "<svg",
+                "the automatic themes",
+            ],
+        ),
     ],
 )
 def test_notebook_runs_headless(name, expected, minilm_index, monkeypatch, tmp_path):

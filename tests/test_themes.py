@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -84,12 +85,13 @@ def test_same_themes_in_separate_processes(hash_index_dir, tmp_path):
 
 
 def test_seeds_map_back_and_papers_can_belong_to_several_themes(rec):
-    themes = rec.themes(seeds=SEEDS + ["rlhf=reinforcement learning from human feedback, preference alignment"])
+    all_seeds = SEEDS + ["rlhf=reinforcement learning from human feedback, preference alignment"]
+    themes = rec.themes(seeds=all_seeds)
     seeded = {t.seed: t for t in themes if t.seed is not None}
     assert set(seeded) == set(SEEDS) | {"rlhf"}
     assert seeded["continual learning"].id == "continual-learning"
-    assert rec.theme("Continual Learning").id == "continual-learning"
-    assert rec.theme("continual-learning").seed == "continual learning"
+    assert rec.theme("Continual Learning", seeds=all_seeds).id == "continual-learning"
+    assert rec.theme("continual-learning", seeds=all_seeds).seed == "continual learning"
     distil = {p.id for p in seeded["distillation"].papers}
     assert {"impossible-distillation", "distilling-instruction-following"} <= distil
     memberships: dict[str, int] = {}
@@ -188,10 +190,14 @@ def test_data_frame_view(rec):
 
 
 def test_similar_within_a_theme(rec):
-    rec.themes(seeds=SEEDS)
-    members = {p.id for p in rec.theme("distillation").papers}
-    results = rec.similar("autodistil", k=50, theme="distillation")
+    distillation = rec.theme("distillation", seeds=SEEDS)
+    members = {p.id for p in distillation.papers}
+    results = rec.similar("autodistil", k=50, theme=distillation)
     assert results and {r.id for r in results} <= members - {"autodistil"}
+    # A name alone means a theme of the automatic themes, whatever was computed last.
+    auto = rec.themes()
+    t2 = {p.id for p in auto.get("t2").papers}
+    assert {r.id for r in rec.similar("autodistil", k=50, theme="t2")} <= t2
 
 
 @pytest.mark.parametrize(
@@ -202,7 +208,11 @@ def test_similar_within_a_theme(rec):
         (lambda r: r.themes(n=2, seeds=SEEDS), "fewer than the 3 seeds"),
         (lambda r: r.themes(seeds=[" "]), "empty seed name"),
         (lambda r: r.themes(seeds=["Distillation", "distillation"]), "given twice"),
-        (lambda r: r.theme("no such theme"), "no theme 'no such theme'; known themes: t1"),
+        (lambda r: r.theme("no such theme"), "no theme 'no such theme' in the automatic themes; known themes: t1"),
+        (lambda r: r.theme("distillation", n=6), r"no theme 'distillation' in the themes -n 6; .*paperlike themes -n 6$"),
+        (lambda r: r.theme("t1", theme_set="nope"), "no theme set named 'nope' in this index"),
+        (lambda r: r.theme("t1", theme_set="../x"), "theme set name '../x' is not allowed"),
+        (lambda r: r.themes(n=3, name="mine"), "give either --theme-set or -n/--seed"),
     ],
 )
 def test_bad_theme_requests(rec, call, expected):
@@ -226,20 +236,106 @@ def test_parse_seeds():
 
 def test_themes_cli(hash_index_copy):
     runner = CliRunner()
-    result = runner.invoke(cli, ["themes", "--index-dir", str(hash_index_copy), *sum((["--seed", s] for s in SEEDS), [])])
+    idx = ["--index-dir", str(hash_index_copy)]
+    seed_opts = sum((["--seed", s] for s in SEEDS), [])
+    result = runner.invoke(cli, ["themes", *idx, *seed_opts])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0].startswith(f"{len(load_saved_themes(hash_index_copy))} themes of 75 papers")
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(f"{len(load_saved_themes(hash_index_copy))} themes of 75 papers")
+    assert first.endswith(": the themes --seed distillation --seed 'continual learning' --seed 'task-agnostic training'")
     assert "(seed: continual learning)" in result.stdout
-    data = json.loads(
-        runner.invoke(cli, ["themes", "--json", "--index-dir", str(hash_index_copy), "--seed", "distillation"]).stdout
-    )
+    data = json.loads(runner.invoke(cli, ["themes", "--json", *idx, "--seed", "distillation"]).stdout)
     assert [t["seed"] for t in data["themes"] if t["seed"]] == ["distillation"]
-    one = runner.invoke(cli, ["theme", "distillation", "-k", "2", "--json", "--index-dir", str(hash_index_copy)])
+    assert data["theme_set"] == {"name": None, "options": "--seed distillation", "description": "the themes --seed distillation"}
+    # Something else computed last changes nothing: the options name the set.
+    assert runner.invoke(cli, ["themes", "-n", "8", *idx]).exit_code == 0
+    one = runner.invoke(cli, ["theme", "distillation", "-k", "2", "--json", *idx, *seed_opts])
+    assert one.exit_code == 0, one.output
     assert json.loads(one.stdout)["seed"] == "distillation" and len(json.loads(one.stdout)["papers"]) == 2
-    table = runner.invoke(cli, ["theme", "distillation", "--index-dir", str(hash_index_copy)])
+    assert json.loads(one.stdout)["theme_set"]["options"] == " ".join(shlex.quote(o) for o in seed_opts)
+    table = runner.invoke(cli, ["theme", "distillation", *idx, *seed_opts])
     assert table.stdout.startswith("distillation: ") and "(seed: distillation," in table.stdout
-    within = runner.invoke(
-        cli, ["similar", "autodistil", "--theme", "distillation", "--json", "--index-dir", str(hash_index_copy)]
+    full = json.loads(runner.invoke(cli, ["theme", "distillation", "--json", *idx, *seed_opts]).stdout)
+    within = runner.invoke(cli, ["similar", "autodistil", "-k", "50", "--theme", "distillation", "--json", *idx, *seed_opts])
+    assert within.exit_code == 0, within.output
+    ids = {p["id"] for p in full["papers"]}
+    got = {r["id"] for r in json.loads(within.stdout)}
+    assert got and got <= ids - {"autodistil"} and len(got) == len(ids - {"autodistil"})
+    assert "of the themes --seed distillation" in within.stderr
+    # export --theme takes the same options and exports exactly that theme's papers.
+    exported = runner.invoke(cli, ["export", "--format", "jsonl", "--theme", "distillation", *idx, *seed_opts])
+    assert exported.exit_code == 0, exported.output
+    assert {json.loads(line)["id"] for line in exported.stdout.splitlines()} == ids
+    # The automatic themes (no options) are the default everywhere, never the last computed set.
+    auto = json.loads(runner.invoke(cli, ["themes", "--json", *idx]).stdout)
+    t9 = runner.invoke(cli, ["theme", "t2", "--json", *idx])
+    assert json.loads(t9.stdout)["papers"] == next(t for t in auto["themes"] if t["id"] == "t2")["papers"]
+    assert runner.invoke(cli, ["similar", "autodistil", "--theme", "distillation", *idx]).exit_code == 2
+
+
+def test_named_theme_sets(hash_index_copy):
+    runner = CliRunner()
+    idx = ["--index-dir", str(hash_index_copy)]
+    saved = runner.invoke(cli, ["themes", "--seed", "distillation", "-n", "6", "--save-as", "mine", "--json", *idx])
+    assert saved.exit_code == 0, saved.output
+    assert json.loads(saved.stdout)["theme_set"]["name"] == "mine"
+    runner.invoke(cli, ["themes", "-n", "9", *idx])
+    again = json.loads(runner.invoke(cli, ["themes", "--theme-set", "mine", "--json", *idx]).stdout)
+    assert again["themes"] == json.loads(saved.stdout)["themes"]
+    one = runner.invoke(cli, ["theme", "distillation", "--theme-set", "mine", *idx])
+    assert one.exit_code == 0 and "theme set 'mine' (themes -n 6 --seed distillation)" in one.stdout
+    within = runner.invoke(cli, ["similar", "autodistil", "--theme", "t1", "--theme-set", "mine", "--json", *idx])
+    t1 = {p["id"] for p in next(t for t in again["themes"] if t["id"] == "t1")["papers"]}
+    assert within.exit_code == 0 and {r["id"] for r in json.loads(within.stdout)} <= t1
+    both = runner.invoke(cli, ["theme", "t1", "--theme-set", "mine", "-n", "3", *idx])
+    assert both.exit_code == 2 and "either --theme-set or -n/--seed" in both.stderr
+    unknown = runner.invoke(cli, ["theme", "t1", "--theme-set", "theirs", *idx])
+    assert unknown.exit_code == 2 and "no theme set named 'theirs' in this index (named sets: mine)" in unknown.stderr
+    bad = runner.invoke(cli, ["themes", "--save-as", "../../etc/x", *idx])
+    assert bad.exit_code == 2 and "is not allowed" in bad.stderr
+    assert sorted(p.name for p in (hash_index_copy / "themes").iterdir() if not p.name.startswith(".")) == sorted(
+        [*(p.name for p in (hash_index_copy / "themes").glob("????????????????.json")), "names.json"]
     )
-    _ids = {p["id"] for p in json.loads(one.stdout)["papers"]}  # see issue #13: similar --theme reads another theme set
-    assert within.exit_code == 0 and json.loads(within.stdout)
+    alone = runner.invoke(cli, ["similar", "autodistil", "--seed", "distillation", *idx])
+    assert alone.exit_code == 2 and "give --theme too" in alone.stderr
+
+
+def test_sizes_that_add_up_to_more_than_the_corpus_say_why(rec):
+    themes = rec.themes(seeds=SEEDS)
+    papers, total, histogram = themes.membership_counts()
+    assert papers == 75 and total == sum(t.size for t in themes) > 75
+    assert sum(histogram.values()) == 75 and sum(k * v for k, v in histogram.items()) == total
+    assert themes.overlap_note().startswith(f"sizes add up to {total}: ")
+    out = CliRunner().invoke(cli, ["themes", "--index-dir", str(rec.directory), *sum((["--seed", s] for s in SEEDS), [])])
+    assert out.stdout.splitlines()[1] == themes.overlap_note()
+
+
+def test_a_single_string_is_one_seed(rec):
+    one = rec.themes(seeds="distillation")
+    assert [t.seed for t in one if t.seed] == ["distillation"]
+    with pytest.raises(TypeError, match="a seed must be a string"):
+        rec.themes(seeds=[3])
+    with pytest.raises(TypeError, match="seeds must be a string or a list"):
+        rec.themes(seeds=42)
+
+
+ROBOT_PAPERS = ["behavior-retrieval", "crossing-the-human-robot-embodiment-gap", "towards-passive-safe-reinforcement"]
+
+
+@pytest.mark.model
+def test_a_robot_learning_seed_ranks_the_robot_papers_first(tmp_path):
+    """Issue #13: scored by the centroid, the robot papers sat at the bottom of a "robot learning"
+    seed, below papers on language models and continual learning."""
+    from paperlike.embedding import MiniLMEmbedder
+
+    embedder = MiniLMEmbedder()
+    build_index(bundled_corpus(), embedder, tmp_path / "i")
+    rec = Recommender.load(tmp_path / "i", embedder=embedder)
+    theme = rec.theme("robot learning", seeds="robot learning")
+    ranked = [p.id for p in theme.papers]
+    assert set(ROBOT_PAPERS) <= set(ranked), ranked
+    assert set(ranked[:2]) <= set(ROBOT_PAPERS), ranked
+    assert max(ranked.index(r) for r in ROBOT_PAPERS) <= 3, ranked
+    # The same seed among others is the same theme (a seeded theme depends on its seed only).
+    again = rec.theme("robot learning", seeds=["distillation", "robot learning"])
+    assert [p.id for p in again.papers] == ranked

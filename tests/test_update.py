@@ -171,9 +171,11 @@ def test_csv_export(hash_index_dir):
 
 
 def test_export_a_theme_and_similar_as_bibtex(hash_index_copy):
-    Recommender.load(hash_index_copy).themes(seeds=["distillation"])
-    members = {p.id for p in Recommender.load(hash_index_copy).theme("distillation").papers}
-    result = run("export", "--format", "jsonl", "--theme", "distillation", "--index-dir", hash_index_copy)
+    # Issue #13: the theme set is named by the options (here --seed distillation), not "the last computed".
+    members = {p.id for p in Recommender.load(hash_index_copy).theme("distillation", seeds="distillation").papers}
+    result = run(
+        "export", "--format", "jsonl", "--theme", "distillation", "--seed", "distillation", "--index-dir", hash_index_copy
+    )
     assert {json.loads(line)["id"] for line in result.stdout.splitlines()} == members
     bib = run("similar", "autodistil", "-k", "3", "--format", "bibtex", "--index-dir", hash_index_copy)
     assert bib.exit_code == 0 and bib.stdout.count("@") == 3

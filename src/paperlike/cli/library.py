@@ -11,6 +11,7 @@ from .index import index_dir_of
 from .options import index_dir_option, json_option, reading_options, split_ids
 from .output import emit_json, emit_records, note, safe, shorten
 from .query import load_recommender
+from .themes import resolve_theme_option, theme_set_options
 
 __all__ = ["add", "remove", "dupes", "export"]
 
@@ -120,7 +121,8 @@ def dupes(threshold, index_dir, as_json):
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["bibtex", "jsonl", "csv"]), required=True, help="Output format.")
-@click.option("--theme", default=None, help="Only the papers of this theme.")
+@click.option("--theme", default=None, help="Only the papers of this theme (of the set -n/--seed/--theme-set name).")
+@theme_set_options
 @click.option("--ids", "ids", multiple=True, callback=split_ids, help="Only these paper ids (comma-separated; repeatable).")
 @click.option(
     "-o",
@@ -130,7 +132,7 @@ def dupes(threshold, index_dir, as_json):
     help="Write to this file (atomically) instead of stdout; '-' is stdout.",
 )
 @index_dir_option
-def export(fmt, theme, ids, output, index_dir):
+def export(fmt, theme, theme_set, ids, output, index_dir):
     """Export papers as BibTeX, JSONL or CSV (all papers, a theme's, or chosen ids).
 
     JSONL round-trips: 'paperlike index build --corpus' on it gives the same papers and ids.
@@ -140,8 +142,10 @@ def export(fmt, theme, ids, output, index_dir):
 
     \b
         paperlike export --format bibtex -o papers.bib
-        paperlike export --format jsonl --theme distillation
+        paperlike export --format jsonl --theme distillation --seed distillation
         paperlike export --format csv --ids autodistil,tame
     """
     setup_notes()
-    emit_records(load_recommender(index_dir).select_papers(theme=theme, ids=ids), fmt, output)
+    rec = load_recommender(index_dir)
+    chosen = resolve_theme_option(rec, theme, theme_set)
+    emit_records(rec.select_papers(theme=chosen, ids=ids), fmt, output)

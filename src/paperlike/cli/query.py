@@ -9,6 +9,7 @@ import click
 from .app import cli, setup_notes
 from .options import index_dir_option, output_options
 from .output import emit_json, emit_records, note, print_answer, print_table
+from .themes import resolve_theme_option, theme_set_options
 
 __all__ = ["similar", "papers", "load_recommender"]
 
@@ -47,10 +48,15 @@ def load_recommender(index_dir: Path | None, progress: bool = True):
 @click.option("--why", is_flag=True, help="Show the key terms each result shares with the query (always in --json).")
 @click.option("--text", "as_text", is_flag=True, help="Treat QUERY as free text, even if it names a paper.")
 @click.option("--paper", "as_paper", is_flag=True, help="QUERY must name an indexed paper (id, DOI, arXiv id, URL or title).")
-@click.option("--theme", default=None, help="Only papers of this theme (id, seed name or label phrase).")
+@click.option(
+    "--theme",
+    default=None,
+    help="Only papers of this theme (id, seed name or label phrase) of the set -n/--seed/--theme-set name.",
+)
+@theme_set_options
 @index_dir_option
 @output_options(formats=("bibtex", "jsonl", "csv"))
-def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, index_dir, as_json, export_format):
+def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, theme_set, index_dir, as_json, export_format):
     """Papers like QUERY: a paper id, DOI, arXiv id or URL, a title, free text, or several papers.
 
     QUERY is matched, in order, as a paper id; a DOI, an arXiv id (with or without version,
@@ -77,7 +83,8 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, inde
         paperlike similar "few-shot continual learning" --text --mode dense
         paperlike similar autodistil llm-pruner --not lifelong-pretraining-with-distillation-and-kronecker-factored-approximation
         paperlike similar autodistil --diverse
-        paperlike similar autodistil --theme distillation
+        paperlike similar autodistil --theme distillation --seed distillation
+        paperlike similar autodistil --theme t2 --theme-set mine
         paperlike similar autodistil -k 5 --format bibtex > related.bib
     """
     setup_notes()
@@ -90,6 +97,7 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, inde
             f'--text takes one QUERY; quote free text with several words: paperlike similar "{" ".join(query)}" --text'
         )
     rec = load_recommender(index_dir)
+    theme = resolve_theme_option(rec, theme, theme_set)
     kind = "text" if as_text else "paper" if as_paper else "auto"
     answer = rec.ask(list(query), k, unlike=list(unlike), kind=kind, theme=theme, mode=mode, diverse=diverse, why=why or as_json)
     if export_format:

@@ -16,7 +16,7 @@ from ..text import clean_text, slugify
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
-__all__ = ["Seed", "ThemePaper", "Theme", "ThemeSet", "parse_seeds"]
+__all__ = ["Seed", "ThemePaper", "Theme", "ThemeSet", "parse_seeds", "DEFAULT_MARGIN"]
 
 
 @dataclass(frozen=True)
@@ -38,19 +38,32 @@ class Seed:
         return slug
 
 
-def parse_seeds(values: Sequence[str]) -> list[Seed]:
-    """Parse ``NAME`` or ``NAME=description`` seed options.
+def parse_seeds(values: str | Seed | Sequence[str | Seed]) -> list[Seed]:
+    """Parse ``NAME`` or ``NAME=description`` seed options (or take :class:`Seed` objects as they are).
+
+    A single string is one seed (``"distillation"``), never split into characters.
 
     Raises:
+        TypeError: A seed that is neither a string nor a :class:`Seed`.
         QueryError: An empty seed name, or the same seed given twice.
     """
+    if isinstance(values, (str, Seed)):
+        values = [values]
+    if not isinstance(values, Sequence):
+        raise TypeError(f"seeds must be a string or a list of strings, not {type(values).__name__}")
     seeds: list[Seed] = []
     seen: dict[str, str] = {}
     for raw in values:
-        name, _, description = str(raw).partition("=")
-        name, description = clean_text(name), clean_text(description)
+        if isinstance(raw, Seed):
+            name, description = clean_text(raw.name), clean_text(raw.description)
+        elif isinstance(raw, str):
+            name, _, description = raw.partition("=")
+            name, description = clean_text(name), clean_text(description)
+        else:
+            raise TypeError(f"a seed must be a string such as 'distillation', not {type(raw).__name__}")
         if not name:
-            raise QueryError(f"empty seed name in --seed {raw!r}; give a name, e.g. --seed distillation")
+            shown = raw if isinstance(raw, str) else f"{raw.name}={raw.description}"
+            raise QueryError(f"empty seed name in --seed {shown!r}; give a name, e.g. --seed distillation")
         key = name.casefold()
         if key in seen:
             raise QueryError(f"seed '{name}' is given twice; give each --seed once")
@@ -120,6 +133,9 @@ class Theme:
         }
 
 
+DEFAULT_MARGIN = 0.05
+
+
 @dataclass
 class ThemeSet:
     """The themes of an index for one set of options.
@@ -130,12 +146,14 @@ class ThemeSet:
         generation: The index generation the themes were computed for.
         changes: Versus the previous themes of this index: ``new``, ``grown``, ``shrunk``,
             ``gone`` (lists of ids) and ``merged`` (``{old_id: new_id}``); empty on a first run.
+        name: The name the set was saved under (``paperlike themes --save-as NAME``), if any.
     """
 
     themes: list[Theme]
     options: dict[str, Any]
     generation: str
     changes: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
 
     def __iter__(self):
         return iter(self.themes)
@@ -143,11 +161,54 @@ class ThemeSet:
     def __len__(self) -> int:
         return len(self.themes)
 
+    def options_text(self) -> str:
+        """The command-line options that make this set, e.g. ``-n 8 --seed distillation`` ('' for
+        the automatic themes)."""
+        import shlex
+
+        n, margin = self.options.get("n"), self.options.get("margin", DEFAULT_MARGIN)
+        parts = [f"-n {n}"] if n is not None else []
+        parts += [f"--seed {shlex.quote(f'{a}={b}' if b else a)}" for a, b in self.options.get("seeds", [])]
+        if margin != DEFAULT_MARGIN:
+            parts.append(f"(margin {margin})")  # the Python API's margin= has no CLI option
+        return " ".join(parts)
+
+    def selector(self) -> str:
+        """How a command names this set: ``--theme-set NAME`` for a saved name, else its options."""
+        return f"--theme-set {self.name}" if self.name else self.options_text()
+
+    def describe(self) -> str:
+        """Which set this is, for notes: "the automatic themes", "the themes -n 8", "theme set 'mine' (...)"."""
+        opts = self.options_text()
+        base = f"the themes {opts}" if opts else "the automatic themes"
+        return f"theme set '{self.name}' ({base[4:]})" if self.name else base
+
+    def membership_counts(self) -> tuple[int, int, dict[int, int]]:
+        """``(papers, memberships, {themes per paper: papers})``: memberships exceed papers when a
+        paper belongs to several themes."""
+        per_paper: dict[str, int] = {}
+        for t in self.themes:
+            for p in t.papers:
+                per_paper[p.id] = per_paper.get(p.id, 0) + 1
+        histogram: dict[int, int] = {}
+        for count in per_paper.values():
+            histogram[count] = histogram.get(count, 0) + 1
+        return len(per_paper), sum(per_paper.values()), dict(sorted(histogram.items()))
+
+    def overlap_note(self) -> str:
+        """Empty when every paper is in one theme, else e.g. "sizes add up to 84: 9 papers are in 2 themes"."""
+        papers, total, histogram = self.membership_counts()
+        several = {k: v for k, v in histogram.items() if k > 1}
+        if not several:
+            return ""
+        parts = [f"{v} {'paper is' if v == 1 else 'papers are'} in {k} themes" for k, v in several.items()]
+        return f"sizes add up to {total}: " + ", ".join(parts)
+
     def get(self, name: str) -> Theme:
         """A theme by id, seed name or label phrase (case-insensitive).
 
         Raises:
-            QueryError: No theme matches (the message lists the known ones).
+            QueryError: No theme matches (the message lists the known ones and names this set).
         """
         key = " ".join(str(name).split()).casefold()
         for match in (
@@ -160,15 +221,24 @@ class ThemeSet:
                 return found[0]
         known = ", ".join(f"{t.id} ({t.seed or t.label})" for t in self.themes[:12])
         more = f" and {len(self.themes) - 12} more" if len(self.themes) > 12 else ""
-        raise QueryError(f"no theme '{name}'; known themes: {known}{more}; list them with: paperlike themes")
+        listing = " ".join(["paperlike themes", self.selector()]).strip()
+        raise QueryError(f"no theme '{name}' in {self.describe()}; known themes: {known}{more}; list them with: {listing}")
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of ``paperlike themes --json``."""
+        """The JSON contract of ``paperlike themes --json`` (``theme_set`` says which set this is)."""
+        papers, total, _ = self.membership_counts()
         return {
             "themes": [t.to_dict() for t in self.themes],
             "options": self.options,
             "changes": self.changes,
+            "theme_set": self.set_dict(),
+            "papers": papers,
+            "memberships": total,
         }
+
+    def set_dict(self) -> dict[str, Any]:
+        """``{"name", "options", "description"}``: which theme set an answer comes from."""
+        return {"name": self.name, "options": self.selector(), "description": self.describe()}
 
     def to_frame(self) -> "pandas.DataFrame":
         """One row per paper-theme membership: theme_id, theme_label, seed, paper_id, title, score, primary."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import QueryError
 from ..records.results import DEFAULT_MODE, MODES
+from ..records.themes import Theme
 
 __all__ = ["SearchOptions", "check_k", "paper_names"]
 
@@ -47,7 +48,7 @@ class SearchOptions:
     """
 
     k: int = 10
-    theme: str | None = None
+    theme: str | Theme | None = None
     mode: str = DEFAULT_MODE
     diverse: bool = False
     why: bool = False
@@ -56,8 +57,8 @@ class SearchOptions:
         object.__setattr__(self, "k", check_k(self.k))
         if self.mode not in MODES:
             raise QueryError(f"unknown ranking mode '{self.mode}'; use one of: {', '.join(MODES)}")
-        if self.theme is not None and not isinstance(self.theme, str):
-            raise TypeError(f"theme is a theme id, seed name or label (a string), not {type(self.theme).__name__}")
+        if self.theme is not None and not isinstance(self.theme, (str, Theme)):
+            raise TypeError(f"theme is a Theme or a theme id, seed name or label (a string), not {type(self.theme).__name__}")
         for name in ("diverse", "why"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} is True or False, not {getattr(self, name)!r}")

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..embedding import Embedder
 from ..errors import QueryError
-from ..records import Result, Results
+from ..records import Result, Results, Theme
 from ..search.lexical import LexicalIndex, load_or_build_lexical
 from ..search.rank import rocchio
 from ..search.ranker import Query, rank_index
@@ -34,7 +34,7 @@ class IndexRanking:
     def _embedder(self) -> Embedder:  # pragma: no cover - supplied by the Recommender
         raise NotImplementedError
 
-    def _within(self, theme: str | None) -> frozenset[int] | None:  # pragma: no cover - supplied by the Recommender
+    def _within(self, theme: str | Theme | None) -> frozenset[int] | None:  # pragma: no cover - supplied by the Recommender
         raise NotImplementedError
 
     def lexical(self) -> LexicalIndex:

@@ -21,14 +21,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..embedding import Embedder, check_model, get_embedder
 from ..errors import QueryError
-from ..records import DEFAULT_MODE, Answer, Paper, Result, Seed, Theme, ThemeSet, parse_seeds
+from ..records import DEFAULT_MODE, Answer, Paper, Result, Seed, Theme, ThemeSet
 from ..search.lexical import LexicalIndex
 from ..search.lookup import PaperLookup
 from ..settings import default_index_dir
 from ..storage import PaperIndex, load_index
 from ..storage.manifest import describe_manifest
-from ..storage.themes import load_saved_themes, options_key, save_themes
-from ..themes import compute_themes
+from ..storage.themes import load_saved_themes
 from .answers import answer_many, answer_one
 from .build import ensure_default_index
 from .catalog import matching_positions, select_papers
@@ -142,7 +141,9 @@ class Recommender(IndexRanking):
         """``(id, title)`` of every paper whose id or title contains ``contains`` (any case; all when None)."""
         return [(self.index.ids[p], self.index.titles[p]) for p in matching_positions(self.index, contains)]
 
-    def select_papers(self, *, theme: str | None = None, ids: Sequence[str] = (), contains: str | None = None) -> list[Paper]:
+    def select_papers(
+        self, *, theme: str | Theme | None = None, ids: Sequence[str] = (), contains: str | None = None
+    ) -> list[Paper]:
         """Full records of all papers, a theme's, chosen ids, or those whose id or title contains
         ``contains`` (the filters combine), in index order; e.g. for export.
 
@@ -150,7 +151,8 @@ class Recommender(IndexRanking):
             QueryError: An unknown id (nothing is returned) or theme.
         """
         ids = paper_names(ids, "ids")
-        members = None if theme is None else {p.id for p in self.theme(theme).papers}
+        chosen = theme if isinstance(theme, Theme) or theme is None else self.theme(theme)
+        members = None if chosen is None else {p.id for p in chosen.papers}
         return select_papers(self.index, ids=ids, members=members, contains=contains)
 
     # -- ranking -------------------------------------------------------------------------------
@@ -163,10 +165,10 @@ class Recommender(IndexRanking):
             self._model_checked = True
         return self.embedder
 
-    def _within(self, theme: str | None) -> frozenset[int] | None:
+    def _within(self, theme: str | Theme | None) -> frozenset[int] | None:
         if theme is None:
             return None
-        members = self.theme(theme).papers
+        members = (theme if isinstance(theme, Theme) else self.theme(theme)).papers
         return frozenset(p for m in members if (p := self.index.position(m.id)) is not None)
 
     def similar(
@@ -174,7 +176,7 @@ class Recommender(IndexRanking):
         paper: str,
         k: int = 10,
         *,
-        theme: str | None = None,
+        theme: str | Theme | None = None,
         mode: str = DEFAULT_MODE,
         diverse: bool = False,
         why: bool = False,
@@ -184,7 +186,8 @@ class Recommender(IndexRanking):
         Args:
             paper: Id, DOI, arXiv id, URL or title of an indexed paper (see :meth:`find`).
             k: Number of results; more than the index holds returns all other papers.
-            theme: Only papers of this theme (id, seed name or label phrase; see :meth:`theme`).
+            theme: Only papers of this theme: a :class:`Theme` (from :meth:`theme` or :meth:`themes`),
+                or the id, seed name or label phrase of one of the automatic themes.
             mode: ``hybrid`` (default: BM25 fused with the model's cosine), ``dense`` or ``lexical``;
                 each result's ``score`` is on that mode's scale (``records.results.SCORE_SCALES``).
             diverse: Re-rank with maximal marginal relevance so the top is not one idea repeated.
@@ -198,7 +201,7 @@ class Recommender(IndexRanking):
         text: str,
         k: int = 10,
         *,
-        theme: str | None = None,
+        theme: str | Theme | None = None,
         mode: str = DEFAULT_MODE,
         diverse: bool = False,
         why: bool = False,
@@ -212,7 +215,7 @@ class Recommender(IndexRanking):
         k: int = 10,
         *,
         unlike: Sequence[str] = (),
-        theme: str | None = None,
+        theme: str | Theme | None = None,
         mode: str = DEFAULT_MODE,
         diverse: bool = False,
         why: bool = False,
@@ -239,7 +242,7 @@ class Recommender(IndexRanking):
         k: int = 10,
         *,
         kind: Literal["auto", "paper", "text"] = "auto",
-        theme: str | None = None,
+        theme: str | Theme | None = None,
         mode: str = DEFAULT_MODE,
         diverse: bool = False,
         why: bool = False,
@@ -278,68 +281,58 @@ class Recommender(IndexRanking):
         opts = SearchOptions(k, theme, mode, diverse, why)
         return answer_many(self, paper_names(queries, "queries"), paper_names(unlike, "unlike"), kind, opts)
 
-    # -- themes --------------------------------------------------------------------------------
+    # -- themes (the work is in :mod:`paperlike.service.themes`) --------------------------------
 
     def themes(
-        self, n: int | None = None, seeds: Sequence[str | Seed] = (), *, margin: float = 0.05, save: bool = True
+        self,
+        n: int | None = None,
+        seeds: str | Seed | Sequence[str | Seed] = (),
+        *,
+        margin: float = 0.05,
+        save: bool = True,
+        name: str | None = None,
     ) -> ThemeSet:
-        """Group the indexed papers into labelled themes (see :mod:`paperlike.themes`).
-
-        Themes are saved beside the index; asking again for the same options on the same index
-        returns the saved ones. After the index changed, the new themes keep the ids of the
-        saved ones they match, and ``changes`` says what is new, grown, merged or gone.
+        """Group the indexed papers into labelled themes (see :mod:`paperlike.service.themes`):
+        the same options always give the same set, saved beside the index, and after the index
+        changed the themes keep their ids and ``changes`` says what is new, grown, merged or gone.
 
         Args:
             n: Total number of themes; None chooses automatically.
-            seeds: Theme anchors: names, ``"NAME=description"`` strings or :class:`Seed` objects.
+            seeds: Theme anchors: a name, ``"NAME=description"`` strings or :class:`Seed`
+                objects. A single string is one seed (never split into characters).
             margin: A paper also joins another discovered theme scoring within this of its best.
             save: Write the result beside the index.
+            name: A set saved earlier with ``paperlike themes ... --save-as NAME`` (instead of
+                ``n``/``seeds``).
 
         Raises:
-            QueryError: Bad ``n`` or seeds, or fewer than 2 papers.
+            QueryError: Bad ``n``, seeds or name, or fewer than 2 papers.
+            TypeError: A seed that is not a string or a :class:`Seed`.
         """
-        seed_list = [s for s in seeds if isinstance(s, Seed)] + parse_seeds([s for s in seeds if not isinstance(s, Seed)])
-        key = options_key(n, seed_list, margin)
-        generation = self.index.manifest["generation"]
-        saved = load_saved_themes(self.directory, key)
-        if saved is not None and saved.generation == generation:
-            return saved
-        result = compute_themes(
-            self.index.all_vectors(),
-            self.index.ids,
-            self.index.titles,
-            lambda positions: [p.text for p in self.index.papers_at(positions)],
-            n=n,
-            seeds=seed_list,
-            embed=lambda texts: self._embedder().embed_batch(texts),
-            margin=margin,
-            previous=saved,
-            generation=generation,
-        )
-        if save:
-            try:
-                save_themes(self.directory, key, result)
-            except OSError as exc:
-                log.warning("themes not saved beside the index (%s); they will be computed again next time", exc)
-        return result
+        from .themes import ThemeSetChoice, theme_set
 
-    def theme(self, name: str) -> Theme:
-        """One theme, by id, seed name or label phrase, from the most recently computed themes
-        of this index (automatic themes when none were computed yet).
+        return theme_set(self, ThemeSetChoice.of(n, seeds, name, margin), save=save)
+
+    def theme(
+        self, name: str, n: int | None = None, seeds: str | Seed | Sequence[str | Seed] = (), *, theme_set: str | None = None
+    ) -> Theme:
+        """One theme, by id, seed name or label phrase, of the set that ``n``/``seeds`` (or the
+        saved ``theme_set`` name) mean; with none of them, of the automatic themes.
 
         Raises:
-            QueryError: No such theme (the message lists the known ones).
+            QueryError: No such theme in that set (the message names the set and lists its themes).
         """
-        return self.latest_themes().get(name)
+        from .themes import ThemeSetChoice, resolve_theme
+
+        return resolve_theme(self, name, ThemeSetChoice.of(n, seeds, theme_set))[0]
 
     def latest_themes(self) -> ThemeSet:
-        """The most recently computed themes of this index (recomputed with the same options if
-        the index changed since; automatic themes when none were computed yet)."""
+        """The most recently computed theme set (recomputed if the index changed; the automatic
+        themes if none). For old scripts only: "the last computed" changes under a user, so no
+        command uses it; name the set with :meth:`themes` instead."""
         latest = load_saved_themes(self.directory)
-        if latest is None:
-            return self.themes()
-        if latest.generation != self.index.manifest["generation"]:
-            opts = latest.options
+        if latest is None or latest.generation != self.index.manifest["generation"]:
+            opts = latest.options if latest is not None else {}
             return self.themes(opts.get("n"), [Seed(a, b) for a, b in opts.get("seeds", [])], margin=opts.get("margin", 0.05))
         return latest
 
@@ -351,15 +344,15 @@ class Recommender(IndexRanking):
         Deterministic: the same index gives the same picture (see :mod:`paperlike.viz.projection`).
 
         Args:
-            themes: Themes to colour by; default: :meth:`latest_themes`.
+            themes: Themes to colour by; default: the automatic themes (:meth:`themes`).
 
         Returns:
             A DataFrame with columns id, title, x, y, theme, theme_label, in index order;
-            ``frame.attrs["method"]`` names the projection (t-SNE or PCA).
+            ``frame.attrs["method"]`` names the projection.
         """
         from ..viz.projection import map_frame
 
-        return map_frame(self.index.ids, self.index.titles, self.index.all_vectors(), themes or self.latest_themes())
+        return map_frame(self.index.ids, self.index.titles, self.index.all_vectors(), themes or self.themes())
 
     def neighbours(self, k: int = 5) -> dict[str, list[tuple[str, float]]]:
         """Every paper's ``k`` most similar papers by cosine, as ``{id: [(id, cosine), ...]}``."""

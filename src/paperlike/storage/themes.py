@@ -1,9 +1,21 @@
-"""Saved theme sets: ``themes/<options-key>.json`` beside the index (JSON only, validated on load)."""
+"""Saved theme sets beside the index, JSON only, validated on load.
+
+* ``themes/<options-key>.json``: one computed theme set. The file name is a hash of the options
+  (:func:`options_key`), never a value read from a file.
+* ``themes/names.json``: the names users gave theme sets (``paperlike themes ... --save-as
+  NAME``) and the options each name stands for.
+
+Everything read back is untrusted: a file with the right JSON syntax but the wrong shapes (a
+hand edit, a truncated copy) is refused with an :class:`IndexCorruptError` that names the file
+and the fix; nothing read from a file ever becomes part of a path.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,18 +23,40 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import IndexCorruptError
+from ..errors import IndexCorruptError, PaperlikeError, QueryError
 from ..records import Seed, Theme, ThemePaper, ThemeSet
 from . import files as store
 
-__all__ = ["THEMES_FORMAT_VERSION", "options_key", "save_themes", "load_saved_themes"]
+__all__ = [
+    "THEMES_FORMAT_VERSION",
+    "options_key",
+    "save_themes",
+    "load_saved_themes",
+    "check_set_name",
+    "save_set_name",
+    "load_set_names",
+    "SET_NAME_PATTERN",
+]
 
 THEMES_FORMAT_VERSION = 1
+# Part of every options key: when the way themes are computed changes, sets saved by an older
+# paperlike are not served for the same options (2: seeded themes scored by the seed text).
+THEMES_ALGORITHM = 2
+NAMES_FILE = "names.json"
+SET_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_MAX_FILE_BYTES = 256 * 1024 * 1024  # far above any real theme set (96k papers is ~10 MB)
+
+
+class _Bad(ValueError):
+    """A value of the wrong shape; its message says which."""
 
 
 def options_key(n: int | None, seeds: Sequence[Seed], margin: float) -> str:
     """File-name-safe key of a set of theme options."""
-    payload = json.dumps({"n": n, "seeds": [[s.name, s.description] for s in seeds], "margin": margin}, sort_keys=True)
+    payload = json.dumps(
+        {"n": n, "seeds": [[s.name, s.description] for s in seeds], "margin": margin, "algorithm": THEMES_ALGORITHM},
+        sort_keys=True,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -32,6 +66,8 @@ def _themes_dir(index_dir: Path) -> Path:
 
 def save_themes(index_dir: Path, key: str, theme_set: ThemeSet) -> Path:
     """Write a theme set beside the index (JSON only, atomically); returns its path."""
+    if not re.fullmatch(r"[0-9a-f]{16}", key):
+        raise ValueError(f"not an options key: {key!r}")
     directory = _themes_dir(index_dir)
     directory.mkdir(parents=True, exist_ok=True)
     data = {
@@ -59,49 +95,181 @@ def save_themes(index_dir: Path, key: str, theme_set: ThemeSet) -> Path:
     return path
 
 
-def _parse_saved(data: Any, path: Path) -> ThemeSet:
+# -- validation of what was read back (every value is untrusted) ------------------------------
+
+
+def _need(ok: bool, what: str) -> None:
+    if not ok:
+        raise _Bad(what)
+
+
+def _is_str(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _options(raw: Any) -> dict[str, Any]:
+    _need(isinstance(raw, dict), "'options' is not an object")
+    n, seeds, margin = raw.get("n"), raw.get("seeds"), raw.get("margin")
+    _need(n is None or (isinstance(n, int) and not isinstance(n, bool) and n >= 1), "'options.n' is not a whole number")
+    _need(_is_number(margin), "'options.margin' is not a number")
+    _need(
+        isinstance(seeds, list) and all(isinstance(x, list) and len(x) == 2 and all(map(_is_str, x)) for x in seeds),
+        "'options.seeds' is not a list of [name, description] pairs",
+    )
+    return {"n": n, "seeds": [list(x) for x in seeds], "margin": float(margin)}
+
+
+def _paper(raw: Any) -> ThemePaper:
+    _need(isinstance(raw, list) and len(raw) == 4, "a theme paper is not [id, title, score, primary]")
+    pid, title, score, primary = raw
+    _need(_is_str(pid) and _is_str(title) and _is_number(score) and isinstance(primary, bool), "a theme paper has wrong types")
+    return ThemePaper(pid, title, float(score), primary)
+
+
+def _theme(raw: Any, dim: int | None) -> Theme:
+    _need(isinstance(raw, dict), "a theme is not an object")
+    for key in ("id", "label"):
+        _need(_is_str(raw.get(key)) and raw.get(key) != "", f"a theme's '{key}' is not a non-empty string")
+    _need(raw.get("seed") is None or _is_str(raw.get("seed")), "a theme's 'seed' is not a string")
+    _need(raw.get("status") in (None, "new", "grown", "shrunk", "same"), "a theme's 'status' is not a known status")
+    terms, papers, centroid = raw.get("terms"), raw.get("papers"), raw.get("centroid")
+    _need(isinstance(terms, list) and all(map(_is_str, terms)), "a theme's 'terms' is not a list of strings")
+    _need(isinstance(papers, list) and len(papers) > 0, "a theme's 'papers' is not a non-empty list")
+    _need(
+        isinstance(centroid, list) and len(centroid) > 0 and all(map(_is_number, centroid)), "a theme's 'centroid' is not numbers"
+    )
+    _need(dim is None or len(centroid) == dim, "the themes' centroids differ in length")
+    vector = np.asarray(centroid, dtype=np.float32)
+    _need(bool(np.isfinite(vector).all()), "a theme's 'centroid' is not finite")
+    return Theme(raw["id"], raw["label"], raw.get("seed"), [_paper(p) for p in papers], list(terms), vector, raw.get("status"))
+
+
+def _changes(raw: Any) -> dict[str, Any]:
+    if raw in (None, {}):
+        return {}
+    _need(isinstance(raw, dict), "'changes' is not an object")
+    out: dict[str, Any] = {}
+    for key in ("new", "grown", "shrunk", "gone"):
+        value = raw.get(key, [])
+        _need(isinstance(value, list) and all(map(_is_str, value)), f"'changes.{key}' is not a list of ids")
+        out[key] = list(value)
+    merged = raw.get("merged", {})
+    _need(isinstance(merged, dict) and all(map(_is_str, merged.values())), "'changes.merged' is not an object of ids")
+    out["merged"] = dict(merged)
+    return out
+
+
+def _parse_saved(data: Any) -> ThemeSet:
+    """A ThemeSet from a saved file's JSON, or :class:`_Bad` naming the first wrong shape."""
+    _need(isinstance(data, dict), "not a JSON object")
+    _need(data.get("format") == "paperlike-themes", "not a paperlike themes file")
+    _need(data.get("format_version") == THEMES_FORMAT_VERSION, "an unknown format version")
+    _need(_is_str(data.get("generation")), "'generation' is not a string")
+    options = _options(data.get("options"))
+    raw_themes = data.get("themes")
+    _need(isinstance(raw_themes, list) and len(raw_themes) > 0, "'themes' is not a non-empty list")
+    themes: list[Theme] = []
+    for raw in raw_themes:
+        themes.append(_theme(raw, len(themes[0].centroid) if themes else None))
+    ids = [t.id for t in themes]
+    _need(len(set(ids)) == len(ids), "two themes have the same id")
+    return ThemeSet(themes, options, data["generation"], _changes(data.get("changes")))
+
+
+def _read(path: Path) -> Any:
+    """JSON of a regular file (a FIFO or a device would hang or never end: refused)."""
+    if not path.is_file() or path.stat().st_size > _MAX_FILE_BYTES:
+        raise _Bad("not a regular file of a sensible size")
     try:
-        if data.get("format") != "paperlike-themes" or data.get("format_version") != THEMES_FORMAT_VERSION:
-            raise ValueError("not a themes file of a known version")
-        options = data["options"]
-        n = options["n"]
-        seeds = options["seeds"]
-        if not (n is None or (isinstance(n, int) and not isinstance(n, bool))) or not isinstance(options["margin"], (int, float)):
-            raise ValueError("bad options")
-        if not isinstance(seeds, list) or not all(
-            isinstance(x, list) and len(x) == 2 and all(isinstance(v, str) for v in x) for x in seeds
-        ):
-            raise ValueError("bad seeds")
-        themes = []
-        for t in data["themes"]:
-            papers = [ThemePaper(str(pid), str(title), float(score), bool(primary)) for pid, title, score, primary in t["papers"]]
-            centroid = np.asarray(t["centroid"], dtype=np.float32)
-            if centroid.ndim != 1 or (themes and centroid.shape != themes[0].centroid.shape):
-                raise ValueError("bad centroid")
-            if t["seed"] is not None and not isinstance(t["seed"], str):
-                raise ValueError("bad seed")
-            themes.append(
-                Theme(str(t["id"]), str(t["label"]), t["seed"], papers, [str(x) for x in t["terms"]], centroid, t.get("status"))
-            )
-        return ThemeSet(themes, dict(options), str(data["generation"]), dict(data.get("changes") or {}))
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise IndexCorruptError(
-            f"saved themes {path} are damaged ({exc.__class__.__name__}); delete the file to recompute them"
-        ) from None
+        return store.read_json(path)
+    except (OSError, ValueError, RecursionError) as exc:
+        raise _Bad(f"unreadable ({exc.__class__.__name__})") from None
+
+
+def _damaged(path: Path, why: str) -> IndexCorruptError:
+    return IndexCorruptError(f"saved themes {path} are damaged ({why}); delete the file to recompute them")
 
 
 def load_saved_themes(index_dir: Path, key: str | None = None) -> ThemeSet | None:
-    """The saved theme set for ``key`` (or the most recently saved one), or None."""
+    """The saved theme set for ``key`` (or the most recently saved one), or None.
+
+    Raises:
+        IndexCorruptError: The file exists but is not a valid themes file.
+    """
     directory = _themes_dir(index_dir)
     if key is not None:
         path = directory / f"{key}.json"
-        candidates = [path] if path.is_file() else []
+        candidates = [path] if path.exists() else []
     else:
-        candidates = sorted(directory.glob("*.json"), key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+        found = [p for p in directory.glob("*.json") if re.fullmatch(r"[0-9a-f]{16}\.json", p.name) and p.is_file()]
+        candidates = sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
     for path in candidates[:1]:
         try:
-            data = store.read_json(path)
-        except (OSError, ValueError):
-            raise IndexCorruptError(f"saved themes {path} are unreadable; delete the file to recompute them") from None
-        return _parse_saved(data, path)
+            return _parse_saved(_read(path))
+        except _Bad as exc:
+            raise _damaged(path, str(exc)) from None
     return None
+
+
+# -- names of theme sets -----------------------------------------------------------------------
+
+
+def check_set_name(name: Any) -> str:
+    """A valid theme-set name, or QueryError saying what a name may hold."""
+    if not isinstance(name, str) or not SET_NAME_PATTERN.fullmatch(name):
+        raise QueryError(
+            f"theme set name {name!r} is not allowed; use letters, digits, '-', '_' or '.' (at most 64), e.g. --save-as mine"
+        )
+    return name
+
+
+def load_set_names(index_dir: Path) -> dict[str, dict[str, Any]]:
+    """``{name: options}`` of the named theme sets of an index (empty when none were named).
+
+    Raises:
+        IndexCorruptError: ``themes/names.json`` is not a valid names file.
+    """
+    path = _themes_dir(index_dir) / NAMES_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = _read(path)
+        _need(isinstance(data, dict) and data.get("format") == "paperlike-theme-names", "not a paperlike theme names file")
+        _need(data.get("format_version") == THEMES_FORMAT_VERSION, "an unknown format version")
+        sets = data.get("sets")
+        _need(isinstance(sets, dict), "'sets' is not an object")
+        for name in sets:
+            _need(bool(SET_NAME_PATTERN.fullmatch(name)), f"set name {name[:40]!r} is not allowed")
+        return {name: _options(options) for name, options in sets.items()}
+    except _Bad as exc:
+        raise IndexCorruptError(
+            f"theme set names {path} are damaged ({exc}); delete the file and name the sets again with: paperlike themes ... --save-as NAME"
+        ) from None
+
+
+def save_set_name(index_dir: Path, name: str, options: dict[str, Any]) -> None:
+    """Record that ``name`` stands for theme ``options`` (replacing an earlier set of that name).
+
+    Holds a lock from the read to the write, so two names saved at once are both kept.
+    """
+    name = check_set_name(name)
+    directory = _themes_dir(index_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(str(directory / ".names.lock"), timeout=60):
+            sets = load_set_names(index_dir)
+            sets[name] = _options(options)
+            data = {
+                "format": "paperlike-theme-names",
+                "format_version": THEMES_FORMAT_VERSION,
+                "sets": dict(sorted(sets.items())),
+            }
+            store.atomic_write_json(directory / NAMES_FILE, data)
+    except Timeout:
+        raise PaperlikeError(f"another paperlike is naming a theme set in {directory} for over a minute; try again") from None

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["auto_theme_range", "MAX_AUTO_THEMES", "KMEANS_SEED"]
+__all__ = ["auto_theme_range", "discover", "MAX_AUTO_THEMES", "KMEANS_SEED"]
 
 MAX_AUTO_THEMES = 100
 KMEANS_SEED = 1234
@@ -51,10 +51,9 @@ def _kmeans(x: np.ndarray, k: int, init: np.ndarray | None = None, seed: int = K
         min_points_per_centroid=1,
         max_points_per_centroid=512,
     )
-    if init is not None:
-        init = np.ascontiguousarray(init, dtype=np.float32)
-    km.train(x, init_centroids=init)
-    centroids = km.centroids / np.maximum(np.linalg.norm(km.centroids, axis=1, keepdims=True), 1e-12)
+    km.train(x, init_centroids=None if init is None else np.ascontiguousarray(init, dtype=np.float32))
+    raw = np.asarray(km.centroids, dtype=np.float32)
+    centroids = raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12)
     labels = np.argmax(x @ centroids.T, axis=1)
     return centroids.astype(np.float32), labels
 
@@ -105,5 +104,5 @@ def discover(
     k = max(1, min(k, len(sub)))
     if k == 1:
         centroid = sub.mean(axis=0, keepdims=True)
-        return centroid / np.linalg.norm(centroid), np.zeros(len(sub), dtype=np.int64)
+        return centroid / max(float(np.linalg.norm(centroid)), 1e-12), np.zeros(len(sub), dtype=np.int64)
     return _kmeans(sub, k, seed=seed)

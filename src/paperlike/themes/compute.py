@@ -6,14 +6,17 @@ How themes are made (all deterministic for the same vectors and options):
   Without ``n``, the number of themes is the candidate with the best silhouette score
   (scikit-learn, cosine, on a fixed sample) in a range around the ``sqrt(n / 2)`` rule of thumb:
   3 themes for 10 papers, 7-11 for 75, 52-87 for 5,250, 100 (the most) for 100,000.
-* **Seeded themes** start from the embedding of the seed's name (or ``NAME=description``). A paper
-  joins a seed when its similarity to the seed stands out (z-score >= 1 over all papers); the
-  theme's centroid is then the mean of those papers, and papers that stand out against that
-  centroid join too, so one paper may join several seeds. Papers that join no seed are clustered
-  into discovered themes of their own, never put in an "outlier" bin.
+* **Seeded themes** start from the embedding of the seed's name (or ``NAME=description``). A
+  paper's score in a seeded theme is its cosine to the seed text, and it joins when that score
+  stands out (z-score >= 1 over all papers); one paper may join several seeds. Scoring by the
+  centroid of the first members instead (paperlike before) drifted away from what the user
+  asked for: it put the robot papers at the bottom of a "robot learning" seed; the seed text
+  ranks better on PwC-areas too (``benchmarks/seed_themes.py``). A seeded theme depends only on
+  its own seed, so it is the same theme whatever other seeds are given. Papers that join no seed are clustered into discovered themes
+  of their own, never put in an "outlier" bin.
 * **Membership**: every paper belongs to its best theme; it also belongs to another discovered
-  theme whose centroid is within ``margin`` (cosine) of its best one. Scores are cosine
-  similarities between the paper and the theme centroid.
+  theme whose centroid is within ``margin`` (cosine) of its best one. Scores of discovered themes
+  are cosine similarities between the paper and the theme centroid.
 * **Labels**: class-based TF-IDF over each theme's papers (see :mod:`.labels`).
 * **Stability**: new themes take the ids of the old ones they match (see :mod:`.ids`).
 """
@@ -21,6 +24,7 @@ How themes are made (all deterministic for the same vectors and options):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,9 +34,104 @@ from .cluster import KMEANS_SEED, discover
 from .ids import assign_discovered_ids, id_key
 from .labels import LABEL_DOCS, label_terms
 
-__all__ = ["compute_themes", "SEED_Z"]
+__all__ = ["compute_themes", "seed_scores", "SEED_Z"]
 
-SEED_Z = 1.0  # a paper joins a seed when its similarity is this many std above the mean
+SEED_Z = 1.0  # a paper joins a seed when its score is this many std above the mean
+
+Member = tuple[int, float, bool]  # (position, score, primary)
+
+
+@dataclass
+class _Draft:
+    """A theme before it has a label and an id."""
+
+    seed: str | None
+    centroid: np.ndarray
+    members: list[Member]
+
+
+def _check_request(x: np.ndarray, ids: Sequence[str], n: int | None, seeds: Sequence[Seed]) -> None:
+    count = len(x)
+    if count < 2:
+        raise QueryError(f"the index holds {count} paper(s); themes need at least 2")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= count):
+        raise QueryError(f"number of themes must be between 1 and {count} (the number of papers), got {n!r}")
+    if n is not None and seeds and n < len(seeds):
+        raise QueryError(f"-n {n} is fewer than the {len(seeds)} seeds; give -n {len(seeds)} or more")
+    bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
+    if len(bad):
+        raise QueryError(
+            f"paper '{ids[int(bad[0])]}' has a damaged vector (not a number); rebuild the index with: paperlike index build"
+        )
+
+
+def _stand_out(scores: np.ndarray) -> np.ndarray:
+    """Positions whose score is at least SEED_Z standard deviations above the mean (at least one)."""
+    std = float(scores.std())
+    chosen = np.flatnonzero(scores >= scores.mean() + SEED_Z * std) if std > 1e-9 else np.array([], dtype=np.int64)
+    return chosen if len(chosen) else np.array([int(np.argmax(scores))])
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+
+
+def seed_scores(x: np.ndarray, seed_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(centroid, score of every paper)`` for a seed: the score is the cosine to the seed text;
+    the centroid (kept to match themes across runs) is the mean of the papers that stand out."""
+    scores = x @ _unit(seed_vector)
+    return _unit(x[_stand_out(scores)].mean(axis=0)), scores
+
+
+def _seeded_drafts(x: np.ndarray, seeds: Sequence[Seed], embed: Callable[[list[str]], np.ndarray] | None) -> list[_Draft]:
+    if not seeds:
+        return []
+    if embed is None:
+        raise QueryError("seeded themes need the index's model to embed the seed names")
+    seed_vectors = np.asarray(embed([s.text for s in seeds]), dtype=np.float32)
+    empty = [s.name for s, v in zip(seeds, seed_vectors) if not np.any(v) or not np.isfinite(v).all()]
+    if empty:
+        raise QueryError(
+            f"the model finds nothing to go on in seed '{empty[0]}'; describe it with words, e.g. --seed 'NAME=some words'"
+        )
+    drafts = []
+    for seed, vec in zip(seeds, seed_vectors):
+        centroid, scores = seed_scores(x, vec)
+        drafts.append(_Draft(seed.name, centroid, [(int(i), float(scores[i]), True) for i in _stand_out(scores)]))
+    return drafts
+
+
+def _discovered_drafts(
+    x: np.ndarray, rest: np.ndarray, k: int | None, previous: np.ndarray | None, margin: float, random_seed: int
+) -> list[_Draft]:
+    centroids, labels = discover(x, rest, k, previous, seed=random_seed)
+    scores = x[rest] @ centroids.T
+    best = scores[np.arange(len(rest)), labels]
+    drafts = []
+    for c in range(len(centroids)):
+        primary = labels == c
+        if not primary.any():
+            continue  # an empty k-means cluster: no paper calls it home
+        also = (~primary) & (scores[:, c] >= best - margin)
+        members = [(int(rest[i]), float(scores[i, c]), bool(primary[i])) for i in np.flatnonzero(primary | also)]
+        drafts.append(_Draft(None, centroids[c], members))
+    return drafts
+
+
+def _labels(drafts: list[_Draft], texts: Callable[[list[int]], Sequence[str]]) -> list[list[str]]:
+    # Labels come from each theme's most central papers: all of them in a pile of a few thousand,
+    # the best LABEL_DOCS of a big one (96k papers would otherwise cost minutes of tokenising).
+    chosen = [[i for _, i in sorted((-score, i) for i, score, primary in d.members if primary)[:LABEL_DOCS]] for d in drafts]
+    wanted = sorted({i for group in chosen for i in group})
+    text_of = dict(zip(wanted, texts(wanted)))
+    return label_terms([" ".join(text_of[i] for i in sorted(group)) for group in chosen])
+
+
+def _theme(draft: _Draft, phrases: list[str], ids: Sequence[str], titles: Sequence[str]) -> Theme:
+    members = sorted(draft.members, key=lambda m: (-round(m[1], 9), m[0]))
+    papers = [ThemePaper(ids[i], titles[i], score, primary) for i, score, primary in members]
+    label = " · ".join(phrases) if phrases else (draft.seed or "untitled")
+    return Theme("", label, draft.seed, papers, phrases, np.asarray(draft.centroid, dtype=np.float32))
 
 
 def compute_themes(
@@ -68,83 +167,34 @@ def compute_themes(
         random_seed: Seed of k-means' random starts (fixed, so results never change between runs).
 
     Raises:
-        QueryError: Fewer than 2 papers, ``n`` out of range, or more seeds than ``n``.
+        QueryError: Fewer than 2 papers, ``n`` out of range, more seeds than ``n``, or a vector
+            that is not a number.
     """
     x = np.ascontiguousarray(vectors, dtype=np.float32)
-    count = len(x)
+    _check_request(x, ids, n, seeds)
     if previous is not None and any(t.centroid.shape != (x.shape[1],) for t in previous.themes):
         previous = None  # made with another model: nothing to match against
-    if count < 2:
-        raise QueryError(f"the index holds {count} paper(s); themes need at least 2")
-    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= count):
-        raise QueryError(f"number of themes must be between 1 and {count} (the number of papers), got {n!r}")
-    if n is not None and seeds and n < len(seeds):
-        raise QueryError(f"-n {n} is fewer than the {len(seeds)} seeds; give -n {len(seeds)} or more")
-
-    themes_raw: list[tuple[str | None, np.ndarray, list[tuple[int, float, bool]]]] = []
-    assigned = np.zeros(count, dtype=bool)
-    if seeds:
-        if embed is None:
-            raise QueryError("seeded themes need the index's model to embed the seed names")
-        seed_vectors = np.asarray(embed([s.text for s in seeds]), dtype=np.float32)
-        empty = [s.name for s, v in zip(seeds, seed_vectors) if not np.any(v)]
-        if empty:
-            raise QueryError(
-                f"the model finds nothing to go on in seed '{empty[0]}'; describe it with words, e.g. --seed 'NAME=some words'"
-            )
-        for seed, vec in zip(seeds, seed_vectors):
-            members = _stand_out(x @ vec)
-            centroid = x[members].mean(axis=0)
-            centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-            scores = x @ centroid
-            members = np.union1d(members, _stand_out(scores))
-            assigned[members] = True
-            themes_raw.append((seed.name, centroid, [(int(i), float(scores[i]), True) for i in members]))
-
-    rest = np.flatnonzero(~assigned)
-    if len(rest):
-        k = None if n is None else max(1, n - len(seeds))
-        old = [t.centroid for t in previous.themes if t.seed is None] if previous is not None else []
-        old_centroids = np.stack(old) if old else None
-        centroids, labels = discover(x, rest, k, old_centroids, seed=random_seed)
-        scores = x[rest] @ centroids.T
-        best = scores[np.arange(len(rest)), labels]
-        for c in range(len(centroids)):
-            primary = labels == c
-            also = (~primary) & (scores[:, c] >= best - margin)
-            members = [(int(rest[i]), float(scores[i, c]), bool(primary[i])) for i in np.flatnonzero(primary | also)]
-            if any(m[2] for m in members):
-                themes_raw.append((None, centroids[c], members))
-
-    # Labels come from each theme's most central papers: all of them in a pile of a few thousand,
-    # the best LABEL_DOCS of a big one (96k papers would otherwise cost minutes of tokenising).
-    chosen = [
-        [i for _, i in sorted((-score, i) for i, score, primary in members if primary)[:LABEL_DOCS]]
-        for _, _, members in themes_raw
-    ]
-    wanted = sorted({i for group in chosen for i in group})
-    text_of = dict(zip(wanted, texts(wanted)))
-    docs = [" ".join(text_of[i] for i in sorted(group)) for group in chosen]
-    terms = label_terms(docs)
-    themes = []
-    for (seed_name, centroid, members), phrases in zip(themes_raw, terms):
-        members = sorted(members, key=lambda m: (-round(m[1], 9), m[0]))
-        papers = [ThemePaper(ids[i], titles[i], score, primary) for i, score, primary in members]
-        label = " · ".join(phrases) if phrases else (seed_name or "untitled")
-        themes.append(Theme("", label, seed_name, papers, phrases, np.asarray(centroid, dtype=np.float32)))
-
+    drafts = _seeded_drafts(x, seeds, embed)
+    drafts += _rest_drafts(x, drafts, None if n is None else max(1, int(n) - len(seeds)), previous, margin, random_seed)
+    themes = [_theme(d, phrases, ids, titles) for d, phrases in zip(drafts, _labels(drafts, texts))]
     seed_ids = {s.name: s.theme_id for s in seeds}
     for theme in themes:
-        if theme.seed is not None:
-            theme.id = seed_ids[theme.seed]
+        theme.id = seed_ids[theme.seed] if theme.seed is not None else theme.id
     changes = assign_discovered_ids(themes, previous)
     themes.sort(key=lambda t: (-t.size, id_key(t.id)))
     options = {"n": None if n is None else int(n), "seeds": [[s.name, s.description] for s in seeds], "margin": margin}
     return ThemeSet(themes, options, generation, changes)
 
 
-def _stand_out(scores: np.ndarray) -> np.ndarray:
-    """Positions whose score is at least SEED_Z standard deviations above the mean (at least one)."""
-    std = float(scores.std())
-    chosen = np.flatnonzero(scores >= scores.mean() + SEED_Z * std) if std > 0 else np.array([], dtype=np.int64)
-    return chosen if len(chosen) else np.array([int(np.argmax(scores))])
+def _rest_drafts(
+    x: np.ndarray, seeded: list[_Draft], k: int | None, previous: ThemeSet | None, margin: float, random_seed: int
+) -> list[_Draft]:
+    """Discovered themes of the papers that joined no seed."""
+    assigned = np.zeros(len(x), dtype=bool)
+    for draft in seeded:
+        assigned[[m[0] for m in draft.members]] = True
+    rest = np.flatnonzero(~assigned)
+    if not len(rest):
+        return []
+    old = [t.centroid for t in previous.themes if t.seed is None] if previous is not None else []
+    return _discovered_drafts(x, rest, k, np.stack(old) if old else None, margin, random_seed)

@@ -123,6 +123,10 @@ _ACADEMIC_STOP = {
 }
 
 
+# The tokeniser for label phrases, and only for them: words as a reader writes them (lower case,
+# hyphenated compounds such as "task-agnostic" kept whole, no stemming), since labels are shown.
+# Ranking uses BM25's tokeniser (search/lexical.py: stop words, Snowball stems), and explanations
+# (search/explain.py) split words only to look them up in BM25's vocabulary; ids use text.slugify.
 _WORD = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 

@@ -1,0 +1,138 @@
+"""Which theme set a command means, and the theme it names.
+
+A theme is always named *within a theme set*, and the same options always mean the same set:
+
+* no options: the **automatic themes** (``paperlike themes``: number chosen automatically, no
+  seeds). Deterministic; never "whatever was computed last".
+* ``-n N`` and/or ``--seed NAME[=WORDS]``: the themes of exactly those options.
+* ``--theme-set NAME``: the options saved under that name by ``paperlike themes ... --save-as NAME``.
+
+Sets are computed once per index generation and saved beside the index (see
+:mod:`paperlike.storage.themes`); after the index changes, a set is recomputed with the same
+options and keeps the ids of the themes it continues.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import QueryError
+from ..records import Seed, Theme, ThemeSet, parse_seeds
+from ..records.themes import DEFAULT_MARGIN
+from ..storage.themes import check_set_name, load_saved_themes, load_set_names, options_key, save_set_name, save_themes
+from ..themes import compute_themes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .recommender import Recommender
+
+__all__ = ["ThemeSetChoice", "theme_set", "resolve_theme", "name_theme_set"]
+
+log = logging.getLogger("paperlike")
+
+
+@dataclass(frozen=True)
+class ThemeSetChoice:
+    """Which theme set: options (``n``, ``seeds``, ``margin``) or a saved ``name``; the default
+    is the automatic themes.
+
+    Raises:
+        QueryError: ``name`` together with ``n`` or seeds (a name already fixes the options).
+    """
+
+    n: int | None = None
+    seeds: tuple[Seed, ...] = ()
+    margin: float = DEFAULT_MARGIN
+    name: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        n: int | None = None,
+        seeds: str | Seed | Sequence[str | Seed] = (),
+        name: str | None = None,
+        margin: float = DEFAULT_MARGIN,
+    ) -> "ThemeSetChoice":
+        """Parse user input: seeds as strings (``NAME`` or ``NAME=words``) or :class:`Seed` objects."""
+        parsed = tuple(parse_seeds(seeds)) if seeds else ()
+        if name is not None and (n is not None or parsed):
+            raise QueryError("--theme-set already fixes the theme options; give either --theme-set or -n/--seed, not both")
+        if name is not None:
+            check_set_name(name)
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin <= 2:
+            raise QueryError(f"margin must be a number between 0 and 2, got {margin!r}")
+        return cls(n, parsed, float(margin), name)
+
+
+def _compute(rec: Recommender, n: int | None, seeds: Sequence[Seed], margin: float, save: bool) -> ThemeSet:
+    key = options_key(n, seeds, margin)
+    generation = rec.index.manifest["generation"]
+    saved = load_saved_themes(rec.directory, key)
+    if saved is not None and saved.generation == generation:
+        unknown = next((p.id for t in saved for p in t.papers if rec.index.position(p.id) is None), None)
+        if unknown is None:
+            return saved
+        log.info("saved themes name paper '%s' that is not in the index; computing them again", unknown[:60])
+        saved = None
+    result = compute_themes(
+        rec.index.all_vectors(),
+        rec.index.ids,
+        rec.index.titles,
+        lambda positions: [p.text for p in rec.index.papers_at(positions)],
+        n=n,
+        seeds=seeds,
+        embed=lambda texts: rec._embedder().embed_batch(texts),
+        margin=margin,
+        previous=saved,
+        generation=generation,
+    )
+    if save:
+        try:
+            save_themes(rec.directory, key, result)
+        except OSError as exc:
+            log.warning("themes not saved beside the index (%s); they will be computed again next time", exc)
+    return result
+
+
+def theme_set(rec: Recommender, choice: ThemeSetChoice | None = None, *, save: bool = True) -> ThemeSet:
+    """The theme set a choice means (computed, or loaded when saved for this index generation).
+
+    Raises:
+        QueryError: Unknown set name, bad options, or fewer than 2 papers.
+    """
+    choice = choice or ThemeSetChoice()
+    if choice.name is None:
+        return _compute(rec, choice.n, choice.seeds, choice.margin, save)
+    names = load_set_names(rec.directory)
+    if choice.name not in names:
+        known = ", ".join(sorted(names)) or "none yet"
+        raise QueryError(
+            f"no theme set named '{choice.name}' in this index (named sets: {known}); "
+            f"name one with: paperlike themes --seed NAME ... --save-as {choice.name}"
+        )
+    opts = names[choice.name]
+    seeds = [Seed(a, b) for a, b in opts["seeds"]]
+    result = _compute(rec, opts["n"], seeds, opts["margin"], save)
+    result.name = choice.name
+    return result
+
+
+def name_theme_set(rec: Recommender, result: ThemeSet, name: str) -> ThemeSet:
+    """Save ``result``'s options under ``name`` (``paperlike themes ... --save-as NAME``)."""
+    save_set_name(rec.directory, name, result.options)
+    result.name = name
+    return result
+
+
+def resolve_theme(rec: Recommender, name: str, choice: ThemeSetChoice | None = None) -> tuple[Theme, ThemeSet]:
+    """``(theme, its set)`` for a theme named by id, seed name or label phrase within a set.
+
+    Raises:
+        QueryError: No such theme in that set (the message names the set and lists its themes).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"a theme name must be a string such as 't2' or 'distillation', not {type(name).__name__}")
+    found = theme_set(rec, choice)
+    return found.get(name), found
