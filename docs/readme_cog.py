@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +20,8 @@ from pathlib import Path
 __all__ = ["run", "shell", "home"]
 
 ROOT = Path(__file__).resolve().parents[1]
+# A tqdm progress bar line, e.g. "Embedding:  40%|####      | 30/75 [00:02<00:03, 12.1paper/s]".
+_PROGRESS = re.compile(r"\d+%\|.*\||\d+/\d+ \[\d")
 _HOME: Path | None = None
 
 
@@ -43,16 +46,18 @@ def _env() -> dict[str, str]:
         PAPERLIKE_CACHE_DIR=str(h / "cache" / "paperlike"),
         PAPERLIKE_BACKEND="torch",
         COLUMNS="100",
+        README_ROOT=str(ROOT),  # commands name the checkout's files as $README_ROOT/...
     )
     return env
 
 
 def shell(command: str, *, stderr: bool = True) -> str:
-    """Run ``command`` with bash in the README's working folder; stdout (and stderr) as text."""
-    done = subprocess.run(["bash", "-c", command], cwd=home() / "work", env=_env(), capture_output=True, text=True, timeout=900)
-    # Of stderr, the notes and errors a reader sees (progress bars are left out).
-    notes = "".join(line + "\n" for line in done.stderr.replace("\r", "\n").splitlines() if line.startswith(("note:", "Error:")))
-    text = (notes if stderr else "") + done.stdout
+    """Run ``command`` with bash in the README's working folder; its output as a reader sees it:
+    stdout with the notes and errors of stderr in between, in order (progress bars left out)."""
+    script = f"{{ {command} ; }} 2>&1" if stderr else f"{{ {command} ; }} 2>/dev/null"
+    done = subprocess.run(["bash", "-c", script], cwd=home() / "work", env=_env(), capture_output=True, text=True, timeout=900)
+    lines = [segment for line in done.stdout.split("\n") for segment in line.split("\r")[-1:]]
+    text = "\n".join(line for line in lines if not _PROGRESS.search(line))
     return text.replace(str(home() / "data"), "~/.local/share").replace(str(home()), "~")
 
 

@@ -165,7 +165,7 @@ def test_theme_targets_only_the_theme_papers(hash_index_copy):
     themes = rec.themes(n=4)
     theme = max(themes.themes, key=lambda t: t.size)
     members = {m.id for m in theme.papers}
-    ranking = rank_batch(rec, NEW, theme=theme.id, nearest=5)
+    ranking = rank_batch(rec, NEW, theme=theme, nearest=5)  # a Theme of an explicit set (issue #13)
     assert ranking.target.startswith(f"theme {theme.id} ")
     assert all(n.id in members for r in ranking for n in r.nearest)
     assert all(len(r.nearest) == min(5, len(members)) for r in ranking)

@@ -11,6 +11,7 @@ from .app import cli, setup_notes
 from .options import index_dir_option, json_option
 from .output import emit_json, note, shorten
 from .query import load_recommender
+from .themes import resolve_theme_option, theme_set_options
 
 __all__ = ["rank", "RANK_METHODS"]
 
@@ -28,7 +29,12 @@ def _read_formats() -> list[str]:
 @cli.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @index_dir_option
-@click.option("--theme", default=None, help="Rank against this theme of the library (id, seed name or label phrase).")
+@click.option(
+    "--theme",
+    default=None,
+    help="Rank against this theme of the library (id, seed name or label phrase) of the set -n/--seed/--theme-set name.",
+)
+@theme_set_options
 @click.option("--like", "like", multiple=True, metavar="PAPER", help="Rank against this library paper (repeatable).")
 @click.option("-k", "k", type=click.IntRange(min=1), default=None, help="Show only the best K papers (default: all).")
 @click.option(
@@ -55,7 +61,7 @@ def _read_formats() -> list[str]:
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 @json_option
-def rank(file, index_dir, theme, like, k, method, include_known, export_format, fmt, quiet, as_json):
+def rank(file, index_dir, theme, theme_set, like, k, method, include_known, export_format, fmt, quiet, as_json):
     """Rank the new papers of FILE by how like your library they are (nothing is added to it).
 
     FILE is a batch of papers in any format paperlike reads (a Daily Papers page, an arXiv
@@ -74,7 +80,7 @@ def rank(file, index_dir, theme, like, k, method, include_known, export_format, 
     \b
         paperlike rank today.txt
         paperlike rank today.txt --index-dir ./my-library -k 10
-        paperlike rank arxiv_listing.xml --theme distillation --json
+        paperlike rank arxiv_listing.xml --theme distillation --seed distillation --json
         paperlike rank colleague.bib --like autodistil --like llm-pruner
         paperlike rank today.txt -k 5 --format bibtex > to_read.bib
     """
@@ -83,11 +89,13 @@ def rank(file, index_dir, theme, like, k, method, include_known, export_format, 
 
     setup_notes(quiet)
     rec = load_recommender(index_dir, progress=not quiet)
+    # With --like too, the theme is not looked up: rank_batch says to give one or the other.
+    chosen = theme if like else resolve_theme_option(rec, theme, theme_set)
     try:
         ranking = rank_batch(
             rec,
             file,
-            theme=theme,
+            theme=chosen,
             like=list(like),
             k=k,
             method=method,

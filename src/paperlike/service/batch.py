@@ -25,7 +25,7 @@ from ..embedding import Embedder, check_model, embed_texts, get_embedder
 from ..errors import QueryError
 from ..identity import find_same, identity_keys
 from ..readers import read_corpus
-from ..records import Corpus, Paper, Why
+from ..records import Corpus, Paper, Theme, Why
 from ..records.batch import BatchRanking, Neighbour, RankedPaper
 from ..search.explain import Explainer
 from ..search.stream import DEFAULT_STREAM_METHOD, STREAM_METHODS, nearest_targets, stream_scores, tfidf_topk_scores
@@ -51,7 +51,7 @@ class Target:
     description: str
 
 
-def resolve_target(rec: Recommender, theme: str | None = None, like: Sequence[str] = ()) -> Target:
+def resolve_target(rec: Recommender, theme: str | Theme | None = None, like: Sequence[str] = ()) -> Target:
     """The papers to be like: the whole library, one theme of it, or chosen papers.
 
     This is the one place a theme name is turned into papers, so a new way of naming theme sets
@@ -69,7 +69,7 @@ def resolve_target(rec: Recommender, theme: str | None = None, like: Sequence[st
         names = ", ".join(rec.index.ids[p] for p in positions[:5]) + (" ..." if len(positions) > 5 else "")
         return Target(np.asarray(positions, dtype=np.int64), f"{len(positions)} chosen paper(s): {names}")
     if theme is not None:
-        found = rec.theme(theme)
+        found = theme if isinstance(theme, Theme) else rec.theme(theme)
         positions = sorted({p for m in found.papers if (p := rec.index.position(m.id)) is not None})
         if not positions:
             raise QueryError(f"theme '{theme}' has no paper in this index; recompute themes with: paperlike themes")
@@ -226,7 +226,7 @@ def rank_batch(
     rec: Recommender,
     batch: Corpus | Sequence[Paper] | str | Path,
     *,
-    theme: str | None = None,
+    theme: str | Theme | None = None,
     like: Sequence[str] = (),
     k: int | None = None,
     method: str = DEFAULT_STREAM_METHOD,

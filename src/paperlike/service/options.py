@@ -58,7 +58,7 @@ class SearchOptions:
         if self.mode not in MODES:
             raise QueryError(f"unknown ranking mode '{self.mode}'; use one of: {', '.join(MODES)}")
         if self.theme is not None and not isinstance(self.theme, (str, Theme)):
-            raise TypeError(f"theme is a Theme or a theme id, seed name or label (a string), not {type(self.theme).__name__}")
+            raise TypeError(f"theme is a theme id, seed name or label (a string) or a Theme, not {type(self.theme).__name__}")
         for name in ("diverse", "why"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} is True or False, not {getattr(self, name)!r}")

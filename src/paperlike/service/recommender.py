@@ -265,7 +265,7 @@ class Recommender(IndexRanking):
         *,
         unlike: Sequence[str] = (),
         kind: Literal["auto", "paper", "text"] = "auto",
-        theme: str | None = None,
+        theme: str | Theme | None = None,
         mode: str = DEFAULT_MODE,
         diverse: bool = False,
         why: bool = False,

@@ -17,16 +17,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
+from ..embedding import Embedder
 from ..errors import QueryError
 from ..records import Seed, Theme, ThemeSet, parse_seeds
 from ..records.themes import DEFAULT_MARGIN
+from ..storage.index import PaperIndex
 from ..storage.themes import check_set_name, load_saved_themes, load_set_names, options_key, save_set_name, save_themes
 from ..themes import compute_themes
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .recommender import Recommender
+
+class Recommender(Protocol):
+    """What theme sets need of a :class:`~paperlike.service.recommender.Recommender` (which
+    imports this module, so it is described here instead of imported)."""
+
+    @property
+    def index(self) -> PaperIndex: ...
+
+    @property
+    def directory(self) -> Path: ...
+
+    def _embedder(self) -> Embedder: ...
+
 
 __all__ = ["ThemeSetChoice", "theme_set", "resolve_theme", "name_theme_set"]
 
