@@ -179,6 +179,8 @@ class ThemeSet:
 
     def describe(self) -> str:
         """Which set this is, for notes: "the automatic themes", "the themes -n 8", "theme set 'mine' (...)"."""
+        if "collection" in self.options:
+            return f"the collection '{self.options['collection']}'"
         opts = self.options_text()
         base = f"the themes {opts}" if opts else "the automatic themes"
         return f"theme set '{self.name}' ({base[4:]})" if self.name else base

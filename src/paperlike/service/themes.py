@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from ..embedding import Embedder
 from ..errors import QueryError
-from ..records import Seed, Theme, ThemeSet, parse_seeds
+from ..records import Seed, Theme, ThemePaper, ThemeSet, parse_seeds
 from ..records.themes import DEFAULT_MARGIN
 from ..storage.index import PaperIndex
 from ..storage.themes import check_set_name, load_saved_themes, load_set_names, options_key, save_set_name, save_themes
@@ -42,7 +44,10 @@ class Recommender(Protocol):
     def _embedder(self) -> Embedder: ...
 
 
-__all__ = ["ThemeSetChoice", "theme_set", "resolve_theme", "name_theme_set"]
+__all__ = ["ThemeSetChoice", "theme_set", "resolve_theme", "name_theme_set", "collection_theme", "COLLECTION_PREFIX"]
+
+# `--theme collection:PATH` names the papers of a (Zotero) collection instead of a computed theme.
+COLLECTION_PREFIX = "collection:"
 
 log = logging.getLogger("paperlike")
 
@@ -148,5 +153,36 @@ def resolve_theme(rec: Recommender, name: str, choice: ThemeSetChoice | None = N
     """
     if not isinstance(name, str):
         raise TypeError(f"a theme name must be a string such as 't2' or 'distillation', not {type(name).__name__}")
+    if name.startswith(COLLECTION_PREFIX):
+        return collection_theme(rec, name[len(COLLECTION_PREFIX) :])
     found = theme_set(rec, choice)
     return found.get(name), found
+
+
+def collection_theme(rec: Recommender, path: str) -> tuple[Theme, ThemeSet]:
+    """The papers of a (Zotero) collection and its sub-collections, as a theme: ``--theme
+    collection:Reading/Distillation`` targets them in ``similar``, ``export`` and ``rank``.
+
+    Members are scored by cosine to the collection's centroid, best first.
+
+    Raises:
+        QueryError: No paper of the index is in that collection.
+    """
+    path = "/".join(part.strip() for part in path.split("/") if part.strip())
+    papers = [p for p in rec.index.papers() if any(c == path or c.startswith(path + "/") for c in p.collections)]
+    if not path or not papers:
+        raise QueryError(
+            f"no paper of this index is in the collection '{path}'; collections come from a Zotero library "
+            "(paperlike add zotero.sqlite), named by their path, e.g. --theme collection:Reading/Distillation"
+        )
+    positions = [rec.index.position(p.id) for p in papers]
+    vectors = rec.index.vectors_at([pos for pos in positions if pos is not None])
+    centroid = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(centroid))
+    centroid = centroid / norm if norm > 0 else centroid
+    scores = vectors @ centroid
+    members = sorted(
+        (ThemePaper(p.id, p.title, round(float(s), 6), True) for p, s in zip(papers, scores)), key=lambda m: (-m.score, m.id)
+    )
+    theme = Theme(f"{COLLECTION_PREFIX}{path}", path, None, members, [], centroid.astype(np.float32))
+    return theme, ThemeSet([theme], {"collection": path}, str(rec.index.manifest["generation"]))
