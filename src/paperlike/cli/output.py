@@ -92,17 +92,17 @@ def emit_json(obj: Any) -> None:
 
 
 def emit_records(papers: Sequence[Any], fmt: str, output: Path | None = None) -> None:
-    """Full paper records as BibTeX, JSONL or CSV on stdout, or into ``output`` (atomically;
-    ``-`` is stdout). CSV cells a spreadsheet would run as formulas are neutralised by the export."""
+    """Full paper records as BibTeX, JSONL or CSV on stdout, or into ``output`` (``-`` is stdout;
+    see :func:`~paperlike.storage.files.write_output` for links, devices and FIFOs). CSV cells a spreadsheet would run as formulas are neutralised by the export."""
     from ..export import export_papers
 
     text = export_papers(papers, fmt)
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
         return
-    from ..storage.files import atomic_write_bytes
+    from ..storage.files import write_output
 
-    atomic_write_bytes(output, text.encode("utf-8"))
+    write_output(output, text.encode("utf-8"))
     click.echo(f"wrote {len(papers)} papers to {safe(output)}", err=True)
 
 

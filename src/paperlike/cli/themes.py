@@ -5,6 +5,7 @@ and ``export --theme``)."""
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,10 +193,15 @@ def map_command(out, theme_set, title, index_dir, as_json):
         paperlike map --out themes.html --theme-set mine
         paperlike map --out themes.html -n 8 --json
     """
-    from ..service.maps import write_map
+    from ..service.maps import map_page, write_map
     from ..service.themes import theme_set as get_theme_set
 
     setup_notes()
+    if str(out) == "-":  # the page on stdout, e.g. to pipe it elsewhere
+        rec = load_recommender(index_dir)
+        page = map_page(rec, get_theme_set(rec, theme_set.choice()), title)[0]
+        sys.stdout.buffer.write(page)
+        return
     if out.parent and not out.parent.resolve().is_dir():
         raise PaperlikeError(f"cannot write {out}: folder {out.parent} does not exist; create it or choose another --out")
     rec = load_recommender(index_dir)

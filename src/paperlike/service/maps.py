@@ -19,7 +19,7 @@ from ..records import DEFAULT_MODE, ThemeSet
 if TYPE_CHECKING:  # pragma: no cover
     from .recommender import Recommender
 
-__all__ = ["panel_neighbours", "write_map", "HYBRID_PANEL_LIMIT", "PANEL_LIMIT", "PANEL_K"]
+__all__ = ["panel_neighbours", "map_page", "write_map", "HYBRID_PANEL_LIMIT", "PANEL_LIMIT", "PANEL_K"]
 
 PANEL_K = 5
 HYBRID_PANEL_LIMIT = 2000
@@ -43,25 +43,14 @@ def panel_neighbours(rec: Recommender, k: int = PANEL_K) -> tuple[dict[str, list
     return {}, f"not listed above {PANEL_LIMIT:,} papers; run the command shown"
 
 
-def write_map(rec: Recommender, themes: ThemeSet, out: Path, title: str) -> dict[str, Any]:
-    """Write the map page of ``rec``'s papers coloured by ``themes`` to ``out``; returns a summary.
-
-    Raises:
-        PaperlikeError: ``out`` cannot be written.
-    """
-    from ..storage.files import atomic_write_bytes
+def map_page(rec: Recommender, themes: ThemeSet, title: str) -> tuple[bytes, dict[str, Any]]:
+    """The map page of ``rec``'s papers coloured by ``themes`` (UTF-8 HTML) and its summary."""
     from ..viz.map import map_html
 
     frame = rec.map_2d(themes)
     neighbours, ranking = panel_neighbours(rec)
-    page = map_html(frame, neighbours, title, ranking=ranking, theme_set=themes.describe())
-    data = page.encode("utf-8")
-    try:
-        atomic_write_bytes(out, data)
-    except OSError as exc:
-        raise PaperlikeError(f"cannot write {out} ({exc.strerror or exc}); choose another --out") from None
-    return {
-        "out": str(Path(out).resolve()),
+    data = map_html(frame, neighbours, title, ranking=ranking, theme_set=themes.describe()).encode("utf-8")
+    summary = {
         "papers": len(frame),
         "themes": len(themes),
         "projection": frame.attrs["method"],
@@ -69,3 +58,21 @@ def write_map(rec: Recommender, themes: ThemeSet, out: Path, title: str) -> dict
         "theme_set": themes.set_dict(),
         "panel": ranking,
     }
+    return data, summary
+
+
+def write_map(rec: Recommender, themes: ThemeSet, out: Path, title: str) -> dict[str, Any]:
+    """Write the map page to ``out`` (a link is written through, a device or FIFO written to);
+    returns a summary.
+
+    Raises:
+        PaperlikeError: ``out`` cannot be written.
+    """
+    from ..storage.files import write_output
+
+    data, summary = map_page(rec, themes, title)
+    try:
+        written = write_output(out, data)
+    except OSError as exc:
+        raise PaperlikeError(f"cannot write {out} ({exc.strerror or exc}); choose another --out") from None
+    return {"out": str(written), **summary}

@@ -66,8 +66,10 @@ class _Shard:
         self.vectors = vectors
 
     def delete(self) -> None:
-        self.keys_path.with_suffix(".npy").unlink(missing_ok=True)
+        # The key file first: it marks the shard whole, so a kill between the two unlinks leaves
+        # a vectors file without keys, which the next fold() removes as half-written.
         self.keys_path.unlink(missing_ok=True)
+        self.keys_path.with_suffix(".npy").unlink(missing_ok=True)
 
 
 class EmbeddingCache:

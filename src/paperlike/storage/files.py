@@ -24,6 +24,7 @@ from .lock import writer_lock
 from .names import TMP_PREFIX, inside, is_plain_name
 
 __all__ = [
+    "write_output",
     "TMP_PREFIX",
     "VERIFIED",
     "Verifier",
@@ -99,6 +100,35 @@ def atomic_write(path: str | Path, write: Callable[[Path], object], check: Calla
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def write_output(path: str | Path, data: bytes) -> Path:
+    """Write a file the user named (``-o FILE``, ``map --out FILE``) the way Unix tools do.
+
+    * a symlink is written through to its target (the link stays a link);
+    * a FIFO, a character or block device (``/dev/null``, ``/dev/stdout``) is opened and written
+      directly, never replaced by a regular file;
+    * a regular file (or a new one) is replaced atomically, so a crash leaves the old or the new.
+
+    Returns:
+        The path written (the link's target for a symlink).
+
+    Raises:
+        OSError: The file or its folder cannot be written, or the path is a directory.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode)):
+        with open(target, "wb") as fh:
+            fh.write(data)
+        return target
+    if mode is not None and stat.S_ISDIR(mode):
+        raise IsADirectoryError(21, "is a directory", str(path))
+    atomic_write_bytes(target, data)
+    return target
 
 
 def atomic_write_dir(target: Path, fill: Callable[[Path], None]) -> bool:
