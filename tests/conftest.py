@@ -27,6 +27,7 @@ def _isolated_session_env(tmp_path_factory):
     mp.setenv("PAPERLIKE_INDEX_DIR", str(root / "default-index"))
     mp.setenv("PAPERLIKE_MODEL", "hashing")
     mp.delenv("PAPERLIKE_BACKEND", raising=False)
+    mp.delenv("PAPERLIKE_DEVICE", raising=False)
     yield
     mp.undo()
 

@@ -4,7 +4,7 @@ module imports itself round a cycle (function-local imports included), the CLI s
 
 Layers, top to bottom (a module may import its own layer or any layer below it, never above)::
 
-    cli -> service -> {search, themes, readers, embedding, viz, export} -> storage
+    cli -> service -> {search, themes, readers, embedding, engines, viz, export} -> storage
         -> {records, identity, text, settings, errors}
 """
 
@@ -24,7 +24,8 @@ LAYERS = {
     "cli": 0,
     "web": 0,
     "service": 1,
-    **{name: 2 for name in ("search", "themes", "readers", "embedding", "viz", "export")},
+    # engines/ spreads embedding over machines (Ray): the layer of embedding.
+    **{name: 2 for name in ("search", "themes", "readers", "embedding", "engines", "viz", "export")},
     "storage": 3,
     **{name: 4 for name in ("records", "identity", "text", "settings", "errors", "_version")},
 }

@@ -35,7 +35,7 @@ class SlowHashing(embed.HashingEmbedder):
         time.sleep(float(sys.argv[1]))
         return super().embed_batch(texts)
 
-embed.get_embedder = lambda name=None: SlowHashing()
+embed.get_embedder = lambda name=None, device=None: SlowHashing()
 from paperlike.cli import cli
 cli.main(sys.argv[2:], prog_name="paperlike")
 """

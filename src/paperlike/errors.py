@@ -18,6 +18,7 @@ __all__ = [
     "QueryError",
     "UnknownPaperError",
     "AmbiguousQueryError",
+    "EngineError",
 ]
 
 
@@ -47,6 +48,10 @@ class IndexBusyError(PaperlikeError):
 
 class NotAnIndexError(PaperlikeError):
     """A build was pointed at a folder that holds files of its own and no paperlike index."""
+
+
+class EngineError(PaperlikeError):
+    """The engine that spreads embedding (Ray) is not installed, not reachable or failed."""
 
 
 class ModelMismatchError(PaperlikeError):

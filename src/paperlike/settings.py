@@ -28,6 +28,7 @@ __all__ = [
     "ENV_CACHE_DIR",
     "ENV_DEBUG",
     "ENV_LOCK_TIMEOUT",
+    "ENV_DEVICE",
     "default_index_dir",
 ]
 
@@ -37,6 +38,8 @@ ENV_BACKEND = "PAPERLIKE_BACKEND"
 ENV_CACHE_DIR = "PAPERLIKE_CACHE_DIR"
 ENV_DEBUG = "PAPERLIKE_DEBUG"
 ENV_LOCK_TIMEOUT = "PAPERLIKE_LOCK_TIMEOUT"
+# Where the model runs (auto, cpu, cuda); --device overrides it.
+ENV_DEVICE = "PAPERLIKE_DEVICE"
 # paperlike serve: the access token, and how the server hands its options to worker processes.
 ENV_SERVE_TOKEN = "PAPERLIKE_SERVE_TOKEN"
 ENV_SERVE_WORKER = "PAPERLIKE_SERVE_WORKER"
@@ -54,6 +57,8 @@ class Settings:
         debug: ``$PAPERLIKE_DEBUG``: show tracebacks of unexpected errors.
         lock_timeout: ``$PAPERLIKE_LOCK_TIMEOUT``: seconds a writer waits for another one to
             finish with the same index (default 600; a value that is not a number >= 0 is ignored).
+        device: ``$PAPERLIKE_DEVICE``: ``auto``, ``cpu`` or ``cuda`` for the model, if set
+            (checked where it is used, by :func:`paperlike.embedding.device.check_device`).
     """
 
     index_dir: Path | None = None
@@ -62,6 +67,7 @@ class Settings:
     cache_dir: Path | None = None
     debug: bool = False
     lock_timeout: float = 600.0
+    device: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -80,6 +86,7 @@ class Settings:
             cache_dir=Path(cache).expanduser() if cache else None,
             debug=bool(get(ENV_DEBUG)),
             lock_timeout=_seconds(get(ENV_LOCK_TIMEOUT), 600.0),
+            device=get(ENV_DEVICE),
         )
 
     def cache_root(self) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .app import PaperlikeGroup, cli, setup_notes
-from .options import index_dir_option, json_option, model_option, reading_options
+from .options import engine_options, index_dir_option, json_option, model_option, reading_options
 from .output import emit_json, note, safe
 
 __all__ = ["index", "info"]
@@ -96,10 +96,27 @@ def index():
     is_flag=True,
     help="Build into a folder that holds other files and no index (only paperlike's own files are written there).",
 )
+@engine_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 @json_option
 def index_build(
-    corpus_path, fmt, strict, title_col, abstract_col, index_dir, model, batch_size, no_cache, search, force, quiet, as_json
+    corpus_path,
+    fmt,
+    strict,
+    title_col,
+    abstract_col,
+    index_dir,
+    model,
+    batch_size,
+    no_cache,
+    search,
+    force,
+    engine,
+    ray_address,
+    workers,
+    device,
+    quiet,
+    as_json,
 ):
     """Embed a corpus and write its index (replacing any index in the directory).
 
@@ -117,27 +134,41 @@ def index_build(
         paperlike index build --corpus daily.txt --model hashing --json
         paperlike index build --corpus arxiv_1m.jsonl --search hnsw
         paperlike index build --corpus papers.bib --index-dir ./project --force
+        paperlike index build --corpus arxiv.jsonl --device cuda --batch-size 256
+        paperlike index build --corpus arxiv.jsonl --engine ray --ray-address 10.0.0.5:6379
     """
     from ..embedding import get_embedder
+    from ..engines import get_engine
     from ..readers import bundled_corpus, read_corpus
     from ..service.build import build_index
 
     setup_notes(quiet)
+    # Before the corpus is read: a wrong option or a missing Ray extra fails at once.
+    runner = get_engine(engine, address=ray_address, workers=workers, device=device)
     if corpus_path is not None:
         corpus = read_corpus(corpus_path, fmt, strict=strict, title_col=title_col, abstract_col=abstract_col)
     else:
         corpus = bundled_corpus()
-    embedder = get_embedder(model)
+    embedder = get_embedder(model, device=device)
     index_dir = index_dir_of(index_dir)
     for line in corpus.notes:
         note(line)
     report = build_index(
-        corpus, embedder, index_dir, batch_size=batch_size, progress=not quiet, reuse=not no_cache, search=search, force=force
+        corpus,
+        embedder,
+        index_dir,
+        batch_size=batch_size,
+        progress=not quiet,
+        reuse=not no_cache,
+        search=search,
+        force=force,
+        engine=runner,
     )
     summary = {
         "index_dir": str(report.directory),
         "papers": report.count,
         "model": embedder.name,
+        "engine": runner.name,
         "embedded": report.embedded,
         "reused": report.reused,
         "skipped": corpus.skipped,

@@ -8,7 +8,7 @@ import click
 
 from .app import cli, setup_notes
 from .index import index_dir_of
-from .options import index_dir_option, json_option, reading_options, split_ids
+from .options import engine_options, index_dir_option, json_option, reading_options, split_ids
 from .output import emit_json, emit_records, note, safe, shorten
 from .query import load_recommender
 from .themes import resolve_theme_option, theme_set_options
@@ -20,9 +20,10 @@ __all__ = ["add", "remove", "dupes", "export"]
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @reading_options
 @index_dir_option
+@engine_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 @json_option
-def add(files, fmt, strict, title_col, abstract_col, index_dir, quiet, as_json):
+def add(files, fmt, strict, title_col, abstract_col, index_dir, engine, ray_address, workers, device, quiet, as_json):
     """Add the papers of FILES to an index; only new or changed papers are embedded.
 
     A record with the id of an indexed paper replaces it; one with the same arXiv id (any
@@ -36,16 +37,19 @@ def add(files, fmt, strict, title_col, abstract_col, index_dir, quiet, as_json):
         paperlike add new_papers.jsonl
         paperlike add zotero.bib arxiv_search.xml --index-dir ./my-index
         paperlike add today.csv --title-col Name --json
+        paperlike add arxiv_new.jsonl --engine ray --ray-address 10.0.0.5:6379
     """
+    from ..engines import get_engine
     from ..readers import read_corpus
     from ..service.library import add_papers
 
     setup_notes(quiet)
+    runner = get_engine(engine, address=ray_address, workers=workers, device=device)
     corpora = [read_corpus(f, fmt, strict=strict, title_col=title_col, abstract_col=abstract_col) for f in files]
     for corpus in corpora:
         for line in corpus.notes:
             note(line)
-    report = add_papers(index_dir_of(index_dir), corpora, progress=not quiet)
+    report = add_papers(index_dir_of(index_dir), corpora, progress=not quiet, engine=runner, device=device)
     if as_json:
         emit_json({k: v for k, v in report.to_dict().items() if k != "notes"})
         return

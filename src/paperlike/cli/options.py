@@ -15,10 +15,19 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from ..settings import ENV_INDEX_DIR, ENV_MODEL
+from ..settings import ENV_DEVICE, ENV_INDEX_DIR, ENV_MODEL
 from .output import json_option, output_options
 
-__all__ = ["index_dir_option", "json_option", "model_option", "output_options", "reading_options", "split_ids"]
+__all__ = [
+    "device_option",
+    "engine_options",
+    "index_dir_option",
+    "json_option",
+    "model_option",
+    "output_options",
+    "reading_options",
+    "split_ids",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,6 +79,47 @@ def reading_options(func: F) -> F:
             click.option("--strict", is_flag=True, help="Fail on the first malformed entry (default: skip it with a note)."),
             click.option("--title-col", default=None, help="CSV/TSV: the title column (default: found by name)."),
             click.option("--abstract-col", default=None, help="CSV/TSV: the abstract column (default: found by name)."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+device_option = click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default=None,
+    envvar=ENV_DEVICE,
+    show_envvar=True,
+    callback=_unless_from_env,
+    help="Where the model runs: auto (a GPU when PyTorch sees one), cpu or cuda (default: auto).",
+)
+
+
+def engine_options(func: F) -> F:
+    """--engine, --ray-address, --workers and --device, shared by 'index build' and 'add'."""
+    for option in reversed(
+        [
+            click.option(
+                "--engine",
+                type=click.Choice(["local", "ray"]),
+                default="local",
+                show_default=True,
+                help="Embed on this machine, or on a Ray cluster (needs: pip install 'paperlike[ray]').",
+            ),
+            click.option(
+                "--ray-address",
+                default=None,
+                metavar="HOST:PORT",
+                help="With --engine ray: the cluster's head (default: $RAY_ADDRESS, else Ray started here).",
+            ),
+            click.option(
+                "--workers",
+                type=click.IntRange(min=1),
+                default=None,
+                help="With --engine ray: model replicas (default: one per GPU of the cluster, else one per CPU).",
+            ),
+            device_option,
         ]
     ):
         func = option(func)

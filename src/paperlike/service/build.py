@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..embedding import Embedder, embed_texts, get_embedder
+from ..embedding import Embedder, get_embedder
+from ..engines import Engine, get_engine
 from ..errors import IndexMissingError
 from ..readers import BUNDLED_SOURCE, bundled_corpus, bundled_file_sha256
 from ..records import Corpus, paper_text_hash
@@ -88,6 +89,7 @@ def build_index(
     reuse: bool = True,
     search: str = "auto",
     force: bool = False,
+    engine: str | Engine = "local",
 ) -> BuildReport:
     """Embed a corpus and write its index to ``directory`` (replacing any index there).
 
@@ -106,15 +108,27 @@ def build_index(
         search: ``auto``, ``exact`` or ``hnsw`` (see :func:`write_index`).
         force: Build into a folder that holds other files and no index (only paperlike's own
             files are written there).
+        engine: What embeds the texts: ``local``, ``ray`` or an engine (see :mod:`paperlike.engines`);
+            the index is the same either way.
 
     Returns:
         A :class:`BuildReport`.
 
     Raises:
         NotAnIndexError: ``directory`` holds other files and no index, and ``force`` is off.
+        EngineError: The Ray engine is not installed, its cluster not reachable, or a worker failed
+            (vectors made so far are checkpointed: the same call resumes).
     """
     return rebuild_index(
-        corpus, embedder, Path(directory), batch_size=batch_size, progress=progress, reuse=reuse, search=search, force=force
+        corpus,
+        embedder,
+        Path(directory),
+        batch_size=batch_size,
+        progress=progress,
+        reuse=reuse,
+        search=search,
+        force=force,
+        engine=engine,
     )
 
 
@@ -130,10 +144,12 @@ def rebuild_index(
     force: bool = False,
     base_generation: str | None = None,
     edited: bool = False,
+    engine: str | Engine = "local",
 ) -> BuildReport:
     """:func:`build_index`, plus what add and remove need: the generation they changed (nothing
     is written if the index moved past it) and that the papers are an edited index."""
     started = time.perf_counter()
+    runner = get_engine(engine)  # an unknown engine fails before anything is read or locked
     force = force or _default_location(directory)
     claim_folder(directory, force, create=False)
     with _Lock(directory) as lock:
@@ -148,7 +164,7 @@ def rebuild_index(
             lock.take()  # the first checkpoint made the folder
 
         embed_started = time.perf_counter()
-        fresh = embed_texts(
+        fresh = runner.embed(
             [corpus.papers[i].text for i in todo],
             embedder,
             batch_size=batch_size,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..embedding import Embedder, check_model, get_embedder
+from ..engines import Engine, get_engine
 from ..errors import QueryError
 from ..identity import find_same, identity_keys, merge_into, same_paper
 from ..records import Corpus, Paper, paper_text_hash
@@ -175,13 +176,17 @@ def add_papers(
     embedder: Embedder | None = None,
     batch_size: int = 32,
     progress: bool = False,
+    engine: str | Engine = "local",
+    device: str | None = None,
 ) -> AddReport:
     """Add the papers of ``corpora`` to the index in ``directory``.
 
     A record is the same paper as an indexed one when it carries the same explicit id (it then
     replaces the indexed record), the same arXiv id, DOI or normalised title (a duplicate: its
     missing fields are merged in), or, without an id, the same text. Ids of indexed papers never
-    change. When nothing changes, nothing is written.
+    change. When nothing changes, nothing is written. ``engine`` embeds the new texts (``local``,
+    ``ray``: see :mod:`paperlike.engines`); ``device`` is where the index's model runs when no
+    ``embedder`` is given.
 
     Raises:
         IndexMissingError: No index in ``directory``.
@@ -191,10 +196,11 @@ def add_papers(
     started = time.perf_counter()
     directory = Path(directory)
     corpora = list(corpora)
+    runner = get_engine(engine)
     read_manifest(directory)  # no index: say so before taking any lock
     with writer_lock(directory):
         index = load_index(directory)
-        embedder = embedder or get_embedder(index.model.get("name"))
+        embedder = embedder or get_embedder(index.model.get("name"), device)
         check_model(index.model, embedder, directory)
         original = index.papers()
         # Generated ids must not take an id that a later record of this add names explicitly.
@@ -210,7 +216,7 @@ def add_papers(
             _tidy(directory, index, original)
         else:
             report.embedded, report.generation = _write(
-                directory, index, merger.papers, [c.source for c in corpora], embedder, batch_size, progress
+                directory, index, merger.papers, [c.source for c in corpora], embedder, batch_size, progress, runner
             )
     report.seconds = time.perf_counter() - started
     return report
@@ -224,6 +230,7 @@ def _write(
     embedder: Embedder,
     batch_size: int,
     progress: bool,
+    engine: Engine,
 ) -> tuple[int, str | None]:
     source = index.manifest.get("corpus", {}).get("source", "")
     merged = Corpus(papers, f"{source} + {' + '.join(sources)}" if sources else source)
@@ -237,6 +244,7 @@ def _write(
         search="auto" if index.exact else "hnsw",
         base_generation=index.manifest["generation"],
         edited=True,
+        engine=engine,
     )
     return built.embedded, built.generation
 
