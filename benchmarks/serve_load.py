@@ -12,7 +12,11 @@ client an async keep-alive HTTP connection issuing one request after the other:
 
 - ``id``: ``GET /api/similar?q=<random paper id>`` (hybrid ranking, with the why: what the paper
   page and ``paperlike similar ID --json`` compute);
-- ``text``: ``GET /api/text?q=<random paper's title>`` (free text: embedded, then ranked).
+- ``text``: ``GET /api/text?q=<random paper's title>`` (free text: embedded, then ranked);
+- ``id-popular``: as ``id``, but the papers asked for follow a Zipf law (the paper of rank r is
+  asked with weight 1/r, over all papers in a fixed random order), as when a lab's members open
+  the same papers: the server keeps recent answers per index generation, and this row shows
+  what that is worth. The ``id`` row asks for every paper evenly: few repeats, no flattering.
 
 Two pacings: ``paced`` clients wait a random 0-2 s (mean ``--think`` = 1 s) after each answer,
 as people clicking through pages or a plugin do; ``saturated`` clients send the next request as
@@ -26,7 +30,7 @@ per request much less.
 Usage::
 
     python benchmarks/serve_load.py [--eval-dir ../shared/eval] [--seconds 60] [--clients 50]
-        [--corpus pwc --corpus acm] [--kind id --kind text] [--pacing paced --pacing saturated] [--json]
+        [--corpus pwc --corpus acm] [--kind id --kind text --kind id-popular] [--pacing paced --pacing saturated] [--json]
 """
 
 from __future__ import annotations
@@ -48,21 +52,29 @@ from _data import acm_corpus, cache_dir, eval_dir_from, pwc_corpus  # noqa: E402
 
 
 def build_cached(name: str, eval_dir: Path) -> Path:
-    """The hashing-embedder index of a corpus, built once into the bench cache."""
+    """The hashing-embedder index of a corpus, built once into the bench cache.
+
+    A note beside it records the hash of the corpus it was built from and the generation built:
+    the manifest's own corpus hash is taken after the build's id and duplicate handling, so it
+    cannot be compared with a freshly read corpus.
+    """
     from paperlike.embedding import HashingEmbedder
     from paperlike.service.build import build_index
     from paperlike.storage.manifest import read_manifest
 
     directory = cache_dir() / f"serve-{name}-hashing"
+    note = directory.parent / f"{directory.name}.built.json"
     corpus = pwc_corpus(eval_dir)[0] if name == "pwc" else acm_corpus(eval_dir, progress=False)[0]
+    read_sha = corpus.sha256()  # before the build, which may give papers ids
     try:
-        manifest = read_manifest(directory)
-        if manifest["count"] == len(corpus) and manifest["corpus"]["sha256"] == corpus.sha256():
+        built = json.loads(note.read_text())
+        if built == {"corpus_sha256": read_sha, "generation": read_manifest(directory)["generation"]}:
             return directory
     except Exception:  # noqa: BLE001 - missing or stale: build it
         pass
     started = time.perf_counter()
     build_index(corpus, HashingEmbedder(), directory, progress=False)
+    note.write_text(json.dumps({"corpus_sha256": read_sha, "generation": read_manifest(directory)["generation"]}))
     print(f"built the {name} index ({len(corpus)} papers, hashing embedder) in {time.perf_counter() - started:.0f} s", flush=True)
     return directory
 
@@ -113,11 +125,28 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))] if ordered else float("nan")
 
 
+def zipf_weights(n: int) -> list[float]:
+    """Cumulative weights of a Zipf law over ``n`` items (rank r has weight 1/r)."""
+    total, out = 0.0, []
+    for r in range(1, n + 1):
+        total += 1.0 / r
+        out.append(total)
+    return out
+
+
 async def _client(
-    http, base: str, path: str, queries: list[str], rng: random.Random, deadline: float, think: float, out: dict
+    http,
+    base: str,
+    path: str,
+    queries: list[str],
+    rng: random.Random,
+    deadline: float,
+    think: float,
+    out: dict,
+    weights: list[float] | None = None,
 ) -> None:
     while time.perf_counter() < deadline:
-        q = rng.choice(queries)
+        q = rng.choices(queries, cum_weights=weights)[0] if weights else rng.choice(queries)
         started = time.perf_counter()
         try:
             response = await http.get(f"{base}{path}", params={"q": q})
@@ -134,7 +163,16 @@ async def _client(
             await asyncio.sleep(rng.uniform(0, 2 * think))
 
 
-async def load(base: str, path: str, queries: list[str], clients: int, seconds: float, think: float, seed: int) -> dict:
+async def load(
+    base: str,
+    path: str,
+    queries: list[str],
+    clients: int,
+    seconds: float,
+    think: float,
+    seed: int,
+    weights: list[float] | None = None,
+) -> dict:
     import httpx
 
     out: dict = {"latency": [], "errors": 0}
@@ -143,7 +181,10 @@ async def load(base: str, path: str, queries: list[str], clients: int, seconds: 
         started = time.perf_counter()
         deadline = started + seconds
         await asyncio.gather(
-            *(_client(http, base, path, queries, random.Random(seed * 1000 + i), deadline, think, out) for i in range(clients))
+            *(
+                _client(http, base, path, queries, random.Random(seed * 1000 + i), deadline, think, out, weights)
+                for i in range(clients)
+            )
         )
         elapsed = time.perf_counter() - started
     lat = out["latency"]
@@ -165,7 +206,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--think", type=float, default=1.0, help="mean pause of a paced client after each answer, seconds")
     ap.add_argument("--corpus", action="append", choices=["pwc", "acm"])
-    ap.add_argument("--kind", action="append", choices=["id", "text"])
+    ap.add_argument("--kind", action="append", choices=["id", "text", "id-popular"])
     ap.add_argument("--pacing", action="append", choices=["paced", "saturated"])
     ap.add_argument("--workers", type=int, default=1, help="paperlike serve --workers")
     ap.add_argument("--json", action="store_true")
@@ -179,6 +220,7 @@ def main() -> None:
         index = Recommender.load(directory).index
         rng = random.Random(7)
         ids = list(index.ids)  # every paper can be asked for: few repeats, so no cache flatters the figures
+        popular = random.Random(11).sample(ids, len(ids))  # the order of popularity for id-popular
         texts = [" ".join(t.split()[:12]) for t in rng.sample(index.titles, min(5000, index.count))]
         proc, base = start_server(directory, args.workers)
         try:
@@ -188,11 +230,12 @@ def main() -> None:
                 for path, q in (("/api/similar", ids[0]), ("/api/text", texts[0])):
                     httpx.get(f"{base}{path}", params={"q": q}, timeout=600).raise_for_status()
             for kind in args.kind or ["id", "text"]:
-                path, queries = ("/api/similar", ids) if kind == "id" else ("/api/text", texts)
+                path, queries = {"id": ("/api/similar", ids), "text": ("/api/text", texts)}.get(kind, ("/api/similar", popular))
+                weights = zipf_weights(len(popular)) if kind == "id-popular" else None
                 for pacing in args.pacing or ["paced", "saturated"]:
                     think = args.think if pacing == "paced" else 0.0
                     load_before, cpu_before = os.getloadavg()[0], server_cpu_seconds(proc)
-                    result = asyncio.run(load(base, path, queries, args.clients, args.seconds, think, len(rows)))
+                    result = asyncio.run(load(base, path, queries, args.clients, args.seconds, think, len(rows), weights))
                     cpu_ms = (server_cpu_seconds(proc) - cpu_before) / max(result["requests"], 1) * 1e3
                     row = {
                         "corpus": name,
@@ -207,7 +250,7 @@ def main() -> None:
                     }
                     rows.append(row)
                     print(
-                        f"{name:<4} {index.count:>6} papers  {kind:<4} {pacing:<9}  {row['requests']:>6} requests  "
+                        f"{name:<4} {index.count:>6} papers  {kind:<10} {pacing:<9}  {row['requests']:>6} requests  "
                         f"{row['rps']:7.1f} req/s  p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms  "
                         f"errors {row['errors']}  server CPU {cpu_ms:.1f} ms/request  "
                         f"(load average {load_before:.1f} -> {row['loadavg_after']:.1f})",
@@ -227,7 +270,11 @@ def main() -> None:
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
-        what = "id lookup (/api/similar)" if r["kind"] == "id" else "text query (/api/text)"
+        what = {
+            "id": "id lookup (/api/similar)",
+            "text": "text query (/api/text)",
+            "id-popular": "id lookup, popular papers (Zipf)",
+        }[r["kind"]]
         print(
             f"| {r['corpus']} | {r['papers']:,} | {what} | {r['pacing']} | {r['rps']:.1f} | {r['p50_ms']:.1f} ms | "
             f"{r['p99_ms']:.1f} ms | {r['errors']} | {r['server_cpu_ms_per_request']:.1f} ms | "

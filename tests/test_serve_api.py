@@ -67,16 +67,33 @@ def test_similar_reads_queries_as_the_cli_does(http, index_dir):
     assert forced["kind"] == "text" and forced["mode"] == "lexical"
 
 
-def test_doi_and_arxiv_ids_name_their_papers(http):
+def test_a_single_word_naming_no_paper_is_free_text_as_in_the_cli(http, index_dir):
+    # As `paperlike similar WORD`: a query that names no paper, even one word, is searched as
+    # free text with a note (it used to be a 404 here).
+    body = http.get("/api/similar", params={"q": "autodistl-zzz", "k": 4}).json()
+    assert body["kind"] == "text" and body["paper_id"] is None and "searched as free text" in body["note"]
+    result = CliRunner().invoke(cli, ["similar", "autodistl-zzz", "-k", "4", "--json", "--index-dir", str(index_dir)])
+    assert result.exit_code == 0 and "searched as free text" in result.stderr
+    assert body["results"] == json.loads(result.stdout)
+    # kind=paper (the CLI's --paper) forbids free text: the same query is then a 404.
+    assert http.get("/api/similar", params={"q": "autodistl-zzz", "kind": "paper"}).status_code == 404
+
+
+def test_doi_arxiv_ids_and_urls_name_their_papers(http):
     assert http.get("/api/paper", params={"id": "https://doi.org/10.1234/evil.1"}).json()["id"] == "evil-script"
     assert http.get("/api/paper", params={"id": "arXiv:2401.01234v2"}).json()["id"] == "evil-img"
+    assert http.get("/api/paper", params={"id": "https://arxiv.org/abs/2401.01234"}).json()["id"] == "evil-img"
     assert http.get("/api/similar", params={"q": "doi:10.1234/EVIL.1", "k": 2}).json()["paper_id"] == "evil-script"
+    assert http.get("/api/similar", params={"q": "2401.01234v3", "k": 2}).json()["paper_id"] == "evil-img"
+    liked = http.get("/api/like", params=[("paper", "10.1234/evil.1"), ("not", "arXiv:2401.01234")]).json()
+    assert [p["id"] for p in liked["papers"]] == ["evil-script"] and [u["id"] for u in liked["unlike"]] == ["evil-img"]
 
 
 def test_like_and_unlike_match_the_library(http, rec):
     r = http.get("/api/like", params=[("paper", "autodistil"), ("paper", "llm-pruner"), ("not", "tame"), ("k", "7")])
     body = r.json()
-    assert r.status_code == 200 and body["kind"] == "papers" and body["unlike"] == ["tame"]
+    assert r.status_code == 200 and body["kind"] == "papers"
+    assert [p["id"] for p in body["papers"]] == ["autodistil", "llm-pruner"] and [u["id"] for u in body["unlike"]] == ["tame"]
     expected = rec.like(["autodistil", "llm-pruner"], 7, unlike=["tame"], why=True)
     assert [x["id"] for x in body["results"]] == [x.id for x in expected]
     assert not {"autodistil", "llm-pruner", "tame"} & {x["id"] for x in body["results"]}
@@ -94,21 +111,60 @@ def test_paper_and_papers(http):
     assert found["total"] >= 3 and all("distil" in (p["id"] + p["title"]).lower() for p in found["papers"])
 
 
-def test_themes_theme_and_map(http, index_dir):
+def test_themes_theme_and_map(http, index_dir, rec):
     themes = http.get("/api/themes", params={"n": 5}).json()
     assert len(themes["themes"]) == 5 and sum(t["size"] for t in themes["themes"]) >= 77
     cli_themes = _cli_json("themes", "-n", "5", "--json", "--index-dir", str(index_dir))
     assert [(t["id"], t["label"], t["size"]) for t in themes["themes"]] == [
         (t["id"], t["label"], t["size"]) for t in cli_themes["themes"]
     ]
-    first = themes["themes"][0]["id"]
-    theme = http.get("/api/theme", params={"name": first, "k": 3}).json()
-    assert theme["id"] == first and len(theme["papers"]) == 3
-    seeded = http.get("/api/themes", params=[("seed", "distillation"), ("seed", "continual learning")]).json()
+    # A theme is named within a set: n (and seed) say which, as -n and --seed do on the CLI.
+    first = themes["themes"][0]
+    theme = http.get("/api/theme", params={"name": first["id"], "k": 3, "n": 5}).json()
+    assert (theme["id"], theme["label"], theme["size"]) == (first["id"], first["label"], first["size"])
+    assert len(theme["papers"]) == 3
+    seeds = [("seed", "distillation"), ("seed", "continual learning")]
+    seeded = http.get("/api/themes", params=seeds).json()
     assert {"distillation", "continual-learning"} <= {t["id"] for t in seeded["themes"]}
+    # Asking for other sets in between does not change what the same options mean.
+    automatic = http.get("/api/themes").json()
+    assert [t["id"] for t in automatic["themes"]] == [
+        t["id"] for t in _cli_json("themes", "--json", "--index-dir", str(index_dir))["themes"]
+    ]
+    again = http.get("/api/theme", params=[("name", "distillation"), *seeds]).json()
+    members = {p["id"] for p in again["papers"]}
+    assert again["seed"] == "distillation" and len(members) == again["size"]
+    assert again["theme_set"] == seeded["theme_set"] and again["theme_set"] != automatic["theme_set"]
+    exported = http.get("/api/export", params=[("format", "jsonl"), ("theme", "distillation"), *seeds])
+    assert {json.loads(line)["id"] for line in exported.text.splitlines()} == members
+    # similar --theme T --seed S: only that theme's papers, as the CLI ranks them.
+    within = http.get("/api/similar", params=[("q", "autodistil"), ("theme", "distillation"), *seeds, ("k", "5")]).json()
+    cli_rows = _cli_json(
+        "similar",
+        "autodistil",
+        "--theme",
+        "distillation",
+        "--seed",
+        "distillation",
+        "--seed",
+        "continual learning",
+        "-k",
+        "5",
+        "--json",
+        "--index-dir",
+        str(index_dir),
+    )
+    assert within["results"] == cli_rows and {r["id"] for r in within["results"]} <= members
+    # A set named on the command line is named the same way here.
+    saved = CliRunner().invoke(cli, ["themes", "-n", "5", "--save-as", "five", "--index-dir", str(index_dir)])
+    assert saved.exit_code == 0, saved.output
+    named = http.get("/api/themes", params={"theme_set": "five"}).json()
+    assert [t["id"] for t in named["themes"]] == [t["id"] for t in themes["themes"]] and named["theme_set"]["name"] == "five"
     pytest.importorskip("plotly")
     fig = http.get("/api/map").json()
-    assert fig["papers"] == 77 and fig["figure"]["data"] and fig["method"] == "t-SNE"
+    assert fig["papers"] == 77 and fig["figure"]["data"] and fig["method"] == rec.map_2d(rec.themes()).attrs["method"]
+    assert fig["themes"] == len(automatic["themes"]) and fig["theme_set"] == automatic["theme_set"]
+    assert http.get("/api/map", params={"n": 5}).json()["themes"] == 5
 
 
 def test_exports_match_the_cli(http, index_dir):
@@ -132,7 +188,17 @@ def _error(r, status: int) -> dict:
 @pytest.mark.parametrize(
     "path, params, status, message",
     [
-        ("/api/similar", {"q": "autodistl-zzz"}, 404, "no paper with id or title 'autodistl-zzz'; closest: autodistil"),
+        (
+            "/api/similar",
+            {"q": "autodistl-zzz", "kind": "paper"},
+            404,
+            "no paper with id or title 'autodistl-zzz'; closest: autodistil",
+        ),
+        ("/api/similar", {"q": "doi:10.9999/no.such.paper"}, 404, "no paper with DOI 10.9999/no.such.paper in this index"),
+        ("/api/similar", {"q": "arXiv:2501.99999"}, 404, "no paper with arXiv id 2501.99999 in this index"),
+        ("/api/paper", {"id": "https://doi.org/10.9999/nothing"}, 404, "no paper with DOI 10.9999/nothing"),
+        ("/api/similar", [("q", "autodistil"), ("q", "autodistl-zzz")], 404, "no paper with id or title 'autodistl-zzz'"),
+        ("/api/similar", [("q", "autodistil"), ("q", "x"), ("kind", "text")], 400, "kind=text takes one q"),
         ("/api/similar", {"q": "Language Models"}, 409, "'Language Models' starts the titles of 2 papers"),
         ("/api/similar", {"q": "autodistil", "k": "0"}, 400, "k must be a whole number from 1 to 1000 (got '0')"),
         ("/api/similar", {"q": "autodistil", "k": "many"}, 400, "k must be a whole number"),
@@ -147,6 +213,11 @@ def _error(r, status: int) -> dict:
         ("/api/theme", {"name": "quantum chemistry"}, 400, "no theme 'quantum chemistry'"),
         ("/api/themes", {"n": "501"}, 400, "n must be a whole number from 1 to 500"),
         ("/api/themes", {"n": "500"}, 400, "number of themes must be between 1 and 77 (the number of papers), got 500"),
+        ("/api/themes", {"theme_set": "nothing-named-so"}, 400, "no theme set named 'nothing-named-so'"),
+        ("/api/themes", {"theme_set": "../etc"}, 400, "theme set name '../etc' is not allowed"),
+        ("/api/theme", {"name": "t1", "theme_set": "x", "n": "3"}, 400, "theme_set already fixes the theme options"),
+        ("/api/similar", {"q": "autodistil", "n": "3"}, 400, "n, seed and theme_set choose the theme set of 'theme'"),
+        ("/api/export", {"format": "bibtex", "seed": "x"}, 400, "n, seed and theme_set choose the theme set of 'theme'"),
         ("/api/paper", {"id": "../../../etc/passwd"}, 404, "no paper with id or title '../../../etc/passwd'"),
     ],
 )
@@ -162,8 +233,8 @@ def test_errors_are_one_line_4xx_and_change_nothing(http, index_dir, path, param
 
 
 def test_error_messages_are_the_cli_messages(http, index_dir):
-    body = http.get("/api/similar", params={"q": "autodistl-zzz"}).json()
-    result = CliRunner().invoke(cli, ["similar", "autodistl-zzz", "--index-dir", str(index_dir)])
+    body = http.get("/api/similar", params={"q": "autodistl-zzz", "kind": "paper"}).json()
+    result = CliRunner().invoke(cli, ["similar", "autodistl-zzz", "--paper", "--index-dir", str(index_dir)])
     assert result.stderr.strip() == f"Error: {body['error']}"
     assert body["suggestions"] and body["type"] == "UnknownPaperError"
     ambiguous = http.get("/api/similar", params={"q": "Language Models"}).json()
@@ -220,7 +291,15 @@ def test_importing_the_web_package_is_light():
     assert out.stdout.strip() == "[]"
 
 
-def test_backend_lists_match_the_library():
-    from paperlike.web import backend
+def test_the_api_takes_the_library_choices(http):
+    # The modes, export formats and query kinds come from the library, not from copies.
+    from paperlike.export import EXPORT_FORMATS
+    from paperlike.records import MODES
 
-    backend._check_lists()
+    mode_error = _error(http.get("/api/similar", params={"q": "autodistil", "mode": "x"}), 400)["error"]
+    assert mode_error.endswith(f"use one of: {', '.join(MODES)}")
+    format_error = _error(http.get("/api/export", params={"format": "x"}), 400)["error"]
+    assert format_error.endswith(f"use one of: {', '.join(EXPORT_FORMATS)}")
+    spec = http.get("/api/openapi.json").json()
+    similar = {p["name"]: p["schema"] for p in spec["paths"]["/api/similar"]["get"]["parameters"]}
+    assert similar["mode"]["enum"] == list(MODES) and similar["format"]["enum"] == list(EXPORT_FORMATS)

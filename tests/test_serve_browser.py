@@ -100,6 +100,13 @@ def test_click_through_in_headless_chromium(tmp_path):
         page.locator("li.result a.title").first.click()
         assert page.text_content("#paper-id") == member
 
+        # A seeded theme set: its theme pages and its map name the same set.
+        page.goto(base + "/themes?seed=distillation")
+        page.locator("a.theme-link", has_text="distillation").click()
+        assert _ids_in_url(page.url, "seed") == ["distillation"] and page.text_content("h1").startswith("distillation:")
+        page.goto(base + "/themes?seed=distillation")
+        assert _ids_in_url(base + page.get_attribute("#map-link", "href"), "seed") == ["distillation"]
+
         # The map: a click on a dot opens that paper's page.
         page.goto(base + "/map")
         page.wait_for_selector("#map[data-ready='1'] .scatterlayer .point", timeout=60000)

@@ -9,12 +9,19 @@ Example::
     from paperlike.web import run
     run("./my-index", port=8000)          # http://127.0.0.1:8000/
 
-All imports of paperlike's internal modules live in :mod:`paperlike.web.backend`.
+The web app is a front end beside the CLI: queries go through the same service-layer calls
+(``Recommender.ask``, ``paper``, ``records``, ``select_papers``, the theme sets of
+:mod:`paperlike.service.themes`), so a query is read and ranked exactly as ``paperlike similar``
+reads and ranks it. :mod:`.backend` holds what serving needs beyond that (opening, warming and
+watching index generations, adding uploads, the map's figure).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - starlette is imported only when the app is made
+    from starlette.applications import Starlette
 
 __all__ = ["run", "create_app", "check_bind", "ServeError"]
 
@@ -34,7 +41,7 @@ def run(*args: Any, **kwargs: Any) -> None:
     _run(*args, **kwargs)
 
 
-def create_app(*args: Any, **kwargs: Any):
+def create_app(*args: Any, **kwargs: Any) -> Starlette:
     """The Starlette app; see :func:`paperlike.web.app.create_app`."""
     from .app import create_app as _create
 

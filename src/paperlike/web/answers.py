@@ -1,9 +1,14 @@
 """What the API and the pages answer, computed from one :class:`~.generations.Snapshot`.
 
 Each function mirrors a CLI command (``similar``, ``similar --text``, ``similar A B --not C``,
-``themes``, ``theme``, ``papers``, ``export``) and calls the same library methods, so a query
-is read the same way on the command line, in the browser and through the API. All of them are
-blocking: the app runs them in worker threads.
+``themes``, ``theme``, ``papers``, ``export``) and calls the same library methods
+(:meth:`~paperlike.Recommender.ask`, ``paper``, ``records``, ``list_papers``, ``themes``), so a
+query is read the same way on the command line, in the browser and through the API: a paper
+when it names one (id, title, DOI, arXiv id, URL), else free text with a note.
+
+Answers are kept per generation (:mod:`.memo`): the same question on the same generation is
+answered once. The dicts returned are shared between requests and must not be changed. All
+functions are blocking: the app runs them in worker threads.
 """
 
 from __future__ import annotations
@@ -12,175 +17,161 @@ from collections.abc import Sequence
 from typing import Any
 
 from paperlike.errors import QueryError
+from paperlike.export import export_papers
+from paperlike.records import Theme, ThemeSet
+from paperlike.service.themes import COLLECTION_PREFIX, resolve_theme, theme_set
 
 from . import backend
 from .generations import Snapshot
-from .params import RankOptions
+from .params import Kind, SearchOptions, ThemeSetQuery
 
-__all__ = ["resolve", "similar", "text", "like", "paper", "papers", "themes", "theme", "export", "map_data", "info"]
+__all__ = [
+    "MAX_K_KEPT",
+    "MAX_QUERY_CHARS_KEPT",
+    "similar",
+    "text",
+    "like",
+    "paper",
+    "papers",
+    "themes",
+    "theme_of",
+    "theme",
+    "export",
+    "export_results",
+    "map_data",
+    "info",
+]
+
+# Answers with more results than this are not kept (each result is about 0.5 KB with its why),
+# nor answers to queries longer than this (an abstract pasted as a query is rarely asked twice,
+# and 512 kept keys of up to 50 x 20,000 characters would hold half a gigabyte).
+MAX_K_KEPT = 100
+MAX_QUERY_CHARS_KEPT = 2000
+_AUTOMATIC = ThemeSetQuery()
 
 
-def resolve(snap: Snapshot, query: str) -> str:
-    """The query, or the id of the paper whose DOI or arXiv id it is (``doi:10.1/x``,
-    ``https://doi.org/...``, ``arXiv:2401.01234v2``) when it is not itself an indexed id."""
-    key = backend.normalize_identifier(query)
-    if key is None or snap.rec.index.position(query.strip()) is not None:
-        return query
-    found = snap.cached("identifiers", lambda: backend.identifier_index(snap.rec)).get(key)
-    return found if found is not None else query
-
-
-def _answer(
-    query: str,
-    kind: str,
-    results: Sequence[Any],
-    mode: str,
-    *,
-    paper_id=None,
-    paper_title=None,
-    note=None,
-    unlike: Sequence[str] = (),
-    generation: str = "",
+def _ask(
+    snap: Snapshot, queries: Sequence[str], unlike: Sequence[str], kind: Kind, opts: SearchOptions, sets: ThemeSetQuery
 ) -> dict[str, Any]:
-    return {
-        "query": query,
-        "kind": kind,
-        "paper_id": paper_id,
-        "paper_title": paper_title,
-        "unlike": list(unlike),
-        "mode": mode,
-        "note": note,
-        "generation": generation,
-        "results": [r.to_dict() for r in results],
-    }
+    def compute() -> dict[str, Any]:
+        within = None if opts.theme is None else theme_of(snap, str(opts.theme), sets)
+        answer = snap.rec.ask(
+            list(queries),
+            opts.k,
+            unlike=list(unlike),
+            kind=kind,
+            theme=within,
+            mode=opts.mode,
+            diverse=opts.diverse,
+            why=opts.why,
+        )
+        return {**answer.to_dict(), "note": answer.note, "generation": snap.generation}
+
+    if opts.k > MAX_K_KEPT or sum(map(len, queries)) + sum(map(len, unlike)) > MAX_QUERY_CHARS_KEPT:
+        return compute()
+    return snap.answers.get(("ask", tuple(queries), tuple(unlike), kind, opts, sets.choice), compute)
 
 
-def similar(snap: Snapshot, queries: Sequence[str], unlike: Sequence[str], kind: str, opts: RankOptions) -> dict[str, Any]:
-    """``paperlike similar QUERY... [--not P] [--text|--paper]``."""
+def similar(
+    snap: Snapshot,
+    queries: Sequence[str],
+    unlike: Sequence[str],
+    kind: Kind,
+    opts: SearchOptions,
+    sets: ThemeSetQuery = _AUTOMATIC,
+) -> dict[str, Any]:
+    """``paperlike similar QUERY... [--not P] [--text|--paper] [--theme T [-n N] [--seed S]...]``."""
     if not queries:
         raise QueryError("missing parameter 'q'; give a paper id, a title, or free text, e.g. ?q=autodistil")
-    if len(queries) > 1 or unlike:
-        if kind == "text":
-            raise QueryError("kind=text takes one q; put free text with several words in one q")
-        return like(snap, queries, unlike, opts, query=" + ".join(queries))
-    rec = snap.rec
-    answer = rec.recommend(resolve(snap, queries[0]), opts.k, kind=kind, **opts.kwargs())
-    return _answer(
-        queries[0],
-        answer.kind,
-        answer.results,
-        opts.mode,
-        paper_id=answer.paper_id,
-        paper_title=answer.paper_title,
-        note=answer.note,
-        generation=snap.generation,
-    )
+    if kind == "text" and (len(queries) > 1 or unlike):
+        raise QueryError("kind=text takes one q and no 'not'; put free text with several words in one q")
+    return _ask(snap, queries, unlike, kind, opts, sets)
 
 
-def text(snap: Snapshot, query: str, opts: RankOptions) -> dict[str, Any]:
+def text(snap: Snapshot, query: str, opts: SearchOptions, sets: ThemeSetQuery = _AUTOMATIC) -> dict[str, Any]:
     """``paperlike similar "TEXT" --text``."""
-    results = snap.rec.similar_to_text(query, opts.k, **opts.kwargs())
-    return _answer(query, "text", results, opts.mode, generation=snap.generation)
+    return _ask(snap, [query], [], "text", opts, sets)
 
 
 def like(
-    snap: Snapshot, papers: Sequence[str], unlike: Sequence[str], opts: RankOptions, *, query: str | None = None
+    snap: Snapshot, papers: Sequence[str], unlike: Sequence[str], opts: SearchOptions, sets: ThemeSetQuery = _AUTOMATIC
 ) -> dict[str, Any]:
-    """``paperlike similar A B --not C``: papers like all of ``papers``, unlike ``unlike``."""
+    """``paperlike similar A B --not C --paper``: papers like all of ``papers``, unlike ``unlike``."""
     if not papers:
         raise QueryError("missing parameter 'paper'; give at least one paper to find papers like, e.g. ?paper=autodistil")
-    rec = snap.rec
-    # Each paper is resolved once, here; like() then gets exact ids.
-    liked = [rec.index.ids[rec.find(resolve(snap, p))] for p in papers]
-    unliked = [rec.index.ids[rec.find(resolve(snap, p))] for p in unlike]
-    results = rec.like(liked, opts.k, unlike=unliked, **opts.kwargs())
-    kind = "paper" if len(liked) == 1 and not unliked else "papers"
-    title = rec.index.titles[rec.index.position(liked[0])] if kind == "paper" else None
-    return _answer(
-        query or " + ".join(papers),
-        kind,
-        results,
-        opts.mode,
-        paper_id=liked[0] if kind == "paper" else None,
-        paper_title=title,
-        unlike=unliked,
-        generation=snap.generation,
-    )
+    return _ask(snap, papers, unlike, "paper", opts, sets)
 
 
 def paper(snap: Snapshot, query: str) -> dict[str, Any]:
-    """The full record of the paper a query names (as ``rec.paper``)."""
-    record = backend.paper_record(snap.rec, resolve(snap, query))
-    return {**record.to_dict(), "generation": snap.generation}
+    """The full record of the paper a query names (``rec.paper``: id, title, DOI, arXiv id, URL)."""
+
+    def compute() -> dict[str, Any]:
+        return {**snap.rec.paper(query).to_dict(), "generation": snap.generation}
+
+    return compute() if len(query) > MAX_QUERY_CHARS_KEPT else snap.answers.get(("paper", query), compute)
 
 
 def papers(snap: Snapshot, search: str | None, limit: int, offset: int) -> dict[str, Any]:
     """``paperlike papers [--search TEXT]``, a page at a time."""
-    index = snap.rec.index
     if search:
-        needle = search.casefold()
-        rows = [(i, t) for i, t in zip(index.ids, index.titles) if needle in i.casefold() or needle in t.casefold()]
+        rows = snap.rec.list_papers(search)
+        total, page = len(rows), rows[offset : offset + limit]
     else:
-        rows = list(zip(index.ids[offset : offset + limit], index.titles[offset : offset + limit]))
-        return {
-            "total": index.count,
-            "offset": offset,
-            "papers": [{"id": i, "title": t} for i, t in rows],
-            "generation": snap.generation,
-        }
+        # A page of the index as it is: no list of every paper is made for it.
+        index = snap.rec.index
+        total, page = index.count, list(zip(index.ids[offset : offset + limit], index.titles[offset : offset + limit]))
     return {
-        "total": len(rows),
+        "total": total,
         "offset": offset,
-        "papers": [{"id": i, "title": t} for i, t in rows[offset : offset + limit]],
+        "papers": [{"id": i, "title": t} for i, t in page],
         "generation": snap.generation,
     }
 
 
-def themes(snap: Snapshot, n: int | None, seeds: Sequence[str]):
-    """``paperlike themes [-n N] [--seed S]...``; without options, the latest themes of the index."""
-    if n is None and not seeds:
-        return snap.cached("themes:latest", snap.rec.latest_themes)
-    key = f"themes:{n}:{list(seeds)!r}"
-    result = snap.cached(key, lambda: snap.rec.themes(n, list(seeds)))
-    snap.cache["themes:latest"] = result  # as in the CLI: the themes computed last are the latest
-    return result
+def themes(snap: Snapshot, sets: ThemeSetQuery = _AUTOMATIC) -> ThemeSet:
+    """``paperlike themes [-n N] [--seed S]... | --theme-set NAME``: the same options always mean
+    the same set; none, the automatic themes (computed or loaded once per generation and options)."""
+    return snap.derived.get(("themes", sets.choice), lambda: theme_set(snap.rec, sets.choice))
 
 
-def theme(snap: Snapshot, name: str, k: int | None) -> dict[str, Any]:
-    """``paperlike theme NAME [-k K]``."""
-    found = themes(snap, None, ()).get(name)
+def theme_of(snap: Snapshot, name: str, sets: ThemeSetQuery = _AUTOMATIC) -> Theme:
+    """The theme ``name`` names in a set (or a Zotero collection, ``collection:PATH``), as ``--theme``."""
+    if name.startswith(COLLECTION_PREFIX):
+        return snap.derived.get(("collection", name), lambda: resolve_theme(snap.rec, name)[0])
+    return themes(snap, sets).get(name)
+
+
+def theme(snap: Snapshot, name: str, k: int | None, sets: ThemeSetQuery = _AUTOMATIC) -> dict[str, Any]:
+    """``paperlike theme NAME [-k K] [-n N] [--seed S]... [--theme-set NAME]``."""
+    found = theme_of(snap, name, sets)
     shown = found.papers if k is None else found.papers[:k]
-    return {**found.to_dict(), "papers": [p.to_dict() for p in shown], "generation": snap.generation}
+    of_set = None if name.startswith(COLLECTION_PREFIX) else themes(snap, sets).set_dict()
+    return {**found.to_dict(), "papers": [p.to_dict() for p in shown], "theme_set": of_set, "generation": snap.generation}
 
 
-def export(snap: Snapshot, fmt: str, ids: Sequence[str], theme_name: str | None) -> tuple[str, int]:
-    """``paperlike export --format F [--ids ...] [--theme T]``: the text and the number of papers."""
-    rec = snap.rec
-    if ids:
-        chosen = backend.papers_by_id(rec, list(dict.fromkeys(ids)))
-    elif theme_name is None:
-        chosen = backend.all_papers(rec)
-    else:
-        chosen = None
-    if theme_name is not None:
-        members = {p.id for p in themes(snap, None, ()).get(theme_name).papers}
-        pool = chosen if chosen is not None else backend.papers_by_id(rec, [i for i in rec.index.ids if i in members])
-        chosen = [p for p in pool if p.id in members]
-    return backend.export_text(chosen, fmt), len(chosen)
+def export(
+    snap: Snapshot, fmt: str, ids: Sequence[str], theme_name: str | None, sets: ThemeSetQuery = _AUTOMATIC
+) -> tuple[str, int]:
+    """``paperlike export --format F [--ids ...] [--theme T [-n N] [--seed S]...]``: the text and the number of papers."""
+    within = None if theme_name is None else theme_of(snap, theme_name, sets)
+    chosen = snap.rec.select_papers(theme=within, ids=ids)
+    return export_papers(chosen, fmt), len(chosen)
 
 
 def export_results(snap: Snapshot, answer: dict[str, Any], fmt: str) -> str:
     """The papers of an answer as full records (``paperlike similar ... --format F``)."""
-    return backend.export_text(backend.papers_by_id(snap.rec, [r["id"] for r in answer["results"]]), fmt)
+    return export_papers(snap.rec.records([r["id"] for r in answer["results"]]), fmt)
 
 
-def map_data(snap: Snapshot) -> dict[str, Any]:
-    """The figure of ``paperlike map`` for the latest themes (computed once per generation)."""
+def map_data(snap: Snapshot, sets: ThemeSetQuery = _AUTOMATIC) -> dict[str, Any]:
+    """The figure of ``paperlike map [-n N] [--seed S]...`` (computed once per generation and options)."""
 
     def compute() -> dict[str, Any]:
-        return backend.map_figure_dict(snap.rec, themes(snap, None, ()), f"{len(snap.rec)} papers by theme")
+        chosen = themes(snap, sets)
+        figure = backend.map_figure_dict(snap.rec, chosen, f"{len(snap.rec)} papers by theme")
+        return {**figure, "theme_set": chosen.set_dict(), "generation": snap.generation}
 
-    return {**snap.cached("map", compute), "generation": snap.generation}
+    return snap.derived.get(("map", sets.choice), compute)
 
 
 def info(snap: Snapshot) -> dict[str, Any]:

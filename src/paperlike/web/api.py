@@ -8,17 +8,21 @@ with a 4xx code, as the CLI prints one ``Error:`` line and exits with 2.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from paperlike.errors import QueryError
+from paperlike.export import EXPORT_FORMATS
 
-from . import answers
-from .params import MAX_K, RANK_PARAMS, Params
+from . import answers, backend
+from .generations import Snapshot
+from .params import MAX_K, RANK_PARAMS, THEME_SET_PARAMS, Params, SearchOptions, ThemeSetQuery
 from .runtime import blocking, config, library, require_csrf
 from .security import ServeError
 
@@ -52,36 +56,49 @@ def export_response(text: str, fmt: str, generation: str, name: str = "papers") 
     )
 
 
-async def _ranked(request: Request, snap, answer: dict[str, Any], fmt: str | None) -> Response:
+async def _ranked(request: Request, snap: Snapshot, answer: dict[str, Any], fmt: str | None) -> Response:
+    """The answer as JSON, or its papers as full records in ``fmt`` (from the same generation)."""
     if fmt is None:
         return json_response(answer, snap.generation)
     text = await blocking(request, answers.export_results, snap, answer, fmt)
     return export_response(text, fmt, snap.generation, "similar")
 
 
+async def _ranking(
+    request: Request,
+    fn: Callable[..., dict[str, Any]],
+    args: tuple[Any, ...],
+    opts: SearchOptions,
+    sets: ThemeSetQuery,
+    fmt: str | None,
+) -> Response:
+    """``fn(snap, *args, opts, sets)`` in a query thread, for the current generation. A theme set
+    that is not computed yet (seconds to minutes) is computed first among the heavy jobs, so it
+    never holds up the threads that answer queries."""
+    snap = library(request).current()
+    if opts.theme is not None:
+        await blocking(request, answers.theme_of, snap, str(opts.theme), sets, heavy=True)
+    answer = await blocking(request, fn, snap, *args, opts, sets)
+    return await _ranked(request, snap, answer, fmt)
+
+
 async def api_similar(request: Request) -> Response:
     p = Params(request.query_params.multi_items(), ("q", "not", "kind", *RANK_PARAMS))
     queries, unlike = p.many("q"), p.many("not")
-    kind, opts, fmt = p.choice("kind", ("auto", "paper", "text"), "auto"), p.rank_options(), p.export_format()
-    snap = library(request).current()
-    answer = await blocking(request, answers.similar, snap, queries, unlike, kind, opts)
-    return await _ranked(request, snap, answer, fmt)
+    kind, (opts, sets), fmt = p.kind(), p.search_options(), p.export_format()
+    return await _ranking(request, answers.similar, (queries, unlike, kind), opts, sets, fmt)
 
 
 async def api_text(request: Request) -> Response:
     p = Params(request.query_params.multi_items(), ("q", *RANK_PARAMS))
-    query, opts, fmt = p.required("q", "few-shot+continual+learning"), p.rank_options(), p.export_format()
-    snap = library(request).current()
-    answer = await blocking(request, answers.text, snap, query, opts)
-    return await _ranked(request, snap, answer, fmt)
+    query, (opts, sets), fmt = p.required("q", "few-shot+continual+learning"), p.search_options(), p.export_format()
+    return await _ranking(request, answers.text, (query,), opts, sets, fmt)
 
 
 async def api_like(request: Request) -> Response:
     p = Params(request.query_params.multi_items(), ("paper", "not", *RANK_PARAMS))
-    liked, unlike, opts, fmt = p.many("paper"), p.many("not"), p.rank_options(), p.export_format()
-    snap = library(request).current()
-    answer = await blocking(request, answers.like, snap, liked, unlike, opts)
-    return await _ranked(request, snap, answer, fmt)
+    liked, unlike, (opts, sets), fmt = p.many("paper"), p.many("not"), p.search_options(), p.export_format()
+    return await _ranking(request, answers.like, (liked, unlike), opts, sets, fmt)
 
 
 async def api_paper(request: Request) -> Response:
@@ -98,41 +115,40 @@ async def api_papers(request: Request) -> Response:
     return json_response(await blocking(request, answers.papers, snap, search, limit, offset), snap.generation)
 
 
-def _theme_options(p: Params) -> tuple[int | None, list[str]]:
-    return p.integer("n", None, 1, 500), p.many("seed", limit=50)
-
-
 async def api_themes(request: Request) -> Response:
-    p = Params(request.query_params.multi_items(), ("n", "seed"))
-    n, seeds = _theme_options(p)
+    p = Params(request.query_params.multi_items(), THEME_SET_PARAMS)
+    sets = p.theme_set()
     snap = library(request).current()
-    result = await blocking(request, answers.themes, snap, n, seeds, heavy=True)
+    result = await blocking(request, answers.themes, snap, sets, heavy=True)
     return json_response({**result.to_dict(), "generation": snap.generation}, snap.generation)
 
 
 async def api_theme(request: Request) -> Response:
-    p = Params(request.query_params.multi_items(), ("name", "k"))
-    name, k = p.required("name", "t1"), p.integer("k", None, 1, 10**9)
+    p = Params(request.query_params.multi_items(), ("name", "k", *THEME_SET_PARAMS))
+    name, k, sets = p.required("name", "t1"), p.integer("k", None, 1, 10**9), p.theme_set()
     snap = library(request).current()
-    return json_response(await blocking(request, answers.theme, snap, name, k, heavy=True), snap.generation)
+    return json_response(await blocking(request, answers.theme, snap, name, k, sets, heavy=True), snap.generation)
 
 
 async def api_export(request: Request) -> Response:
-    p = Params(request.query_params.multi_items(), ("format", "ids", "theme"))
+    p = Params(request.query_params.multi_items(), ("format", "ids", "theme", *THEME_SET_PARAMS))
     fmt = p.export_format()
     if fmt is None:
-        raise QueryError("missing parameter 'format'; use one of: bibtex, jsonl, csv, e.g. ?format=bibtex")
+        raise QueryError(f"missing parameter 'format'; use one of: {', '.join(EXPORT_FORMATS)}, e.g. ?format=bibtex")
     ids = [i.strip() for group in p.many("ids", limit=1000) for i in group.split(",") if i.strip()]
     theme = p.one("theme") or None
+    sets = p.theme_set()
+    if theme is None and sets.given:
+        raise QueryError("n, seed and theme_set choose the theme set of 'theme'; give theme too, e.g. ?theme=t1&n=5")
     snap = library(request).current()
-    text, _ = await blocking(request, answers.export, snap, fmt, ids, theme, heavy=True)
+    text, _ = await blocking(request, answers.export, snap, fmt, ids, theme, sets, heavy=True)
     return export_response(text, fmt, snap.generation)
 
 
 async def api_map(request: Request) -> Response:
-    Params(request.query_params.multi_items(), ())
+    sets = Params(request.query_params.multi_items(), THEME_SET_PARAMS).theme_set()
     snap = library(request).current()
-    return json_response(await blocking(request, answers.map_data, snap, heavy=True), snap.generation)
+    return json_response(await blocking(request, answers.map_data, snap, sets, heavy=True), snap.generation)
 
 
 async def api_info(request: Request) -> Response:
@@ -153,13 +169,13 @@ async def add_upload(request: Request) -> dict[str, Any]:
         raise ServeError("this server is read-only; start it with: paperlike serve --allow-edits")
     form = await request.form(max_files=MAX_FILES, max_fields=10)
     require_csrf(request, form.get("csrf_token"))
-    uploads = [f for f in form.getlist("file") if hasattr(f, "read")]
+    uploads = [f for f in form.getlist("file") if isinstance(f, UploadFile)]
     if not uploads:
         raise QueryError("no file uploaded; send the papers as the form field 'file'")
     fmt = str(form.get("format") or "") or None
     strict = str(form.get("strict") or "").lower() in ("1", "true", "on", "yes")
     with tempfile.TemporaryDirectory(prefix="paperlike-upload-") as tmp:
-        files = []
+        files: list[tuple[Path, str]] = []
         for i, upload in enumerate(uploads):
             shown = Path(str(upload.filename or f"upload-{i}")).name[:100] or f"upload-{i}"
             ext = Path(shown).suffix.lower()
@@ -170,9 +186,7 @@ async def add_upload(request: Request) -> dict[str, Any]:
     return report
 
 
-def _add(request: Request, files, fmt, strict) -> dict[str, Any]:
-    from . import backend
-
+def _add(request: Request, files: list[tuple[Path, str]], fmt: str | None, strict: bool) -> dict[str, Any]:
     lib = library(request)
     report = backend.add_files(lib.directory, files, fmt, strict)
     lib.wait_idle(timeout=900)  # answer once the generation that holds the new papers is served

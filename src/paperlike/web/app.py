@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -190,7 +191,13 @@ def bind(host: str, port: int) -> socket.socket:
 _WORKER_ENV = ENV_SERVE_WORKER
 # Idle keep-alive connections live 30 s, not uvicorn's 5: a client pausing between requests
 # otherwise races the server closing its connection, and sees a dropped request.
-_UVICORN = {"log_level": "warning", "access_log": False, "server_header": False, "lifespan": "off", "timeout_keep_alive": 30}
+_UVICORN: dict[str, Any] = {
+    "log_level": "warning",
+    "access_log": False,
+    "server_header": False,
+    "lifespan": "off",
+    "timeout_keep_alive": 30,
+}
 
 
 def app_from_env() -> Starlette:
@@ -236,7 +243,7 @@ def run(
     allow_remote: bool = False,
     token: str | None = None,
     workers: int = 1,
-    announce=print,
+    announce: Callable[[str], None] = print,
 ) -> None:
     """Serve the index until interrupted.
 

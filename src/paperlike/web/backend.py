@@ -1,8 +1,9 @@
-"""The one place where the web app reaches into paperlike's internal modules.
+"""What the web app needs from paperlike beyond the :class:`~paperlike.Recommender`'s own
+methods: opening and warming an index generation, watching its manifest, adding uploaded files,
+the map's figure and plotly.js, and one BLAS thread per request thread.
 
-Everything else in :mod:`paperlike.web` imports paperlike only through its public top-level
-names (``from paperlike import Recommender``) and :mod:`paperlike.errors`. When modules move,
-only the imports of this file need re-pointing.
+Queries themselves go through the Recommender (``ask``, ``paper``, ``records``,
+``list_papers``, ``themes``) exactly as the CLI's do; see :mod:`.answers`.
 """
 
 from __future__ import annotations
@@ -13,127 +14,72 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from paperlike import Recommender, read_corpus
-from paperlike.errors import QueryError
+from paperlike import Recommender, get_embedder, map_figure, read_corpus
+from paperlike.embedding import Embedder
+from paperlike.errors import PaperlikeError, QueryError
+from paperlike.records import ThemeSet
+from paperlike.service.library import add_papers
+from paperlike.storage.manifest import MANIFEST, read_manifest
 
 __all__ = [
-    "CORPUS_FORMATS",
-    "EXPORT_FORMATS",
-    "MODES",
     "manifest_file",
     "read_generation",
-    "default_index_dir",
     "generation_of",
     "load_recommender",
     "embedder_for",
     "warm",
-    "papers_by_id",
-    "paper_record",
-    "export_text",
     "add_files",
-    "identifier_index",
-    "normalize_identifier",
     "map_figure_dict",
     "plotly_js",
     "limit_blas_threads",
 ]
 
-CORPUS_FORMATS: tuple[str, ...] = ("daily", "jsonl", "bibtex", "csv", "tsv", "arxiv-atom", "arxiv-json", "csl-json", "zotero")
-EXPORT_FORMATS: tuple[str, ...] = ("bibtex", "jsonl", "csv")
-MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
-# Above this many papers the records are not all kept in memory (about 3 KB each).
-MAX_CACHED_PAPERS = 250_000
-
-
-def _check_lists() -> None:
-    # The lists above are copied so importing this module stays cheap; fail loudly if they drift.
-    from paperlike.export import EXPORT_FORMATS as exported
-    from paperlike.readers.detect import FORMATS
-    from paperlike.records import MODES as modes
-
-    assert tuple(FORMATS) == CORPUS_FORMATS and tuple(exported) == EXPORT_FORMATS and tuple(modes) == MODES
-
 
 def manifest_file(directory: Path) -> Path:
     """The file whose replacement marks a new index generation."""
-    from paperlike.storage.manifest import MANIFEST
-
     return Path(directory) / MANIFEST
 
 
 def read_generation(directory: Path) -> str:
     """The generation named by the index's manifest (validated; opens no data file)."""
-    from paperlike.storage.manifest import read_manifest
-
     return str(read_manifest(directory)["generation"])
-
-
-def default_index_dir() -> Path:
-    from paperlike.settings import default_index_dir as where
-
-    return where()[0]
 
 
 def generation_of(rec: Recommender) -> str:
     return str(rec.index.manifest["generation"])
 
 
-def load_recommender(index_dir: Path | None, embedder: Any = None) -> Recommender:
+def load_recommender(index_dir: Path | None, embedder: Embedder | None = None) -> Recommender:
     """Open an index (the default one, built on first use, when ``index_dir`` is None)."""
     return Recommender.load(index_dir, embedder=embedder, progress=index_dir is None)
 
 
-def embedder_for(rec: Recommender) -> Any:
+def embedder_for(rec: Recommender) -> Embedder:
     """The model named in the index's manifest (created lazily: no weights are loaded here)."""
-    from paperlike import get_embedder
-
     return rec.embedder if rec.embedder is not None else get_embedder(rec.index.model.get("name"))
 
 
 def warm(rec: Recommender, with_lexical: bool = True) -> None:
-    """Load everything a query touches, once per generation, so no request pays for it:
-    the aligned vectors, the id -> position map, folded titles, the BM25 index and the split
-    papers file (each verified against the manifest here, not per request)."""
+    """Load everything a query touches, once per generation, so no request pays for it: the
+    aligned vectors, the id -> position map, the folded titles, the checked papers file and
+    the BM25 index (each verified against the manifest here, not per request).
+
+    The records are not all parsed (``index.papers()``): a request parses the lines of its ten
+    results in well under a millisecond, and with every record in memory the library's lookup
+    by DOI or URL re-serialises all of them (about 3 s a lookup at 96k papers).
+    """
     index = rec.index
     index.all_vectors()
     for _ in range(6):  # past PaperIndex's "one-off lookup" scans: builds its id -> position dict
         index.position(index.ids[0] if index.ids else "")
-    if index.ids:  # builds the title lookup (folded titles) once
-        rec.find(index.ids[0])
-    if index.count <= MAX_CACHED_PAPERS:
-        # Every record parsed once and kept: papers_at() then hands out the same Paper objects,
-        # whose plain text (LaTeX decoded, for the why) is computed once per paper, not per request.
-        index.papers()
-    elif index.count:
-        index.papers_at([0])
+    if index.count:
+        index.papers_at([0])  # reads and checks the papers file once
+        try:
+            rec.find(index.titles[0])  # a title, not an id: builds the folded titles once
+        except PaperlikeError:
+            pass  # e.g. two papers share that title; the titles are folded all the same
     if with_lexical:
         rec.lexical()
-
-
-def papers_by_id(rec: Recommender, ids: Sequence[str]) -> list:
-    """Full records of papers by exact id (unknown ids are an error naming them)."""
-    positions = [rec.index.position(i) for i in ids]
-    unknown = [i for i, p in zip(ids, positions) if p is None]
-    if unknown:
-        raise QueryError(f"unknown paper id(s): {', '.join(unknown[:10])}; list ids with: paperlike papers")
-    return rec.index.papers_at(positions)
-
-
-def paper_record(rec: Recommender, query: str):
-    """The record of the paper a query names (id, title, prefix, near miss: :meth:`Recommender.find`)."""
-    return rec.index.papers_at([rec.find(query)])[0]
-
-
-def all_papers(rec: Recommender) -> list:
-    return rec.index.papers()
-
-
-def export_text(papers: Sequence[Any], fmt: str) -> str:
-    from paperlike.export import export_papers
-
-    if fmt not in EXPORT_FORMATS:
-        raise QueryError(f"unknown export format '{fmt}'; use one of: {', '.join(EXPORT_FORMATS)}")
-    return export_papers(papers, fmt)
 
 
 def add_files(directory: Path, files: Sequence[tuple[Path, str]], fmt: str | None, strict: bool) -> dict[str, Any]:
@@ -142,9 +88,6 @@ def add_files(directory: Path, files: Sequence[tuple[Path, str]], fmt: str | Non
     Args:
         files: ``(temp path, name to show in messages)`` pairs.
     """
-    from paperlike.errors import PaperlikeError
-    from paperlike.service.library import add_papers
-
     corpora = []
     for path, shown in files:
         try:
@@ -163,39 +106,8 @@ def add_files(directory: Path, files: Sequence[tuple[Path, str]], fmt: str | Non
     return out
 
 
-def normalize_identifier(text: str) -> str | None:
-    """``doi:10.1/X``, ``https://doi.org/10.1/x``, ``arXiv:2401.01234v2`` -> a lookup key, else None."""
-    from paperlike.identity import normalize_arxiv_id, normalize_doi
-
-    doi = normalize_doi(text)
-    if doi:
-        return f"doi:{doi}"
-    stripped = text.strip()
-    looks_arxiv = stripped.lower().startswith(("arxiv:", "http://arxiv.org", "https://arxiv.org")) or (
-        stripped.replace(".", "").replace("v", "").isdigit() and "." in stripped
-    )
-    arxiv = normalize_arxiv_id(stripped) if looks_arxiv else None
-    return f"arxiv:{arxiv}" if arxiv else None
-
-
-def identifier_index(rec: Recommender) -> dict[str, str]:
-    """``{"doi:...": id, "arxiv:...": id}`` over the index's papers (first record wins)."""
-    from paperlike.identity import normalize_arxiv_id, normalize_doi
-
-    out: dict[str, str] = {}
-    for paper in rec.index.papers():
-        doi, arxiv = normalize_doi(paper.doi), normalize_arxiv_id(paper.arxiv_id)
-        if doi:
-            out.setdefault(f"doi:{doi}", paper.id)
-        if arxiv:
-            out.setdefault(f"arxiv:{arxiv}", paper.id)
-    return out
-
-
-def map_figure_dict(rec: Recommender, themes: Any, title: str) -> dict[str, Any]:
+def map_figure_dict(rec: Recommender, themes: ThemeSet, title: str) -> dict[str, Any]:
     """The figure ``paperlike map`` draws, as plotly JSON (data + layout), and how it was projected."""
-    from paperlike import map_figure
-
     frame = rec.map_2d(themes)
     fig = map_figure(frame, title)
     return {"figure": json.loads(fig.to_json()), "method": frame.attrs.get("method"), "papers": len(frame), "themes": len(themes)}

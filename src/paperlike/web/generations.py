@@ -16,19 +16,28 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+import numpy as np
 
 from paperlike import Recommender
+from paperlike.embedding import Embedder
 from paperlike.errors import PaperlikeError
 
 from . import backend
+from .memo import Memo
 
-__all__ = ["Snapshot", "Library", "LockedEmbedder"]
+__all__ = ["Snapshot", "Library", "LockedEmbedder", "ANSWERS_KEPT", "DERIVED_KEPT"]
 
 log = logging.getLogger("paperlike.web")
+
+
+# Answers kept per generation (each about 5-10 KB with the why of 10 results), and theme sets
+# and maps (larger, and slow to compute: seconds to minutes).
+ANSWERS_KEPT = 512
+DERIVED_KEPT = 16
 
 
 @dataclass
@@ -38,33 +47,22 @@ class Snapshot:
     Attributes:
         rec: The recommender over this generation.
         generation: The generation's name (from its manifest).
-        cache: Per-generation results (themes, map, identifier lookups), dropped with the snapshot.
+        answers: Recent answers (rankings, paper records), by question.
+        derived: Theme sets and maps, by options.
     """
 
     rec: Recommender
     generation: str
     loaded_at: float = field(default_factory=time.time)
-    cache: dict[str, Any] = field(default_factory=dict)
-    _locks: dict[str, threading.Lock] = field(default_factory=dict)
-    _guard: threading.Lock = field(default_factory=threading.Lock)
-
-    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per key and generation; concurrent askers wait for the first."""
-        if key in self.cache:
-            return self.cache[key]
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            if key not in self.cache:
-                self.cache[key] = compute()
-            return self.cache[key]
+    answers: Memo = field(default_factory=lambda: Memo(ANSWERS_KEPT))
+    derived: Memo = field(default_factory=lambda: Memo(DERIVED_KEPT))
 
 
 class LockedEmbedder:
     """An embedder used by one thread at a time: tokenizers and models are not all thread-safe,
     and embedding is CPU-bound anyway."""
 
-    def __init__(self, inner: Any):
+    def __init__(self, inner: Embedder):
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
@@ -73,7 +71,7 @@ class LockedEmbedder:
     def identity(self) -> dict:
         return self.inner.identity()
 
-    def embed_batch(self, texts):
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
             return self.inner.embed_batch(texts)
 
@@ -126,9 +124,7 @@ class Library:
 
     def current(self) -> Snapshot:
         """The snapshot to answer a request from (starting a switch if the manifest changed)."""
-        snap = self._snap
-        if snap is None:
-            raise RuntimeError("Library.open() was not called")
+        snap = self._serving()
         stamp = _stamp(backend.manifest_file(self.directory))
         if stamp != self._seen and stamp is not None:
             self._start_switch(stamp)
@@ -142,18 +138,23 @@ class Library:
             self._loading = threading.Thread(target=self._switch, name="paperlike-generation", daemon=True)
             self._loading.start()
 
+    def _serving(self) -> Snapshot:
+        if self._snap is None:
+            raise RuntimeError("Library.open() was not called")
+        return self._snap
+
     def _switch(self) -> None:
         """Open the newest generation and put it in place; repeat while the manifest keeps moving."""
         while True:
             started = _stamp(backend.manifest_file(self.directory))
             try:
-                if backend.read_generation(self.directory) != self._snap.generation:
+                if backend.read_generation(self.directory) != self._serving().generation:
                     self._load_new()
                 self.last_error = None
             except PaperlikeError as exc:
                 # A damaged or half-removed index: keep answering from the generation we have.
                 self.last_error = str(exc)
-                log.warning("still serving generation %s: %s", self._snap.generation, exc)
+                log.warning("still serving generation %s: %s", self._serving().generation, exc)
             except Exception as exc:  # noqa: BLE001 - a bug; the old generation keeps serving
                 self.last_error = f"unexpected {type(exc).__name__}: {exc}"
                 log.exception("switching generations failed")
@@ -165,7 +166,7 @@ class Library:
                 self._seen = now
 
     def _load_new(self) -> None:
-        old = self._snap
+        old = self._serving()
         rec = backend.load_recommender(self.directory)
         # The same (locked) embedder when the model is the same: the model is never loaded twice.
         same_model = rec.index.model == old.rec.index.model

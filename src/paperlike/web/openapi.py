@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from paperlike import __version__
+from paperlike.export import EXPORT_FORMATS
+from paperlike.readers.detect import FORMATS as CORPUS_FORMATS
+from paperlike.records import DEFAULT_MODE, MODES
 
-from .backend import CORPUS_FORMATS, EXPORT_FORMATS, MODES
-from .params import MAX_K
+from .params import KINDS, MAX_K
 
 __all__ = ["openapi"]
 
@@ -30,6 +32,15 @@ def _q(name: str, desc: str, schema: dict[str, Any], *, required: bool = False, 
 
 
 _STR = {"type": "string"}
+_THEME_SET = [
+    _q(
+        "n",
+        "Theme set: this many themes (with seed: seeded ones included). No n, seed or theme_set: the automatic themes.",
+        {"type": "integer", "minimum": 1, "maximum": 500},
+    ),
+    _q("seed", "Theme set: anchor a theme on a name ('NAME' or 'NAME=words'); repeatable.", _STR, many=True),
+    _q("theme_set", "Theme set: one named with 'paperlike themes ... --save-as NAME' (instead of n and seed).", _STR),
+]
 _RANK = [
     _q(
         "k",
@@ -39,12 +50,18 @@ _RANK = [
     _q(
         "mode",
         "Ranking: BM25 fused with the model's cosine, the model alone, or BM25 alone.",
-        {"enum": list(MODES), "default": "hybrid"},
+        {"enum": list(MODES), "default": DEFAULT_MODE},
     ),
-    _q("theme", "Only papers of this theme (id, seed name or label phrase).", _STR),
+    _q(
+        "theme",
+        "Only papers of this theme (id, seed name or label phrase of the set n, seed or theme_set name; "
+        "or collection:PATH, a Zotero collection).",
+        _STR,
+    ),
     _q("diverse", "Re-rank so the top results are not variations of one idea (MMR).", {"type": "boolean", "default": False}),
     _q("why", "Attach the shared terms and best sentence of each result.", {"type": "boolean", "default": True}),
     _q("format", "Return the result papers as full records in this format instead of JSON.", {"enum": list(EXPORT_FORMATS)}),
+    *_THEME_SET,
 ]
 
 
@@ -91,8 +108,14 @@ _SCHEMAS: dict[str, Any] = {
             "score": {"type": "number"},
             "cosine": {"type": ["number", "null"]},
             "why": {"$ref": "#/components/schemas/Why"},
+            "year": {"type": ["integer", "null"]},
+            "authors": {"type": "array", "items": _STR},
+            "venue": {"type": ["string", "null"]},
+            "link": {"type": ["string", "null"], "description": "The record's URL, else its DOI or arXiv page."},
+            "mmr": {"type": ["number", "null"], "description": "With diverse: the MMR gain that chose this rank."},
         },
     },
+    "PaperRef": {"type": "object", "required": ["id", "title"], "properties": {"id": _STR, "title": _STR}},
     "Answer": {
         "type": "object",
         "required": ["query", "kind", "results", "generation"],
@@ -101,9 +124,19 @@ _SCHEMAS: dict[str, Any] = {
             "kind": {"enum": ["paper", "text", "papers"]},
             "paper_id": {"type": ["string", "null"]},
             "paper_title": {"type": ["string", "null"]},
-            "unlike": {"type": "array", "items": _STR},
-            "mode": _STR,
-            "note": {"type": ["string", "null"]},
+            "papers": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/PaperRef"},
+                "description": "The query papers (kind papers).",
+            },
+            "unlike": {"type": "array", "items": {"$ref": "#/components/schemas/PaperRef"}},
+            "mode": {"enum": list(MODES)},
+            "score_scale": {"type": ["string", "null"], "description": "What a result's score means in this mode."},
+            "diverse": {"type": "boolean"},
+            "note": {
+                "type": ["string", "null"],
+                "description": "How the query was read, e.g. that it named no paper and was searched as free text.",
+            },
             "generation": _STR,
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
         },
@@ -142,7 +175,13 @@ _SCHEMAS: dict[str, Any] = {
             "kind": {"enum": ["seeded", "discovered"]},
             "status": {"type": ["string", "null"]},
             "papers": {"type": "array", "items": {"type": "object"}},
+            "theme_set": {"anyOf": [{"$ref": "#/components/schemas/ThemeSetRef"}, {"type": "null"}]},
         },
+    },
+    "ThemeSetRef": {
+        "type": "object",
+        "description": "Which theme set an answer comes from.",
+        "properties": {"name": {"type": ["string", "null"]}, "options": _STR, "description": _STR},
     },
     "ThemeSet": {
         "type": "object",
@@ -150,6 +189,9 @@ _SCHEMAS: dict[str, Any] = {
             "themes": {"type": "array", "items": {"$ref": "#/components/schemas/Theme"}},
             "options": {"type": "object"},
             "changes": {"type": "object"},
+            "theme_set": {"$ref": "#/components/schemas/ThemeSetRef"},
+            "papers": {"type": "integer", "description": "Papers in at least one theme."},
+            "memberships": {"type": "integer"},
             "generation": _STR,
         },
     },
@@ -160,6 +202,8 @@ _SCHEMAS: dict[str, Any] = {
             "method": _STR,
             "papers": {"type": "integer"},
             "themes": {"type": "integer"},
+            "theme_set": {"$ref": "#/components/schemas/ThemeSetRef"},
+            "generation": _STR,
         },
     },
     "Info": {"type": "object", "properties": {"papers": {"type": "integer"}, "model": _STR, "generation": _STR}},
@@ -178,11 +222,16 @@ def _paths() -> dict[str, Any]:
     not_many = _q("not", "A paper the results should not be like (repeatable).", _STR, many=True)
     return {
         "/api/similar": _get(
-            "Papers like a query (paper or free text) or like several papers",
+            "Papers like a query (a paper, or free text with a note when it names none) or like several papers",
             [
                 q_many,
                 not_many,
-                _q("kind", "Read q as a paper, as text, or either.", {"enum": ["auto", "paper", "text"], "default": "auto"}),
+                _q(
+                    "kind",
+                    "Read q as a paper when it names one, else as free text (auto); only as a paper (404 when it names "
+                    "none); only as text.",
+                    {"enum": list(KINDS), "default": "auto"},
+                ),
                 *_RANK,
             ],
             _ok("Answer", text=True),
@@ -202,7 +251,7 @@ def _paths() -> dict[str, Any]:
         ),
         "/api/paper": _get(
             "A paper's full record",
-            [_q("id", "Id, title, DOI or arXiv id.", _STR, required=True)],
+            [_q("id", "Id, title, DOI, arXiv id or URL of the paper.", _STR, required=True)],
             _ok("Paper"),
             "rec.paper(QUERY)",
         ),
@@ -217,11 +266,8 @@ def _paths() -> dict[str, Any]:
             "paperlike papers [--search TEXT]",
         ),
         "/api/themes": _get(
-            "Theme sets with labels and sizes (latest, or computed for n and seeds)",
-            [
-                _q("n", "Number of themes (default: the latest themes, or automatic).", {"type": "integer", "minimum": 1}),
-                _q("seed", "Anchor a theme on a name ('NAME' or 'NAME=words'); repeatable.", _STR, many=True),
-            ],
+            "A theme set with labels and sizes (the same options always give the same set)",
+            _THEME_SET,
             _ok("ThemeSet"),
             "paperlike themes [-n N] [--seed S]...",
         ),
@@ -230,24 +276,31 @@ def _paths() -> dict[str, Any]:
             [
                 _q("name", "Theme id, seed name or label phrase.", _STR, required=True),
                 _q("k", "Only the best k papers.", {"type": "integer", "minimum": 1}),
+                *_THEME_SET,
             ],
             _ok("Theme"),
-            "paperlike theme NAME [-k K]",
+            "paperlike theme NAME [-k K] [-n N] [--seed S]...",
         ),
         "/api/export": _get(
             "Papers as BibTeX, JSONL or CSV (all, chosen ids, or a theme's)",
             [
                 _q("format", "Output format.", {"enum": list(EXPORT_FORMATS)}, required=True),
                 _q("ids", "Comma-separated ids (repeatable).", _STR, many=True),
-                _q("theme", "Only this theme's papers.", _STR),
+                _q("theme", "Only this theme's papers (of the set n and seed name).", _STR),
+                *_THEME_SET,
             ],
             {
                 "200": {"description": "The papers as text", "content": {"application/x-bibtex": {"schema": _STR}}},
                 "4XX": {"$ref": "#/components/responses/Error"},
             },
-            "paperlike export --format F [--ids ...] [--theme T]",
+            "paperlike export --format F [--ids ...] [--theme T [-n N] [--seed S]...]",
         ),
-        "/api/map": _get("The interactive map's figure (plotly JSON)", [], _ok("Map"), "paperlike map"),
+        "/api/map": _get(
+            "The interactive map's figure (plotly JSON), coloured by a theme set",
+            _THEME_SET,
+            _ok("Map"),
+            "paperlike map [-n N] [--seed S]... [--theme-set NAME]",
+        ),
         "/api/info": _get("Which index is served: papers, model, generation", [], _ok("Info"), "paperlike info"),
         "/api/csrf": _get("This session's CSRF token (sets the session cookie)", [], _ok("Csrf"), "-"),
         "/api/add": {

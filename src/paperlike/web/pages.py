@@ -21,9 +21,11 @@ from starlette.templating import Jinja2Templates
 
 from paperlike import __version__
 from paperlike.errors import AmbiguousQueryError, UnknownPaperError
+from paperlike.records import DEFAULT_MODE, MODES, Result
 
 from . import answers
-from .params import MAX_K, Params, RankOptions
+from .generations import Snapshot
+from .params import KINDS, MAX_K, THEME_SET_PARAMS, Params, SearchOptions
 from .runtime import blocking, config, library, require_csrf
 from .security import AUTH_COOKIE, ServeError
 
@@ -51,7 +53,14 @@ def safe_link(value: str | None) -> str | None:
     return text if text.lower().startswith(("http://", "https://")) and " " not in text else None
 
 
-_env.globals.update(url=url, safe_link=safe_link, version=__version__)
+def byline(result: dict[str, Any]) -> str:
+    """First author(s), year and venue of a result (as the CLI shows them)."""
+    authors = tuple(a for a in result.get("authors") or () if isinstance(a, str))
+    year, venue = result.get("year"), result.get("venue")
+    return Result(0, "", "", 0.0, year=year if isinstance(year, int) else None, authors=authors, venue=venue).byline()
+
+
+_env.globals.update(url=url, safe_link=safe_link, byline=byline, version=__version__, modes=MODES)
 templates = Jinja2Templates(env=_env)
 
 
@@ -79,57 +88,61 @@ def error_page(request: Request, status: int, message: str, exc: Exception | Non
     )
 
 
+def _page_options(p: Params) -> SearchOptions:
+    """k and mode of a page's list; the why is always shown."""
+    return SearchOptions(k=p.integer("k", 10, 1, MAX_K), mode=p.choice("mode", MODES, DEFAULT_MODE), why=True)
+
+
 async def home(request: Request) -> Response:
     p = Params(request.query_params.multi_items(), ("q", "kind", "mode", "k"))
     query = (p.one("q") or "").strip()
-    kind = p.choice("kind", ("auto", "paper", "text"), "auto")
-    opts = RankOptions(k=p.integer("k", 10, 1, MAX_K), mode=p.choice("mode", ("hybrid", "dense", "lexical"), "hybrid"))
+    kind, opts = p.kind(), _page_options(p)
     snap = library(request).current()
-    context: dict[str, Any] = {"snap": snap, "query": query, "kind": kind, "opts": opts, "answer": None}
+    context: dict[str, Any] = {"snap": snap, "query": query, "kind": kind, "kinds": KINDS, "opts": opts, "answer": None}
     if query:
         context["answer"] = await blocking(request, answers.similar, snap, [query], [], kind, opts)
     return _render(request, "search.html", context)
 
 
-def _paper_view(snap, query: str, likes: Sequence[str], nots: Sequence[str], opts: RankOptions) -> dict[str, Any]:
+def _paper_view(snap: Snapshot, query: str, likes: Sequence[str], nots: Sequence[str], opts: SearchOptions) -> dict[str, Any]:
     record = answers.paper(snap, query)
     pid = record["id"]
     likes = [x for x in dict.fromkeys(likes) if x != pid]
     nots = [x for x in dict.fromkeys(nots) if x != pid and x not in likes]
     answer = answers.like(snap, [pid, *likes], nots, opts)
-    index = snap.rec.index
-    titles = {i: index.titles[index.position(i)] for i in [*likes, *nots] if index.position(i) is not None}
+    # The titles of the liked and not-liked papers, as the answer resolved them (for the chips).
+    titles = dict(zip(likes, [p["title"] for p in answer["papers"][1:]]))
+    titles.update(zip(nots, [u["title"] for u in answer["unlike"]]))
     return {"paper": record, "likes": likes, "nots": nots, "answer": answer, "titles": titles}
 
 
 async def paper_page(request: Request) -> Response:
     p = Params(request.query_params.multi_items(), ("id", "like", "not", "mode", "k"))
     query = p.required("id", "autodistil")
-    opts = RankOptions(k=p.integer("k", 10, 1, MAX_K), mode=p.choice("mode", ("hybrid", "dense", "lexical"), "hybrid"))
+    opts = _page_options(p)
     snap = library(request).current()
     view = await blocking(request, _paper_view, snap, query, p.many("like"), p.many("not"), opts)
     return _render(request, "paper.html", {"snap": snap, "opts": opts, **view})
 
 
 async def themes_page(request: Request) -> Response:
-    p = Params(request.query_params.multi_items(), ("n", "seed"))
-    n, seeds = p.integer("n", None, 1, 500), p.many("seed")
+    sets = Params(request.query_params.multi_items(), THEME_SET_PARAMS).theme_set()
     snap = library(request).current()
-    result = await blocking(request, answers.themes, snap, n, seeds, heavy=True)
-    return _render(request, "themes.html", {"snap": snap, "themes": result, "n": n, "seeds": seeds})
+    result = await blocking(request, answers.themes, snap, sets, heavy=True)
+    return _render(request, "themes.html", {"snap": snap, "themes": result, "sets": sets})
 
 
 async def theme_page(request: Request) -> Response:
-    p = Params(request.query_params.multi_items(), ("name",))
-    name = p.required("name", "t1")
+    p = Params(request.query_params.multi_items(), ("name", *THEME_SET_PARAMS))
+    name, sets = p.required("name", "t1"), p.theme_set()
     snap = library(request).current()
-    found = await blocking(request, answers.theme, snap, name, None, heavy=True)
-    return _render(request, "theme.html", {"snap": snap, "theme": found})
+    found = await blocking(request, answers.theme, snap, name, None, sets, heavy=True)
+    return _render(request, "theme.html", {"snap": snap, "theme": found, "sets": sets})
 
 
 async def map_page(request: Request) -> Response:
-    Params(request.query_params.multi_items(), ())
-    return _render(request, "map.html", {"snap": library(request).current()})
+    sets = Params(request.query_params.multi_items(), THEME_SET_PARAMS).theme_set()
+    return _render(request, "map.html", {"snap": library(request).current(), "sets": sets})
 
 
 async def add_page(request: Request) -> Response:

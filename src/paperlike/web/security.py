@@ -22,6 +22,7 @@ import ipaddress
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -119,7 +120,7 @@ def csrf_for(secret: bytes, session: str) -> str:
     return hmac.new(secret, f"csrf:{session}".encode(), hashlib.sha256).hexdigest()
 
 
-def csrf_matches(scope: dict[str, Any], given: str | None) -> bool:
+def csrf_matches(scope: Mapping[str, Any], given: str | None) -> bool:
     """True when ``given`` is the CSRF token of this request's session."""
     expected = scope.get("state", {}).get("csrf")
     return bool(given and expected and hmac.compare_digest(str(given), expected))
@@ -177,7 +178,9 @@ class Guard:
 
         await self.app(scope, receive, send_with_headers)
 
-    def _refusal(self, scope, headers, cookies, path, state) -> tuple[int, str] | None:
+    def _refusal(
+        self, scope: dict[str, Any], headers: dict[str, str], cookies: dict[str, str], path: str, state: dict[str, Any]
+    ) -> tuple[int, str] | None:
         host = headers.get("host", "")
         if not self.token and not is_local_host(_hostname(host)):
             return 421, (
