@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -16,9 +17,10 @@ from paperlike.service.build import build_index
 pytestmark = pytest.mark.model
 
 
-@pytest.fixture(scope="session")
-def no_network():
-    """Any attempt to open a network connection fails the test."""
+@contextmanager
+def _network_refused():
+    """Any attempt to open a network connection fails the test (only while this block runs:
+    a session-wide block would also refuse the local Ray cluster of later test files)."""
     real_connect = socket.socket.connect
 
     def refuse(self, address):
@@ -32,14 +34,23 @@ def no_network():
     mp = pytest.MonkeyPatch()
     mp.setattr(socket.socket, "connect", refuse)
     mp.setattr(socket, "getaddrinfo", refuse_lookup)
-    yield
-    mp.undo()
+    try:
+        yield
+    finally:
+        mp.undo()
+
+
+@pytest.fixture()
+def no_network():
+    with _network_refused():
+        yield
 
 
 @pytest.fixture(scope="session")
-def minilm(no_network) -> MiniLMEmbedder:
-    embedder = MiniLMEmbedder(backend="torch")  # the reference the ONNX backend is checked against
-    embedder.embed_batch(["warm up"])
+def minilm() -> MiniLMEmbedder:
+    with _network_refused():  # the model is loaded with every connection and DNS lookup refused
+        embedder = MiniLMEmbedder(backend="torch")  # the reference the ONNX backend is checked against
+        embedder.embed_batch(["warm up"])
     return embedder
 
 
@@ -84,7 +95,7 @@ def test_answers_make_sense(minilm_rec):
     assert "tame" in forgetting or "few-shot-continual-learning-a-brain" in forgetting
 
 
-def test_build_and_text_query_with_network_blocked(minilm, tmp_path):
+def test_build_and_text_query_with_network_blocked(minilm, no_network, tmp_path):
     """The model was loaded, and is used here, with every connection and DNS lookup refused."""
     with pytest.raises(AssertionError, match="network lookup attempted"):
         socket.create_connection(("127.0.0.1", 9), timeout=0.1)

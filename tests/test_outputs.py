@@ -57,7 +57,7 @@ def test_a_regular_file_is_replaced_and_a_directory_refused(tmp_path):
         raise AssertionError("a directory was written")
 
 
-def test_export_and_map_through_the_cli(hash_index_dir, tmp_path):
+def test_export_and_map_through_the_cli(hash_index_dir, hash_index_copy, tmp_path):  # map saves themes: a copy
     target = tmp_path / "papers.bib"
     target.write_text("")
     link = tmp_path / "link.bib"
@@ -67,6 +67,6 @@ def test_export_and_map_through_the_cli(hash_index_dir, tmp_path):
     assert link.is_symlink() and target.read_text().startswith("@")
     assert run("export", "--format", "jsonl", "-o", "/dev/null", "--index-dir", hash_index_dir).exit_code == 0
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
-    page = run("map", "--out", "-", "-n", "3", "--index-dir", hash_index_dir)
+    page = run("map", "--out", "-", "-n", "3", "--index-dir", hash_index_copy)
     assert page.exit_code == 0, page.output
     assert page.stdout.lstrip().lower().startswith("<!doctype html>")
