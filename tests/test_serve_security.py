@@ -255,6 +255,9 @@ def test_hostile_title_is_shown_escaped(http):
     img = http.get("/paper", params={"id": "evil-img"}).text
     assert "&lt;img src=x onerror=alert(1)&gt; Knowledge distillation &amp; &#34;quotes&#34;" in img
     assert EVIL_SCRIPT not in page and EVIL_IMG not in img
+    # A result's byline (authors, year, venue) is text too.
+    listed = http.get("/", params={"q": "evil-img"}).text
+    assert '<div class="byline">&lt;script&gt;alert(2)&lt;/script&gt;</div>' in listed and "<script>alert(2)" not in listed
 
 
 def test_token_mode_needs_the_token_everywhere(index_dir):
