@@ -101,6 +101,12 @@ def _remove(path: Path) -> bool:
             path.unlink()
             return True
         if path.is_dir():
+            # A reader may be saving its .verified.json into a retired BM25 folder right now
+            # (without the lock): its file can land between rmtree's listing and rmdir, so retry.
+            for _ in range(5):
+                shutil.rmtree(path, ignore_errors=True)
+                if not path.exists():
+                    return True
             shutil.rmtree(path)
             return True
     except FileNotFoundError:
