@@ -19,6 +19,7 @@ from conftest import ROOT, tree_snapshot
 from paperlike.cli import cli
 from paperlike.embedding import HashingEmbedder
 from paperlike.readers import MAX_CORPUS_BYTES
+from paperlike.readers.lines import MAX_LINE_BYTES
 from paperlike.records import Corpus, Paper
 from paperlike.service.build import build_index
 from paperlike.storage.files import VERIFIED
@@ -27,7 +28,7 @@ from paperlike.storage.manifest import MANIFEST, read_manifest
 
 DOC = ROOT / "docs" / "errors.md"
 PLACEHOLDER = re.compile(
-    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN|THEMESBAD)\b"
+    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|LONGLINE|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN|THEMESBAD)\b"
 )
 
 
@@ -122,10 +123,14 @@ def places(hash_index_dir, tmp_path_factory) -> Iterator[dict[str, Path]]:
     sqlite.execute("CREATE TABLE notes (x)")
     sqlite.commit()
     sqlite.close()
-    # A sparse file one byte over the corpus limit (a file, not a folder: never snapshotted).
-    places["BIG"] = tmp / "big.jsonl"
+    # Sparse files (files, not folders: never snapshotted): one byte over the limit of a file read
+    # whole, and a JSON-lines file (read line by line) whose one line is one byte over the longest read.
+    places["BIG"] = tmp / "big.bib"
     with open(places["BIG"], "wb") as handle:
         handle.truncate(MAX_CORPUS_BYTES + 1)
+    places["LONGLINE"] = tmp / "longline.jsonl"
+    with open(places["LONGLINE"], "wb") as handle:
+        handle.truncate(MAX_LINE_BYTES + 1)
     _hostile_places(hash_index_dir, tmp, places)
     held, release = threading.Event(), threading.Event()
 

@@ -116,8 +116,9 @@ def test_files_over_the_limit_are_refused_up_front(tmp_path):
         read_bytes(path, max_bytes=100)
     path.write_bytes(b"x" * 100)
     assert len(read_bytes(path, max_bytes=100)) == 100
-    # A sparse file just over the real limit: refused from its size, never read into memory.
-    sparse = tmp_path / "sparse.jsonl"
+    # A sparse file just over the real limit: refused from its size, never read into memory
+    # (a format read whole: JSON lines are read line by line, see the next test).
+    sparse = tmp_path / "sparse.bib"
     with open(sparse, "wb") as handle:
         handle.truncate(MAX_CORPUS_BYTES + 1)
     tracemalloc.start()
@@ -128,6 +129,34 @@ def test_files_over_the_limit_are_refused_up_front(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 16 << 20  # refused from its size: its gigabyte was never read
+
+
+def test_json_lines_over_the_file_limit_are_read_a_line_at_a_time(tmp_path, monkeypatch):
+    from paperlike.readers import lines
+
+    monkeypatch.setattr(lines, "MAX_LINE_BYTES", 1 << 20)
+    # Over the limit of a file read whole: one line of a gigabyte of NUL bytes, then a paper.
+    sparse = tmp_path / "sparse.jsonl"
+    with open(sparse, "wb") as handle:
+        handle.truncate(MAX_CORPUS_BYTES + 1)
+        handle.seek(0, os.SEEK_END)
+        handle.write(b'\n{"title": "After the long line", "abstract": "Still read."}\n')
+    tracemalloc.start()
+    try:
+        corpus = read_corpus(sparse)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [p.title for p in corpus.papers] == ["After the long line"]
+    assert corpus.skipped == 1 and "sparse.jsonl:1: a line of over 1,048,576 bytes" in corpus.notes[0]
+    assert peak < 16 << 20  # a megabyte-long piece at a time, never the gigabyte
+    small = tmp_path / "small.jsonl"
+    with open(small, "wb") as handle:
+        handle.truncate((1 << 20) + 1)
+    with pytest.raises(
+        CorpusError, match=r"small.jsonl:1: a line of over 1,048,576 bytes; each line must be one paper's JSON object \(--strict"
+    ):
+        read_corpus(small, strict=True)
 
 
 def test_a_file_growing_while_it_is_read_is_still_bounded(tmp_path, monkeypatch):

@@ -88,7 +88,8 @@ def _arxiv_record(obj: Any, loc: str, src: str) -> Paper:
     )
 
 
-def read_arxiv_json(path: Path, text: str, *, strict: bool = False, **_: Any) -> Corpus:
-    """Read arXiv metadata snapshot JSON lines."""
+def read_arxiv_json(path: Path, text: str | Iterable[str | None], *, strict: bool = False, **_: Any) -> Corpus:
+    """Read arXiv metadata snapshot JSON lines (``text``: the file's text, or its lines as
+    :func:`~paperlike.readers.lines.file_lines` gives them)."""
     src = str(path)
     return collect(jsonl_entries(text, src, _arxiv_record), src, strict=strict, fmt="arxiv-json")

@@ -10,7 +10,7 @@ import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, BinaryIO, Union
 
 from ..errors import CorpusError
 from ..identity import merge_duplicates
@@ -19,11 +19,22 @@ from ..records.papers import ENTRY_TYPE, FIELD_NAME
 from ..text import MAX_TEXT_CHARS, clean_text, slugify, unique_name
 from .detect import FORMAT_NAMES
 
-__all__ = ["Entry", "MAX_CORPUS_BYTES", "collect", "assign_ids", "paper_from_fields", "read_bytes", "read_text"]
+__all__ = [
+    "Entry",
+    "MAX_CORPUS_BYTES",
+    "collect",
+    "assign_ids",
+    "paper_from_fields",
+    "open_corpus",
+    "read_all",
+    "read_bytes",
+    "read_text",
+]
 
 
-# The largest corpus file read (1 GiB): ACM-CR's 96k papers take ~35 MB, and a file is read whole
-# into memory, so a bigger one is almost surely a mistake (or a device that never ends).
+# The largest corpus file read whole (1 GiB): ACM-CR's 96k papers take ~35 MB, and such a file is
+# read whole into memory, so a bigger one is almost surely a mistake. JSON lines and the arXiv
+# snapshot are read line by line instead (readers/lines.py): all of arXiv is a 4 GB file.
 MAX_CORPUS_BYTES = 1 << 30
 
 
@@ -142,15 +153,14 @@ def _nothing_found(source: str, fmt: str | None) -> str:
     return f"{source}: no paper found in this {FORMAT_NAMES.get(fmt, fmt)} file; check that it holds papers"
 
 
-def read_bytes(path: Path, max_bytes: int = MAX_CORPUS_BYTES) -> bytes:
-    """The bytes of a corpus file, checked to be a regular file of at most ``max_bytes``.
+def open_corpus(path: Path) -> BinaryIO:
+    """A corpus file opened for reading (binary), checked to be a regular file.
 
     A FIFO, device, socket or folder is refused before anything is read from it (a FIFO would
-    block for ever, ``/dev/zero`` would fill the memory); the read itself is bounded too, in case
-    the file grows while it is read.
+    block for ever, ``/dev/zero`` would fill the memory).
 
     Raises:
-        CorpusError: Missing, not a regular file, unreadable, or over ``max_bytes``.
+        CorpusError: Missing, not a regular file, or unreadable.
     """
     try:
         kind = os.stat(path).st_mode
@@ -164,11 +174,31 @@ def read_bytes(path: Path, max_bytes: int = MAX_CORPUS_BYTES) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise CorpusError(f"cannot read corpus file {path}: {exc.strerror}; check the path") from None
-    with open(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        _check_kind(path, info.st_mode)
-        _check_size(path, info.st_size, max_bytes)
-        data = handle.read(max_bytes + 1)
+    handle = open(fd, "rb")
+    try:
+        _check_kind(path, os.fstat(handle.fileno()).st_mode)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def read_bytes(path: Path, max_bytes: int = MAX_CORPUS_BYTES) -> bytes:
+    """The bytes of a corpus file, checked to be a regular file (see :func:`open_corpus`) of at
+    most ``max_bytes``; the read itself is bounded too, in case the file grows while it is read.
+
+    Raises:
+        CorpusError: Missing, not a regular file, unreadable, or over ``max_bytes``.
+    """
+    with open_corpus(path) as handle:
+        return read_all(handle, path, max_bytes)
+
+
+def read_all(handle: BinaryIO, path: Path, max_bytes: int = MAX_CORPUS_BYTES) -> bytes:
+    """All bytes of an open corpus file (from its start), at most ``max_bytes`` (see :func:`read_bytes`)."""
+    _check_size(path, os.fstat(handle.fileno()).st_size, max_bytes)
+    handle.seek(0)
+    data = handle.read(max_bytes + 1)
     _check_size(path, len(data), max_bytes)
     return data
 

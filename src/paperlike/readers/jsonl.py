@@ -10,16 +10,21 @@ from typing import Any
 from ..errors import CorpusError
 from ..records import Corpus, Paper
 from ..text import clean_text
-from .base import Entry, collect, paper_from_fields, read_text
+from . import lines
+from .base import Entry, collect, open_corpus, paper_from_fields
+from .lines import file_lines, split_lines
 
 __all__ = ["read_jsonl", "jsonl_entries"]
 
 
-def read_jsonl(path: str | Path, *, text: str | None = None, strict: bool = False) -> Corpus:
+def read_jsonl(path: str | Path, *, text: str | Iterable[str | None] | None = None, strict: bool = False) -> Corpus:
     """Read a JSON-lines corpus: one object a line with ``title``, ``abstract`` and optional
     ``id``, ``authors``, ``year``, ``url``, ``arxiv_id``, ``doi``, ``source``, ``venue``,
     ``entry_type``, ``fields``, ``tags``, ``collections`` (as ``export --format jsonl`` writes them). Blank lines are
     skipped; so are malformed lines, with a note (``strict`` makes them an error).
+
+    Without ``text`` the file is read line by line, never whole (``text``: the file's text, or
+    its lines as :func:`~paperlike.readers.lines.file_lines` gives them).
 
     Raises:
         CorpusError: The file is missing or holds no readable paper (or any bad line, ``strict``).
@@ -27,16 +32,25 @@ def read_jsonl(path: str | Path, *, text: str | None = None, strict: bool = Fals
     path = Path(path)
     src = str(path)
     if text is None:
-        text = read_text(path)
+        with open_corpus(path) as handle:
+            return collect(jsonl_entries(file_lines(handle, path), src, paper_from_fields), src, strict=strict, fmt="jsonl")
     return collect(jsonl_entries(text, src, paper_from_fields), src, strict=strict, fmt="jsonl")
 
 
-def jsonl_entries(text: str, src: str, convert: Callable[[Any, str, str], Paper]) -> Iterable[Entry]:
+def jsonl_entries(text: str | Iterable[str | None], src: str, convert: Callable[[Any, str, str], Paper]) -> Iterable[Entry]:
+    """``(file:line, paper or why not)`` of each non-blank line of ``text`` (the whole text, or
+    the lines of :func:`~paperlike.readers.lines.file_lines`)."""
     # split("\n"), not splitlines(): U+2028 and other separators are legal inside JSON strings.
-    for lineno, line in enumerate(text.split("\n"), 1):
+    for lineno, line in enumerate(split_lines(text), 1):
+        loc = f"{src}:{lineno}"
+        if line is None:
+            yield (
+                loc,
+                CorpusError(f"{loc}: a line of over {lines.MAX_LINE_BYTES:,} bytes; each line must be one paper's JSON object"),
+            )
+            continue
         if not line.strip():
             continue
-        loc = f"{src}:{lineno}"
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:

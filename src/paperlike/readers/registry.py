@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..errors import CorpusError
 from ..records import Corpus
 from .arxiv import read_arxiv_atom, read_arxiv_json
-from .base import decode_text, read_bytes
+from .base import decode_text, open_corpus, read_all
 from .bibtex import read_bibtex
 from .csl import read_csl_json
 from .daily import read_daily_papers
 from .detect import FORMAT_NAMES, FORMATS, SQLITE_HEADER, detect_format, sniff_format
 from .jsonl import read_jsonl
+from .lines import SNIFF_CHARS, file_lines, read_head
 from .tabular import read_csv, read_tsv
 from .zotero import read_zotero
 
-__all__ = ["FORMATS", "READERS", "read_corpus"]
+__all__ = ["FORMATS", "LINE_FORMATS", "READERS", "read_corpus"]
 
 
 READERS: dict[str, Callable[..., Corpus]] = {
@@ -29,6 +30,9 @@ READERS: dict[str, Callable[..., Corpus]] = {
     "csl-json": read_csl_json,
     "zotero": read_zotero,
 }
+
+# Formats read line by line (never whole in memory), so the size limit of a whole file does not apply.
+LINE_FORMATS = ("jsonl", "arxiv-json")
 
 
 def read_corpus(
@@ -42,8 +46,10 @@ def read_corpus(
     """Read a corpus file in any known format, detected from the extension and content.
 
     Args:
-        path: The corpus file (a regular file of at most
-            :data:`~paperlike.readers.base.MAX_CORPUS_BYTES`).
+        path: The corpus file (a regular file; at most
+            :data:`~paperlike.readers.base.MAX_CORPUS_BYTES` unless it is JSON lines or the arXiv
+            snapshot, which are read line by line, a line at most
+            :data:`~paperlike.readers.lines.MAX_LINE_BYTES`).
         fmt: One of :data:`FORMATS` to skip detection.
         strict: Fail on the first malformed entry instead of skipping it with a note.
         title_col: CSV/TSV: the title column (default: found by name).
@@ -59,7 +65,13 @@ def read_corpus(
     path = Path(path)
     if fmt is not None and fmt not in FORMATS:
         raise CorpusError(f"unknown corpus format '{fmt}'; known formats: {', '.join(FORMATS)}")
-    data = read_bytes(path)
+    with open_corpus(path) as handle:
+        raw, head, whole = read_head(handle)
+        streamed = None if raw.startswith(SQLITE_HEADER) else _line_format(path, head, whole, fmt)
+        if streamed is not None:  # read line by line: the file is never in memory whole
+            lines = file_lines(handle, path)
+            return _checked(path, fmt, head or "", lambda: _read_lines(path, lines, streamed, strict))
+        data = read_all(handle, path)
     if data.startswith(SQLITE_HEADER):  # binary: a Zotero library, or nothing we read
         if fmt not in (None, "zotero"):
             raise _not_that_format(path, fmt, "zotero")
@@ -69,12 +81,37 @@ def read_corpus(
     text = decode_text(data, path)
     if not text.strip():
         raise CorpusError(f"{path}: the file is empty; give a corpus with at least one paper")
-    if fmt is None:
-        return _read(path, text, detect_format(path, text), strict, title_col, abstract_col)
+    found = fmt or detect_format(path, text)
+    return _checked(path, fmt, text, lambda: _read(path, text, found, strict, title_col, abstract_col))
+
+
+def _line_format(path: Path, head: str | None, whole: bool, fmt: str | None) -> str | None:
+    """The format of a file read line by line (JSON lines, the arXiv snapshot), told from its
+    head exactly as from the whole text; None for any other format, or when the head cannot tell
+    (not UTF-8, blank, or too much leading space: the whole-file reader then decides and says why)."""
+    if head is None or not head.strip() or (not whole and len(head.lstrip()) < SNIFF_CHARS):
+        return None
     try:
-        return _read(path, text, fmt, strict, title_col, abstract_col)
+        found = fmt or detect_format(path, head)
     except CorpusError:
-        # The user named a format the file is not in: say which they asked for and what it looks like.
+        return None
+    return found if found in LINE_FORMATS else None
+
+
+def _read_lines(path: Path, lines: Iterable[str | None], fmt: str, strict: bool) -> Corpus:
+    if fmt == "jsonl":
+        return read_jsonl(path, text=lines, strict=strict)
+    return read_arxiv_json(path, lines, strict=strict)
+
+
+def _checked(path: Path, fmt: str | None, text: str, read: Callable[[], Corpus]) -> Corpus:
+    """``read()``; when the user named a format the file is not in, say which they asked for
+    and what it looks like (``text``: the file's text, or its head)."""
+    if fmt is None:
+        return read()
+    try:
+        return read()
+    except CorpusError:
         looks = sniff_format(text, path.suffix.lower())
         if looks is not None and looks != fmt:
             raise _not_that_format(path, fmt, looks) from None

@@ -1,6 +1,6 @@
 """The plain records every layer passes around: papers, themes, results. No I/O, no heavy imports."""
 
-from .papers import Corpus, Paper, paper_text_hash, remember_text_hash, text_hash
+from .papers import Corpus, Paper, embedded_text, paper_text_hash, remember_text_hash, text_hash
 from .results import DEFAULT_MODE, MODES, Answer, Result, Results, Why
 from .themes import Seed, Theme, ThemePaper, ThemeSet, parse_seeds
 
@@ -8,6 +8,7 @@ __all__ = [
     "Paper",
     "Corpus",
     "text_hash",
+    "embedded_text",
     "paper_text_hash",
     "remember_text_hash",
     "Why",

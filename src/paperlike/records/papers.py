@@ -20,6 +20,7 @@ __all__ = [
     "venue_field",
     "venue_fields",
     "text_hash",
+    "embedded_text",
     "paper_text_hash",
     "remember_text_hash",
 ]
@@ -115,11 +116,7 @@ class Paper:
         -> ``x``), at most :data:`~paperlike.text.MAX_TEXT_CHARS` characters (see
         :func:`~paperlike.text.clip_text`). The title and abstract themselves keep the source's
         text for display."""
-        # Clip before decoding too: decoding LaTeX of a 50 MB abstract alone takes minutes.
-        title = plain_text(clip_text(self.title))
-        if not self.abstract.strip():
-            return clip_text(title)
-        return clip_text(f"{title}. {plain_text(clip_text(self.abstract))}")
+        return _make_text(self)
 
     def field(self, name: str) -> str | None:
         """The value of the other bibliographic field ``name`` (see :attr:`fields`), if any."""
@@ -170,6 +167,24 @@ class Paper:
             tags=_strings(data, "tags"),
             collections=_strings(data, "collections"),
         )
+
+
+def _make_text(paper: Paper) -> str:
+    # Clip before decoding too: decoding LaTeX of a 50 MB abstract alone takes minutes.
+    title = plain_text(clip_text(paper.title))
+    if not paper.abstract.strip():
+        return clip_text(title)
+    return clip_text(f"{title}. {plain_text(clip_text(paper.abstract))}")
+
+
+def embedded_text(paper: Paper) -> str:
+    """``paper.text``, without keeping it on the record when it was not made before.
+
+    A build makes every paper's text once, to hash it (and to embed it when new); kept on the
+    records, a million texts held 1.2 GB through the rest of the build for nothing.
+    """
+    made = paper.__dict__.get("text")
+    return made if isinstance(made, str) else _make_text(paper)
 
 
 def _strings(data: dict[str, Any], key: str) -> tuple[str, ...]:
@@ -243,7 +258,7 @@ def paper_text_hash(paper: Paper) -> str:
     key = (paper.title, paper.abstract)
     found = _HASHES.get(key)
     if found is None:
-        found = _HASHES[key] = text_hash(paper.text)
+        found = _HASHES[key] = text_hash(embedded_text(paper))
     return found
 
 

@@ -14,7 +14,7 @@ from ..embedding import Embedder, get_embedder
 from ..engines import Engine, get_engine
 from ..errors import IndexMissingError
 from ..readers import BUNDLED_SOURCE, bundled_corpus, bundled_file_sha256
-from ..records import Corpus, paper_text_hash
+from ..records import Corpus, embedded_text, paper_text_hash
 from ..settings import Settings, default_index_dir
 from ..storage.checkpoints import EmbeddingCache
 from ..storage.generations import claim_folder
@@ -165,7 +165,7 @@ def rebuild_index(
 
         embed_started = time.perf_counter()
         fresh = runner.embed(
-            [corpus.papers[i].text for i in todo],
+            [embedded_text(corpus.papers[i]) for i in todo],  # not kept on the records after embedding
             embedder,
             batch_size=batch_size,
             progress=progress and bool(todo),
@@ -174,6 +174,7 @@ def rebuild_index(
         embed_seconds = time.perf_counter() - embed_started
         known.update(zip((hashes[i] for i in todo), fresh))
         vectors = np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
+        del known, fresh  # the rows now live in `vectors`: at 1M papers this frees 1.5 GB before writing
         manifest = write_index(
             directory,
             corpus.papers,

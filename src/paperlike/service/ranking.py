@@ -14,7 +14,7 @@ import numpy as np
 
 from ..embedding import Embedder
 from ..errors import QueryError
-from ..records import Result, Results, Theme
+from ..records import Result, Results, Theme, embedded_text
 from ..search.lexical import LexicalIndex, load_or_build_lexical
 from ..search.rank import rocchio
 from ..search.ranker import Query, rank_index
@@ -44,9 +44,18 @@ class IndexRanking:
                 self.index.directory,
                 self.index.manifest["generation"],
                 self.index.count,
-                lambda: [p.text for p in self.index.papers()],
+                self._all_texts,
             )
         return self._lex
+
+    def _all_texts(self, chunk: int = 20_000) -> list[str]:
+        """Every paper's embedded text in index order, parsed a chunk of records at a time: the
+        records themselves are not kept (``index.papers()`` would hold all of them, 3 GB at 1M papers)."""
+        count = self.index.count
+        texts = []
+        for start in range(0, count, chunk):
+            texts += [embedded_text(p) for p in self.index.papers_at(range(start, min(start + chunk, count)))]
+        return texts
 
     def _rank(self, vector: np.ndarray, terms: Any, k: int, **options: Any) -> Results:
         """Rank for a query vector and its terms (``options``: the fields of :class:`Query`)."""

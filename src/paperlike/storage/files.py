@@ -15,7 +15,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -31,6 +31,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_dir",
+    "atomic_write_stream",
     "atomic_write_json",
     "json_bytes",
     "open_regular",
@@ -100,6 +101,42 @@ def atomic_write(path: str | Path, write: Callable[[Path], object], check: Calla
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+class _Counted:
+    """A binary file that keeps the size and SHA-256 of what is written through it."""
+
+    def __init__(self, fh: BinaryIO):
+        self._fh, self.size, self.digest = fh, 0, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self._fh.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def writelines(self, chunks: Iterable[bytes]) -> None:
+        for chunk in chunks:
+            self.write(chunk)
+
+
+def atomic_write_stream(path: str | Path, write: Callable[[_Counted], object]) -> tuple[int, str]:
+    """Write ``path`` atomically from pieces: ``write`` gets a binary file to ``write()`` them to,
+    so a file of a million papers is never held in memory whole.
+
+    Returns:
+        ``(size in bytes, hex SHA-256)`` of what was written, counted on the way (the file is
+        not read back).
+    """
+    counted: list[_Counted] = []
+
+    def fill(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            counted.append(_Counted(fh))
+            write(counted[0])
+
+    atomic_write(path, fill)
+    return counted[0].size, counted[0].digest.hexdigest()
 
 
 def write_output(path: str | Path, data: bytes) -> Path:

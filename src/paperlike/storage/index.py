@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import IndexCorruptError
 from ..records import Paper, remember_text_hash
 from . import files as store
+from .lines import Lines
 from .manifest import FILE_KINDS as _FILE_KINDS
 from .manifest import corrupt as _corrupt
 from .manifest import read_manifest
@@ -53,7 +54,7 @@ class PaperIndex:
     _flat: np.ndarray | None = field(default=None, repr=False)  # read-only view of a flat index's vectors
     _faiss: Any = field(default=None, repr=False)
     _aligned: np.ndarray | None = field(default=None, repr=False)
-    _lines: list[bytes] | None = field(default=None, repr=False)
+    _lines: Lines | None = field(default=None, repr=False)
     _lookups: int = field(default=0, repr=False)
     _papers_file: Any = field(default=None, repr=False)
     _papers: list[Paper] | None = field(default=None, repr=False)
@@ -104,7 +105,7 @@ class PaperIndex:
             self._papers = papers
         return self._papers
 
-    def _checked_lines(self) -> list[bytes]:
+    def _checked_lines(self) -> Lines:
         """The papers file's lines, checked against the manifest once (the one path every
         record takes: ``papers``, and ``papers_at`` behind ``--why``, theme labels and the map)."""
         if self._lines is None:
@@ -118,8 +119,8 @@ class PaperIndex:
             if problem:
                 raise _corrupt(self.directory, problem)
             verifier.save()
-            # split(b"\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
-            self._lines = data[:].split(b"\n")
+            # Lines found through an array of line starts, not a split copy of the file (3 GB at 1M papers).
+            self._lines = Lines(data)
         return self._lines
 
     def papers_at(self, positions: Sequence[int]) -> list[Paper]:

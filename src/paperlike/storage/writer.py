@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -70,28 +70,54 @@ def _check_vectors(papers: Sequence[Paper], vectors: np.ndarray, model: dict[str
         )
 
 
-def _contents(papers: Sequence[Paper], faiss_index: Any) -> dict[str, bytes]:
+# Paper records joined into one write of the papers file.
+_RECORDS_PER_WRITE = 4096
+
+Writer = Callable[[Any], object]  # fills a file: gets a binary file to write() to
+
+
+def _writers(papers: Sequence[Paper], faiss_index: Any) -> dict[str, Writer]:
+    """What writes each data file, a piece at a time: none of them is ever whole in memory (at
+    1M papers the vectors are 1.5 GB, the papers file as much again)."""
     import faiss
 
-    # Each paper record carries the hash of its embedded text, so later builds can match
-    # vectors to papers without decoding every abstract's LaTeX again.
-    lines = "".join(json.dumps({**p.to_dict(), "text_sha": paper_text_hash(p)}, ensure_ascii=False) + "\n" for p in papers)
-    return {
-        # serialize_index, not write_index(path): FAISS cannot take every path Python can.
-        "vectors": faiss.serialize_index(faiss_index).tobytes(),
-        "titles": store.json_bytes({"ids": [p.id for p in papers], "titles": [p.title for p in papers]}),
-        "papers": lines.encode("utf-8"),
-    }
+    def vectors(fh: Any) -> None:
+        # Through a callback, not serialize_index: no copy of the whole file in memory, and
+        # FAISS never has to open a path (it cannot take every path Python can).
+        writer = faiss.PyCallbackIOWriter(fh.write)  # type: ignore[attr-defined]  # (not in the stubs)
+        faiss.write_index(faiss_index, writer)
+        del writer  # flushes whatever it still holds
+
+    def records(fh: Any) -> None:
+        # Each paper record carries the hash of its embedded text, so later builds can match
+        # vectors to papers without decoding every abstract's LaTeX again.
+        for start in range(0, len(papers), _RECORDS_PER_WRITE):
+            chunk = papers[start : start + _RECORDS_PER_WRITE]
+            fh.write(
+                "".join(
+                    json.dumps({**p.to_dict(), "text_sha": paper_text_hash(p)}, ensure_ascii=False) + "\n" for p in chunk
+                ).encode("utf-8")
+            )
+
+    def titles(fh: Any) -> None:
+        fh.write(store.json_bytes({"ids": [p.id for p in papers], "titles": [p.title for p in papers]}))
+
+    return {"vectors": vectors, "titles": titles, "papers": records}
 
 
-def _write_files(directory: Path, names: dict[str, str], contents: dict[str, bytes]) -> None:
+def _write_files(directory: Path, names: dict[str, str], writers: dict[str, Writer]) -> dict[str, dict[str, Any]]:
+    """Write each data file; returns the manifest's ``files`` entries (name, bytes, sha256),
+    counted as the bytes went to disk."""
+    files = {}
     try:
-        for kind, data in contents.items():
-            store.atomic_write_bytes(directory / names[kind], data)
+        for kind, write in writers.items():
+            size, sha256 = store.atomic_write_stream(directory / names[kind], write)
+            files[kind] = {"name": names[kind], "bytes": size, "sha256": sha256}
     except BaseException:
         for name in names.values():  # a failed build leaves nothing of its own behind
             (directory / name).unlink(missing_ok=True)
         raise
+    return files
 
 
 def _new_generation(live: str | None) -> str:
@@ -158,9 +184,8 @@ def write_index(
         record_generation(directory, gen, live)
         kind = choose_search(len(papers), search)
         faiss_index = _make_faiss(kind, vectors)
-        contents = _contents(papers, faiss_index)
         names = data_file_names(gen)
-        _write_files(directory, names, contents)
+        files = _write_files(directory, names, _writers(papers, faiss_index))
         corpus = {"source": clean_text(corpus_source), "sha256": corpus_sha256}
         corpus |= {"file_sha256": corpus_file_sha256} if corpus_file_sha256 else {}
         manifest = {
@@ -178,10 +203,7 @@ def write_index(
             "model": model,
             "corpus": corpus | ({"edited": True} if edited else {}),
             # Sizes and checksums of the bytes just written: no need to read the files back.
-            "files": {
-                kind: {"name": names[kind], "bytes": len(data), "sha256": store.sha256_bytes(data)}
-                for kind, data in contents.items()
-            },
+            "files": files,
         }
         store.atomic_write_json(directory / MANIFEST, manifest)
         # Only now is the new generation live; older ones can go.

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import QueryError
 from ..records import Seed, Theme, ThemePaper, ThemeSet
-from .cluster import KMEANS_SEED, discover
+from .cluster import KMEANS_SEED, discover, rows
 from .ids import assign_discovered_ids, id_key
 from .labels import LABEL_DOCS, label_terms
 
@@ -105,7 +105,7 @@ def _discovered_drafts(
     x: np.ndarray, rest: np.ndarray, k: int | None, previous: np.ndarray | None, margin: float, random_seed: int
 ) -> list[_Draft]:
     centroids, labels = discover(x, rest, k, previous, seed=random_seed)
-    scores = x[rest] @ centroids.T
+    scores = rows(x, rest) @ centroids.T
     best = scores[np.arange(len(rest)), labels]
     drafts = []
     for c in range(len(centroids)):

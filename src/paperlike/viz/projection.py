@@ -28,6 +28,7 @@ fault inside scikit-learn).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -49,6 +50,7 @@ SUPERVISED_LIMIT = 10_000  # the supervised layout holds all pairwise distances 
 DEFAULT_LAYOUT = "t-SNE, supervised"
 THEME_START = "t-SNE, theme-aware start"
 _SUPERVISED_WEIGHT = 0.05  # added to the cosine distance of two papers of different themes (benchmarks/map_layout.py)
+_CHUNK = 8192  # rows taken to float64 at a time by PCA and the duplicate check
 
 
 def _perplexity(n: int) -> float:
@@ -63,14 +65,38 @@ def _tsne(x: np.ndarray, init: np.ndarray | str, random_state: int, metric: str 
     ).fit_transform(x)
 
 
-def _pca(x: np.ndarray) -> np.ndarray:
-    from sklearn.decomposition import PCA
+def _pca(x: np.ndarray, rows: np.ndarray | None = None, chunk: int | None = None) -> np.ndarray:
+    """The first two principal components of ``x`` (of its ``rows``, when given), zeros beyond
+    its rank: scikit-learn's PCA (full SVD) within 1e-8, signs included (each axis' largest
+    loading is positive), computed from the ``dim x dim`` covariance summed a chunk of rows at a
+    time. Memory is the ``(n, 2)`` result, not an ``n x dim`` float64 copy and its SVD (1.2 GB
+    more at 100k papers)."""
+    n, dim, chunk = (len(x) if rows is None else len(rows)), x.shape[1], chunk or _CHUNK
 
-    centred = x - x.mean(axis=0)
-    if float(np.abs(centred).max(initial=0.0)) == 0.0:
-        return np.zeros((len(x), 2))
-    coords = PCA(n_components=min(2, len(x), x.shape[1]), svd_solver="full").fit_transform(centred)
-    return np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
+    def centred(start: int) -> np.ndarray:
+        part = (x[start : start + chunk] if rows is None else x[rows[start : start + chunk]]).astype(np.float64)
+        part -= mean
+        return part
+
+    mean = np.zeros(dim)  # (centred() takes it off: zero while the mean itself is summed)
+    total = np.zeros(dim)
+    for start in range(0, n, chunk):
+        total += centred(start).sum(axis=0)
+    mean = total / max(n, 1)
+    cov, spread = np.zeros((dim, dim)), 0.0
+    for start in range(0, n, chunk):
+        part = centred(start)
+        cov += part.T @ part
+        spread = max(spread, float(part.max(initial=0.0)), -float(part.min(initial=0.0)))
+    if spread == 0.0:
+        return np.zeros((n, 2))
+    k = min(2, n, dim)
+    axes = np.linalg.eigh(cov)[1][:, ::-1][:, :k]
+    axes *= np.sign(axes[np.argmax(np.abs(axes), axis=0), np.arange(k)])
+    coords = np.zeros((n, 2))
+    for start in range(0, n, chunk):
+        coords[start : start + chunk, :k] = centred(start) @ axes
+    return coords
 
 
 def _theme_init(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -124,9 +150,26 @@ def _default_method(count: int, themed: bool) -> str:
     return DEFAULT_LAYOUT if themed else "t-SNE"
 
 
-def _distinct(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(first position of each distinct row, inverse)`` so ``rows[first][inverse] == rows``."""
-    _, first, inverse = np.unique(np.round(x, 6), axis=0, return_index=True, return_inverse=True)
+def _distinct(x: np.ndarray, chunk: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(first position of each distinct row, inverse)`` so ``rows[first][inverse] == rows``,
+    rows being the same when equal to 6 decimals.
+
+    Rows are told apart by a 128-bit digest of their rounded values, made a chunk at a time
+    (``np.unique`` of the rows themselves sorted an ``n x dim`` float64 copy: 3 GB at 1M papers).
+
+    Raises:
+        QueryError: A vector is not a number (a damaged index).
+    """
+    keys, chunk = np.empty(len(x), dtype=[("a", "<u8"), ("b", "<u8")]), chunk or _CHUNK
+    for start in range(0, len(x), chunk):
+        part = x[start : start + chunk].astype(np.float64)
+        np.round(part, 6, out=part)
+        part += 0.0  # -0.0 becomes 0.0: equal as numbers, so the same row
+        if not np.isfinite(part).all():
+            raise QueryError("the index holds vectors that are not numbers; rebuild it with: paperlike index build")
+        digests = b"".join(hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in part)
+        keys[start : start + len(part)] = np.frombuffer(digests, dtype=keys.dtype)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     order = np.argsort(first)  # keep index order, so the result never depends on np.unique's sort
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -137,11 +180,13 @@ def _spread_copies(coords: np.ndarray, inverse: np.ndarray) -> np.ndarray:
     """Place the copies of one vector on a small ring around its spot, so each dot can be hovered."""
     out = coords[inverse].astype(np.float64)
     scale = float(np.ptp(coords, axis=0).max(initial=0.0)) or 1.0
-    for group in np.unique(inverse):
-        members = np.flatnonzero(inverse == group)
-        if len(members) > 1:
-            angles = 2 * np.pi * np.arange(len(members)) / len(members)
-            out[members] += 0.03 * scale * np.column_stack([np.cos(angles), np.sin(angles)])
+    counts = np.bincount(inverse, minlength=len(coords))
+    by_group = np.argsort(inverse, kind="stable")  # each group's members in index order
+    ends = np.cumsum(counts)
+    for group in np.flatnonzero(counts > 1):  # (one pass per copied vector, not per vector)
+        members = by_group[ends[group] - counts[group] : ends[group]]
+        angles = 2 * np.pi * np.arange(len(members)) / len(members)
+        out[members] += 0.03 * scale * np.column_stack([np.cos(angles), np.sin(angles)])
     return out
 
 
@@ -159,23 +204,27 @@ def project_2d(
     Raises:
         QueryError: A vector is not a number (a damaged index).
     """
-    x = np.asarray(vectors, dtype=np.float64)
+    # float32 vectors stay as they are (a float64 copy is 3 GB at 1M papers); PCA and the
+    # duplicate check take float64 a chunk at a time, t-SNE (at most TSNE_LIMIT papers) all of it.
+    x = np.asarray(vectors)
+    x = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
     n = len(x)
     if n == 0:
         return np.zeros((0, 2)), "none"
-    if not np.isfinite(x).all():
-        raise QueryError("the index holds vectors that are not numbers; rebuild it with: paperlike index build")
     first, inverse = _distinct(x)
-    distinct = x[first]
+    count = len(first)  # distinct vectors (when all are, ``first`` is every position, in order)
     names = None if labels is None else np.asarray([str(labels[i]) for i in first])
-    if len(distinct) < 4:
+    if count < 4:
         # Too few distinct points for t-SNE's perplexity: spread them on a line.
-        coords, method = np.zeros((len(distinct), 2)), "line"
-        coords[:, 0] = np.linspace(-1, 1, len(distinct)) if len(distinct) > 1 else 0.0
+        coords, method = np.zeros((count, 2)), "line"
+        coords[:, 0] = np.linspace(-1, 1, count) if count > 1 else 0.0
     else:
-        method = method or _default_method(len(distinct), names is not None)
-        coords = layout(distinct, names, method, random_state)
-    coords = _spread_copies(coords, inverse) if len(distinct) < n else coords.astype(np.float64)
+        method = method or _default_method(count, names is not None)
+        if method == "PCA":  # (of the distinct rows where they are, not of a copy of them)
+            coords = _pca(x, None if count == n else first)
+        else:
+            coords = layout(np.asarray(x[first], dtype=np.float64), names, method, random_state)
+    coords = _spread_copies(coords, inverse) if count < n else coords.astype(np.float64)
     coords = coords - coords.mean(axis=0)
     scale = np.abs(coords).max()
     return (coords / scale if scale > 0 else coords), method
