@@ -12,14 +12,21 @@ Each step runs in its own process: what it needs from earlier steps is loaded fi
 then the step is timed while a thread samples the process's resident memory every 10 ms. The
 table shows the step's time, the peak RSS during it and the RSS it started from.
 
-Steps: reading the JSONL (parse, then de-duplicate + ids), the text hashes a build keys vectors
-by, ``build_index`` end to end (all vectors resumed from checkpoints, as after an embedding run;
-HNSW at >= 200k papers), its parts (``write_index`` with exact search, the HNSW graph), loading the
-index, the BM25 index (built on the first query), themes (automatic number) and the map projection.
+Steps: reading the JSONL (parse, line by line as ``read_corpus`` does, then de-duplicate + ids),
+the text hashes a build keys vectors by, ``paperlike index build`` end to end in a fresh process
+(reading the file, then ``build_index`` with all vectors resumed from checkpoints, as after an
+embedding run, into a fresh folder; HNSW at >= 200k papers), its parts (``write_index`` with exact
+search, the HNSW graph), loading the index, the BM25 index (built on the first query), themes
+(automatic number, computed afresh) and the map projection.
+
+Every run saves its rows to ``<work>/results.json`` and prints the markdown table of this size and
+the extrapolation to 2.5M and 10M papers (see ``_scale_tables.py``). ``--tables A.json,B.json``
+prints the tables of earlier runs and the extrapolation fitted to them, running nothing.
 
 Usage::
 
     python benchmarks/scale_build.py [--n 100000] [--eval-dir ../shared/eval] [--work DIR] [--steps a,b] [--json]
+    python benchmarks/scale_build.py --tables /tmp/paperlike-scale-100000/results.json,/tmp/paperlike-scale-1000000/results.json
 """
 
 from __future__ import annotations
@@ -38,21 +45,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _scale_tables as tables  # noqa: E402
 from _data import eval_dir_from  # noqa: E402
 
 STEPS = ("parse", "dedupe", "hash", "build", "write_exact", "hnsw", "load", "bm25", "themes", "map")
-LABELS = {
-    "parse": "read + parse the JSONL",
-    "dedupe": "de-duplicate + ids (collect)",
-    "hash": "text hashes (embedded text of every paper)",
-    "build": "build_index end to end, vectors from checkpoints",
-    "write_exact": "write_index, exact search (files + flat FAISS)",
-    "hnsw": "HNSW graph (M=32, efConstruction 80)",
-    "load": "load_index + all paper records",
-    "bm25": "BM25 index (first query after a build)",
-    "themes": "themes, automatic number",
-    "map": "map projection (map_2d)",
-}
 DIM = 384
 SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
@@ -151,7 +147,15 @@ class Peak:
         self.peak = max(self.peak, rss_mb())
 
     def row(self, step: str, **extra) -> dict:
-        return {"step": step, "seconds": self.seconds, "cpu_s": self.cpu, "peak_mb": self.peak, "before_mb": self.before, **extra}
+        return {
+            "step": step,
+            "seconds": self.seconds,
+            "cpu_s": self.cpu,
+            "peak_mb": self.peak,
+            "before_mb": self.before,
+            "load": os.getloadavg()[0],  # (other work on the machine stretches the wall time)
+            **extra,
+        }
 
 
 def _corpus(path: Path):
@@ -167,19 +171,44 @@ def _vectors_for(corpus, vectors_path: Path) -> np.ndarray:
     return np.ascontiguousarray(vectors[rows])
 
 
+def _disk_mb(paths) -> float:
+    return sum(p.stat().st_size for p in paths if p.is_file()) / 2**20
+
+
 def run_step(step: str, work: Path) -> list[dict]:
     """Measure ``step`` on the artifacts in ``work``; returns table rows."""
-    from paperlike.readers.base import collect, paper_from_fields, read_text
+    from paperlike.readers.base import collect, open_corpus, paper_from_fields
     from paperlike.readers.jsonl import jsonl_entries
+    from paperlike.readers.lines import file_lines
 
     corpus_path, vectors_path, index_dir = work / "corpus.jsonl", work / "vectors.npy", work / "index"
     if step in ("parse", "dedupe"):
-        with Peak() as parse:
-            # What read_corpus does with a JSONL file: its text, line by line, then collect.
-            entries = list(jsonl_entries(read_text(corpus_path), str(corpus_path), paper_from_fields))
+        with Peak() as parse, open_corpus(corpus_path) as handle:
+            # What read_corpus does with a JSONL file: line by line, then collect.
+            entries = list(jsonl_entries(file_lines(handle, corpus_path), str(corpus_path), paper_from_fields))
         with Peak() as dedupe:
             corpus = collect(entries, str(corpus_path))
         return [parse.row("parse", records=len(entries)), dedupe.row("dedupe", papers=len(corpus), merged=corpus.merged)]
+    if step == "build":  # what `paperlike index build --corpus FILE` does, in a fresh process
+        from paperlike.service.build import build_index
+        from paperlike.storage.manifest import read_manifest
+
+        with Peak() as p:
+            corpus = _corpus(corpus_path)
+            report = build_index(corpus, StandIn(), index_dir)
+        files = read_manifest(index_dir)["files"]
+        disk = {kind: round(entry["bytes"] / 2**20, 1) for kind, entry in files.items()}
+        return [
+            p.row(
+                step,
+                papers=report.count,
+                reused=report.reused,
+                embedded=report.embedded,
+                build_index_s=round(report.seconds, 1),
+                disk_mb=round(sum(disk.values()), 1),
+                files_mb=disk,
+            )
+        ]
     corpus = _corpus(corpus_path)
     if step == "hash":
         from paperlike.records import paper_text_hash
@@ -188,9 +217,8 @@ def run_step(step: str, work: Path) -> list[dict]:
             [paper_text_hash(paper) for paper in corpus.papers]
             corpus.sha256()
         return [p.row(step, papers=len(corpus))]
-    if step == "build":
+    if step == "prepare":  # (untimed) the checkpoints an embedding run would have left
         from paperlike.records import paper_text_hash
-        from paperlike.service.build import build_index
         from paperlike.storage.checkpoints import EmbeddingCache
 
         vectors = _vectors_for(corpus, vectors_path)
@@ -198,15 +226,7 @@ def run_step(step: str, work: Path) -> list[dict]:
         hashes = [paper_text_hash(p) for p in corpus.papers]
         for start in range(0, len(hashes), 4096):  # as an interrupted (or cluster) embedding run leaves them
             cache.checkpoint(hashes[start : start + 4096], vectors[start : start + 4096])
-        del vectors, hashes
-        from paperlike.records import papers as papers_module
-
-        # As a fresh `paperlike index build` process: papers just read, no embedded text made yet.
-        papers_module._HASHES.clear()
-        corpus = _corpus(corpus_path)
-        with Peak() as p:
-            report = build_index(corpus, StandIn(), index_dir)
-        return [p.row(step, papers=report.count, reused=report.reused, embedded=report.embedded)]
+        return []
     if step == "write_exact":
         import tempfile
 
@@ -226,8 +246,16 @@ def run_step(step: str, work: Path) -> list[dict]:
             _make_faiss("hnsw", vectors)
         return [p.row(step)]
     del corpus
+    return _query_step(step, index_dir)
+
+
+def _query_step(step: str, index_dir: Path) -> list[dict]:
+    """The steps that read the built index: load, BM25, themes, map."""
+    import shutil
+
     from paperlike.service.recommender import Recommender
     from paperlike.storage.index import load_index
+    from paperlike.storage.lexical import lexical_folder
 
     if step == "load":
         with Peak() as p:
@@ -235,10 +263,13 @@ def run_step(step: str, work: Path) -> list[dict]:
         return [p.row(step)]
     rec = Recommender.load(index_dir, embedder=StandIn())
     if step == "bm25":
+        folder = lexical_folder(index_dir, rec.index.manifest["generation"])
+        shutil.rmtree(folder, ignore_errors=True)  # built afresh, as on the first query after a build
         with Peak() as p:
             rec.lexical()
-        return [p.row(step, vocab=len(rec.lexical().vocab))]
+        return [p.row(step, vocab=len(rec.lexical().vocab), disk_mb=round(_disk_mb(folder.iterdir()), 1))]
     if step == "themes":
+        shutil.rmtree(index_dir / "themes", ignore_errors=True)  # computed afresh, not warm-started or loaded
         with Peak() as p:
             themes = rec.themes()
         return [p.row(step, themes=len(themes))]
@@ -264,7 +295,7 @@ def measure(step: str, n: int, work: Path) -> list[dict]:
         return []
     rows = json.loads(found[-1][len("RESULT ") :])
     for row in rows:
-        extra = {k: v for k, v in row.items() if k not in ("step", "seconds", "cpu_s", "peak_mb", "before_mb")}
+        extra = {k: v for k, v in row.items() if k not in ("step", "seconds", "cpu_s", "peak_mb", "before_mb", "load")}
         print(
             f"{row['step']:<12} {row['seconds']:8.1f} s  cpu {row['cpu_s']:8.1f} s  peak {row['peak_mb']:8.0f} MB  "
             f"(from {row['before_mb']:.0f} MB) {json.dumps(extra) if extra else ''}",
@@ -281,9 +312,16 @@ def main() -> None:
     ap.add_argument(
         "--steps", default=",".join(s for s in STEPS if s != "dedupe"), help="steps to run (parse also measures dedupe)"
     )
+    ap.add_argument("--targets", default="2500000,10000000", help="paper counts the extrapolation is for")
+    ap.add_argument("--tables", help="results.json files of earlier runs (comma-separated): print their tables, run nothing")
     ap.add_argument("--step", help=argparse.SUPPRESS)  # internal: run one step in this process
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    targets = [int(t) for t in args.targets.split(",") if t.strip()]
+    if args.tables:
+        results = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.tables.split(",") if f.strip()]
+        print(tables.all_tables(results, targets))
+        return
     work = Path(args.work or f"/tmp/paperlike-scale-{args.n}")
     if args.step:
         print("RESULT " + json.dumps(run_step(args.step, work)), flush=True)
@@ -291,21 +329,25 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     make_corpus(eval_dir_from(args.eval_dir), args.n, work)
+    corpus_mb = (work / "corpus.jsonl").stat().st_size / 2**20
     print(
-        f"{args.n:,} synthetic papers in {work} ({(work / 'corpus.jsonl').stat().st_size / 2**20:.0f} MB of JSONL; "
-        f"made in {time.perf_counter() - started:.0f} s)",
+        f"{args.n:,} synthetic papers in {work} ({corpus_mb:.0f} MB of JSONL; made in {time.perf_counter() - started:.0f} s)",
         flush=True,
     )
-    rows = [row for step in args.steps.split(",") if step.strip() for row in measure(step.strip(), args.n, work)]
-    print(f"\n| {args.n:,} papers: step | wall time | CPU time | peak RSS | RSS before the step |")
-    print("| --- | --- | --- | --- | --- |")
-    for row in rows:
-        print(
-            f"| {LABELS.get(row['step'], row['step'])} | {row['seconds']:.1f} s | {row['cpu_s']:.1f} s "
-            f"| {row['peak_mb'] / 1024:.2f} GB | {row['before_mb'] / 1024:.2f} GB |"
-        )
+    steps = [s.strip() for s in args.steps.split(",") if s.strip()]
+    if "build" in steps:  # a fresh index folder holding only the checkpoints
+        import shutil
+
+        shutil.rmtree(work / "index", ignore_errors=True)
+        measure("prepare", args.n, work)
+    rows = [row for step in steps for row in measure(step, args.n, work)]
+    result = {"n": args.n, "corpus_mb": round(corpus_mb, 1), "cpus": os.cpu_count(), "rows": rows}
+    (work / "results.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print()
+    print(tables.all_tables([result], targets))
+    print(f"(rows saved to {work / 'results.json'}; --tables A.json,B.json fits the extrapolation to several runs)")
     if args.json:
-        print(json.dumps({"n": args.n, "rows": rows}, indent=1))
+        print(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":
