@@ -4,7 +4,7 @@ arXiv is a 4 GB file) are never held in memory whole, and their format is told f
 Lines are split on ``"\\n"`` only, as ``text.split("\\n")`` would split the decoded file (U+2028
 and other separators are legal inside JSON strings), and numbered the same way, so a message
 names the same line whether a file was streamed or read whole (the empty "line" after a final
-``"\n"`` is not given: a blank line is skipped anyway).
+``"\\n"`` is not given: a blank line is skipped anyway).
 """
 
 from __future__ import annotations
