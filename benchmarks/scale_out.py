@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -127,7 +126,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     from paperlike.engines import LocalEngine
-    from paperlike.engines.ray_cluster import import_ray
+    from paperlike.engines.ray_cluster import import_ray, start_local
     from paperlike.engines.ray_engine import RayEngine
     from paperlike.records import Corpus
 
@@ -139,7 +138,7 @@ def main() -> None:
     )
     ray = import_ray()  # (also quiets Ray's C++ notes, as a paperlike build does)
     started = time.perf_counter()
-    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+    start_local(ray, num_cpus=os.cpu_count())  # as paperlike starts Ray itself: workers at normal priority
     ray_start = time.perf_counter() - started
     print(f"local Ray cluster started in {ray_start:.1f} s (not part of the figures below)", flush=True)
     engines = [("local", LocalEngine())] + [

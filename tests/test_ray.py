@@ -26,7 +26,7 @@ from conftest import ROOT, write_jsonl
 from paperlike.cli import cli
 from paperlike.embedding import HashingEmbedder
 from paperlike.engines import LocalEngine, get_engine
-from paperlike.engines.ray_cluster import plan_workers, probe_address
+from paperlike.engines.ray_cluster import plan_workers, probe_address, start_local
 from paperlike.engines.ray_engine import RayEngine, worker_error
 from paperlike.errors import EngineError, ModelError, ModelMismatchError
 from paperlike.readers import bundled_corpus, read_corpus
@@ -115,6 +115,22 @@ def test_get_engine():
         get_engine("local", workers=2)
     with pytest.raises(EngineError, match="unknown engine 'spark'"):
         get_engine("spark")
+
+
+def test_a_ray_paperlike_starts_runs_its_workers_at_normal_priority(monkeypatch):
+    """Ray's default nice 15 starved the model's actors on a busy machine; one set by the user wins."""
+
+    class FakeRay:
+        def init(self, **kwargs):
+            self.niceness, self.kwargs = os.environ.get("RAY_worker_niceness"), kwargs
+
+    monkeypatch.delenv("RAY_worker_niceness", raising=False)
+    ray = FakeRay()
+    start_local(ray, num_cpus=2)
+    assert ray.niceness == "0" and ray.kwargs["num_cpus"] == 2
+    monkeypatch.setenv("RAY_worker_niceness", "5")
+    start_local(ray)
+    assert ray.niceness == "5"
 
 
 def test_nothing_to_embed_needs_no_cluster():
