@@ -11,7 +11,17 @@ from collections.abc import Callable, Container
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["clean_text", "collapse_spaces", "plain_text", "fold", "slugify", "unique_name", "MAX_TEXT_CHARS", "clip_text"]
+__all__ = [
+    "clean_text",
+    "collapse_spaces",
+    "plain_text",
+    "has_markup",
+    "fold",
+    "slugify",
+    "unique_name",
+    "MAX_TEXT_CHARS",
+    "clip_text",
+]
 
 
 # The most characters of a paper's title + abstract that search and explanations use. Real
@@ -64,6 +74,11 @@ def _latex_decoder():
     from pylatexenc.latex2text import LatexNodes2Text
 
     return LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
+
+
+def has_markup(text: str) -> bool:
+    """Whether :func:`plain_text` has LaTeX to decode in ``text`` (slow: milliseconds a paper)."""
+    return _LATEX_HINT.search(text) is not None
 
 
 def plain_text(text: str) -> str:
