@@ -11,12 +11,13 @@ shared. Each part is timed by wrapping the function that does it:
 - ``bm25``: BM25 scores of every paper (``LexicalIndex.scores_for_terms``);
 - ``dense+fusion``: cosines (all papers, or the shortlist's) and the fused scores (``ranker._score``);
 - ``top-k``: choosing the results (``ranker._pick``);
-- ``texts``: the searched texts of the query and results (``PaperIndex.texts_at``: LaTeX decoding);
+- ``latex``: decoding the LaTeX of the query's and results' texts (``plain_text``; the server
+  decodes every paper's once when it opens an index, ``PaperIndex.decode_texts``, as this does);
 - ``why``: the explanations (``ranker.explain``);
 - ``rest``: everything else (reading records, building results, the answer's dict).
 
-Each configuration runs on the same ids, with the decoded-text cache emptied and the word cache
-reset to its state after the warm-up, so neither profits from the other's run.
+Each configuration runs on the same ids, with the word cache reset to its state after the
+warm-up, so neither profits from the other's run.
 
 ``--overlap N`` compares the shortlist's answers with the exact ones for N random ids (and the
 same papers' titles as free-text queries when the index's embedder is the hashing one): overlap@k,
@@ -43,7 +44,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-PARTS = ("find", "bm25", "dense+fusion", "top-k", "texts", "why")
+PARTS = ("find", "bm25", "dense+fusion", "top-k", "latex", "why")
 
 
 def _wrap(owner: Any, name: str, label: str, spent: dict[str, float], depth: list[int]) -> None:
@@ -68,9 +69,9 @@ def _wrap(owner: Any, name: str, label: str, spent: dict[str, float], depth: lis
 def instrument() -> dict[str, float]:
     """Wrap the parts of a lookup; returns the dict their CPU seconds accumulate in."""
     from paperlike import Recommender
+    from paperlike.records import papers
     from paperlike.search import ranker
     from paperlike.search.lexical import LexicalIndex
-    from paperlike.storage.index import PaperIndex
 
     spent: dict[str, float] = {}
     depth = [0]
@@ -79,7 +80,7 @@ def instrument() -> dict[str, float]:
         (LexicalIndex, "scores_for_terms", "bm25"),
         (ranker, "_score", "dense+fusion"),
         (ranker, "_pick", "top-k"),
-        (PaperIndex, "texts_at", "texts"),
+        (papers, "plain_text", "latex"),
         (ranker, "explain", "why"),
     ):
         _wrap(owner, name, label, spent, depth)
@@ -92,7 +93,6 @@ def lookup(rec: Any, paper_id: str) -> dict[str, Any]:
 
 def breakdown(rec: Any, ids: list[str], spent: dict[str, float], words: dict) -> dict[str, float]:
     """Mean CPU milliseconds per lookup, per part and in total."""
-    rec.index._texts.clear()
     rec.lexical()._word_cache.clear()
     rec.lexical()._word_cache.update(words)
     spent.clear()
@@ -148,6 +148,8 @@ def main() -> None:
     parser.add_argument("--eval-dir", help="evaluation data, to build the default index when missing")
     parser.add_argument("--lookups", type=int, default=200, help="timed id lookups per configuration")
     parser.add_argument("--overlap", type=int, default=0, help="random ids whose shortlist answers are compared")
+    parser.add_argument("--dense", type=int, help="papers taken by approximate cosine (default: SHORTLIST_DENSE)")
+    parser.add_argument("--lexical", type=int, help="papers taken by BM25 (default: SHORTLIST_LEXICAL)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     opts = parser.parse_args()
@@ -156,7 +158,12 @@ def main() -> None:
     from threadpoolctl import threadpool_limits
 
     from paperlike import Recommender
+    from paperlike.search import ranker
 
+    if opts.dense is not None:
+        ranker.SHORTLIST_DENSE = opts.dense
+    if opts.lexical is not None:
+        ranker.SHORTLIST_LEXICAL = opts.lexical
     threadpool_limits(1, user_api="blas")  # as the server: one BLAS thread per request thread
     faiss.omp_set_num_threads(1)
     if opts.index_dir:
@@ -174,6 +181,9 @@ def main() -> None:
     started = time.process_time()
     used = rec.use_shortlist()
     built = time.process_time() - started
+    started = time.process_time()
+    with_markup = rec.index.decode_texts()
+    decoded = time.process_time() - started
     spent = instrument()
     for paper_id in warm:
         lookup(rec, paper_id)
@@ -185,7 +195,14 @@ def main() -> None:
     if used:
         rec._shortlist = shortlist
         rows["shortlist"] = breakdown(rec, timed, spent, words)
-    result: dict[str, Any] = {"papers": rec.index.count, "lookups": len(timed), "shortlist_build_cpu_s": round(built, 2)}
+    result: dict[str, Any] = {
+        "papers": rec.index.count,
+        "shortlist": {"dense": ranker.SHORTLIST_DENSE, "lexical": ranker.SHORTLIST_LEXICAL},
+        "lookups": len(timed),
+        "shortlist_build_cpu_s": round(built, 2),
+        "papers_with_latex": with_markup,
+        "decode_texts_cpu_s": round(decoded, 2),
+    }
     result["cpu_ms_per_lookup"] = {name: {k: round(v, 2) for k, v in row.items()} for name, row in rows.items()}
     if opts.overlap and used:
         sample = random.Random(opts.seed + 1).sample(rec.index.ids, min(opts.overlap, rec.index.count))
@@ -203,7 +220,9 @@ def main() -> None:
         print(json.dumps(result, indent=1))
         return
     print(f"{result['papers']} papers, {len(timed)} id lookups (hybrid, k=10, with the why), CPU ms per lookup")
-    print(f"shortlist built in {built:.2f} s of CPU" if used else "no shortlist (index too small or not exact)")
+    sizes = f"{ranker.SHORTLIST_DENSE} by approximate cosine + {ranker.SHORTLIST_LEXICAL} by BM25"
+    print(f"shortlist ({sizes}) built in {built:.2f} s of CPU" if used else "no shortlist (index too small or not exact)")
+    print(f"LaTeX of {with_markup} papers decoded in {decoded:.2f} s of CPU")
     columns = [*PARTS, "rest", "total"]
     print("| ranking | " + " | ".join(columns) + " |")
     print("| --- | " + " | ".join("---" for _ in columns) + " |")

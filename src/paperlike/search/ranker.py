@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from ..records import DEFAULT_MODE, Why
+from ..records import DEFAULT_MODE, Paper, Why
 from ..storage.index import PaperIndex
 from .explain import explain
 from .lexical import LexicalIndex
 from .rank import fuse_standardised, mmr_gains, pool_stats, score_all, standardise, top_k
-from .shortlist import SHORTLIST_MAX_K, SHORTLIST_SIZE, DenseShortlist
+from .shortlist import SHORTLIST_DENSE, SHORTLIST_LEXICAL, SHORTLIST_MAX_K, DenseShortlist
 
 __all__ = ["Query", "Hit", "rank_index"]
 
@@ -47,13 +47,15 @@ class Query:
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked paper: its position, score, cosine, (when asked) why, and (diverse) its MMR gain."""
+    """One ranked paper: its position, score, cosine, (when asked) why, (diverse) its MMR gain,
+    and its record when the ranking read it (for the why)."""
 
     position: int
     score: float
     cosine: float
     why: Why | None = None
     mmr: float | None = None
+    paper: Paper | None = None
 
 
 @dataclass(frozen=True)
@@ -106,28 +108,35 @@ def _cosines(index: PaperIndex, positions: np.ndarray, q: np.ndarray) -> np.ndar
         return np.zeros(0, dtype=np.float32)
     pad = -len(positions) % 8
     rows = np.concatenate([positions, np.repeat(positions[:1], pad)]) if pad else positions
-    return (index.vectors_at(rows) @ q)[: len(positions)]
+    return (index.all_vectors()[rows] @ q)[: len(positions)]
+
+
+def _shortlist_positions(shortlist: DenseShortlist, q: np.ndarray, query: Query, lexical, mask: np.ndarray) -> np.ndarray:
+    """The shortlist of a query, ascending: the papers of highest approximate cosine and the
+    BM25 best (lexical mode: the BM25 best only, which are exactly its answer)."""
+    need = max(query.k, _pool_size(query.k) if query.diverse else 0)
+    if query.mode == "lexical":
+        best = top_k(lexical, need, within=mask & (lexical > 0))  # ties resolved as over all papers
+        return np.sort(np.asarray(best, dtype=np.int64))
+    parts = [shortlist.nearest(q, max(SHORTLIST_DENSE, 10 * need))]
+    if lexical is not None:
+        many = min(max(SHORTLIST_LEXICAL, 10 * need), len(lexical))
+        parts.append(np.argpartition(lexical, len(lexical) - many)[len(lexical) - many :])
+    cand = np.unique(np.concatenate(parts))
+    return cand[mask[cand]]
 
 
 def _shortlisted(index: PaperIndex, shortlist: DenseShortlist, q: np.ndarray, query: Query, lexical, mask) -> _Scored:
-    """Exact scores of a shortlist: the papers of highest approximate cosine and the BM25 best,
-    fused with the statistics of all papers (see :mod:`paperlike.search.shortlist`)."""
-    wanted = max(SHORTLIST_SIZE, 10 * max(query.k, _pool_size(query.k) if query.diverse else 0))
-    parts = [] if query.mode == "lexical" else [shortlist.nearest(q, wanted)]
-    if lexical is not None:
-        # Lexical mode ranks by BM25 alone: its best, ties included, are exactly these.
-        lexical_mask = mask & (lexical > 0) if query.mode == "lexical" else mask
-        parts.append(np.asarray(top_k(lexical, wanted, within=lexical_mask), dtype=np.int64))
-    cand = np.unique(np.concatenate(parts))
-    cand = cand[mask[cand]]
+    """Exact scores of a shortlist, fused with the statistics of all papers (see
+    :mod:`paperlike.search.shortlist`)."""
+    cand = _shortlist_positions(shortlist, q, query, lexical, mask)
     dense = _cosines(index, cand, q)
     if query.mode == "dense" or lexical is None:
         scores = np.asarray(dense, dtype=np.float64)
     elif query.mode == "lexical":
         scores = np.asarray(lexical[cand], dtype=np.float64)
     else:
-        left_out = np.flatnonzero(~mask)
-        dense_stats = shortlist.cosine_stats(q, _cosines(index, left_out, q))
+        dense_stats = shortlist.cosine_stats(q, _cosines(index, np.flatnonzero(~mask), q))
         scores = fuse_standardised(standardise(dense, dense_stats), standardise(lexical[cand], pool_stats(lexical, mask)))
     return _Scored(cand, scores, dense, np.ones(len(cand), dtype=bool))
 
@@ -182,14 +191,19 @@ def rank_index(
     lexical = None
     if query.mode != "dense":
         terms = query.terms() if callable(query.terms) else query.terms
-        lexical = lexical_index().scores_for_terms(terms, merge_repeats=shortlist is not None)
+        # Through a shortlist, hybrid scores are the exact ranking's to about 1e-7 already; the
+        # scores of lexical mode are BM25's own and stay bit for bit.
+        lexical = lexical_index().scores_for_terms(terms, merge_repeats=shortlist is not None and query.mode == "hybrid")
     scored = _score(index, q, query, lexical, mask, shortlist)
     picked = _pick(index, scored, query.k, query.diverse)
     positions = [scored.position(i) for i, _ in picked]
     whys: list[Why | None] = [None] * len(picked)
+    papers: list[Paper | None] = [None] * len(picked)
     if query.why_text is not None and picked:
-        whys = list(explain(lexical_index(), query.why_text, list(zip(positions, index.texts_at(positions)))))
+        read = index.papers_at(positions)
+        whys = list(explain(lexical_index(), query.why_text, [(pos, p.text) for pos, p in zip(positions, read)]))
+        papers = list(read)
     return [
-        Hit(pos, float(scored.scores[i]), float(scored.dense[i]), why, gain)
-        for pos, (i, gain), why in zip(positions, picked, whys)
+        Hit(pos, float(scored.scores[i]), float(scored.dense[i]), why, gain, paper)
+        for pos, (i, gain), why, paper in zip(positions, picked, whys, papers)
     ]

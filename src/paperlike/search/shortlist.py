@@ -6,9 +6,11 @@ query (about 10 ms of CPU, bound by memory), the largest part of an id lookup. A
 process (``paperlike serve``) builds a :class:`DenseShortlist` once per index generation instead
 (about 3 s at 96k papers):
 
-- 4-bit product-quantised codes of the vectors (FAISS ``IndexPQFastScan``, one code per two
-  dimensions: 9 MB at 96k papers), whose approximate cosines name the papers likely to be the
-  nearest (a scan of the codes takes well under a millisecond);
+- 4-bit codes of the vectors, one per dimension (FAISS ``IndexPQFastScan`` with one-dimensional
+  subquantizers: each dimension rounded to one of 16 learnt values; 18 MB at 96k papers), whose
+  approximate cosines name the papers likely to be the nearest (a scan of all codes takes under
+  a millisecond). Codes of two dimensions each (half the size) missed a true top-10 paper in
+  one query of 150 at 96k papers: their error is several times larger;
 - the sum and the second-moment matrix of the vectors (float64), from which the mean and the
   standard deviation of the cosines of *all* papers with any query follow exactly
   (``mean = q.sum/n``, ``E[cos^2] = q.M.q/n``), without computing one cosine.
@@ -28,16 +30,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DenseShortlist", "SHORTLIST_MIN_PAPERS", "SHORTLIST_SIZE", "SHORTLIST_MAX_K"]
+__all__ = ["DenseShortlist", "SHORTLIST_MIN_PAPERS", "SHORTLIST_DENSE", "SHORTLIST_LEXICAL", "SHORTLIST_MAX_K"]
 
 
 # Below this many papers an exact scan costs a few milliseconds at most: rankings stay exact.
 SHORTLIST_MIN_PAPERS = 50_000
 
-# Papers taken from each side (approximate cosine, BM25) per query, at least; 10x the results
-# wanted when more. With 1,000 each, all of 5,000 exact top-10s (500 ACM-CR papers x modes
-# and k) were found; see benchmarks/lookup_cpu.py.
-SHORTLIST_SIZE = 1000
+# Papers taken per query by approximate cosine and by BM25, at least (10x the results wanted
+# when more); see benchmarks/lookup_cpu.py --overlap for what they find.
+SHORTLIST_DENSE = 700
+SHORTLIST_LEXICAL = 300
 
 # Rankings asking for more results than this (or a diverse pool larger) are computed exactly.
 SHORTLIST_MAX_K = 100
@@ -64,17 +66,24 @@ class DenseShortlist:
 
     @classmethod
     def build(cls, vectors: np.ndarray) -> "DenseShortlist | None":
-        """Build from ``(count, dim)`` unit vectors; None when ``dim`` is odd (one code per two
-        dimensions) or there are too few vectors to train the codes (FAISS wants 39 per centroid)."""
+        """Build from ``(count, dim)`` unit vectors; None when there are too few vectors to train
+        the codes (FAISS wants 39 per centroid)."""
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         count, dim = vectors.shape
-        if dim % 2 or count < 39 * 16:
+        if count < 39 * 16:
             return None
-        codes = faiss.IndexPQFastScan(dim, dim // 2, 4, faiss.METRIC_INNER_PRODUCT)
-        codes.train(vectors)  # FAISS seeds its k-means: the same vectors give the same codes
-        codes.add(vectors)
+        codes = faiss.IndexPQFastScan(dim, dim, 4, faiss.METRIC_INNER_PRODUCT)
+        # One small k-means per dimension: OpenMP threads only add synchronisation (the build
+        # took 4x longer with 2 threads on 2 busy cores). This thread only, for this build.
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            codes.train(vectors)  # FAISS seeds its k-means: the same vectors give the same codes
+            codes.add(vectors)
+        finally:
+            faiss.omp_set_num_threads(threads)
         total = vectors.sum(axis=0, dtype=np.float64)
         moments = np.zeros((dim, dim), dtype=np.float64)
         for start in range(0, count, _CHUNK):

@@ -65,7 +65,8 @@ class IndexRanking:
     def _rank(self, vector: np.ndarray, terms: Any, k: int, **options: Any) -> Results:
         """Rank for a query vector and its terms (``options``: the fields of :class:`Query`)."""
         hits = rank_index(self.index, self.lexical, Query(vector, terms, k, **options), self._shortlist)
-        papers = self.index.papers_at([h.position for h in hits])
+        kept = [h.paper for h in hits if h.paper is not None]
+        papers = kept if len(kept) == len(hits) else self.index.papers_at([h.position for h in hits])
         return Results(
             Result.of_paper(rank, paper, h.score, h.cosine, h.why, h.mmr) for rank, (h, paper) in enumerate(zip(hits, papers), 1)
         )
@@ -123,7 +124,7 @@ class IndexRanking:
             opts,
             self._within(opts.theme),
             frozenset(pos) | frozenset(neg),
-            lambda: " ".join(self.index.texts_at(pos)),
+            lambda: " ".join(p.text for p in self.index.papers_at(pos)),
         )
 
     def _text_results(self, text: str, opts: SearchOptions) -> Results:

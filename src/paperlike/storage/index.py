@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import IndexCorruptError
 from ..records import Paper, remember_text_hash
-from ..text import has_markup
+from ..text import DECODED_KEPT_CHARS, has_markup
 from . import files as store
 from .manifest import FILE_KINDS as _FILE_KINDS
 from .manifest import corrupt as _corrupt
@@ -33,10 +33,7 @@ from .manifest import read_manifest
 from .names import inside
 from .writer import HNSW_PARAMS
 
-__all__ = ["PaperIndex", "load_index", "verify_index", "TEXTS_KEPT"]
-
-# Decoded texts a loaded index keeps (see :meth:`PaperIndex.texts_at`): a few MB at most.
-TEXTS_KEPT = 20_000
+__all__ = ["PaperIndex", "load_index", "verify_index"]
 
 
 @dataclass
@@ -62,7 +59,6 @@ class PaperIndex:
     _papers_file: Any = field(default=None, repr=False)
     _papers: list[Paper] | None = field(default=None, repr=False)
     _positions: dict[str, int] | None = field(default=None, repr=False)
-    _texts: dict[int, str] = field(default_factory=dict, repr=False)
 
     @property
     def count(self) -> int:
@@ -144,23 +140,21 @@ class PaperIndex:
             out.append(paper)
         return out
 
-    def texts_at(self, positions: Sequence[int]) -> list[str]:
-        """The searched texts (:attr:`Paper.text`) of some papers. Those whose LaTeX had to be
-        decoded (milliseconds each, about 3% of ACM-CR's papers) are kept, so a paper shown
-        again (a popular result, a paper page opened twice) does not decode it again."""
-        kept = self._texts
-        texts: list[str | None] = [kept.get(int(p)) for p in positions]
-        missing = [p for p, text in zip(positions, texts) if text is None]
-        if missing:
-            made = {}
-            for p, paper in zip(missing, self.papers_at(missing)):
-                made[int(p)] = paper.text
+    def decode_texts(self, budget: int = DECODED_KEPT_CHARS // 2) -> int:
+        """Decode the LaTeX of every paper whose title or abstract has some, so that no
+        explanation decodes it on a request (:func:`~paperlike.text.plain_text` keeps decoded
+        texts process-wide; about 3% of ACM-CR's papers have some, 5 ms each). Stops once the
+        decoded texts hold ``budget`` characters, so that they stay kept. Returns how many
+        papers it decoded."""
+        found = chars = 0
+        for start in range(0, self.count, 4096):
+            for paper in self.papers_at(range(start, min(start + 4096, self.count))):
                 if has_markup(paper.title) or has_markup(paper.abstract):
-                    if len(kept) >= TEXTS_KEPT:
-                        kept.clear()  # bounded; another thread at worst decodes once more
-                    kept[int(p)] = made[int(p)]
-            texts = [made[int(p)] if text is None else text for p, text in zip(positions, texts)]
-        return texts  # type: ignore[return-value]
+                    chars += len(paper.title) + len(paper.abstract) + len(paper.text)
+                    if chars > budget:
+                        return found
+                    found += 1
+        return found
 
     def positions_matching(self, pattern: re.Pattern[bytes]) -> list[int]:
         """Positions of the papers whose stored record (its JSON line) matches ``pattern``.
