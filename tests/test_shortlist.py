@@ -21,6 +21,7 @@ from paperlike.search import lexical as lexical_module
 from paperlike.search import ranker
 from paperlike.search.explain import Explainer, explain, split_sentences
 from paperlike.search.lexical import WORD
+from paperlike.search.rank import pool_stats, stats_without
 from paperlike.search.shortlist import DenseShortlist
 from paperlike.service import Recommender
 from paperlike.service.build import build_index
@@ -89,6 +90,14 @@ def test_cosine_statistics_are_those_of_all_other_papers():
     rounded = np.delete((vectors @ q).astype(np.float64), left_out)
     assert (mean, std) == pytest.approx((rounded.mean(), rounded.std()), rel=1e-6)
     assert shortlist.cosine_stats(q, cosines) is None  # nothing left
+
+
+def test_statistics_without_some_papers_are_the_pools():
+    scores = np.random.default_rng(4).exponential(30, size=5000).astype(np.float32)
+    mask = np.ones(5000, dtype=bool)
+    mask[[3, 4, 4999]] = False
+    assert stats_without(scores, np.flatnonzero(~mask)) == pytest.approx(pool_stats(scores, mask), rel=1e-12)
+    assert stats_without(scores[:2], np.array([0, 1])) is None
 
 
 def test_the_nearest_by_codes_hold_the_true_nearest():

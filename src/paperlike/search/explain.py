@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from itertools import compress
 
 import numpy as np
 
@@ -47,7 +48,7 @@ class Explainer:
         # Per query sentence, its terms with their IDF, in word order (the order they are summed
         # in), and as a set, to skip the sentences a result sentence shares nothing with.
         idf = {t: self._idf(t) for t in self.surface}
-        self._qidf = [[(t, idf[t]) for t, _ in pairs] for pairs in qterms]
+        self._qidf = [([t for t, _ in pairs], [idf[t] for t, _ in pairs]) for pairs in qterms]
         self._qsets = [{t for t, _ in pairs} for pairs in qterms]
         self._qall = set(self.surface)
 
@@ -74,10 +75,10 @@ class Explainer:
             rterms = set(words_terms)
             if self._qall.isdisjoint(rterms):
                 continue  # every pair scores 0, which never beats the best so far
-            for i, (qset, qidf) in enumerate(zip(self._qsets, self._qidf)):
+            for i, (qset, (qterms, qidf)) in enumerate(zip(self._qsets, self._qidf)):
                 if qset.isdisjoint(rterms):
                     continue
-                score = sum([idf for t, idf in qidf if t in rterms])
+                score = sum(compress(qidf, map(rterms.__contains__, qterms)))  # in word order
                 if score > best[0]:
                     best = (score, i, j)
         if best[0] == 0.0:

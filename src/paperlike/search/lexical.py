@@ -119,17 +119,16 @@ class LexicalIndex:
         """
         scores = np.zeros(self.count, dtype=np.float32)
         terms = np.asarray(terms, dtype=np.int64)
-        counts = None
+        counts = [1] * len(terms)
         if merge_repeats:
-            terms, counts = np.unique(terms, return_counts=True)
+            terms, repeats = np.unique(terms, return_counts=True)
+            counts = repeats.tolist()
         starts, ends = self.indptr[terms].tolist(), self.indptr[terms + 1].tolist()
         # np.add.at takes the stored int32 rows as they are (``scores[rows] += ...`` converts
         # every row number to int64 first: twice as slow). A paper appears once per column.
-        for i, (lo, hi) in enumerate(zip(starts, ends)):
+        for lo, hi, count in zip(starts, ends, counts):
             weights = self.data[lo:hi]
-            if counts is not None and counts[i] > 1:
-                weights = weights * np.float32(counts[i])
-            np.add.at(scores, self.indices[lo:hi], weights)
+            np.add.at(scores, self.indices[lo:hi], weights if count == 1 else weights * np.float32(count))
         return scores
 
     def scores(self, text: str) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -13,6 +14,7 @@ __all__ = [
     "DEFAULT_MODE",
     "DENSE_WEIGHT",
     "pool_stats",
+    "stats_without",
     "standardise",
     "zscore",
     "fuse",
@@ -39,6 +41,19 @@ def pool_stats(scores: np.ndarray, mask: np.ndarray | None = None) -> tuple[floa
     if pool.size == 0:
         return None
     return pool.mean(), pool.std()
+
+
+def stats_without(scores: np.ndarray, left_out: np.ndarray) -> tuple[float, float] | None:
+    """:func:`pool_stats` of all scores but those at ``left_out`` (distinct positions), from
+    sums (two passes fewer, no copy of the pool; the same to about 1e-15)."""
+    s = np.asarray(scores, dtype=np.float64)
+    out = s[np.asarray(left_out, dtype=np.int64)]
+    n = len(s) - len(out)
+    if n <= 0:
+        return None
+    mean = (float(s.sum()) - float(out.sum())) / n
+    square = (float(s @ s) - float(out @ out)) / n
+    return mean, math.sqrt(max(square - mean * mean, 0.0))
 
 
 def standardise(scores: np.ndarray, stats: tuple[float, float] | None) -> np.ndarray:

@@ -14,7 +14,7 @@ from ..records import DEFAULT_MODE, Paper, Why
 from ..storage.index import PaperIndex
 from .explain import explain
 from .lexical import LexicalIndex
-from .rank import fuse_standardised, mmr_gains, pool_stats, score_all, standardise, top_k
+from .rank import fuse_standardised, mmr_gains, score_all, standardise, stats_without, top_k
 from .shortlist import SHORTLIST_DENSE, SHORTLIST_LEXICAL, SHORTLIST_MAX_K, DenseShortlist
 
 __all__ = ["Query", "Hit", "rank_index"]
@@ -136,8 +136,9 @@ def _shortlisted(index: PaperIndex, shortlist: DenseShortlist, q: np.ndarray, qu
     elif query.mode == "lexical":
         scores = np.asarray(lexical[cand], dtype=np.float64)
     else:
-        dense_stats = shortlist.cosine_stats(q, _cosines(index, np.flatnonzero(~mask), q))
-        scores = fuse_standardised(standardise(dense, dense_stats), standardise(lexical[cand], pool_stats(lexical, mask)))
+        left_out = np.flatnonzero(~mask)
+        dense_stats = shortlist.cosine_stats(q, _cosines(index, left_out, q))
+        scores = fuse_standardised(standardise(dense, dense_stats), standardise(lexical[cand], stats_without(lexical, left_out)))
     return _Scored(cand, scores, dense, np.ones(len(cand), dtype=bool))
 
 
