@@ -4,7 +4,7 @@ An exact hybrid ranking needs the cosine of every paper: its z-score uses their 
 standard deviation, and any paper may rank first. At 96k papers that is a 148 MB scan per
 query (about 10 ms of CPU, bound by memory), the largest part of an id lookup. A long-lived
 process (``paperlike serve``) builds a :class:`DenseShortlist` once per index generation instead
-(about 3 s at 96k papers):
+(about 7 s of CPU at 96k papers):
 
 - 4-bit codes of the vectors, one per dimension (FAISS ``IndexPQFastScan`` with one-dimensional
   subquantizers: each dimension rounded to one of 16 learnt values; 18 MB at 96k papers), whose
@@ -17,9 +17,12 @@ process (``paperlike serve``) builds a :class:`DenseShortlist` once per index ge
 
 :func:`~paperlike.search.ranker.rank_index` then scores exactly (stored vectors, BM25 over all
 papers) the union of the shortlist and the BM25 best, and fuses them with the statistics of all
-papers. Every score it returns is the exact ranking's score of that paper (to within rounding,
-about 1e-9); the one difference from the exact ranking is that a paper in neither list cannot
-be returned. ``benchmarks/lookup_cpu.py --overlap`` measures how often that changes an answer.
+papers. Every score it returns is the exact ranking's score of that paper, to rounding (hybrid
+scores within about 2e-6: BM25 then adds each distinct query term once, times its count);
+the one difference from the exact ranking is that a paper in neither list cannot be returned.
+``benchmarks/lookup_cpu.py --overlap`` measures how often that changes an answer (at 96k
+papers: no id lookup of 500, hybrid, k=10). Lexical mode ranks the BM25 best exactly as over all
+papers; themes and more than :data:`SHORTLIST_MAX_K` results are ranked over every paper.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ class IndexRanking:
     def use_shortlist(self, min_papers: int = SHORTLIST_MIN_PAPERS) -> bool:
         """Rank a shortlist instead of every paper from now on, when the index is exact and holds
         at least ``min_papers`` papers: for a long-lived process that answers many queries (the
-        server calls it once per index generation). Building it takes about 3 s at 96k papers;
+        server calls it once per index generation). Building it takes about 7 s at 96k papers;
         then an id lookup costs a fraction of the exact ranking's CPU time, and its answer is the
         exact one unless a paper outside the shortlist would have ranked (see
         :mod:`paperlike.search.shortlist`). Returns whether rankings use a shortlist.

@@ -66,7 +66,7 @@ def warm(rec: Recommender, with_lexical: bool = True) -> None:
     """Load everything a query touches, once per generation, so no request pays for it: the
     aligned vectors, the id -> position map, the folded titles, the checked papers file and
     the BM25 index (each verified against the manifest here, not per request); on a big
-    index the ranking shortlist (:meth:`Recommender.use_shortlist`, about 3 s at 96k papers);
+    index the ranking shortlist (:meth:`Recommender.use_shortlist`, about 7 s at 96k papers);
     and the decoded LaTeX of every paper that has some (:meth:`PaperIndex.decode_texts`:
     about 18 s of CPU for the 3,000 such papers of 96k, once per server process; a new
     generation decodes only the papers it adds).
