@@ -276,3 +276,40 @@ def test_decode_texts_decodes_the_papers_with_markup(tmp_path):
     assert index.decode_texts() == 2
     assert index.decode_texts(budget=10) == 0
     assert [p.text for p in index.papers_at([1])] == ["Café Theory. fine"]
+
+
+def test_concurrent_lookups_through_a_shortlist_answer_as_one_at_a_time(big_dir, small_lists, monkeypatch):
+    import threading
+
+    exact, fast = _pair(big_dir)
+    queries = [f"p{i}" for i in range(0, 2000, 50)]
+    expected = {q: fast.ask([q], 10, why=True).to_dict() for q in queries}
+    monkeypatch.setattr(lexical_module, "WORD_CACHE_SIZE", 50)  # the word cache is cleared under them
+    fast.lexical()._word_cache.clear()
+    failures: list[str] = []
+
+    def worker(offset: int) -> None:
+        for q in queries[offset:] + queries[:offset]:
+            if fast.ask([q], 10, why=True).to_dict() != expected[q]:
+                failures.append(q)
+
+    threads = [threading.Thread(target=worker, args=(i * 10,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+
+
+def test_duplicates_and_empty_abstracts_tie_as_in_the_exact_ranking(tmp_path, small_lists):
+    records = _synthetic(700, seed=9)
+    twin = {"title": "Graph neural networks", "abstract": "message passing on graphs for node classification"}
+    records += [{"id": f"twin{i}", **twin} for i in range(20)]
+    records += [{"id": f"bare{i}", "title": f"Bare title number {i}", "abstract": ""} for i in range(10)]
+    build_index(read_corpus(write_jsonl(tmp_path / "p.jsonl", records)), HashingEmbedder(), tmp_path / "i")
+    exact, fast = _pair(tmp_path / "i")
+    for query in ("twin3", "bare2", "p17"):
+        for mode in ("hybrid", "dense", "lexical"):
+            want, got = exact.similar(query, k=15, mode=mode), fast.similar(query, k=15, mode=mode)
+            assert [r.id for r in got] == [r.id for r in want]
+            assert [r.score for r in got] == pytest.approx([r.score for r in want], abs=2e-6)

@@ -37,10 +37,7 @@ class Explainer:
         self.lex = lex
         self.n_terms = n_terms
         self.query_sentences = split_sentences(query_text) or [query_text]
-        words = [_words(s) for s in self.query_sentences]
-        terms = _chunks(lex.word_terms([w for ws in words for w in ws]), map(len, words))
-        # Per query sentence, its distinct words (first occurrence first) that have a term.
-        qterms = [[(t, w) for w, t in dict(zip(ws, ts)).items() if t is not None] for ws, ts in zip(words, terms)]
+        qterms = _sentence_pairs(lex, self.query_sentences)
         self.surface: dict[int, str] = {}
         for pairs in qterms:
             for term, word in pairs:
@@ -92,6 +89,13 @@ def _words(text: str) -> list[str]:
     if text.isascii():
         return _WORD.findall(text.lower())
     return [w.lower() for w in _WORD.findall(text)]
+
+
+def _sentence_pairs(lex: LexicalIndex, sentences: list[str]) -> list[list[tuple[int, str]]]:
+    """Per sentence, its distinct words (first occurrence first) that have a term, with it."""
+    words = [_words(s) for s in sentences]
+    terms = _chunks(lex.word_terms([w for ws in words for w in ws]), map(len, words))
+    return [[(t, w) for w, t in dict(zip(ws, ts)).items() if t is not None] for ws, ts in zip(words, terms)]
 
 
 def _chunks(flat: list, sizes: Iterable[int]) -> list[list]:
