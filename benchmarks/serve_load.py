@@ -18,7 +18,8 @@ client an async keep-alive HTTP connection issuing one request after the other:
   the same papers: the server keeps recent answers per index generation, and this row shows
   what that is worth. The ``id`` row asks for every paper evenly: few repeats, no flattering.
 
-Two pacings: ``paced`` clients wait a random 0-2 s (mean ``--think`` = 1 s) after each answer,
+Two pacings: ``paced`` clients wait a random 0-2 s (mean ``--think`` = 1 s) before their first request
+and after each answer,
 as people clicking through pages or a plugin do; ``saturated`` clients send the next request as
 soon as the answer arrives, which measures the most requests per second the server manages
 (its latency is then mostly queueing: 50 clients / throughput, by Little's law).
@@ -145,6 +146,8 @@ async def _client(
     out: dict,
     weights: list[float] | None = None,
 ) -> None:
+    if think:  # people do not all click at the same instant: a paced client starts after a pause too
+        await asyncio.sleep(rng.uniform(0, 2 * think))
     while time.perf_counter() < deadline:
         q = rng.choices(queries, cum_weights=weights)[0] if weights else rng.choice(queries)
         started = time.perf_counter()

@@ -17,8 +17,10 @@ import logging
 import re
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +34,10 @@ log = logging.getLogger("paperlike")
 # side, so explanations split words exactly as the index did. (The hashing embedder keeps its
 # own feature tokeniser: a different purpose, and its vectors must not change.)
 WORD = re.compile(r"(?u)\b\w\w+\b")
+
+# Words whose term :meth:`LexicalIndex.word_terms` keeps (explanations look words up one by one).
+WORD_CACHE_SIZE = 200_000
+_UNSEEN = object()
 
 
 def tokenizer_settings(stem: bool | None = None) -> dict:
@@ -71,6 +77,7 @@ class LexicalIndex:
     vocab: dict[str, int]
     count: int
     settings: dict
+    _word_cache: dict[str, int | None] = field(default_factory=dict, repr=False, compare=False)
 
     def term_ids(self, text: str) -> np.ndarray:
         """Vocabulary ids of the terms of a free text (unknown terms dropped; repeats kept)."""
@@ -81,22 +88,47 @@ class LexicalIndex:
 
     def word_terms(self, words: Sequence[str]) -> list[int | None]:
         """The vocabulary id of each single word (None for stopwords and unknown words)."""
-        if not words:
-            return []
-        tokens = _tokenize(list(words), self.settings)
+        # A word's term does not depend on the words around it, so each word is tokenised (and
+        # stemmed) once per index, not once per explanation. One .get per word: another thread
+        # may clear the cache meanwhile, and then this call just tokenises more.
+        cache = self._word_cache
+        terms: list[Any] = list(map(cache.get, words, repeat(_UNSEEN)))
+        if _UNSEEN not in terms:
+            return terms
+        missing = list(dict.fromkeys(w for w, t in zip(words, terms) if t is _UNSEEN))
+        tokens = _tokenize(missing, self.settings)
         inverse = {i: t for t, i in tokens.vocab.items()}
-        return [self.vocab.get(inverse[ids[0]]) if len(ids) == 1 else None for ids in tokens.ids]
+        found = dict(zip(missing, (self.vocab.get(inverse[ids[0]]) if len(ids) == 1 else None for ids in tokens.ids)))
+        if len(cache) + len(found) > WORD_CACHE_SIZE:
+            cache.clear()  # a vocabulary's worth of words seen: start again
+        cache.update(found)
+        return [found[w] if t is _UNSEEN else t for w, t in zip(words, terms)]
 
     def paper_terms(self, position: int) -> np.ndarray:
         """The term ids of an indexed paper (as stored at build time)."""
         return self.doc_terms[self.doc_offsets[position] : self.doc_offsets[position + 1]]
 
-    def scores_for_terms(self, terms: np.ndarray) -> np.ndarray:
-        """BM25 score of every paper for a query made of ``terms`` (repeats count again)."""
+    def scores_for_terms(self, terms: np.ndarray, *, merge_repeats: bool = False) -> np.ndarray:
+        """BM25 score of every paper for a query made of ``terms`` (repeats count again).
+
+        Args:
+            terms: Term ids, in query order.
+            merge_repeats: Add each distinct term once, times its count, in term order: faster
+                (a paper's abstract repeats its common terms, whose columns are the long ones),
+                and the same scores to float32 rounding (about 1e-7 relative), not bit for bit.
+        """
         scores = np.zeros(self.count, dtype=np.float32)
-        for term in terms:
-            lo, hi = self.indptr[term], self.indptr[term + 1]
-            scores[self.indices[lo:hi]] += self.data[lo:hi]  # a paper appears once per column
+        terms = np.asarray(terms, dtype=np.int64)
+        counts = [1] * len(terms)
+        if merge_repeats:
+            terms, repeats = np.unique(terms, return_counts=True)
+            counts = repeats.tolist()
+        starts, ends = self.indptr[terms].tolist(), self.indptr[terms + 1].tolist()
+        # np.add.at takes the stored int32 rows as they are (``scores[rows] += ...`` converts
+        # every row number to int64 first: twice as slow). A paper appears once per column.
+        for lo, hi, count in zip(starts, ends, counts):
+            weights = self.data[lo:hi]
+            np.add.at(scores, self.indices[lo:hi], weights if count == 1 else weights * np.float32(count))
         return scores
 
     def scores(self, text: str) -> np.ndarray:

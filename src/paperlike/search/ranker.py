@@ -1,5 +1,6 @@
-"""Ranking the papers of an index for one query vector and its terms: exact or HNSW candidates,
-fusion of the dense and lexical scores, plain or diverse (MMR) top-k, and explanations."""
+"""Ranking the papers of an index for one query vector and its terms: every paper, HNSW
+candidates or a shortlist, fusion of the dense and lexical scores, plain or diverse (MMR) top-k,
+and explanations."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from ..records import DEFAULT_MODE, Why
+from ..records import DEFAULT_MODE, Paper, Why
 from ..storage.index import PaperIndex
 from .explain import explain
 from .lexical import LexicalIndex
-from .rank import mmr_gains, score_all, top_k
+from .rank import fuse_standardised, mmr_gains, score_all, standardise, stats_without, top_k
+from .shortlist import SHORTLIST_DENSE, SHORTLIST_LEXICAL, SHORTLIST_MAX_K, DenseShortlist
 
 __all__ = ["Query", "Hit", "rank_index"]
 
@@ -45,13 +47,29 @@ class Query:
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked paper: its position, score, cosine, (when asked) why, and (diverse) its MMR gain."""
+    """One ranked paper: its position, score, cosine, (when asked) why, (diverse) its MMR gain,
+    and its record when the ranking read it (for the why)."""
 
     position: int
     score: float
     cosine: float
     why: Why | None = None
     mmr: float | None = None
+    paper: Paper | None = None
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """Scores of the papers that may be ranked: all papers (``positions`` None: entry i is the
+    paper at position i) or a shortlist (entry i is the paper at ``positions[i]``, ascending)."""
+
+    positions: np.ndarray | None
+    scores: np.ndarray
+    dense: np.ndarray
+    mask: np.ndarray
+
+    def position(self, i: int) -> int:
+        return i if self.positions is None else int(self.positions[i])
 
 
 def _positions_mask(n: int, positions, value: bool) -> np.ndarray:
@@ -77,33 +95,57 @@ def _candidate_dense(index: PaperIndex, q: np.ndarray, query: Query, lexical, ma
     return dense, mask & _positions_mask(n, cand, True)
 
 
-def _pick(index: PaperIndex, scores: np.ndarray, mask: np.ndarray, k: int, diverse: bool) -> list[tuple[int, float | None]]:
-    """The positions to return, each with its MMR gain (None when not chosen by MMR)."""
-    if not diverse:
-        return [(p, None) for p in top_k(scores, k, within=mask)]
-    pool = top_k(scores, min(max(5 * k, 50), 2000), within=mask)
-    picked: list[tuple[int, float | None]] = list(mmr_gains(pool, scores[pool], index.vectors_at(pool), k))
-    if len(picked) < k:  # more asked for than the pool: the rest in plain order
-        seen = {p for p, _ in picked}
-        picked += [(p, None) for p in top_k(scores, k, within=mask) if p not in seen][: k - len(picked)]
-    return picked
+def _pool_size(k: int) -> int:
+    """How many of the best papers MMR chooses from."""
+    return min(max(5 * k, 50), 2000)
 
 
-def rank_index(index: PaperIndex, lexical_index: Callable[[], LexicalIndex], query: Query) -> list[Hit]:
-    """The best ``query.k`` papers of ``index`` for ``query``, best first.
+def _cosines(index: PaperIndex, positions: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Exact cosines of some papers, as the full product computes them: BLAS computes rows in
+    blocks, and a block's rows come out bit-identical to the full product's, while a ragged
+    tail of a few rows may differ in the last bit; so the rows are padded to a multiple of 8."""
+    if len(positions) == 0:
+        return np.zeros(0, dtype=np.float32)
+    pad = -len(positions) % 8
+    rows = np.concatenate([positions, np.repeat(positions[:1], pad)]) if pad else positions
+    return (index.all_vectors()[rows] @ q)[: len(positions)]
 
-    Args:
-        index: The loaded index.
-        lexical_index: Returns the index's BM25 index (only called when the mode or ``why`` needs it).
-        query: What to rank for.
-    """
-    q = np.asarray(query.vector, dtype=np.float32)
-    mask = _positions_mask(index.count, query.exclude, False)
-    if query.within is not None:
-        mask &= _positions_mask(index.count, query.within, True)
-    lexical = None
-    if query.mode != "dense":
-        lexical = lexical_index().scores_for_terms(query.terms() if callable(query.terms) else query.terms)
+
+def _shortlist_positions(shortlist: DenseShortlist, q: np.ndarray, query: Query, lexical, mask: np.ndarray) -> np.ndarray:
+    """The shortlist of a query, ascending: the papers of highest approximate cosine and the
+    BM25 best (lexical mode: the BM25 best only, which are exactly its answer)."""
+    need = max(query.k, _pool_size(query.k) if query.diverse else 0)
+    if query.mode == "lexical":
+        best = top_k(lexical, need, within=mask & (lexical > 0))  # ties resolved as over all papers
+        return np.sort(np.asarray(best, dtype=np.int64))
+    parts = [shortlist.nearest(q, max(SHORTLIST_DENSE, 10 * need))]
+    if lexical is not None:
+        many = min(max(SHORTLIST_LEXICAL, 10 * need), len(lexical))
+        parts.append(np.argpartition(lexical, len(lexical) - many)[len(lexical) - many :])
+    cand = np.unique(np.concatenate(parts))
+    return cand[mask[cand]]
+
+
+def _shortlisted(index: PaperIndex, shortlist: DenseShortlist, q: np.ndarray, query: Query, lexical, mask) -> _Scored:
+    """Exact scores of a shortlist, fused with the statistics of all papers (see
+    :mod:`paperlike.search.shortlist`)."""
+    cand = _shortlist_positions(shortlist, q, query, lexical, mask)
+    dense = _cosines(index, cand, q)
+    if query.mode == "dense" or lexical is None:
+        scores = np.asarray(dense, dtype=np.float64)
+    elif query.mode == "lexical":
+        scores = np.asarray(lexical[cand], dtype=np.float64)
+    else:
+        left_out = np.flatnonzero(~mask)
+        dense_stats = shortlist.cosine_stats(q, _cosines(index, left_out, q))
+        scores = fuse_standardised(standardise(dense, dense_stats), standardise(lexical[cand], stats_without(lexical, left_out)))
+    return _Scored(cand, scores, dense, np.ones(len(cand), dtype=bool))
+
+
+def _score(index: PaperIndex, q: np.ndarray, query: Query, lexical, mask: np.ndarray, shortlist) -> _Scored:
+    """Scores of every paper (exact index), of the HNSW candidates, or of a shortlist."""
+    if shortlist is not None:
+        return _shortlisted(index, shortlist, q, query, lexical, mask)
     if index.exact:
         # Exact scores for every paper, so fusion statistics and ties never depend on k.
         dense = index.all_vectors() @ q
@@ -111,11 +153,58 @@ def rank_index(index: PaperIndex, lexical_index: Callable[[], LexicalIndex], que
         dense, mask = _candidate_dense(index, q, query, lexical, mask)
     if query.mode == "lexical" and lexical is not None:
         mask &= lexical > 0  # a paper sharing no term with the query is not a lexical match
-    scores = score_all(query.mode, dense, lexical, mask)
-    picked = _pick(index, scores, mask, query.k, query.diverse)
-    positions = [p for p, _ in picked]
+    return _Scored(None, score_all(query.mode, dense, lexical, mask), dense, mask)
+
+
+def _pick(index: PaperIndex, scored: _Scored, k: int, diverse: bool) -> list[tuple[int, float | None]]:
+    """The entries of ``scored`` to return, each with its MMR gain (None when not chosen by MMR)."""
+    scores, mask = scored.scores, scored.mask
+    if not diverse:
+        return [(p, None) for p in top_k(scores, k, within=mask)]
+    pool = top_k(scores, _pool_size(k), within=mask)
+    vectors = index.vectors_at([scored.position(i) for i in pool])
+    picked: list[tuple[int, float | None]] = list(mmr_gains(pool, scores[pool], vectors, k))
+    if len(picked) < k:  # more asked for than the pool: the rest in plain order
+        seen = {p for p, _ in picked}
+        picked += [(p, None) for p in top_k(scores, k, within=mask) if p not in seen][: k - len(picked)]
+    return picked
+
+
+def rank_index(
+    index: PaperIndex, lexical_index: Callable[[], LexicalIndex], query: Query, shortlist: DenseShortlist | None = None
+) -> list[Hit]:
+    """The best ``query.k`` papers of ``index`` for ``query``, best first.
+
+    Args:
+        index: The loaded index.
+        lexical_index: Returns the index's BM25 index (only called when the mode or ``why`` needs it).
+        query: What to rank for.
+        shortlist: Rank a shortlist of an exact index instead of every paper (see
+            :mod:`paperlike.search.shortlist`; themes and more than ``SHORTLIST_MAX_K`` results
+            are still ranked over every paper).
+    """
+    q = np.asarray(query.vector, dtype=np.float32)
+    mask = _positions_mask(index.count, query.exclude, False)
+    if query.within is not None:
+        mask &= _positions_mask(index.count, query.within, True)
+    if not (shortlist is not None and query.within is None and query.k <= SHORTLIST_MAX_K and index.exact):
+        shortlist = None  # themes and long lists: every paper
+    lexical = None
+    if query.mode != "dense":
+        terms = query.terms() if callable(query.terms) else query.terms
+        # Through a shortlist, hybrid scores are the exact ranking's to about 1e-7 already; the
+        # scores of lexical mode are BM25's own and stay bit for bit.
+        lexical = lexical_index().scores_for_terms(terms, merge_repeats=shortlist is not None and query.mode == "hybrid")
+    scored = _score(index, q, query, lexical, mask, shortlist)
+    picked = _pick(index, scored, query.k, query.diverse)
+    positions = [scored.position(i) for i, _ in picked]
     whys: list[Why | None] = [None] * len(picked)
+    papers: list[Paper | None] = [None] * len(picked)
     if query.why_text is not None and picked:
-        texts = [p.text for p in index.papers_at(positions)]
-        whys = list(explain(lexical_index(), query.why_text, list(zip(positions, texts))))
-    return [Hit(pos, float(scores[pos]), float(dense[pos]), why, gain) for (pos, gain), why in zip(picked, whys)]
+        read = index.papers_at(positions)
+        whys = list(explain(lexical_index(), query.why_text, [(pos, p.text) for pos, p in zip(positions, read)]))
+        papers = list(read)
+    return [
+        Hit(pos, float(scored.scores[i]), float(scored.dense[i]), why, gain, paper)
+        for pos, (i, gain), why, paper in zip(positions, picked, whys, papers)
+    ]

@@ -24,6 +24,7 @@ from ..errors import QueryError
 from ..records import DEFAULT_MODE, Answer, Paper, Result, Seed, Theme, ThemeSet
 from ..search.lexical import LexicalIndex
 from ..search.lookup import PaperLookup
+from ..search.shortlist import DenseShortlist
 from ..settings import default_index_dir
 from ..storage import PaperIndex, load_index
 from ..storage.manifest import describe_manifest
@@ -62,6 +63,7 @@ class Recommender(IndexRanking):
     _lookup: PaperLookup | None = field(default=None, repr=False)
     _model_checked: bool = field(default=False, repr=False)
     _lex: LexicalIndex | None = field(default=None, repr=False)
+    _shortlist: DenseShortlist | None = field(default=None, repr=False)
 
     @classmethod
     def load(

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import IndexCorruptError
 from ..records import Paper, remember_text_hash
+from ..text import DECODED_KEPT_CHARS, has_markup
 from . import files as store
 from .lines import Lines
 from .manifest import FILE_KINDS as _FILE_KINDS
@@ -139,6 +140,22 @@ class PaperIndex:
                 raise _corrupt(self.directory, f"{entry['name']} does not match {self.manifest['files']['titles']['name']}")
             out.append(paper)
         return out
+
+    def decode_texts(self, budget: int = DECODED_KEPT_CHARS // 2) -> int:
+        """Decode the LaTeX of every paper whose title or abstract has some, so that no
+        explanation decodes it on a request (:func:`~paperlike.text.plain_text` keeps decoded
+        texts process-wide; about 3% of ACM-CR's papers have some, 5 ms each). Stops once the
+        decoded texts hold ``budget`` characters, so that they stay kept. Returns how many
+        papers it decoded."""
+        found = chars = 0
+        for start in range(0, self.count, 4096):
+            for paper in self.papers_at(range(start, min(start + 4096, self.count))):
+                if has_markup(paper.title) or has_markup(paper.abstract):
+                    chars += len(paper.title) + len(paper.abstract) + len(paper.text)
+                    if chars > budget:
+                        return found
+                    found += 1
+        return found
 
     def positions_matching(self, pattern: re.Pattern[bytes]) -> list[int]:
         """Positions of the papers whose stored record (its JSON line) matches ``pattern``.
