@@ -51,11 +51,14 @@ def test_serve_command_answers_and_stops(tmp_path, workers):
                 new = f'{{"id": "n{workers}-{i}", "title": "A new paper number {i} on distillation", "abstract": "x"}}\n'
                 r = http.post("/api/add", files={"file": ("new.jsonl", new.encode())}, headers={"X-CSRF-Token": token})
                 assert r.status_code == 200, r.text
-            # Every worker switches to the new papers (one that was idle does on its next request).
+            # Every worker switches to the new papers. One that was idle notices on its next request
+            # and answers from the old generation until the new one is warm (in the background), so
+            # wait for 20 new answers in a row, each on a new connection (all 20 from one of two
+            # workers: a chance of 2 in a million); after that no answer goes back.
             deadline = time.time() + 30
-            while time.time() < deadline and not all(http.get("/api/info").json()["papers"] == 77 + 4 for _ in range(6)):
+            while time.time() < deadline and not all(http.get("/api/info").json()["papers"] == 77 + 4 for _ in range(20)):
                 time.sleep(0.2)
-            assert all(http.get("/api/info").json()["papers"] == 77 + 4 for _ in range(6))
+            assert all(http.get("/api/info").json()["papers"] == 77 + 4 for _ in range(20))
             assert http.get("/api/paper", params={"id": f"n{workers}-3"}).status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)
