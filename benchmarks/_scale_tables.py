@@ -74,17 +74,20 @@ def _by_step(results: list[dict]) -> dict[str, list[tuple[int, dict]]]:
 
 
 def run_table(result: dict) -> str:
-    """The table of one run: each step's wall and CPU time, peak RSS and the RSS it started
-    from, the machine's load while it ran, then the sizes on disk."""
+    """The table of one run: each step's wall and CPU time, peak RSS, the RSS it started from,
+    the peak of anonymous RSS (runs before it was measured: -), the machine's load while it ran,
+    then the sizes on disk."""
     lines = [
-        f"| {result['n']:,} papers: step | wall time | CPU time | peak RSS | RSS before the step | load (1 min) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        f"| {result['n']:,} papers: step | wall time | CPU time | peak RSS | RSS before the step "
+        "| peak anonymous RSS | load (1 min) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in result["rows"]:
         load = f"{row['load']:.1f}" if "load" in row else "-"
         lines.append(
             f"| {LABELS.get(row['step'], row['step'])} | {row['seconds']:.1f} s | {row['cpu_s']:.1f} s "
-            f"| {_gb(row['peak_mb'])} | {_gb(row['before_mb'])} | {load} |"
+            f"| {_gb(row['peak_mb'])} | {_gb(row['before_mb'])} "
+            f"| {_gb(row['peak_anon_mb']) if 'peak_anon_mb' in row else '-'} | {load} |"
         )
     disk = {row["step"]: row for row in result["rows"] if "disk_mb" in row}
     parts = [f"the JSONL file {result['corpus_mb']:,.0f} MB"] if "corpus_mb" in result else []
@@ -107,7 +110,7 @@ def extrapolation_table(results: list[dict], targets: list[int]) -> str:
     bare = min(r["before_mb"] for result in results for r in result["rows"])
     for step, found in _by_step(results).items():
         rows = dict(found)
-        cells = [f"{_duration(rows[largest]['seconds'])}, {_gb(rows[largest]['peak_mb'])}" if largest in rows else "-"]
+        cells = [f"{_duration(rows[largest]['seconds'])}, {_memory(rows[largest])}" if largest in rows else "-"]
         if step == "map":  # only sizes whose map is PCA say how a big map grows (t-SNE up to 20,000 papers)
             found = [(n, r) for n, r in found if r.get("method") == "PCA"]
             if not found:
@@ -119,7 +122,11 @@ def extrapolation_table(results: list[dict], targets: list[int]) -> str:
         for target in targets:
             seconds, how = _fit(step, [(n, r["seconds"]) for n, r in found], target)
             peak, how_peak = _fit(step, [(n, r["peak_mb"]) for n, r in found], target, bare)
-            cells.append(f"{_duration(seconds)}, {_gb(peak)}")
+            memory = {"peak_mb": peak}
+            if all("peak_anon_mb" in r for _, r in found):
+                anon = _fit(step, [(n, r["peak_anon_mb"]) for n, r in found], target, bare)[0]
+                memory["peak_anon_mb"] = min(anon, peak)  # (two fits: the part cannot exceed the whole)
+            cells.append(f"{_duration(seconds)}, {_memory(memory)}")
         scaling = "n log n" if step in N_LOG_N else "n"
         lines.append(f"| {LABELS.get(step, step)} | " + " | ".join(cells) + f" | {scaling}; time {how}, memory {how_peak} |")
     for step, what in (("build", "index files on disk"), ("bm25", "BM25 folder on disk")):
@@ -131,10 +138,16 @@ def extrapolation_table(results: list[dict], targets: list[int]) -> str:
     return "\n".join(lines)
 
 
+def _memory(row: dict) -> str:
+    """Peak RSS, and its anonymous part where it was measured."""
+    anon = f" ({_gb(row['peak_anon_mb'])} anonymous)" if "peak_anon_mb" in row else ""
+    return _gb(row["peak_mb"]) + anon
+
+
 def all_tables(results: list[dict], targets: list[int]) -> str:
     """The table of each run (smallest first), then the extrapolation (time, peak RSS)."""
     results = sorted(results, key=lambda r: r["n"])
     parts = [run_table(r) for r in results]
     if targets:
-        parts.append("Extrapolated (time, peak RSS):\n\n" + extrapolation_table(results, targets))
+        parts.append("Extrapolated (time, peak RSS and its anonymous part):\n\n" + extrapolation_table(results, targets))
     return "\n\n".join(parts)

@@ -10,7 +10,10 @@ normalised mix of its three sources' vectors plus noise (no model runs at all).
 
 Each step runs in its own process: what it needs from earlier steps is loaded first (untimed),
 then the step is timed while a thread samples the process's resident memory every 10 ms. The
-table shows the step's time, the peak RSS during it and the RSS it started from.
+table shows the step's time, the peak RSS during it, the RSS it started from, and the peak of
+the anonymous part of RSS: the index's files are memory-mapped (the papers file is read whole
+once, to check its checksum), and their pages count in RSS although they are page cache the
+kernel drops under pressure; the anonymous memory is what must fit in RAM.
 
 Steps: reading the JSONL (parse, line by line as ``read_corpus`` does, then de-duplicate + ids),
 the text hashes a build keys vectors by, ``paperlike index build`` end to end in a fresh process
@@ -124,11 +127,21 @@ def rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def anon_mb() -> float:
+    """The anonymous part of this process's RSS (not the pages of mapped files)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 class Peak:
     """Samples this process's RSS every 10 ms while the block runs."""
 
     def __enter__(self):
         self.before, self.peak, self._stop = rss_mb(), rss_mb(), threading.Event()
+        self.anon = anon_mb()
         self.cpu0 = _cpu()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self.started = time.perf_counter()
@@ -137,14 +150,14 @@ class Peak:
 
     def _sample(self):
         while not self._stop.wait(0.01):
-            self.peak = max(self.peak, rss_mb())
+            self.peak, self.anon = max(self.peak, rss_mb()), max(self.anon, anon_mb())
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.started
         self.cpu = _cpu() - self.cpu0
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, rss_mb())
+        self.peak, self.anon = max(self.peak, rss_mb()), max(self.anon, anon_mb())
 
     def row(self, step: str, **extra) -> dict:
         return {
@@ -153,6 +166,7 @@ class Peak:
             "cpu_s": self.cpu,
             "peak_mb": self.peak,
             "before_mb": self.before,
+            "peak_anon_mb": self.anon,
             "load": os.getloadavg()[0],  # (other work on the machine stretches the wall time)
             **extra,
         }
@@ -274,7 +288,7 @@ def _query_step(step: str, index_dir: Path) -> list[dict]:
             themes = rec.themes()
         return [p.row(step, themes=len(themes))]
     if step == "map":
-        themes = rec.latest_themes()
+        themes = rec.themes()  # (untimed) the automatic themes the themes step saved, loaded
         with Peak() as p:
             frame = rec.map_2d(themes)
         return [p.row(step, method=frame.attrs.get("method"))]
@@ -295,13 +309,34 @@ def measure(step: str, n: int, work: Path) -> list[dict]:
         return []
     rows = json.loads(found[-1][len("RESULT ") :])
     for row in rows:
-        extra = {k: v for k, v in row.items() if k not in ("step", "seconds", "cpu_s", "peak_mb", "before_mb", "load")}
+        shown = ("step", "seconds", "cpu_s", "peak_mb", "before_mb", "peak_anon_mb", "load")
+        extra = {k: v for k, v in row.items() if k not in shown}
         print(
             f"{row['step']:<12} {row['seconds']:8.1f} s  cpu {row['cpu_s']:8.1f} s  peak {row['peak_mb']:8.0f} MB  "
-            f"(from {row['before_mb']:.0f} MB) {json.dumps(extra) if extra else ''}",
+            f"(from {row['before_mb']:.0f} MB; anonymous peak {row['peak_anon_mb']:.0f} MB) "
+            f"{json.dumps(extra) if extra else ''}",
             flush=True,
         )
     return rows
+
+
+def _with_earlier_rows(path: Path, n: int, rows: list[dict]) -> list[dict]:
+    """``rows`` plus the rows of an earlier run of the same size for the steps not run now (each
+    row keeps its own time, load and ``run_at``), in step order."""
+    now = time.strftime("%Y-%m-%d %H:%M")
+    rows = [{**row, "run_at": now} for row in rows]
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return rows
+    if earlier.get("n") != n:
+        return rows
+    ran = {row["step"] for row in rows}
+    kept = [row for row in earlier.get("rows", []) if row.get("step") not in ran]
+    if kept:
+        print(f"(rows of {', '.join(r['step'] for r in kept)} kept from the earlier run in {path})", flush=True)
+    order = {step: i for i, step in enumerate(STEPS)}
+    return sorted(kept + rows, key=lambda row: order.get(row["step"], len(order)))
 
 
 def main() -> None:
@@ -341,6 +376,7 @@ def main() -> None:
         shutil.rmtree(work / "index", ignore_errors=True)
         measure("prepare", args.n, work)
     rows = [row for step in steps for row in measure(step, args.n, work)]
+    rows = _with_earlier_rows(work / "results.json", args.n, rows)
     result = {"n": args.n, "corpus_mb": round(corpus_mb, 1), "cpus": os.cpu_count(), "rows": rows}
     (work / "results.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print()

@@ -57,6 +57,53 @@ def test_bm25_scores_match_bm25s_itself():
         np.testing.assert_allclose(lex.scores(query), expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 20_000])
+def test_bm25_matrix_built_a_chunk_at_a_time_is_bm25s_own_bit_for_bit(chunk):
+    import bm25s
+
+    from paperlike.search.lexical import _tokenize
+
+    texts = [*DOCS, "", "the of and", DOCS[0], "Lottery lottery LOTTERY tickets", "x1 !!"]
+    lex = build_lexical(iter(texts), chunk=chunk)  # a generator, as the index gives them
+    tokens = _tokenize(texts, lex.settings)
+    retriever = bm25s.BM25()
+    retriever.index(tokens, show_progress=False)
+    theirs, word = retriever.scores, {i: w for w, i in tokens.vocab.items()}
+    assert lex.count == len(texts) and len(lex.vocab) == len(theirs["indptr"]) - 1
+    for column in range(len(theirs["indptr"]) - 1):
+        ours = lex.vocab[word[column]]
+        a, b = slice(*theirs["indptr"][column : column + 2]), slice(*lex.indptr[ours : ours + 2])
+        np.testing.assert_array_equal(lex.indices[b], theirs["indices"][a])
+        np.testing.assert_array_equal(lex.data[b], theirs["data"][a])
+    own = {i: w for w, i in lex.vocab.items()}
+    assert [[own[int(t)] for t in lex.paper_terms(i)] for i in range(len(texts))] == [[word[t] for t in ids] for ids in tokens.ids]
+
+
+def test_bm25_of_texts_without_a_single_term_matches_nothing():
+    lex = build_lexical(["", "the of and", "a"], chunk=2)
+    assert lex.count == 3 and lex.vocab == {} and not np.any(lex.scores("the lottery"))
+    assert len(lex.paper_terms(2)) == 0
+
+
+def test_bm25_drops_the_empty_token_older_bm25s_versions_give_empty_texts(monkeypatch):
+    from types import SimpleNamespace
+
+    from paperlike.search import lexical
+
+    # bm25s 0.2 tokenised an empty text as "" (a vocabulary entry without a matrix column).
+    given = SimpleNamespace(ids=[[0], [1, 0, 2], [2]], vocab={"": 0, "lotteri": 1, "ticket": 2})
+    monkeypatch.setattr(lexical, "_tokenize", lambda texts, settings: given)
+    lex = build_lexical(["", "lottery tickets", "tickets"])
+    assert lex.vocab == {"lotteri": 0, "ticket": 1} and lex.count == 3
+    assert [lex.paper_terms(i).tolist() for i in range(3)] == [[], [0, 1], [1]]
+    assert lex.indices.tolist() == [1, 1, 2] and lex.indptr.tolist() == [0, 1, 3]
+
+
+def test_bm25_of_no_texts_at_all():
+    lex = build_lexical(iter([]))
+    assert lex.count == 0 and lex.vocab == {} and len(lex.scores("anything")) == 0
+
+
 def test_bm25_ranks_the_rare_term_first_and_ignores_unknown_words():
     lex = build_lexical(DOCS)
     scores = lex.scores("grokking zzzunknownzzz")

@@ -339,3 +339,99 @@ def test_a_robot_learning_seed_ranks_the_robot_papers_first(tmp_path):
     # The same seed among others is the same theme (a seeded theme depends on its seed only).
     again = rec.theme("robot learning", seeds=["distillation", "robot learning"])
     assert [p.id for p in again.papers] == ranked
+
+
+# -- memberships and the saved file at scale ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("margin", [0.0, 0.05, 0.2, 2.0])
+def test_a_paper_joins_at_most_max_also_other_themes_its_best_ones_within_the_margin(margin):
+    from conftest import random_unit_vectors
+    from paperlike.themes.compute import MAX_ALSO, compute_themes
+
+    x = random_unit_vectors(400, 16, seed=3)
+    ids = [f"p{i}" for i in range(len(x))]
+    themes = compute_themes(x, ids, ids, lambda positions: [f"text {i}" for i in positions], n=7, margin=margin)
+    centroids = np.stack([t.centroid for t in themes])
+    got = {i: set() for i in ids}
+    for number, t in enumerate(themes):
+        for p in t.papers:
+            got[p.id].add(number)
+    scores = x @ centroids.T  # brute force: the best theme, then the next best within the margin
+    for i, row in enumerate(scores):
+        order = np.argsort(-row, kind="stable")
+        expected = {int(c) for c in order[: MAX_ALSO + 1] if row[c] >= row[order[0]] - margin}
+        assert got[ids[i]] == expected
+    if margin == 2.0:
+        assert all(len(found) == MAX_ALSO + 1 for found in got.values())
+
+
+def test_saved_themes_are_written_in_pieces_and_read_back_the_same(tmp_path):
+    from paperlike.records import Theme, ThemePaper, ThemeSet
+    from paperlike.storage.themes import _theme_set_json, save_themes
+
+    hostile = ['a "quoted" title', "line\nbreak \u2028 and \\ backslash", "", "ünïcödé 𝛼", "]}{[,"]
+    themes = [
+        Theme(
+            f"t{t}",
+            f"label {t}",
+            None if t else "seed",
+            [ThemePaper(f"id{t}-{i}", hostile[i % len(hostile)], 1.0 - i / 10, i % 2 == 0) for i in range(size)],
+            ["term"],
+            np.full(4, 0.5, dtype=np.float32),
+            "same",
+        )
+        for t, size in enumerate([7, 1, 0, 3])
+    ]
+    theme_set = ThemeSet(themes, {"n": 4, "seeds": [["seed", "seed"]], "margin": 0.05}, "gen", {"new": ["t1"], "gone": [], "grown": ["t0"], "shrunk": [], "merged": {}})
+    whole = json.loads("".join(_theme_set_json(theme_set, rows_at_once=2)))
+    assert [[row[0] for row in t["papers"]] for t in whole["themes"]] == [[p.id for p in t.papers] for t in themes]
+    assert whole["themes"][0]["papers"][1] == ["id0-1", hostile[1], 0.9, False]
+    assert whole["themes"][2]["papers"] == []
+    theme_set.themes = [t for t in themes if t.papers]
+    save_themes(tmp_path, "0123456789abcdef", theme_set)
+    again = load_saved_themes(tmp_path, "0123456789abcdef")
+    assert [(t.id, t.label, t.seed, t.status, t.terms, t.papers) for t in again] == [
+        (t.id, t.label, t.seed, t.status, t.terms, t.papers) for t in theme_set.themes
+    ]
+    assert again.options == theme_set.options and again.changes == theme_set.changes
+
+
+def test_the_saved_file_may_be_as_big_as_the_index_makes_it(tmp_path, monkeypatch):
+    from paperlike.errors import IndexCorruptError
+    from paperlike.storage import themes as saved
+
+    build_index(bundled_corpus(), HashingEmbedder(), tmp_path / "idx")
+    rec = Recommender.load(tmp_path / "idx")
+    rec.themes()
+    size = next((rec.directory / "themes").glob("*.json")).stat().st_size
+    monkeypatch.setattr(saved, "_MAX_FILE_BYTES", size - 1)
+    with pytest.raises(IndexCorruptError, match="delete the file"):
+        load_saved_themes(rec.directory)  # too big for an index of no papers
+    assert len(load_saved_themes(rec.directory, papers=rec.index.count)) == len(rec.themes())
+    assert rec.latest_themes().generation == rec.index.manifest["generation"]
+
+
+def test_identical_papers_tie_everywhere_and_still_join_at_most_max_also_other_themes():
+    from conftest import random_unit_vectors
+    from paperlike.themes.compute import MAX_ALSO, compute_themes
+
+    x = np.repeat(random_unit_vectors(3, 8, seed=5), [40, 40, 1], axis=0)
+    ids = [f"p{i}" for i in range(len(x))]
+    runs = [compute_themes(x, ids, ids, lambda positions: ["same text"] * len(positions), n=6, margin=2.0) for _ in range(2)]
+    counts: dict[str, int] = {}
+    for t in runs[0]:
+        for p in t.papers:
+            counts[p.id] = counts.get(p.id, 0) + 1
+    assert set(counts) == set(ids) and max(counts.values()) <= MAX_ALSO + 1
+    assert [[p.id for p in t.papers] for t in runs[0]] == [[p.id for p in t.papers] for t in runs[1]]
+
+
+def test_memberships_that_tie_at_the_cut_keep_the_first_themes():
+    from paperlike.themes.compute import MAX_ALSO, _members
+
+    scores = np.full((4, 6), 0.5, dtype=np.float32)
+    scores[3] = [0.1, 0.9, 0.5, 0.5, 0.5, 0.2]  # best 1; 2, 3, 4 tie within the margin
+    member = _members(scores, np.array([0, 1, 5, 1]), margin=0.5, rows_at_once=2)
+    assert member.sum(axis=1).tolist() == [MAX_ALSO + 1] * 4
+    assert [np.flatnonzero(row).tolist() for row in member] == [[0, 1, 2], [0, 1, 2], [0, 1, 5], [1, 2, 3]]

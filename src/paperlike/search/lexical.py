@@ -1,8 +1,10 @@
 """BM25 over the indexed papers: the lexical half of hybrid ranking.
 
 The small model blurs rare technical terms ("lottery ticket", "grokking"); BM25 matches them
-exactly. ``bm25s`` builds the index (tokenise, English stopwords, Snowball stemming when
-PyStemmer is installed, BM25 "lucene" weights precomputed per term and paper as a sparse matrix).
+exactly. ``bm25s`` tokenises (English stopwords, Snowball stemming when PyStemmer is installed),
+a chunk of texts at a time; the BM25 "lucene" weights per term and paper (a sparse matrix) are
+computed here in NumPy, bit for bit bm25s's own (the tests compare them), because bm25s's
+indexer needs every paper's token list at once as Python lists: over 6 GB at 1M papers.
 
 Scoring a query only sums the matrix columns of its terms, which is done here in NumPy on the
 saved arrays, so looking up papers like an *indexed* paper needs neither bm25s nor scipy: its own
@@ -14,11 +16,12 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import math
 import re
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -136,53 +139,108 @@ class LexicalIndex:
         return self.scores_for_terms(self.term_ids(text))
 
 
-def build_lexical(texts: Sequence[str], settings: dict | None = None) -> LexicalIndex:
-    """Tokenise and index ``texts`` with bm25s (BM25, lucene variant, k1=1.5, b=0.75)."""
-    import bm25s
+# BM25 "lucene" weights (bm25s's defaults): idf = ln(1 + (N - df + 0.5) / (df + 0.5)),
+# tf part = tf / (tf + k1 (1 - b + b |d| / avg|d|)).
+K1, B = 1.5, 0.75
 
+# Texts tokenised at a time (bm25s returns a Python list of token ids per text).
+BUILD_CHUNK = 20_000
+
+
+def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
+    it = iter(texts)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _tokenized_chunks(
+    texts: Iterable[str], settings: dict, vocab: dict[str, int], size: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(term ids, lengths)`` of each chunk of texts, term ids in the growing ``vocab``."""
+    for chunk in _chunks(texts, size):
+        tokens = _tokenize(chunk, settings)
+        # bm25s numbers the terms of each call afresh: map them to ids over all chunks.
+        to_global = np.full(max(len(tokens.vocab), 1), -1, dtype=np.int32)
+        for word, i in tokens.vocab.items():
+            if word:  # bm25s's token of an empty text
+                to_global[i] = vocab.setdefault(str(word), len(vocab))
+        lengths = np.fromiter(map(len, tokens.ids), dtype=np.int64, count=len(tokens.ids))
+        terms = to_global[np.fromiter(chain.from_iterable(tokens.ids), dtype=np.int64, count=int(lengths.sum()))]
+        if terms.size and terms.min() < 0:  # (older bm25s versions give empty texts that token)
+            owner = np.repeat(np.arange(len(lengths)), lengths)
+            lengths = np.bincount(owner[terms >= 0], minlength=len(lengths)).astype(np.int64)
+            terms = terms[terms >= 0]
+        yield terms, lengths
+
+
+def _doc_term_counts(
+    terms: np.ndarray, offsets: np.ndarray, first: int, last: int, columns: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(paper, term, count)`` of papers ``first..last-1``, by paper then term."""
+    lo, hi = int(offsets[first]), int(offsets[last])
+    papers = np.repeat(np.arange(first, last, dtype=np.int64), np.diff(offsets[first : last + 1]))
+    keys, counts = np.unique(papers * columns + terms[lo:hi], return_counts=True)
+    return keys // columns, keys % columns, counts
+
+
+def build_lexical(texts: Iterable[str], settings: dict | None = None, *, chunk: int = BUILD_CHUNK) -> LexicalIndex:
+    """Tokenise ``texts`` (a list or a generator) with bm25s, a chunk at a time, and weight them
+    with BM25 (lucene variant, k1=1.5, b=0.75: bm25s's own weights, checked against it in the tests)."""
     settings = settings or tokenizer_settings()
-    tokens = _tokenize(texts, settings)
-    if not any(len(ids) for ids in tokens.ids):
-        # No paper has a single term (empty index, titles of stopwords only): nothing matches.
-        return LexicalIndex(
-            data=np.zeros(0, np.float32),
-            indices=np.zeros(0, np.int32),
-            indptr=np.zeros(1, np.int64),
-            doc_terms=np.zeros(0, np.int32),
-            doc_offsets=np.zeros(len(texts) + 1, np.int64),
-            vocab={},
-            count=len(texts),
-            settings=settings,
-        )
-    retriever = bm25s.BM25()
-    retriever.index(tokens, show_progress=False)
-    # bm25s keeps the vocabulary of the tokeniser; its column ids are those ids.
-    lengths = np.fromiter((len(ids) for ids in tokens.ids), dtype=np.int64, count=len(tokens.ids))
+    vocab: dict[str, int] = {}
+    parts = list(_tokenized_chunks(texts, settings, vocab, chunk))
+    doc_terms = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int32)
+    lengths = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+    del parts
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    doc_terms = np.fromiter((i for ids in tokens.ids for i in ids), dtype=np.int32, count=int(offsets[-1]))
-    s = retriever.scores
-    return LexicalIndex(
-        data=np.asarray(s["data"], dtype=np.float32),
-        indices=np.asarray(s["indices"], dtype=np.int32),
-        indptr=np.asarray(s["indptr"], dtype=np.int64),
-        doc_terms=doc_terms,
-        doc_offsets=offsets,
-        # bm25s adds "" (the token of an empty text) to the vocabulary without a matrix column.
-        vocab={str(k): int(v) for k, v in tokens.vocab.items() if k and int(v) < len(s["indptr"]) - 1},
-        count=len(texts),
-        settings=settings,
-    )
+    # (No paper with a single term, e.g. titles of stopwords only: an empty matrix, nothing matches.)
+    data, indices, indptr = _bm25_matrix(doc_terms, offsets, len(vocab), chunk)
+    return LexicalIndex(data, indices, indptr, doc_terms.astype(np.int32, copy=False), offsets, vocab, len(lengths), settings)
 
 
-def load_or_build_lexical(index_dir: str | Path, generation: str, count: int, texts: Callable[[], list[str]]) -> LexicalIndex:
+def _bm25_matrix(doc_terms: np.ndarray, offsets: np.ndarray, columns: int, chunk: int) -> tuple[np.ndarray, ...]:
+    """``(data, indices, indptr)``: the BM25 weight of every term in every paper, by term (CSC),
+    filled a chunk of papers at a time straight into the final arrays."""
+    count = len(offsets) - 1
+    spans = [(lo, min(lo + chunk, count)) for lo in range(0, count, chunk)]
+    df = np.zeros(columns, dtype=np.int64)
+    for lo, hi in spans:
+        df += np.bincount(_doc_term_counts(doc_terms, offsets, lo, hi, columns)[1], minlength=columns)
+    idf = np.array([math.log(1 + (count - d + 0.5) / (d + 0.5)) for d in df.tolist()], dtype=np.float32)
+    lengths = np.diff(offsets)
+    avg = float(lengths.mean()) if count else 0.0
+    indptr = np.zeros(columns + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    data = np.empty(int(indptr[-1]), dtype=np.float32)
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    cursor = indptr[:-1].copy()  # where each column's next paper goes (papers come in order)
+    for lo, hi in spans:
+        papers, terms, tf = _doc_term_counts(doc_terms, offsets, lo, hi, columns)
+        if not len(terms):
+            continue  # papers of stopwords only
+        # In float64 as bm25s computes it, then stored as float32: the same bits as bm25s.
+        tf = tf.astype(np.float64)
+        weights = idf[terms] * (tf / (K1 * ((1 - B) + B * lengths[papers] / avg) + tf))
+        order = np.argsort(terms, kind="stable")  # by term, and by paper within a term
+        terms = terms[order]
+        starts = np.flatnonzero(np.r_[True, terms[1:] != terms[:-1]])
+        sizes = np.diff(np.r_[starts, len(terms)])
+        place = cursor[terms] + (np.arange(len(terms)) - np.repeat(starts, sizes))
+        data[place] = weights[order]
+        indices[place] = papers[order]
+        cursor[terms[starts]] += sizes
+    return data, indices, indptr
+
+
+def load_or_build_lexical(index_dir: str | Path, generation: str, count: int, texts: Callable[[], Iterable[str]]) -> LexicalIndex:
     """The BM25 index of an index generation: loaded when saved and intact, else built and saved.
 
     Args:
         index_dir: The paper index's directory.
         generation: Its current generation (from the manifest).
         count: Its number of papers.
-        texts: Returns the papers' texts in index order (only called to build).
+        texts: Returns the papers' texts in index order, as a list or a generator (only called to build).
     """
     index_dir = Path(index_dir)
     folder = lexical_folder(index_dir, generation)

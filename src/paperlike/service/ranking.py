@@ -7,7 +7,7 @@ embedder (checked against the index's model) and the papers of a theme.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -50,14 +50,13 @@ class IndexRanking:
             )
         return self._lex
 
-    def _all_texts(self, chunk: int = 20_000) -> list[str]:
-        """Every paper's embedded text in index order, parsed a chunk of records at a time: the
-        records themselves are not kept (``index.papers()`` would hold all of them, 3 GB at 1M papers)."""
+    def _all_texts(self, chunk: int = 20_000) -> Iterator[str]:
+        """Every paper's embedded text in index order, parsed a chunk of records at a time: neither
+        the records (``index.papers()`` would hold all of them, 3 GB at 1M papers) nor all the
+        texts are kept (the BM25 build tokenises them a chunk at a time)."""
         count = self.index.count
-        texts = []
         for start in range(0, count, chunk):
-            texts += [embedded_text(p) for p in self.index.papers_at(range(start, min(start + chunk, count)))]
-        return texts
+            yield from (embedded_text(p) for p in self.index.papers_at(range(start, min(start + chunk, count))))
 
     def use_shortlist(self, min_papers: int = SHORTLIST_MIN_PAPERS) -> bool:
         """Rank a shortlist instead of every paper from now on, when the index is exact and holds

@@ -302,7 +302,7 @@ class Recommender(IndexRanking):
             n: Total number of themes; None chooses automatically.
             seeds: Theme anchors: a name, ``"NAME=description"`` strings or :class:`Seed`
                 objects. A single string is one seed (never split into characters).
-            margin: A paper also joins another discovered theme scoring within this of its best.
+            margin: A paper also joins the next discovered themes (at most 2) scoring within this of its best.
             save: Write the result beside the index.
             name: A set saved earlier with ``paperlike themes ... --save-as NAME`` (instead of
                 ``n``/``seeds``).
@@ -332,7 +332,7 @@ class Recommender(IndexRanking):
         """The most recently computed theme set (recomputed if the index changed; the automatic
         themes if none). For old scripts only: "the last computed" changes under a user, so no
         command uses it; name the set with :meth:`themes` instead."""
-        latest = load_saved_themes(self.directory)
+        latest = load_saved_themes(self.directory, papers=self.index.count)
         if latest is None or latest.generation != self.index.manifest["generation"]:
             opts = latest.options if latest is not None else {}
             return self.themes(opts.get("n"), [Seed(a, b) for a, b in opts.get("seeds", [])], margin=opts.get("margin", 0.05))

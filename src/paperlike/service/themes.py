@@ -88,7 +88,7 @@ class ThemeSetChoice:
 def _compute(rec: Recommender, n: int | None, seeds: Sequence[Seed], margin: float, save: bool) -> ThemeSet:
     key = options_key(n, seeds, margin)
     generation = rec.index.manifest["generation"]
-    saved = load_saved_themes(rec.directory, key)
+    saved = load_saved_themes(rec.directory, key, rec.index.count)
     if saved is not None and saved.generation == generation:
         unknown = next((p.id for t in saved for p in t.papers if rec.index.position(p.id) is None), None)
         if unknown is None:

@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,11 +40,15 @@ __all__ = [
 
 THEMES_FORMAT_VERSION = 1
 # Part of every options key: when the way themes are computed changes, sets saved by an older
-# paperlike are not served for the same options (2: seeded themes scored by the seed text).
-THEMES_ALGORITHM = 2
+# paperlike are not served for the same options (2: seeded themes scored by the seed text;
+# 3: a paper joins at most 2 discovered themes besides its best one).
+THEMES_ALGORITHM = 3
 NAMES_FILE = "names.json"
 SET_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_MAX_FILE_BYTES = 256 * 1024 * 1024  # far above any real theme set (96k papers is ~10 MB)
+_MAX_FILE_BYTES = 256 * 1024 * 1024  # far above any real theme set (96k papers is ~10 MB)...
+# ...plus this much per paper of the index: a paper is a member of at most 3 discovered themes
+# and of its seeds', each a row of its id and title (1M papers: about 0.3 GB).
+_BYTES_PER_PAPER = 4096
 
 
 class _Bad(ValueError):
@@ -70,29 +74,43 @@ def save_themes(index_dir: Path, key: str, theme_set: ThemeSet) -> Path:
         raise ValueError(f"not an options key: {key!r}")
     directory = _themes_dir(index_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    data = {
+    path = directory / f"{key}.json"
+    store.atomic_write_stream(path, lambda fh: fh.writelines(s.encode("utf-8") for s in _theme_set_json(theme_set)))
+    return path
+
+
+def _open_object(obj: dict[str, Any], last_key: str) -> str:
+    """``obj`` as JSON, left open for ``"last_key": <value>}`` to follow."""
+    return json.dumps(obj, ensure_ascii=False)[:-1] + f", {json.dumps(last_key)}: "
+
+
+def _theme_set_json(theme_set: ThemeSet, rows_at_once: int = 10_000) -> Iterator[str]:
+    """The saved file's JSON text in pieces: the members of a theme a few thousand at a time (one
+    ``json.dumps`` of a set of 1M papers held several GB)."""
+    head = {
         "format": "paperlike-themes",
         "format_version": THEMES_FORMAT_VERSION,
         "generation": theme_set.generation,
         "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "options": theme_set.options,
         "changes": theme_set.changes,
-        "themes": [
-            {
-                "id": t.id,
-                "label": t.label,
-                "seed": t.seed,
-                "status": t.status,
-                "terms": t.terms,
-                "centroid": [float(v) for v in t.centroid],
-                "papers": [[p.id, p.title, p.score, p.primary] for p in t.papers],
-            }
-            for t in theme_set.themes
-        ],
     }
-    path = directory / f"{key}.json"
-    store.atomic_write_json(path, data)
-    return path
+    yield _open_object(head, "themes") + "["
+    for number, t in enumerate(theme_set.themes):
+        theme = {
+            "id": t.id,
+            "label": t.label,
+            "seed": t.seed,
+            "status": t.status,
+            "terms": t.terms,
+            "centroid": [float(v) for v in t.centroid],
+        }
+        yield ("," if number else "") + "\n" + _open_object(theme, "papers") + "["
+        for start in range(0, len(t.papers), rows_at_once):
+            rows = [[p.id, p.title, p.score, p.primary] for p in t.papers[start : start + rows_at_once]]
+            yield ("," if start else "") + "\n" + json.dumps(rows, ensure_ascii=False)[1:-1]
+        yield "]}"
+    yield "]}\n"
 
 
 # -- validation of what was read back (every value is untrusted) ------------------------------
@@ -180,9 +198,10 @@ def _parse_saved(data: Any) -> ThemeSet:
     return ThemeSet(themes, options, data["generation"], _changes(data.get("changes")))
 
 
-def _read(path: Path) -> Any:
-    """JSON of a regular file (a FIFO or a device would hang or never end: refused)."""
-    if not path.is_file() or path.stat().st_size > _MAX_FILE_BYTES:
+def _read(path: Path, papers: int = 0) -> Any:
+    """JSON of a regular file (a FIFO or a device would hang or never end: refused) of a size a
+    theme set of ``papers`` papers can have."""
+    if not path.is_file() or path.stat().st_size > _MAX_FILE_BYTES + max(0, papers) * _BYTES_PER_PAPER:
         raise _Bad("not a regular file of a sensible size")
     try:
         return store.read_json(path)
@@ -194,8 +213,10 @@ def _damaged(path: Path, why: str) -> IndexCorruptError:
     return IndexCorruptError(f"saved themes {path} are damaged ({why}); delete the file to recompute them")
 
 
-def load_saved_themes(index_dir: Path, key: str | None = None) -> ThemeSet | None:
+def load_saved_themes(index_dir: Path, key: str | None = None, papers: int = 0) -> ThemeSet | None:
     """The saved theme set for ``key`` (or the most recently saved one), or None.
+
+    ``papers`` (the index's number of papers) sets how big the file may be.
 
     Raises:
         IndexCorruptError: The file exists but is not a valid themes file.
@@ -209,7 +230,7 @@ def load_saved_themes(index_dir: Path, key: str | None = None) -> ThemeSet | Non
         candidates = sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
     for path in candidates[:1]:
         try:
-            return _parse_saved(_read(path))
+            return _parse_saved(_read(path, papers))
         except _Bad as exc:
             raise _damaged(path, str(exc)) from None
     return None

@@ -14,9 +14,11 @@ How themes are made (all deterministic for the same vectors and options):
   ranks better on PwC-areas too (``benchmarks/seed_themes.py``). A seeded theme depends only on
   its own seed, so it is the same theme whatever other seeds are given. Papers that join no seed are clustered into discovered themes
   of their own, never put in an "outlier" bin.
-* **Membership**: every paper belongs to its best theme; it also belongs to another discovered
-  theme whose centroid is within ``margin`` (cosine) of its best one. Scores of discovered themes
-  are cosine similarities between the paper and the theme centroid.
+* **Membership**: every paper belongs to its best theme; it also belongs to the (at most
+  ``MAX_ALSO``) next discovered themes whose centroid is within ``margin`` (cosine) of its best
+  one. Scores of discovered themes are cosine similarities between the paper and the theme
+  centroid. (Without the cap, papers in the middle of many themes joined ten each at 1M papers:
+  10M memberships, a 1 GB file of themes.)
 * **Labels**: class-based TF-IDF over each theme's papers (see :mod:`.labels`).
 * **Stability**: new themes take the ids of the old ones they match (see :mod:`.ids`).
 """
@@ -34,20 +36,22 @@ from .cluster import KMEANS_SEED, discover, rows
 from .ids import assign_discovered_ids, id_key
 from .labels import LABEL_DOCS, label_terms
 
-__all__ = ["compute_themes", "seed_scores", "SEED_Z"]
+__all__ = ["compute_themes", "seed_scores", "SEED_Z", "MAX_ALSO"]
 
 SEED_Z = 1.0  # a paper joins a seed when its score is this many std above the mean
-
-Member = tuple[int, float, bool]  # (position, score, primary)
+MAX_ALSO = 2  # discovered themes a paper joins besides its best one, at most
 
 
 @dataclass
 class _Draft:
-    """A theme before it has a label and an id."""
+    """A theme before it has a label and an id: its members as arrays (positions, scores,
+    primary or not), not a Python object per membership (millions at 1M papers)."""
 
     seed: str | None
     centroid: np.ndarray
-    members: list[Member]
+    positions: np.ndarray
+    scores: np.ndarray
+    primary: np.ndarray
 
 
 def _check_request(x: np.ndarray, ids: Sequence[str], n: int | None, seeds: Sequence[Seed]) -> None:
@@ -97,7 +101,8 @@ def _seeded_drafts(x: np.ndarray, seeds: Sequence[Seed], embed: Callable[[list[s
     drafts = []
     for seed, vec in zip(seeds, seed_vectors):
         centroid, scores = seed_scores(x, vec)
-        drafts.append(_Draft(seed.name, centroid, [(int(i), float(scores[i]), True) for i in _stand_out(scores)]))
+        chosen = _stand_out(scores)
+        drafts.append(_Draft(seed.name, centroid, chosen, scores[chosen], np.ones(len(chosen), dtype=bool)))
     return drafts
 
 
@@ -105,31 +110,55 @@ def _discovered_drafts(
     x: np.ndarray, rest: np.ndarray, k: int | None, previous: np.ndarray | None, margin: float, random_seed: int
 ) -> list[_Draft]:
     centroids, labels = discover(x, rest, k, previous, seed=random_seed)
-    scores = rows(x, rest) @ centroids.T
-    best = scores[np.arange(len(rest)), labels]
+    homes = np.unique(labels)  # the clusters some paper calls home (k-means may leave one empty)
+    scores = rows(x, rest) @ centroids[homes].T
+    best = np.searchsorted(homes, labels)
+    member = _members(scores, best, margin)
     drafts = []
-    for c in range(len(centroids)):
-        primary = labels == c
-        if not primary.any():
-            continue  # an empty k-means cluster: no paper calls it home
-        also = (~primary) & (scores[:, c] >= best - margin)
-        members = [(int(rest[i]), float(scores[i, c]), bool(primary[i])) for i in np.flatnonzero(primary | also)]
-        drafts.append(_Draft(None, centroids[c], members))
+    for column, cluster in enumerate(homes.tolist()):
+        chosen = np.flatnonzero(member[:, column])
+        drafts.append(_Draft(None, centroids[cluster], rest[chosen], scores[chosen, column], best[chosen] == column))
     return drafts
+
+
+def _members(scores: np.ndarray, best: np.ndarray, margin: float, rows_at_once: int = 8192) -> np.ndarray:
+    """Which themes each paper joins, ``(papers, themes)`` booleans: its best one (``best``, its
+    highest score), and the next best within ``margin`` of it, at most MAX_ALSO of them; of
+    themes that tie at the cut, the first ones."""
+    n, themes = scores.shape
+    floor = scores[np.arange(n), best] - margin
+    if themes > MAX_ALSO + 1:  # the (MAX_ALSO + 1)-th best score
+        floor = np.maximum(floor, np.partition(scores, -(MAX_ALSO + 1), axis=1)[:, -(MAX_ALSO + 1)])
+    member = scores >= floor[:, None]
+    member[np.arange(n), best] = True
+    tied = np.flatnonzero(member.sum(axis=1) > MAX_ALSO + 1)  # scores equal at the cut (identical papers)
+    for start in range(0, len(tied), rows_at_once):
+        at = tied[start : start + rows_at_once]
+        ranked = -scores[at].astype(np.float64)
+        ranked[np.arange(len(at)), best[at]] = -np.inf  # the best theme first, then by score and order
+        keep = np.zeros((len(at), themes), dtype=bool)
+        np.put_along_axis(keep, np.argsort(ranked, axis=1, kind="stable")[:, : MAX_ALSO + 1], True, axis=1)
+        member[at] &= keep
+    return member
 
 
 def _labels(drafts: list[_Draft], texts: Callable[[list[int]], Sequence[str]]) -> list[list[str]]:
     # Labels come from each theme's most central papers: all of them in a pile of a few thousand,
     # the best LABEL_DOCS of a big one (96k papers would otherwise cost minutes of tokenising).
-    chosen = [[i for _, i in sorted((-score, i) for i, score, primary in d.members if primary)[:LABEL_DOCS]] for d in drafts]
+    chosen = [
+        d.positions[d.primary][np.lexsort((d.positions[d.primary], -d.scores[d.primary]))[:LABEL_DOCS]].tolist() for d in drafts
+    ]
     wanted = sorted({i for group in chosen for i in group})
     text_of = dict(zip(wanted, texts(wanted)))
     return label_terms([" ".join(text_of[i] for i in sorted(group)) for group in chosen])
 
 
 def _theme(draft: _Draft, phrases: list[str], ids: Sequence[str], titles: Sequence[str]) -> Theme:
-    members = sorted(draft.members, key=lambda m: (-round(m[1], 9), m[0]))
-    papers = [ThemePaper(ids[i], titles[i], score, primary) for i, score, primary in members]
+    # Best first; scores equal to 9 decimals tie, and then the earlier paper comes first.
+    scores = draft.scores.tolist()
+    order = np.lexsort((draft.positions, -np.array([round(s, 9) for s in scores]))).tolist()
+    positions, primary = draft.positions.tolist(), draft.primary.tolist()
+    papers = [ThemePaper(ids[positions[k]], titles[positions[k]], scores[k], primary[k]) for k in order]
     label = " · ".join(phrases) if phrases else (draft.seed or "untitled")
     return Theme("", label, draft.seed, papers, phrases, np.asarray(draft.centroid, dtype=np.float32))
 
@@ -161,7 +190,8 @@ def compute_themes(
             of seeds there may be one more.
         seeds: Theme anchors.
         embed: Embeds seed texts (required when there are seeds).
-        margin: A paper also joins another discovered theme whose score is within this of its best.
+        margin: A paper also joins the next discovered themes (at most ``MAX_ALSO``) whose score is
+            within this of its best.
         previous: Themes computed earlier for this index, to keep their ids.
         generation: The index generation, recorded in the result.
         random_seed: Seed of k-means' random starts (fixed, so results never change between runs).
@@ -192,7 +222,7 @@ def _rest_drafts(
     """Discovered themes of the papers that joined no seed."""
     assigned = np.zeros(len(x), dtype=bool)
     for draft in seeded:
-        assigned[[m[0] for m in draft.members]] = True
+        assigned[draft.positions] = True
     rest = np.flatnonzero(~assigned)
     if not len(rest):
         return []
