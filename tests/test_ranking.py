@@ -76,7 +76,9 @@ def test_bm25_matrix_built_a_chunk_at_a_time_is_bm25s_own_bit_for_bit(chunk):
         np.testing.assert_array_equal(lex.indices[b], theirs["indices"][a])
         np.testing.assert_array_equal(lex.data[b], theirs["data"][a])
     own = {i: w for w, i in lex.vocab.items()}
-    assert [[own[int(t)] for t in lex.paper_terms(i)] for i in range(len(texts))] == [[word[t] for t in ids] for ids in tokens.ids]
+    assert [[own[int(t)] for t in lex.paper_terms(i)] for i in range(len(texts))] == [
+        [word[t] for t in ids] for ids in tokens.ids
+    ]
 
 
 def test_bm25_of_texts_without_a_single_term_matches_nothing():

@@ -383,7 +383,12 @@ def test_saved_themes_are_written_in_pieces_and_read_back_the_same(tmp_path):
         )
         for t, size in enumerate([7, 1, 0, 3])
     ]
-    theme_set = ThemeSet(themes, {"n": 4, "seeds": [["seed", "seed"]], "margin": 0.05}, "gen", {"new": ["t1"], "gone": [], "grown": ["t0"], "shrunk": [], "merged": {}})
+    theme_set = ThemeSet(
+        themes,
+        {"n": 4, "seeds": [["seed", "seed"]], "margin": 0.05},
+        "gen",
+        {"new": ["t1"], "gone": [], "grown": ["t0"], "shrunk": [], "merged": {}},
+    )
     whole = json.loads("".join(_theme_set_json(theme_set, rows_at_once=2)))
     assert [[row[0] for row in t["papers"]] for t in whole["themes"]] == [[p.id for p in t.papers] for t in themes]
     assert whole["themes"][0]["papers"][1] == ["id0-1", hostile[1], 0.9, False]
