@@ -130,6 +130,8 @@ def _members(scores: np.ndarray, best: np.ndarray, margin: float, rows_at_once: 
     if themes > MAX_ALSO + 1:  # the (MAX_ALSO + 1)-th best score
         floor = np.maximum(floor, np.partition(scores, -(MAX_ALSO + 1), axis=1)[:, -(MAX_ALSO + 1)])
     member = scores >= floor[:, None]
+    # `best` is the k-means label, computed from a product of another shape: it is the highest
+    # score only to rounding, and always a member.
     member[np.arange(n), best] = True
     tied = np.flatnonzero(member.sum(axis=1) > MAX_ALSO + 1)  # scores equal at the cut (identical papers)
     for start in range(0, len(tied), rows_at_once):
