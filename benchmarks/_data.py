@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import json
 import os
 import sys
@@ -83,56 +82,27 @@ def load_acm_papers(eval_dir: Path, limit: int) -> list[dict]:
     return out
 
 
-def cache_paths(texts: list[str], embedder, label: str) -> tuple[Path, Path]:
-    """Where the vectors of ``texts`` by ``embedder`` are cached: ``(vectors.npy, meta.json)``.
-
-    The key is the model's identity and a hash of every text, so any change of either misses.
-    """
-    digest = hashlib.sha256(json.dumps(embedder.identity(), sort_keys=True).encode())
-    for text in texts:
-        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
-    key = f"{label}-{digest.hexdigest()[:16]}"
-    return cache_dir() / f"{key}.npy", cache_dir() / f"{key}.json"
-
-
-def save_cached(texts: list[str], embedder, label: str, vectors: np.ndarray, meta: dict) -> Path:
-    """Store vectors for ``texts`` in the cache (atomically; NumPy format, no pickle)."""
-    from paperlike.storage.files import atomic_write, atomic_write_json
-
-    vec_path, meta_path = cache_paths(texts, embedder, label)
-
-    def save(tmp: Path) -> None:
-        with open(tmp, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
-
-    atomic_write(vec_path, save)
-    atomic_write_json(meta_path, {"model": embedder.identity(), "count": len(texts), **meta})
-    return vec_path
-
-
-def embed_cached(texts: list[str], embedder, label: str, batch_size: int = 64) -> tuple[np.ndarray, str]:
-    """Embeddings of ``texts``, from the cache when the same model embedded the same texts before.
+def embed_cached(texts: list[str], embedder, label: str, batch_size: int = 32) -> tuple[np.ndarray, str]:
+    """Embeddings of ``texts`` from the per-text cache (:mod:`_vector_store`), embedding the
+    texts it lacks first (and saving them shard by shard, so an interrupted run resumes).
 
     Returns:
-        ``(vectors, how)`` where ``how`` says whether they came from the cache and how long it took.
+        ``(vectors, how)`` where ``how`` says how many were cached and how long the rest took.
     """
-    from paperlike.embedding import embed_texts
+    from _vector_store import VectorStore
 
-    vec_path, meta_path = cache_paths(texts, embedder, label)
-    if vec_path.exists() and meta_path.exists():
-        started = time.perf_counter()
-        vectors = np.load(vec_path, allow_pickle=False)
-        if vectors.shape == (len(texts), embedder.dim):
-            where = json.loads(meta_path.read_text()).get("computed_on")
-            note = f"; computed on {where}" if where else ""
-            return vectors, f"cache hit {vec_path.name} ({time.perf_counter() - started:.1f} s{note})"
+    store = VectorStore(cache_dir(), embedder)
     if not texts:
         return np.zeros((0, embedder.dim), np.float32), "nothing to embed"
+    todo = len(store.missing(texts))
     started = time.perf_counter()
-    vectors = embed_texts(texts, embedder, batch_size=batch_size, progress=True, desc=f"Embedding {label}")
+    if todo:
+        store.fill(texts, desc=f"Embedding {label}", batch_size=batch_size)
     seconds = time.perf_counter() - started
-    save_cached(texts, embedder, label, vectors, {"seconds": seconds})
-    return vectors, f"embedded {len(texts)} texts in {seconds:.0f} s ({len(texts) / seconds:.1f}/s), cached as {vec_path.name}"
+    vectors = store.get(texts)
+    if not todo:
+        return vectors, f"all {len(texts)} cached in {store.folder.name} ({seconds:.1f} s)"
+    return vectors, f"embedded {todo} of {len(texts)} in {seconds:.0f} s ({todo / max(seconds, 1e-9):.1f}/s), rest cached"
 
 
 def load_acm_queries(eval_dir: Path) -> list[dict]:
@@ -142,11 +112,31 @@ def load_acm_queries(eval_dir: Path) -> list[dict]:
     return [q for q in queries if q.get("cited_with_abstract")]
 
 
-def acm_corpus(eval_dir: Path, limit: int | None = None, progress: bool = True):
+ACM_SAMPLE_SEED = 20261206  # fixed: the ACM-CR-15k subset is the same on every machine
+ACM_SAMPLE = 15_000
+
+
+def acm_sample_lines(eval_dir: Path, size: int = ACM_SAMPLE) -> set[int]:
+    """Line numbers (0-based) of ACM-CR-15k: every query and every cited paper, plus a seeded
+    random sample of the others up to ``size`` papers (the file is ordered by venue, so the
+    first N lines would be a few venues only)."""
+    queries = load_acm_queries(eval_dir)
+    keep = {q["doi"] for q in queries} | {d for q in queries for d in q["cited_with_abstract"]}
+    judged, others = [], []
+    with gzip.open(eval_dir / "acm-cr" / "papers.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            (judged if json.loads(line)["doi"] in keep else others).append(i)
+    rng = np.random.default_rng(ACM_SAMPLE_SEED)
+    extra = rng.choice(len(others), size=max(0, min(len(others), size - len(judged))), replace=False)
+    return set(judged) | {others[j] for j in extra.tolist()}
+
+
+def acm_corpus(eval_dir: Path, limit: int | None = None, progress: bool = True, sample: int | None = None):
     """ACM-CR as the product reads it (ids are DOIs), plus the query rows.
 
     With ``limit``, the corpus is the first ``limit`` papers plus every query and cited paper, so
-    the measured task stays complete on a smaller haystack.
+    the measured task stays complete on a smaller haystack. With ``sample``, it is ACM-CR-15k
+    (or another size): see :func:`acm_sample_lines`.
 
     Returns:
         ``(corpus, queries)``.
@@ -155,10 +145,13 @@ def acm_corpus(eval_dir: Path, limit: int | None = None, progress: bool = True):
 
     queries = load_acm_queries(eval_dir)
     keep = {q["doi"] for q in queries} | {d for q in queries for d in q["cited_with_abstract"]}
+    lines = acm_sample_lines(eval_dir, sample) if sample is not None else None
     src = str(eval_dir / "acm-cr" / "papers.jsonl.gz")
     entries = []
     with gzip.open(eval_dir / "acm-cr" / "papers.jsonl.gz", "rt", encoding="utf-8") as fh:
         for i, line in enumerate(fh):
+            if lines is not None and i not in lines:
+                continue
             row = json.loads(line)
             if limit is not None and i >= limit and row["doi"] not in keep:
                 continue
@@ -172,3 +165,32 @@ def acm_corpus(eval_dir: Path, limit: int | None = None, progress: bool = True):
             entries.append((f"{src}:{i + 1}", paper_from_fields(fields, f"{src}:{i + 1}", src)))
     corpus = collect(entries, src)
     return corpus, queries
+
+
+SETS = ("bundled", "pwc", "acm15k", "acm")
+
+
+def judged_ids(name: str, extra) -> set[str]:
+    """Ids of the papers a set's judgments name (ACM-CR: queries and cited papers; other sets
+    judge every paper, so none needs to come first)."""
+    if name in ("acm15k", "acm"):
+        return {q["doi"] for q in extra} | {d for q in extra for d in q["cited_with_abstract"]}
+    return set()
+
+
+def eval_set(name: str, eval_dir: Path | None):
+    """``(corpus, extra)`` of a named evaluation set: ``bundled`` (the 75 papers; extra None),
+    ``pwc`` (extra: the CSV rows), ``acm15k`` and ``acm`` (extra: the query rows)."""
+    if name == "bundled":
+        from paperlike.readers import bundled_corpus
+
+        return bundled_corpus(), None
+    if eval_dir is None:
+        raise SystemExit("error: no evaluation data; pass --eval-dir PATH")
+    if name == "pwc":
+        return pwc_corpus(eval_dir)
+    if name == "acm15k":
+        return acm_corpus(eval_dir, sample=ACM_SAMPLE)
+    if name == "acm":
+        return acm_corpus(eval_dir)
+    raise SystemExit(f"error: unknown set {name!r}; use one of {', '.join(SETS)}")

@@ -230,21 +230,55 @@ def test_score_all_modes_and_errors():
         score_all("hybrid", dense, None)
 
 
+def brute_tfidf(lex) -> np.ndarray:
+    """Unit TF-IDF rows of every paper, the slow way: Python counts of each paper's stems and
+    pairs of consecutive stems, features in at least 2 papers, (1 + ln tf) * smooth idf."""
+    from collections import Counter
+
+    bags = []
+    for p in range(lex.count):
+        t = lex.paper_terms(p).tolist()
+        bags.append(Counter([(a,) for a in t] + list(zip(t, t[1:]))))
+    df = Counter(f for bag in bags for f in bag)
+    features = sorted(f for f, d in df.items() if d >= 2)
+    column = {f: j for j, f in enumerate(features)}
+    x = np.zeros((lex.count, len(features)))
+    for p, bag in enumerate(bags):
+        for f, tf in bag.items():
+            if f in column:
+                x[p, column[f]] = (1 + np.log(tf)) * (np.log((1 + lex.count) / (1 + df[f])) + 1)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+
+
 def test_hybrid_ranking_matches_brute_force_on_the_index(rec):
     results = rec.similar("autodistil", k=8)
     pos = rec.find("autodistil")
     vectors = rec.index.all_vectors()
     dense = vectors @ vectors[pos]
-    lex = rec.lexical()
-    bm = lex.scores_for_terms(lex.paper_terms(pos))
+    x = brute_tfidf(rec.lexical())
+    tfidf = x @ x[pos]
     mask = np.ones(len(dense), bool)
     mask[pos] = False
-    from paperlike.search.rank import DENSE_WEIGHT
+    from paperlike.search.rank import HYBRID_DENSE_WEIGHT
 
-    fused = DENSE_WEIGHT * zscore(dense, mask) + (1 - DENSE_WEIGHT) * zscore(bm, mask)
+    w = HYBRID_DENSE_WEIGHT["paper"]
+    fused = w * zscore(dense, mask) + (1 - w) * zscore(tfidf, mask)
     expected = sorted((i for i in range(len(dense)) if i != pos), key=lambda i: (-fused[i], i))[:8]
     assert [r.id for r in results] == [rec.index.ids[i] for i in expected]
     assert [r.cosine for r in results] == pytest.approx([float(dense[i]) for i in expected], abs=1e-6)
+
+
+def test_tfidf_side_matches_brute_force_for_papers_and_text(rec):
+    lex = rec.lexical()
+    x = brute_tfidf(lex)
+    for positions in ([0], [3], [1, 7, 20]):
+        query = sum(x[p] for p in positions)
+        query = query / np.linalg.norm(query)
+        np.testing.assert_allclose(lex.tfidf_paper_scores(positions), x @ query, atol=1e-6)
+    # A free text: its stems and pairs, weighted as a paper's would be.
+    text = rec.index.papers_at([5])[0].text
+    np.testing.assert_allclose(lex.tfidf_text_scores(text), x @ x[5], atol=1e-6)
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])

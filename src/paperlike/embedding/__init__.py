@@ -15,11 +15,17 @@ torch and sentence-transformers are imported only when MiniLM actually embeds so
 from .base import Embedder, check_model, embed_texts
 from .hashing import HashingEmbedder
 from .minilm import DEFAULT_MODEL, MiniLMEmbedder
+from .models import MODELS, ModelSpec, find_model
 from .registry import MODEL_NAMES, get_embedder
+from .sentence import SentenceEmbedder
 
 __all__ = [
     "Embedder",
     "MiniLMEmbedder",
+    "SentenceEmbedder",
+    "MODELS",
+    "ModelSpec",
+    "find_model",
     "HashingEmbedder",
     "DEFAULT_MODEL",
     "MODEL_NAMES",

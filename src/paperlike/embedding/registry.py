@@ -1,4 +1,4 @@
-"""Embedders by name."""
+"""Embedders by name, from the model records of :mod:`.models`."""
 
 from __future__ import annotations
 
@@ -7,35 +7,29 @@ from ..settings import Settings
 from .base import Embedder
 from .device import check_device
 from .hashing import HashingEmbedder
-from .minilm import DEFAULT_MODEL, MiniLMEmbedder
+from .models import DEFAULT_MODEL, HASHING, MODEL_NAMES, find_model, model_names_help
 
 __all__ = ["get_embedder", "MODEL_NAMES"]
-
-
-_ALIASES = {
-    "all-minilm-l6-v2": DEFAULT_MODEL,
-    "minilm": DEFAULT_MODEL,
-    "sentence-transformers/all-minilm-l6-v2": DEFAULT_MODEL,
-    "hashing": "hashing",
-}
-
-
-MODEL_NAMES = (DEFAULT_MODEL, "hashing")
 
 
 def get_embedder(name: str | None = None, device: str | None = None) -> Embedder:
     """The embedder called ``name`` (default: ``$PAPERLIKE_MODEL``, else all-MiniLM-L6-v2).
 
-    ``device`` (``auto``, ``cpu``, ``cuda``) is where MiniLM runs; the hashing model ignores it.
+    ``device`` (``auto``, ``cpu``, ``cuda``) is where the model runs; the hashing model ignores it.
 
     Raises:
         ModelError: Unknown name or device.
     """
     name = name or Settings.from_env().model or DEFAULT_MODEL
-    canonical = _ALIASES.get(name.strip().lower())
-    if canonical == DEFAULT_MODEL:
-        return MiniLMEmbedder(device=device)
-    if canonical == "hashing":
+    spec = find_model(name)
+    if spec is None:
+        raise ModelError(f"unknown model '{name}'; known models: {model_names_help()}")
+    if spec.name == HASHING:
         check_device(device)  # a typo is an error even where the device does not matter
         return HashingEmbedder()
-    raise ModelError(f"unknown model '{name}'; known models: {', '.join(MODEL_NAMES)}")
+    from .minilm import MiniLMEmbedder
+    from .sentence import SentenceEmbedder
+
+    if spec.name == DEFAULT_MODEL:
+        return MiniLMEmbedder(device=device)
+    return SentenceEmbedder(device=device, spec=spec)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..storage.lexical import lexical_folder, load_lexical, save_lexical
+from .tfidf import TfidfIndex, build_tfidf
 
 __all__ = ["LexicalIndex", "build_lexical", "load_or_build_lexical", "tokenizer_settings", "WORD"]
 
@@ -80,7 +81,37 @@ class LexicalIndex:
     vocab: dict[str, int]
     count: int
     settings: dict
+    tfidf_data: np.ndarray | None = None
+    tfidf_indices: np.ndarray | None = None
+    tfidf_indptr: np.ndarray | None = None
+    tfidf_keys: np.ndarray | None = None
+    tfidf_idf: np.ndarray | None = None
     _word_cache: dict[str, int | None] = field(default_factory=dict, repr=False, compare=False)
+    _norms: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _tfidf: TfidfIndex | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.tfidf_data is None:  # built here, from the tokens already counted
+            made = build_tfidf(self.doc_terms, self.doc_offsets, len(self.indptr) - 1)
+            self.tfidf_data, self.tfidf_indices, self.tfidf_indptr = made.data, made.indices, made.indptr
+            self.tfidf_keys, self.tfidf_idf = made.keys, made.idf
+            self._tfidf = made
+
+    def tfidf(self) -> TfidfIndex:
+        """The TF-IDF vectors of the same papers (unigram and bigram stems; see :mod:`.tfidf`)."""
+        if self._tfidf is None:
+            arrays = (self.tfidf_data, self.tfidf_indices, self.tfidf_indptr, self.tfidf_keys, self.tfidf_idf)
+            data, indices, indptr, keys, idf = (np.asarray(a) for a in arrays)
+            self._tfidf = TfidfIndex(data, indices, indptr, keys, idf, len(self.indptr) - 1, self.count)
+        return self._tfidf
+
+    def tfidf_paper_scores(self, positions: Sequence[int]) -> np.ndarray:
+        """TF-IDF cosine of every paper to indexed papers (their vectors summed)."""
+        return self.tfidf().paper_scores(self.doc_terms, self.doc_offsets, positions)
+
+    def tfidf_text_scores(self, text: str) -> np.ndarray:
+        """TF-IDF cosine of every paper to a free text."""
+        return self.tfidf().text_scores(self.term_ids(text))
 
     def term_ids(self, text: str) -> np.ndarray:
         """Vocabulary ids of the terms of a free text (unknown terms dropped; repeats kept)."""
@@ -137,6 +168,58 @@ class LexicalIndex:
     def scores(self, text: str) -> np.ndarray:
         """BM25 score of every paper for a free-text query."""
         return self.scores_for_terms(self.term_ids(text))
+
+    def coverage(self, text: str) -> np.ndarray:
+        """Per paper, the share of ``text``'s distinct terms it contains, each term weighted by its
+        BM25 idf: 1 for a paper naming every word of a seed, little for one naming only its common
+        word ("law" of "tax law"). A word no paper has counts with the highest idf, so "knitting
+        patterns" is not covered by "patterns" alone."""
+        tokens = _tokenize([text], self.settings)
+        inverse = {i: t for t, i in tokens.vocab.items()}
+        words = {inverse[i] for i in tokens.ids[0]}
+        known = np.array(sorted(self.vocab[w] for w in words if w in self.vocab), dtype=np.int64)
+        unknown = len(words) - len(known)
+        lo, hi = self.indptr[known], self.indptr[known + 1]
+        df = (hi - lo).astype(np.float64)
+        idf = np.log(1 + (self.count - df + 0.5) / (df + 0.5))
+        total = float(idf.sum()) + unknown * math.log(1 + (self.count + 0.5) / 0.5)
+        share = np.zeros(self.count, dtype=np.float64)
+        for a, b, weight in zip(lo.tolist(), hi.tolist(), idf.tolist()):
+            share[self.indices[a:b]] += weight
+        return share / total if total > 0 else share
+
+    def paper_weights(self, position: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(terms, weights)``: the distinct terms of an indexed paper and its BM25 weight for each."""
+        terms = np.unique(self.paper_terms(position)).astype(np.int64)
+        weights = np.empty(len(terms), dtype=np.float64)
+        for j, (lo, hi) in enumerate(zip(self.indptr[terms].tolist(), self.indptr[terms + 1].tolist())):
+            # A column lists its papers in ascending order (the build fills them in order).
+            weights[j] = self.data[lo + int(np.searchsorted(self.indices[lo:hi], position))]
+        return terms, weights
+
+    def norms(self) -> np.ndarray:
+        """The length of every paper's BM25 weight vector (computed once per index)."""
+        if self._norms is None:
+            self._norms = np.sqrt(np.bincount(self.indices, weights=np.square(self.data, dtype=np.float64), minlength=self.count))
+        return self._norms
+
+    def cosines(self, positions: Sequence[int]) -> np.ndarray:
+        """Cosine of every paper's BM25 weight vector with the query papers' (each unit length,
+        summed): TF-IDF-like similarity of whole abstracts, where BM25's sum over the query's
+        terms favours long papers that repeat common words. Measured in benchmarks/ranking.py."""
+        query: dict[int, float] = {}
+        norms = self.norms()
+        for p in positions:
+            terms, weights = self.paper_weights(int(p))
+            if norms[p] > 0:
+                for t, w in zip(terms.tolist(), (weights / norms[p]).tolist()):
+                    query[t] = query.get(t, 0.0) + w
+        scores = np.zeros(self.count, dtype=np.float64)
+        for t, w in query.items():
+            lo, hi = int(self.indptr[t]), int(self.indptr[t + 1])
+            np.add.at(scores, self.indices[lo:hi], self.data[lo:hi] * w)
+        size = math.sqrt(sum(w * w for w in query.values()))
+        return np.divide(scores, norms * size, out=np.zeros_like(scores), where=norms * size > 0)
 
 
 # BM25 "lucene" weights (bm25s's defaults): idf = ln(1 + (N - df + 0.5) / (df + 0.5)),

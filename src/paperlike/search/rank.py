@@ -24,13 +24,20 @@ __all__ = [
     "mmr",
     "mmr_gains",
     "score_all",
+    "score_query",
+    "query_kind",
+    "HYBRID_DENSE_WEIGHT",
 ]
 
 
-# Weight of the dense side in z-score fusion.
-# 0.8 was the best of 0.3-0.85 on both ACM-CR recall@100 and PwC task-P@10
-# (benchmarks/quality.py); 0.75 and 0.85 score within noise of it.
+# Weight of the dense side in z-score fusion of cosine with BM25 (``fuse``'s default; hybrid
+# ranking itself fuses with TF-IDF, weighted by query kind: HYBRID_DENSE_WEIGHT).
 DENSE_WEIGHT = 0.8
+
+# Hybrid ranking: the weight of the dense z-score when fused with the TF-IDF cosine, by query
+# kind ("paper": one indexed paper; "papers": several, "like these"; "text": free text). Chosen
+# on the dev half of the queries of benchmarks/ranking.py (PwC-areas: each kind; ACM-CR: papers).
+HYBRID_DENSE_WEIGHT = {"paper": 0.7, "papers": 0.3, "text": 0.4}
 
 
 def pool_stats(scores: np.ndarray, mask: np.ndarray | None = None) -> tuple[float, float] | None:
@@ -169,11 +176,14 @@ def mmr_gains(
     return [(int(candidates[i]), gain) for i, gain in picked]
 
 
-def score_all(mode: str, dense: np.ndarray, lexical: np.ndarray | None, mask: np.ndarray | None = None) -> np.ndarray:
+def score_all(
+    mode: str, dense: np.ndarray, lexical: np.ndarray | None, mask: np.ndarray | None = None, dense_weight: float = DENSE_WEIGHT
+) -> np.ndarray:
     """One score per paper for a ranking mode (``hybrid``, ``dense`` or ``lexical``).
 
     This is the single place the modes are defined; the CLI, the Python API and the quality
-    benchmark all rank through it.
+    benchmark all rank through it. ``lexical`` is what the mode fuses: BM25 scores for
+    ``lexical``, TF-IDF cosines for ``hybrid`` (see :func:`score_query`).
     """
     if mode == "dense":
         return np.asarray(dense, dtype=np.float64)
@@ -182,5 +192,16 @@ def score_all(mode: str, dense: np.ndarray, lexical: np.ndarray | None, mask: np
     if mode == "lexical":
         return np.asarray(lexical, dtype=np.float64)
     if mode == "hybrid":
-        return fuse(dense, lexical, mask=mask)
+        return fuse(dense, lexical, mask=mask, dense_weight=dense_weight)
     raise ValueError(f"unknown ranking mode {mode!r}; use one of {', '.join(MODES)}")
+
+
+def query_kind(papers: Sequence[int]) -> str:
+    """``paper``, ``papers`` or ``text``: the kind of a query made of these indexed papers."""
+    return "text" if not papers else "paper" if len(papers) == 1 else "papers"
+
+
+def score_query(kind: str, dense: np.ndarray, tfidf: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """The hybrid score of every paper for a query of one kind (see :func:`query_kind`): the
+    z-score fusion of the cosine with the TF-IDF cosine, weighted by HYBRID_DENSE_WEIGHT."""
+    return score_all("hybrid", dense, tfidf, mask, HYBRID_DENSE_WEIGHT[kind])

@@ -14,7 +14,7 @@ from ..records import DEFAULT_MODE, Paper, Why
 from ..storage.index import PaperIndex
 from .explain import explain
 from .lexical import LexicalIndex
-from .rank import fuse_standardised, mmr_gains, score_all, standardise, stats_without, top_k
+from .rank import HYBRID_DENSE_WEIGHT, fuse_standardised, mmr_gains, query_kind, score_all, standardise, stats_without, top_k
 from .shortlist import SHORTLIST_DENSE, SHORTLIST_LEXICAL, SHORTLIST_MAX_K, DenseShortlist
 
 __all__ = ["Query", "Hit", "rank_index"]
@@ -33,6 +33,8 @@ class Query:
         within: Only these positions (a theme), or None for all.
         diverse: Re-rank the top with MMR.
         why_text: The query's text, to explain each result; None for no explanations.
+        papers: The indexed papers the query is made of (none for free text): hybrid ranking
+            compares their TF-IDF vectors with every paper's.
     """
 
     vector: np.ndarray
@@ -43,6 +45,7 @@ class Query:
     within: frozenset[int] | None = None
     diverse: bool = False
     why_text: str | None = None
+    papers: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,11 @@ def _shortlisted(index: PaperIndex, shortlist: DenseShortlist, q: np.ndarray, qu
     else:
         left_out = np.flatnonzero(~mask)
         dense_stats = shortlist.cosine_stats(q, _cosines(index, left_out, q))
-        scores = fuse_standardised(standardise(dense, dense_stats), standardise(lexical[cand], stats_without(lexical, left_out)))
+        scores = fuse_standardised(
+            standardise(dense, dense_stats),
+            standardise(lexical[cand], stats_without(lexical, left_out)),
+            HYBRID_DENSE_WEIGHT[query_kind(query.papers)],
+        )
     return _Scored(cand, scores, dense, np.ones(len(cand), dtype=bool))
 
 
@@ -153,7 +160,7 @@ def _score(index: PaperIndex, q: np.ndarray, query: Query, lexical, mask: np.nda
         dense, mask = _candidate_dense(index, q, query, lexical, mask)
     if query.mode == "lexical" and lexical is not None:
         mask &= lexical > 0  # a paper sharing no term with the query is not a lexical match
-    return _Scored(None, score_all(query.mode, dense, lexical, mask), dense, mask)
+    return _Scored(None, score_all(query.mode, dense, lexical, mask, HYBRID_DENSE_WEIGHT[query_kind(query.papers)]), dense, mask)
 
 
 def _pick(index: PaperIndex, scored: _Scored, k: int, diverse: bool) -> list[tuple[int, float | None]]:
@@ -168,6 +175,18 @@ def _pick(index: PaperIndex, scored: _Scored, k: int, diverse: bool) -> list[tup
         seen = {p for p, _ in picked}
         picked += [(p, None) for p in top_k(scores, k, within=mask) if p not in seen][: k - len(picked)]
     return picked
+
+
+def _lexical_scores(lexical_index: Callable[[], LexicalIndex], query: Query) -> np.ndarray | None:
+    """What the mode fuses or ranks by: hybrid, the TF-IDF cosine (whole abstracts compared; see
+    search/tfidf.py); lexical, BM25 alone, its scores bit for bit bm25s's; dense, nothing."""
+    if query.mode == "dense":
+        return None
+    terms = query.terms() if callable(query.terms) and not (query.mode == "hybrid" and query.papers) else query.terms
+    if query.mode == "lexical":
+        return lexical_index().scores_for_terms(terms)
+    lex = lexical_index()
+    return lex.tfidf_paper_scores(query.papers) if query.papers else lex.tfidf().text_scores(terms)
 
 
 def rank_index(
@@ -189,12 +208,7 @@ def rank_index(
         mask &= _positions_mask(index.count, query.within, True)
     if not (shortlist is not None and query.within is None and query.k <= SHORTLIST_MAX_K and index.exact):
         shortlist = None  # themes and long lists: every paper
-    lexical = None
-    if query.mode != "dense":
-        terms = query.terms() if callable(query.terms) else query.terms
-        # Through a shortlist, hybrid scores are the exact ranking's to about 1e-7 already; the
-        # scores of lexical mode are BM25's own and stay bit for bit.
-        lexical = lexical_index().scores_for_terms(terms, merge_repeats=shortlist is not None and query.mode == "hybrid")
+    lexical = _lexical_scores(lexical_index, query)
     scored = _score(index, q, query, lexical, mask, shortlist)
     picked = _pick(index, scored, query.k, query.diverse)
     positions = [scored.position(i) for i, _ in picked]

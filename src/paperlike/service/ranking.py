@@ -87,6 +87,7 @@ class IndexRanking:
         within: frozenset[int] | None,
         exclude: frozenset[int],
         why: Callable[[], str],
+        papers: tuple[int, ...] = (),
     ) -> Results:
         return self._rank(
             vector,
@@ -97,6 +98,7 @@ class IndexRanking:
             within=within,
             diverse=opts.diverse,
             why_text=why() if opts.why else None,
+            papers=papers,
         )
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -133,6 +135,7 @@ class IndexRanking:
             self._within(opts.theme),
             frozenset(pos) | frozenset(neg),
             lambda: " ".join(p.text for p in self.index.papers_at(pos)),
+            tuple(pos),
         )
 
     def _text_results(self, text: str, opts: SearchOptions) -> Results:

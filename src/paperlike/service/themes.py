@@ -28,6 +28,7 @@ from ..records import Seed, Theme, ThemePaper, ThemeSet, parse_seeds
 from ..records.themes import DEFAULT_MARGIN
 from ..storage.index import PaperIndex
 from ..storage.themes import check_set_name, load_saved_themes, load_set_names, options_key, save_set_name, save_themes
+from ..search.lexical import LexicalIndex
 from ..themes import compute_themes
 
 
@@ -42,6 +43,8 @@ class Recommender(Protocol):
     def directory(self) -> Path: ...
 
     def _embedder(self) -> Embedder: ...
+
+    def lexical(self) -> LexicalIndex: ...
 
 
 __all__ = ["ThemeSetChoice", "theme_set", "resolve_theme", "name_theme_set", "collection_theme", "COLLECTION_PREFIX"]
@@ -103,6 +106,7 @@ def _compute(rec: Recommender, n: int | None, seeds: Sequence[Seed], margin: flo
         n=n,
         seeds=seeds,
         embed=lambda texts: rec._embedder().embed_batch(texts),
+        lexical=lambda text: (rec.lexical().scores(text), rec.lexical().coverage(text)),
         margin=margin,
         previous=saved,
         generation=generation,

@@ -1,7 +1,7 @@
-"""The saved BM25 arrays of an index generation: ``lexical-<generation>/`` beside the index.
+"""The saved BM25 and TF-IDF arrays of an index generation: ``lexical-<generation>/`` beside the index.
 
 NumPy + JSON only, no pickle: ``{meta.json, data.npy, indices.npy, indptr.npy, doc_terms.npy,
-doc_offsets.npy, vocab.json}``. The folder is derived data: written whole and renamed into place
+doc_offsets.npy, tfidf_*.npy, vocab.json}``. The folder is derived data: written whole and renamed into place
 (:func:`~.files.atomic_write_dir`), checked on load by the one :class:`~.files.Verifier` against
 the sizes and SHA-256 sums in ``meta.json`` (whose every value is validated first), and rebuilt
 when missing or damaged (by :mod:`paperlike.search.lexical`). Its generation is checked like the
@@ -26,10 +26,22 @@ from .names import check_generation, contained, inside, lexical_name
 __all__ = ["LEXICAL_FORMAT", "ARRAYS", "lexical_folder", "save_lexical", "load_lexical"]
 
 
-LEXICAL_FORMAT = 1
+# 2: the TF-IDF arrays (paperlike.search.tfidf) are saved too; a format-1 folder is rebuilt.
+LEXICAL_FORMAT = 2
 
 
-ARRAYS = ("data", "indices", "indptr", "doc_terms", "doc_offsets")
+ARRAYS = (
+    "data",
+    "indices",
+    "indptr",
+    "doc_terms",
+    "doc_offsets",
+    "tfidf_data",
+    "tfidf_indices",
+    "tfidf_indptr",
+    "tfidf_keys",
+    "tfidf_idf",
+)
 
 
 _FILES = (*(f"{name}.npy" for name in ARRAYS), "vocab.json")
@@ -145,7 +157,7 @@ def _offsets_ok(offsets: np.ndarray, end: int) -> bool:
 def _check_arrays(arrays: dict[str, Any], count: int) -> None:
     """Every index a query follows stays in range (checksums only say the files are as saved)."""
     vocab = _check_vocab(arrays["vocab"])
-    data, indices, indptr, terms, offsets = (arrays[name] for name in ARRAYS)
+    data, indices, indptr, terms, offsets = (arrays[name] for name in ARRAYS[:5])
     if not all(a.dtype.kind in "iu" for a in (indices, indptr, terms, offsets)) or data.dtype.kind != "f":
         raise ValueError("array types differ")
     columns = len(indptr) - 1
@@ -157,6 +169,20 @@ def _check_arrays(arrays: dict[str, Any], count: int) -> None:
         raise ValueError("a paper or term number out of range")
     if not np.isfinite(data).all():
         raise ValueError("NaN or infinite scores")
+    _check_tfidf(arrays, count, columns)
+
+
+def _check_tfidf(arrays: dict[str, Any], count: int, columns: int) -> None:
+    data, indices, indptr, keys, idf = (arrays[f"tfidf_{name}"] for name in ("data", "indices", "indptr", "keys", "idf"))
+    if data.dtype.kind != "f" or idf.dtype.kind != "f" or not all(a.dtype.kind in "iu" for a in (indices, indptr, keys)):
+        raise ValueError("TF-IDF array types differ")
+    if len(indptr) != len(keys) + 1 or len(idf) != len(keys) or len(indices) != len(data) or not _offsets_ok(indptr, len(data)):
+        raise ValueError("TF-IDF array shapes disagree")
+    # Feature keys are unigram ids below ``columns`` and pairs below columns * (columns + 1).
+    if not (_in_range(indices, count) and _in_range(keys, columns * (columns + 1))) or bool(np.any(keys[1:] <= keys[:-1])):
+        raise ValueError("a TF-IDF paper or feature out of range")
+    if not (np.isfinite(data).all() and np.isfinite(idf).all()):
+        raise ValueError("NaN or infinite TF-IDF weights")
 
 
 def _check_vocab(vocab: Any) -> dict[str, int]:

@@ -6,14 +6,14 @@ How themes are made (all deterministic for the same vectors and options):
   Without ``n``, the number of themes is the candidate with the best silhouette score
   (scikit-learn, cosine, on a fixed sample) in a range around the ``sqrt(n / 2)`` rule of thumb:
   3 themes for 10 papers, 7-11 for 75, 52-87 for 5,250, 100 (the most) for 100,000.
-* **Seeded themes** start from the embedding of the seed's name (or ``NAME=description``). A
-  paper's score in a seeded theme is its cosine to the seed text, and it joins when that score
-  stands out (z-score >= 1 over all papers); one paper may join several seeds. Scoring by the
-  centroid of the first members instead (paperlike before) drifted away from what the user
-  asked for: it put the robot papers at the bottom of a "robot learning" seed; the seed text
-  ranks better on PwC-areas too (``benchmarks/seed_themes.py``). A seeded theme depends only on
-  its own seed, so it is the same theme whatever other seeds are given. Papers that join no seed are clustered into discovered themes
-  of their own, never put in an "outlier" bin.
+* **Seeded themes** score the seed's name (or ``NAME=description``) like a short query: the
+  z-score fusion of its cosine to each paper and its (stemmed) BM25 score, so "distillation"
+  meets "Distilling". A paper joins when that score stands out from the corpus's own background
+  for the seed and something backs it: it names a seed word, or it is close to the seed text
+  (see :mod:`.seeds`). A seed that nothing in the corpus is about gets an empty theme and a
+  note, never members by default. One paper may join several seeds; a seeded theme depends
+  only on its own seed. Papers that join no seed are clustered into discovered themes of their
+  own, never put in an "outlier" bin.
 * **Membership**: every paper belongs to its best theme; it also belongs to the (at most
   ``MAX_ALSO``) next discovered themes whose centroid is within ``margin`` (cosine) of its best
   one. Scores of discovered themes are cosine similarities between the paper and the theme
@@ -25,6 +25,7 @@ How themes are made (all deterministic for the same vectors and options):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,9 @@ from ..records import Seed, Theme, ThemePaper, ThemeSet
 from .cluster import KMEANS_SEED, discover, rows
 from .ids import assign_discovered_ids, id_key
 from .labels import LABEL_DOCS, label_terms
+from .seeds import seed_members
+
+log = logging.getLogger("paperlike")
 
 __all__ = ["compute_themes", "seed_scores", "SEED_Z", "MAX_ALSO"]
 
@@ -87,7 +91,12 @@ def seed_scores(x: np.ndarray, seed_vector: np.ndarray) -> tuple[np.ndarray, np.
     return _unit(x[_stand_out(scores)].mean(axis=0)), scores
 
 
-def _seeded_drafts(x: np.ndarray, seeds: Sequence[Seed], embed: Callable[[list[str]], np.ndarray] | None) -> list[_Draft]:
+def _seeded_drafts(
+    x: np.ndarray,
+    seeds: Sequence[Seed],
+    embed: Callable[[list[str]], np.ndarray] | None,
+    lexical: Callable[[str], tuple[np.ndarray, np.ndarray]] | None,
+) -> list[_Draft]:
     if not seeds:
         return []
     if embed is None:
@@ -100,8 +109,13 @@ def _seeded_drafts(x: np.ndarray, seeds: Sequence[Seed], embed: Callable[[list[s
         )
     drafts = []
     for seed, vec in zip(seeds, seed_vectors):
-        centroid, scores = seed_scores(x, vec)
-        chosen = _stand_out(scores)
+        chosen, scores = seed_members(x @ _unit(vec), None if lexical is None else lexical(seed.text))
+        if not len(chosen):
+            log.warning(
+                "seed '%s': no paper names it or is close to it, so its theme is empty; describe it with other words (--seed 'NAME=words')",
+                seed.name[:60],
+            )
+        centroid = _unit(x[chosen].mean(axis=0)) if len(chosen) else _unit(vec)
         drafts.append(_Draft(seed.name, centroid, chosen, scores[chosen], np.ones(len(chosen), dtype=bool)))
     return drafts
 
@@ -174,6 +188,7 @@ def compute_themes(
     n: int | None = None,
     seeds: Sequence[Seed] = (),
     embed: Callable[[list[str]], np.ndarray] | None = None,
+    lexical: Callable[[str], tuple[np.ndarray, np.ndarray]] | None = None,
     margin: float = 0.05,
     previous: ThemeSet | None = None,
     generation: str = "",
@@ -192,6 +207,8 @@ def compute_themes(
             of seeds there may be one more.
         seeds: Theme anchors.
         embed: Embeds seed texts (required when there are seeds).
+        lexical: BM25 scores and term coverage of every paper for a seed text (seeds then match
+            stemmed words too; see :func:`.seeds.seed_members`).
         margin: A paper also joins the next discovered themes (at most ``MAX_ALSO``) whose score is
             within this of its best.
         previous: Themes computed earlier for this index, to keep their ids.
@@ -206,7 +223,7 @@ def compute_themes(
     _check_request(x, ids, n, seeds)
     if previous is not None and any(t.centroid.shape != (x.shape[1],) for t in previous.themes):
         previous = None  # made with another model: nothing to match against
-    drafts = _seeded_drafts(x, seeds, embed)
+    drafts = _seeded_drafts(x, seeds, embed, lexical)
     drafts += _rest_drafts(x, drafts, None if n is None else max(1, int(n) - len(seeds)), previous, margin, random_seed)
     themes = [_theme(d, phrases, ids, titles) for d, phrases in zip(drafts, _labels(drafts, texts))]
     seed_ids = {s.name: s.theme_id for s in seeds}

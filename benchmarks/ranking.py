@@ -1,0 +1,458 @@
+"""Ranking quality: every lever and every cached model in one run per data set, dev and test halves.
+
+    python benchmarks/ranking.py --set pwc      # PwC-areas: paper, short-text and several-paper queries
+    python benchmarks/ranking.py --set acm15k   # ACM-CR-15k: the 49 citing papers as queries
+    python benchmarks/ranking.py --set acm      # the whole ACM-CR (96k), where its vectors are cached
+
+Vectors come from the per-text cache (fill it with ``benchmarks/embed_eval.py``); a model whose
+vectors do not cover the set is reported as skipped, or (ACM-CR) measured on the papers it covers,
+every judged paper included, with the baselines recomputed on that same smaller haystack.
+
+Queries are split once into a dev half and a test half by a hash of their id. Every tuned
+parameter (fusion weights, feedback strength, late-interaction weight) is chosen on the dev half
+and reported on the test half; the baselines are computed in the same run, on the same queries.
+The last column of the test table is a paired bootstrap 95% interval of the row's primary metric
+minus plain cosine's (1,000 resamples of the test queries).
+
+Rows:
+  cosine             the model's cosine (MiniLM unless named)
+  bm25               the product's BM25 (bm25s tokens, stemmed), the query paper's terms as query
+  tfidf              scikit-learn TF-IDF cosine: sublinear tf, unigrams + bigrams, English stop words, l2
+  bm25-cos           cosine of the product's stored BM25 weight vectors
+  tfidf-tok          the product's TF-IDF (paperlike.search.tfidf): the BM25 stems and their pairs, df >= 2
+  z cos+X w          weighted z-score fusion (w = dense weight), tuned on dev
+  rrf cos+X          reciprocal-rank fusion
+  +prf               pseudo-relevance feedback: the dense query moved towards the centroid of the fused top m
+  +late              late interaction over sentence units (mean over query units of the best unit match), re-ranking the fused top 200
+  before             the hybrid default before this harness: z-fusion of cosine and BM25, w=0.8
+  product            what ``paperlike similar`` does now (paperlike.search.rank.score_query), through the library's own functions
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _data  # noqa: E402
+from _late import units  # noqa: E402
+from _variants import rrf  # noqa: E402
+from _vector_store import VectorStore  # noqa: E402
+
+MODELS = ("all-MiniLM-L6-v2", "all-MiniLM-L6-v2-int8", "all-mpnet-base-v2", "all-mpnet-base-v2-int8")
+WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+POOL = 200  # late interaction re-ranks this many
+
+
+@dataclass
+class Task:
+    qid: str
+    kind: str  # paper | text | papers
+    rows: list[int]  # the query papers (empty for a text query)
+    text: str | None
+    relevant: np.ndarray  # positions
+    area: np.ndarray | None = None  # PwC: positions of the same area (second metric)
+    dev: bool = False
+
+
+def is_dev(qid: str) -> bool:
+    return int(hashlib.sha256(qid.encode()).hexdigest()[:8], 16) % 2 == 0
+
+
+def metric_names(set_name: str, kind: str) -> tuple[str, ...]:
+    if set_name.startswith("acm"):
+        return ("recall@10", "recall@100", "MRR")
+    return ("task-P@10", "area-P@10") if kind == "paper" else ("task-P@10",)
+
+
+def evaluate(scores: np.ndarray, mask: np.ndarray, task: Task, names: tuple[str, ...]) -> list[float]:
+    s = np.where(mask, scores, -np.inf)
+    k = 100 if "recall@100" in names else 10
+    cut = np.argpartition(-s, k)[:k]
+    top = cut[np.lexsort((cut, -s[cut]))]
+    rel = np.zeros(len(s), bool)
+    rel[task.relevant] = True
+    out = []
+    for name in names:
+        if name == "recall@10":
+            out.append(rel[top[:10]].sum() / max(rel.sum(), 1))
+        elif name == "recall@100":
+            out.append(rel[top[:100]].sum() / max(rel.sum(), 1))
+        elif name == "MRR":
+            best = s[rel].max()
+            out.append(1.0 / (1 + int((s > best).sum())))
+        elif name == "task-P@10":
+            out.append(rel[top[:10]].mean())
+        elif name == "area-P@10":
+            area = np.zeros(len(s), bool)
+            area[task.area] = True
+            out.append(area[top[:10]].mean())
+    return [float(x) for x in out]
+
+
+def primary(values: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """One number per query to tune on: recall@100 + MRR for ACM-CR, task-P@10 for PwC."""
+    if "MRR" in names:
+        return values[:, names.index("recall@100")] + values[:, names.index("MRR")]
+    return values[:, 0]
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def tasks_for(set_name: str, corpus, extra) -> list[Task]:
+    pos = {p.id: i for i, p in enumerate(corpus.papers)}
+    out: list[Task] = []
+    if set_name.startswith("acm"):
+        for q in extra:
+            rel = np.array(sorted(pos[d] for d in q["cited_with_abstract"] if d in pos))
+            out.append(Task(q["doi"], "paper", [pos[q["doi"]]], None, rel, dev=is_dev(q["doi"])))
+        return out
+    rows = extra
+    task = np.array([rows[int(p.id.split("-")[1])]["task_id"] for p in corpus.papers])
+    area = np.array([rows[int(p.id.split("-")[1])]["area"] for p in corpus.papers])
+    by_task: dict[str, np.ndarray] = {t: np.flatnonzero(task == t) for t in sorted(set(task))}
+    by_area: dict[str, np.ndarray] = {a: np.flatnonzero(area == a) for a in sorted(set(area))}
+    for i, p in enumerate(corpus.papers):
+        rel = by_task[task[i]]
+        out.append(Task(p.id, "paper", [i], None, rel[rel != i], by_area[area[i]][by_area[area[i]] != i], dev=is_dev(p.id)))
+    rng = np.random.default_rng(7)
+    for t, members in by_task.items():
+        if len(members) >= 5:
+            out.append(Task(f"text:{t}", "text", [], t.replace("-", " "), members, dev=is_dev(f"text:{t}")))
+        if len(members) >= 8:
+            picked = sorted(rng.choice(members, 3, replace=False).tolist())
+            rest = np.setdiff1d(members, picked)
+            out.append(Task(f"papers:{t}", "papers", picked, None, rest, dev=is_dev(f"papers:{t}")))
+    return out
+
+
+def tfidf_matrix(texts: list[str]):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), stop_words="english", min_df=2, dtype=np.float32)
+    return vec, vec.fit_transform(texts).tocsr()
+
+
+def lexical_index(texts: list[str]):
+    import paperlike.search.lexical as lexmod
+
+    return lexmod.build_lexical(texts)
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+
+def zfuse(parts: list[tuple[float, np.ndarray]], mask: np.ndarray) -> np.ndarray:
+    from paperlike.search.rank import zscore
+
+    return sum(w * zscore(s, mask) for w, s in parts)
+
+
+class Bases:
+    """The base scores of one task: cosine per model, BM25, TF-IDF, BM25-vector cosine."""
+
+    def __init__(self, ctx, task: Task):
+        n = ctx.n
+        self.mask = np.ones(n, bool)
+        self.mask[task.rows] = False
+        self.qvec: dict[str, np.ndarray] = {}
+        self.cos: dict[str, np.ndarray] = {}
+        for model, V in ctx.vectors.items():
+            if task.kind == "text":
+                q = ctx.text_vectors[model][task.text]
+            else:
+                q = V[task.rows].mean(axis=0)
+                q = q / max(np.linalg.norm(q), 1e-12)
+            self.qvec[model] = q
+            self.cos[model] = V @ q
+        lex = ctx.lex
+        if task.kind == "text":
+            terms = lex.term_ids(task.text)
+            self.bm25 = lex.scores_for_terms(terms).astype(np.float64)
+            qt = ctx.tfidf_vec.transform([task.text])
+        else:
+            terms = np.concatenate([lex.paper_terms(r) for r in task.rows])
+            self.bm25 = lex.scores_for_terms(terms).astype(np.float64)
+            qt = ctx.tfidf[task.rows].sum(axis=0)
+        self.tfidf = (
+            np.asarray(ctx.tfidf @ np.asarray(qt).ravel()).ravel()
+            if task.kind != "text"
+            else (ctx.tfidf @ qt.T).toarray().ravel()
+        )
+        self.bm25cos = lex.cosines(task.rows) if task.kind != "text" else self.bm25
+        self.tfidf_tok = lex.tfidf_paper_scores(task.rows) if task.kind != "text" else lex.tfidf_text_scores(task.text)
+
+
+class Context:
+    def __init__(self, set_name: str, eval_dir, restrict_to_model: str | None = None):
+        from paperlike.embedding import get_embedder
+
+        self.set_name = set_name
+        corpus, extra = _data.eval_set(set_name, eval_dir)
+        self.notes: list[str] = []
+        self.stores = {}
+        for model in MODELS:
+            try:
+                self.stores[model] = VectorStore(_data.cache_dir(), get_embedder(model))
+            except Exception as exc:  # a model that is not installed is a row skipped, with why
+                self.notes.append(f"{model}: skipped ({' '.join(str(exc).split())[:120]})")
+        texts_all = [p.text for p in corpus.papers]
+        keep = np.ones(len(texts_all), bool)
+        if restrict_to_model:
+            # ACM-CR with a partially filled model: the papers it has, every judged one included.
+            judged = _data.judged_ids(set_name, extra)
+            missing = set(self.stores[restrict_to_model].missing(texts_all))
+            keep = np.array([t not in missing for t in texts_all])
+            lost = [p.id for p, k in zip(corpus.papers, keep) if not k and p.id in judged]
+            if lost:
+                raise SystemExit(f"{restrict_to_model} lacks {len(lost)} judged papers; fill with embed_eval.py first")
+            from paperlike.readers import collect
+
+            corpus = collect([(p.id, p) for p, k in zip(corpus.papers, keep) if k], "subset")
+        self.corpus, self.papers = corpus, corpus.papers
+        self.n = len(self.papers)
+        self.texts = [p.text for p in self.papers]
+        self.tasks = tasks_for(set_name, corpus, extra)
+        self.vectors: dict[str, np.ndarray] = {}
+        self.text_vectors: dict[str, dict[str, np.ndarray]] = {}
+        query_texts = sorted({t.text for t in self.tasks if t.text})
+        for model, store in self.stores.items():
+            left = len(store.missing(self.texts))
+            if left:
+                self.notes.append(
+                    f"{model}: {left} of {self.n} texts not cached; skipped (fill with embed_eval.py --model {model} --set {set_name})"
+                )
+                continue
+            self.vectors[model] = store.get(self.texts)
+            if query_texts:
+                store.fill(query_texts, desc=f"{model} short queries")
+                self.text_vectors[model] = dict(zip(query_texts, store.get(query_texts)))
+        started = time.perf_counter()
+        self.lex = lexical_index(self.texts)
+        self.tfidf_vec, self.tfidf = tfidf_matrix(self.texts)
+        self.lexical_seconds = time.perf_counter() - started
+        self.units = None
+        base = MODELS[0]
+        if base in self.vectors:
+            unit_lists = [units(p.title, p.abstract) for p in self.papers]
+            flat = [u for us in unit_lists for u in us]
+            if not self.stores[base].missing(flat):
+                self.units = (
+                    self.stores[base].get(flat),
+                    np.repeat(np.arange(self.n), [len(u) for u in unit_lists]),
+                    np.cumsum([0] + [len(u) for u in unit_lists]),
+                )
+            else:
+                self.notes.append(f"late interaction: sentence units not cached (embed_eval.py --set {set_name} --units)")
+
+
+def late(ctx: Context, task: Task, base: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Late-interaction scores of the fused top POOL (positions, scores)."""
+    U, owner, starts = ctx.units
+    pool = np.argpartition(-np.where(mask, base, -np.inf), POOL)[:POOL]
+    if task.kind == "text":
+        return pool, np.zeros(len(pool))
+    q = np.concatenate([U[starts[r] : starts[r + 1]] for r in task.rows])
+    rows = np.concatenate([np.arange(starts[p], starts[p + 1]) for p in pool])
+    sims = U[rows] @ q.T
+    lengths = starts[pool + 1] - starts[pool]
+    best = np.maximum.reduceat(sims, np.cumsum(np.r_[0, lengths[:-1]]), axis=0)
+    return pool, best.mean(axis=1)
+
+
+def with_late(base: np.ndarray, pool: np.ndarray, late_scores: np.ndarray, weight: float) -> np.ndarray:
+    """The pool re-ranked by z(base) + weight * z(late) within the pool, above every other paper."""
+    out = np.asarray(base, dtype=np.float64).copy()
+    b, s = out[pool], late_scores
+    zb = (b - b.mean()) / (b.std() or 1)
+    zl = (s - s.mean()) / (s.std() or 1)
+    top = out.max() + 1
+    out[pool] = top + 100 + zb + weight * zl
+    return out
+
+
+def prf(ctx: Context, model: str, bases: Bases, fused: np.ndarray, mask: np.ndarray, m: int, beta: float) -> np.ndarray:
+    V = ctx.vectors[model]
+    top = np.argpartition(-np.where(mask, fused, -np.inf), m)[:m]
+    q = bases.qvec[model] + beta * V[top].mean(axis=0)
+    return V @ (q / np.linalg.norm(q))
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def run(ctx: Context) -> dict:
+    from paperlike.search.rank import score_all, score_query
+
+    results: dict[str, dict[str, dict[str, list]]] = {}  # kind -> row -> {"dev": [...], "test": [...]}
+
+    def add(kind: str, row: str, task: Task, scores: np.ndarray, mask: np.ndarray) -> None:
+        names = metric_names(ctx.set_name, kind)
+        results.setdefault(kind, {}).setdefault(row, {"dev": [], "test": []})["dev" if task.dev else "test"].append(
+            evaluate(scores, mask, task, names)
+        )
+
+    base = MODELS[0]
+    lex_sides = ("bm25", "tfidf", "bm25-cos", "tfidf-tok")
+    for number, task in enumerate(ctx.tasks):
+        b = Bases(ctx, task)
+        mask = b.mask
+        lexical = {"bm25": b.bm25, "tfidf": b.tfidf, "bm25-cos": b.bm25cos, "tfidf-tok": b.tfidf_tok}
+        for model in ctx.vectors:
+            tag = "" if model == base else f" [{model}]"
+            add(task.kind, f"cosine{tag}", task, b.cos[model], mask)
+            for side in lex_sides if model == base else ("tfidf-tok",):
+                for w in WEIGHTS:
+                    add(
+                        task.kind,
+                        f"z cos+{side} w={w}{tag}",
+                        task,
+                        zfuse([(w, b.cos[model]), (1 - w, lexical[side])], mask),
+                        mask,
+                    )
+            if model != base:
+                add(task.kind, f"product (its weights){tag}", task, score_query(task.kind, b.cos[model], b.tfidf_tok, mask), mask)
+        for side in lex_sides:
+            add(task.kind, side, task, lexical[side], mask)
+        if base in ctx.vectors:
+            cos = b.cos[base]
+            add(task.kind, "rrf cos+bm25", task, rrf(np.where(mask, cos, -np.inf), np.where(mask, b.bm25, -np.inf)), mask)
+            add(
+                task.kind,
+                "rrf cos+tfidf-tok",
+                task,
+                rrf(np.where(mask, cos, -np.inf), np.where(mask, b.tfidf_tok, -np.inf)),
+                mask,
+            )
+            add(task.kind, "before (hybrid: z cos+bm25 w=0.8)", task, score_all("hybrid", cos, b.bm25, mask), mask)
+            add(task.kind, "product", task, score_query(task.kind, cos, b.tfidf_tok, mask), mask)
+            for w in (0.6, 0.7) if task.kind == "paper" else (0.3, 0.4, 0.5):
+                fused = zfuse([(w, cos), (1 - w, b.tfidf_tok)], mask)
+                for m, beta in ((5, 0.5), (10, 0.5)):
+                    dense2 = prf(ctx, base, b, fused, mask, m, beta)
+                    add(
+                        task.kind,
+                        f"z cos+tfidf-tok w={w} +prf m={m} b={beta}",
+                        task,
+                        zfuse([(w, dense2), (1 - w, b.tfidf_tok)], mask),
+                        mask,
+                    )
+                if ctx.units is not None and task.kind != "text":
+                    pool, ls = late(ctx, task, fused, mask)
+                    for lw in (0.25, 0.5, 1.0):
+                        add(task.kind, f"z cos+tfidf-tok w={w} +late {lw}", task, with_late(fused, pool, ls, lw), mask)
+        if number % 500 == 0:
+            print(f"  {number} of {len(ctx.tasks)} queries", file=sys.stderr)
+    return results
+
+
+def summarise(ctx: Context, results: dict) -> dict:
+    """Per kind: the tuned choice of every family (on dev), every row's dev and test means, and
+    a paired bootstrap interval against cosine on test."""
+    out = {}
+    rng = np.random.default_rng(0)
+    for kind, rows in results.items():
+        names = metric_names(ctx.set_name, kind)
+        arr = {r: {h: np.array(v[h]) for h in ("dev", "test")} for r, v in rows.items()}
+        # Families: a row name without its tuned numbers; the best member on dev stands for it.
+        families: dict[str, list[str]] = {}
+        for r in arr:
+            fam = " ".join(
+                part for part in r.split(" ") if not any(part.startswith(p) for p in ("w=", "m=", "b=")) and not _is_number(part)
+            )
+            families.setdefault(fam, []).append(r)
+        chosen = {}
+        for fam, members in families.items():
+            best = max(members, key=lambda r: (primary(arr[r]["dev"], names).mean(), -members.index(r)))
+            chosen[fam] = best
+        cosine = arr["cosine"]["test"] if "cosine" in arr else None
+        table = {}
+        for fam, r in chosen.items():
+            dev, test = arr[r]["dev"], arr[r]["test"]
+            row = {
+                "row": r,
+                "dev": dict(zip(names, dev.mean(axis=0).round(4).tolist())),
+                "test": dict(zip(names, test.mean(axis=0).round(4).tolist())),
+            }
+            if cosine is not None and len(test):
+                d = primary(test, names) - primary(cosine, names)
+                boots = [d[rng.integers(0, len(d), len(d))].mean() for _ in range(1000)]
+                row["vs_cosine_95"] = [round(float(np.percentile(boots, 2.5)), 4), round(float(np.percentile(boots, 97.5)), 4)]
+            table[fam] = row
+        out[kind] = {
+            "queries": {"dev": len(next(iter(arr.values()))["dev"]), "test": len(next(iter(arr.values()))["test"])},
+            "metrics": names,
+            "rows": table,
+        }
+    return out
+
+
+def _is_number(part: str) -> bool:
+    try:
+        float(part)
+    except ValueError:
+        return False
+    return True
+
+
+def print_tables(ctx: Context, summary: dict, seconds: float) -> None:
+    for kind, block in summary.items():
+        names = block["metrics"]
+        q = block["queries"]
+        print(f"\n### {ctx.set_name}: {kind} queries ({q['dev']} dev / {q['test']} test), {ctx.n} papers")
+        print(
+            "| row (parameters chosen on dev) | "
+            + " | ".join(f"dev {n}" for n in names)
+            + " | "
+            + " | ".join(f"test {n}" for n in names)
+            + " | test vs cosine, 95% |"
+        )
+        print("| --- " * (2 * len(names) + 2) + "|")
+        for fam, row in sorted(block["rows"].items(), key=lambda kv: -sum(kv[1]["test"].values())):
+            ci = row.get("vs_cosine_95")
+            print(
+                f"| {row['row']} | "
+                + " | ".join(f"{row['dev'][n]:.4f}" for n in names)
+                + " | "
+                + " | ".join(f"{row['test'][n]:.4f}" for n in names)
+                + f" | {'' if ci is None else f'{ci[0]:+.4f} .. {ci[1]:+.4f}'} |"
+            )
+    print(f"\nwall {seconds:.0f} s; load {os.getloadavg()[0]:.1f}; {os.cpu_count()} CPUs")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--set", dest="name", choices=("pwc", "acm15k", "acm"), required=True)
+    ap.add_argument("--eval-dir", default=None)
+    ap.add_argument(
+        "--subset-of", default=None, help="ACM-CR: measure on the papers this model's cache covers (every judged one)"
+    )
+    ap.add_argument("--json", default=None, help="also write the summary here")
+    opts = ap.parse_args()
+    started = time.perf_counter()
+    ctx = Context(opts.name, _data.eval_dir_from(opts.eval_dir), opts.subset_of)
+    if opts.name == "acm15k" or opts.subset_of:
+        ctx.notes.append("recall on a subset of ACM-CR is not comparable with recall on the whole 96k: fewer distractors")
+    for note in ctx.notes:
+        print(f"note: {note}")
+    print(f"lexical indexes (BM25 + TF-IDF) built in {ctx.lexical_seconds:.0f} s")
+    results = run(ctx)
+    summary = summarise(ctx, results)
+    print_tables(ctx, summary, time.perf_counter() - started)
+    if opts.json:
+        Path(opts.json).write_text(
+            json.dumps({"set": opts.name, "papers": ctx.n, "notes": ctx.notes, "summary": summary}, indent=1)
+        )
+
+
+if __name__ == "__main__":
+    main()
