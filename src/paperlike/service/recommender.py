@@ -111,9 +111,14 @@ class Recommender(IndexRanking):
             AmbiguousQueryError: The query matches several titles equally well.
             UnknownPaperError: Nothing matches (carries the closest titles).
         """
+        return self.lookup.find(query)
+
+    @property
+    def lookup(self) -> PaperLookup:
+        """The index's :class:`~paperlike.search.lookup.PaperLookup` (made on first use)."""
         if self._lookup is None:
             self._lookup = PaperLookup(self.index.ids, self.index.titles, self.index.position, self._records_containing)
-        return self._lookup.find(query)
+        return self._lookup
 
     def _records_containing(self, text: str) -> list[tuple[int, Paper]]:
         """``(position, record)`` of the papers whose stored record contains ``text`` (any case)."""
@@ -251,9 +256,12 @@ class Recommender(IndexRanking):
     ) -> Answer:
         """Answer a query that may name a paper or be free text.
 
-        ``auto`` takes the query as a paper when it names one (see :meth:`find`); a query that
-        names none (a word such as "grokking", or several words) is searched as free text, with a
-        note saying so. A DOI, arXiv id or URL that is not in the index is an error, never text.
+        ``auto`` takes the query as a paper when it names one: an id, DOI, arXiv id or URL, a whole
+        title, or the start of one title with at least 3 words (see
+        :mod:`paperlike.search.lookup`); a query that names none (a word such as "grokking", or
+        several words) is searched as free text, with a note saying so and naming the papers whose
+        titles it starts. :attr:`Answer.query_kind` says which. A DOI, arXiv id or URL that is not
+        in the index is an error, never text.
 
         Raises:
             QueryError: See :meth:`find` and :meth:`embed_query`.
