@@ -237,9 +237,11 @@ def test_errors_are_one_line_4xx_and_change_nothing(http, index_dir, path, param
 
 
 def test_error_messages_are_the_cli_messages(http, index_dir):
+    # The same message, in the API's words: the CLI's "list all with: paperlike papers" is the
+    # API's "GET /api/papers" (tests/test_api_wording.py checks the options' names).
     body = http.get("/api/similar", params={"q": "autodistl-zzz", "kind": "paper"}).json()
     result = CliRunner().invoke(cli, ["similar", "autodistl-zzz", "--paper", "--index-dir", str(index_dir)])
-    assert result.stderr.strip() == f"Error: {body['error']}"
+    assert result.stderr.strip().replace("paperlike papers", "GET /api/papers") == f"Error: {body['error']}"
     assert body["suggestions"] and body["type"] == "UnknownPaperError"
     ambiguous = http.get("/api/similar", params={"q": "Language Models", "kind": "paper"}).json()
     assert {c["id"] for c in ambiguous["candidates"]} == {

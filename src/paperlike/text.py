@@ -63,8 +63,10 @@ def cut_words(text: str, width: int = 60) -> str:
         return text
     cut = text[: max(width - 1, 1)]
     space = cut.rfind(" ")
+    if text[len(cut)].isalnum() and cut[-1].isalnum() and space > 0:  # the cut falls inside a word
+        cut = cut[:space]
     # Drop a dangling separator (a colon or dash before the cut) so the ellipsis follows a word.
-    return (cut[:space] if space > 0 else cut).rstrip(" :;,-–—") + "…"
+    return cut.rstrip(" :;,-–—") + "…"
 
 
 def clip_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:

@@ -66,7 +66,7 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, them
     """Papers like QUERY: a paper id, DOI, arXiv id or URL, a title, free text, or several papers.
 
     QUERY names a paper when it is, in order, a paper id; a DOI, an arXiv id (with or without
-    version, old-style ids such as hep-th/9901001 too) or an arXiv / doi.org / other
+    version, old-style ids such as hep-th/9901001 too) or an arXiv / doi.org / publisher / other
     URL of an indexed paper; a whole title (any case and punctuation), the start of exactly one
     title with at least 3 words, or a close misspelling of a whole title or id. Anything else,
     one word or several, is free text. A note on stderr always says how QUERY was read (JSON:

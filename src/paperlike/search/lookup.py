@@ -117,13 +117,15 @@ class PaperLookup:
         """
         return self.read(query).position
 
-    def read(self, query: str, *, prefix_words: int = 0) -> Reading:
+    def read(self, query: str, *, prefix_words: int = 0, near: bool = True) -> Reading:
         """The paper a query names and how it named it.
 
         Args:
             query: An id, DOI, arXiv id, URL, title or title start.
             prefix_words: The fewest words a title start needs to name a paper
                 (:data:`MIN_PREFIX_WORDS` where the query may be free text; 0: any unique start).
+            near: Whether a close misspelling of a whole title or id names the paper (not for
+                ``remove``: a typo must not delete the paper it resembles).
 
         Raises:
             As :meth:`find`.
@@ -139,7 +141,7 @@ class PaperLookup:
         ident = parse_identifier(q)
         if ident is not None:
             return self._identified(q, ident)
-        return self._exact(q, prefix_words) or Reading(self._fuzzy(q), "near_match")
+        return self._exact(q, prefix_words) or Reading(self._fuzzy(q, near), "near_match")
 
     def _identified(self, q: str, ident: Identifier) -> Reading:
         """The paper with this DOI, arXiv id or URL (a paper id equal to it, in any case, first)."""
@@ -184,14 +186,15 @@ class PaperLookup:
             raise self._ambiguous(q, prefixed, "starts the titles of")
         return Reading(prefixed[0], "title_prefix") if prefixed else None
 
-    def _fuzzy(self, q: str) -> int:
-        """The one title or id within :data:`_FUZZY_ACCEPT` of the query, else an error with the closest."""
+    def _fuzzy(self, q: str, accept: bool = True) -> int:
+        """The one title or id within :data:`_FUZZY_ACCEPT` of the query (when ``accept``), else an
+        error with the closest."""
         from rapidfuzz import fuzz, process
 
         folded = loose(q)
         titles = self.folded_titles()
         keys = titles + [loose(pid) for pid in self.ids]
-        best = process.extract(folded, keys, scorer=fuzz.ratio, limit=None, score_cutoff=_FUZZY_ACCEPT)
+        best = process.extract(folded, keys, scorer=fuzz.ratio, limit=None, score_cutoff=_FUZZY_ACCEPT) if accept else []
         hits = sorted({(-round(score, 6), idx % len(titles)) for _, score, idx in best})
         if hits:
             top = [pos for score, pos in hits if score == hits[0][0]]

@@ -10,10 +10,8 @@ Every ranking method takes the same options (k, theme, mode, diverse, why), chec
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +29,7 @@ from ..storage.manifest import describe_manifest
 from ..storage.themes import load_saved_themes
 from .answers import answer_many, answer_one
 from .build import ensure_default_index
-from .catalog import matching_positions, select_papers
+from .catalog import matching_positions, paper_lookup, select_papers
 from .options import SearchOptions, check_k, paper_names
 from .ranking import IndexRanking
 
@@ -117,16 +115,8 @@ class Recommender(IndexRanking):
     def lookup(self) -> PaperLookup:
         """The index's :class:`~paperlike.search.lookup.PaperLookup` (made on first use)."""
         if self._lookup is None:
-            self._lookup = PaperLookup(self.index.ids, self.index.titles, self.index.position, self._records_containing)
+            self._lookup = paper_lookup(self.index)
         return self._lookup
-
-    def _records_containing(self, text: str) -> list[tuple[int, Paper]]:
-        """``(position, record)`` of the papers whose stored record contains ``text`` (any case)."""
-        # As a JSON string holds it, raw or \u-escaped, whichever way the writer encoded it.
-        forms = {json.dumps(text, ensure_ascii=ascii)[1:-1].encode("utf-8") for ascii in (False, True)}
-        pattern = re.compile(b"|".join(re.escape(f) for f in sorted(forms)), re.IGNORECASE)
-        positions = self.index.positions_matching(pattern)
-        return list(zip(positions, self.index.papers_at(positions)))
 
     def paper(self, query: str) -> Paper:
         """The full record of the paper a query names (see :meth:`find`)."""
