@@ -56,7 +56,7 @@ def load_recommender(index_dir: Path | None, progress: bool = True, device: str 
 @click.option(
     "--theme",
     default=None,
-    help="Only papers of this theme (id, seed name or label phrase) of the set -n/--seed/--theme-set name.",
+    help="Only papers of this theme (id, seed name, whole label or label phrase) of the set -n/--seed/--theme-set name.",
 )
 @theme_set_options
 @device_option

@@ -21,6 +21,7 @@ _API_WORDING: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![\w-])--text(?![\w-])"), "kind=text"),
     (re.compile(r"(?<![\w-])--paper(?![\w-])"), "kind=paper"),
     (re.compile(r"(?<![\w-])--not(?![\w-])"), "the 'not' parameter"),
+    (re.compile(r"(add |or )--theme-set ([\w.-]+)"), r"\1theme_set=\2"),
     (re.compile(r"(?<![\w-])-n/--seed(?![\w-])"), "n/seed"),
     (re.compile(r"(?<![\w-])--theme-set(?![\w-])"), "theme_set"),
     (re.compile(r"(?<![\w-])--seed(?![\w-])"), "seed"),
