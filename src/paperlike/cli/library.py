@@ -75,9 +75,9 @@ def remove(ids, index_dir, as_json):
 
     \b
         paperlike remove autodistil
-        paperlike remove tame ovor --index-dir ./my-index
-        paperlike remove "TAME: Task Agnostic Continual Learning using Multiple Experts"
-        paperlike remove 10.1145/3292500.3330701 arXiv:2201.00001v2 --index-dir ./my-index
+        paperlike remove tame ovor
+        paperlike remove "LLM-Pruner: On the Structural Pruning of Large Language Models"
+        paperlike remove 10.1145/3219819.3220000 arXiv:2201.00001v2 --index-dir ./my-index
     """
     from ..service.library import remove_papers
 

@@ -84,12 +84,12 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, them
     \b
         paperlike similar "AutoDistil"
         paperlike similar autodistil -k 5 --json
-        paperlike similar 1503.02531
-        paperlike similar https://doi.org/10.48550/arXiv.1503.02531
+        paperlike similar arXiv:2201.00001v2 --index-dir ./my-index
+        paperlike similar https://dl.acm.org/doi/10.1145/3219819.3220000 --index-dir ./my-index
         paperlike similar grokking
         paperlike similar autodistil --why
         paperlike similar "few-shot continual learning" --text --mode dense
-        paperlike similar autodistil llm-pruner --not lifelong-pretraining-with-distillation-and-kronecker-factored-approximation
+        paperlike similar autodistil llm-pruner --not tame
         paperlike similar autodistil --diverse
         paperlike similar autodistil --theme distillation --seed distillation
         paperlike similar autodistil --theme t2 --theme-set mine
