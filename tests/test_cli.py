@@ -44,7 +44,7 @@ def test_similar_json(hash_index_dir):
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert [d["rank"] for d in data] == [1, 2, 3, 4, 5]
-    fields = {"rank", "id", "title", "score", "cosine", "why", "year", "authors", "venue", "link", "mmr"}
+    fields = {"rank", "id", "title", "score", "cosine", "why", "year", "authors", "venue", "link", "mmr", "query_kind"}
     assert all(set(d) == fields for d in data)
     assert all(set(d["why"]) == {"terms", "query_sentence", "result_sentence"} for d in data)
     assert "autodistil" not in [d["id"] for d in data]
@@ -69,7 +69,8 @@ def test_similar_free_text_says_how_it_read_the_query(hash_index_dir):
     assert "searched as free text" in result.stderr
     assert result.stdout.startswith("Papers like the text: distilling")
     forced = run("similar", "tame", "--text", "-k", 2, "--json", "--index-dir", hash_index_dir)
-    assert forced.exit_code == 0 and len(json.loads(forced.stdout)) == 2 and forced.stderr == ""
+    assert forced.exit_code == 0 and len(json.loads(forced.stdout)) == 2
+    assert forced.stderr == "note: query read as: free text\n"  # --text: said, with no note on other readings
 
 
 def test_index_build_from_jsonl_then_query(tmp_path):

@@ -28,7 +28,7 @@ from paperlike.storage.manifest import MANIFEST, read_manifest
 
 DOC = ROOT / "docs" / "errors.md"
 PLACEHOLDER = re.compile(
-    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|LONGLINE|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN|THEMESBAD)\b"
+    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|LONGLINE|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN|THEMESBAD|TWINS)\b"
 )
 
 
@@ -92,6 +92,9 @@ def places(hash_index_dir, tmp_path_factory) -> Iterator[dict[str, Path]]:
     saved.write_text(json.dumps(data))
     places["ONE"] = tmp / "one"
     build_index(Corpus([Paper("solo", "A single paper", "Its abstract.")], "one.jsonl"), HashingEmbedder(), places["ONE"])
+    places["TWINS"] = tmp / "twins"  # two papers with one title: a name that is not one paper
+    twins = [Paper("twin-a", "Deep learning for audio", "First."), Paper("twin-b", "Deep learning for audio", "Second.")]
+    build_index(Corpus([*twins, Paper("other", "Something else", "x")], "twins.jsonl"), HashingEmbedder(), places["TWINS"])
 
     files = places["FILES"]
     files.mkdir()

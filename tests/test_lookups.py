@@ -173,8 +173,14 @@ def test_single_word_that_names_no_paper_is_free_text_with_a_note(meta_index):
     assert [d["id"] for d in json.loads(lexical.stdout)] == ["arxiv-url-only"]
     paper_only = run("similar", "overfit", "--paper", "--index-dir", meta_index)
     assert paper_only.exit_code == 2 and "no paper with id or title 'overfit'" in paper_only.stderr
-    # A word that starts a title still names that paper.
-    assert run("similar", "grokking", "--json", "--index-dir", meta_index).stderr == ""
+    # A word that starts a title is free text too (a title start needs 3 words), and the note
+    # names the paper it could have meant; --paper takes it as that paper.
+    word = run("similar", "grokking", "--json", "--index-dir", meta_index)
+    assert "query read as: free text" in word.stderr and "starts the title of arxiv-url-only" in word.stderr
+    assert {d["query_kind"] for d in json.loads(word.stdout)} == {"text"}
+    named = run("similar", "grokking", "--paper", "--json", "--index-dir", meta_index)
+    assert "query read as: the start of the title of paper arxiv-url-only" in named.stderr
+    assert "arxiv-url-only" not in [d["id"] for d in json.loads(named.stdout)]
 
 
 def test_results_show_year_authors_venue_and_link_in_table_and_json(meta_index):

@@ -41,22 +41,26 @@ def rec(index_dir):
 def _cli_json(*args: str):
     result = CliRunner().invoke(cli, list(args))
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    rows = json.loads(result.stdout)
+    if args[0] == "similar":  # the CLI's rows each carry the answer's query_kind; the API says it once
+        kinds = {row.pop("query_kind") for row in rows}
+        assert len(kinds) <= 1
+    return rows
 
 
 def test_similar_by_id_matches_the_cli(http, index_dir, app):
     r = http.get("/api/similar", params={"q": "autodistil", "k": 5})
     assert r.status_code == 200
     body = r.json()
-    assert body["kind"] == "paper" and body["paper_id"] == "autodistil"
+    assert body["kind"] == "paper" and body["paper_id"] == "autodistil" and body["query_kind"] == "id"
     assert body["generation"] == app.state.library.current().generation == r.headers["x-paperlike-generation"]
     cli_rows = _cli_json("similar", "autodistil", "-k", "5", "--json", "--index-dir", str(index_dir))
     assert body["results"] == cli_rows  # same ids, scores, cosines and why, field for field
 
 
 def test_similar_reads_queries_as_the_cli_does(http, index_dir):
-    # A title prefix names the paper; several words naming none are searched as free text.
-    assert http.get("/api/similar", params={"q": "AutoDistil: Few-shot"}).json()["paper_id"] == "autodistil"
+    # A title prefix of 3 words or more names the paper; several words naming none are free text.
+    assert http.get("/api/similar", params={"q": "AutoDistil: Few-shot Task-agnostic"}).json()["paper_id"] == "autodistil"
     text = http.get("/api/similar", params={"q": "distilling a language model into a small student", "k": 3}).json()
     assert text["kind"] == "text" and "searched as free text" in text["note"]
     cli_rows = _cli_json(
@@ -74,7 +78,7 @@ def test_a_single_word_naming_no_paper_is_free_text_as_in_the_cli(http, index_di
     assert body["kind"] == "text" and body["paper_id"] is None and "searched as free text" in body["note"]
     result = CliRunner().invoke(cli, ["similar", "autodistl-zzz", "-k", "4", "--json", "--index-dir", str(index_dir)])
     assert result.exit_code == 0 and "searched as free text" in result.stderr
-    assert body["results"] == json.loads(result.stdout)
+    assert body["results"] == [{k: v for k, v in row.items() if k != "query_kind"} for row in json.loads(result.stdout)]
     # kind=paper (the CLI's --paper) forbids free text: the same query is then a 404.
     assert http.get("/api/similar", params={"q": "autodistl-zzz", "kind": "paper"}).status_code == 404
 
@@ -199,7 +203,7 @@ def _error(r, status: int) -> dict:
         ("/api/paper", {"id": "https://doi.org/10.9999/nothing"}, 404, "no paper with DOI 10.9999/nothing"),
         ("/api/similar", [("q", "autodistil"), ("q", "autodistl-zzz")], 404, "no paper with id or title 'autodistl-zzz'"),
         ("/api/similar", [("q", "autodistil"), ("q", "x"), ("kind", "text")], 400, "kind=text takes one q"),
-        ("/api/similar", {"q": "Language Models"}, 409, "'Language Models' starts the titles of 2 papers"),
+        ("/api/similar", {"q": "Language Models", "kind": "paper"}, 409, "'Language Models' starts the titles of 2 papers"),
         ("/api/similar", {"q": "autodistil", "k": "0"}, 400, "k must be a whole number from 1 to 1000 (got '0')"),
         ("/api/similar", {"q": "autodistil", "k": "many"}, 400, "k must be a whole number"),
         ("/api/similar", {"q": "autodistil", "mode": "magic"}, 400, "unknown mode 'magic'; use one of: hybrid, dense, lexical"),
@@ -233,11 +237,13 @@ def test_errors_are_one_line_4xx_and_change_nothing(http, index_dir, path, param
 
 
 def test_error_messages_are_the_cli_messages(http, index_dir):
+    # The same message, in the API's words: the CLI's "list all with: paperlike papers" is the
+    # API's "GET /api/papers" (tests/test_api_wording.py checks the options' names).
     body = http.get("/api/similar", params={"q": "autodistl-zzz", "kind": "paper"}).json()
     result = CliRunner().invoke(cli, ["similar", "autodistl-zzz", "--paper", "--index-dir", str(index_dir)])
-    assert result.stderr.strip() == f"Error: {body['error']}"
+    assert result.stderr.strip().replace("paperlike papers", "GET /api/papers") == f"Error: {body['error']}"
     assert body["suggestions"] and body["type"] == "UnknownPaperError"
-    ambiguous = http.get("/api/similar", params={"q": "Language Models"}).json()
+    ambiguous = http.get("/api/similar", params={"q": "Language Models", "kind": "paper"}).json()
     assert {c["id"] for c in ambiguous["candidates"]} == {
         "language-models-are-few-shot-learners",
         "language-models-can-solve-computer-tasks",

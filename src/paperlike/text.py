@@ -18,6 +18,7 @@ __all__ = [
     "plain_text",
     "has_markup",
     "fold",
+    "cut_words",
     "slugify",
     "unique_name",
     "MAX_TEXT_CHARS",
@@ -52,6 +53,20 @@ def clean_text(value: Any) -> str:
     if value is None:
         return ""
     return collapse_spaces(_SURROGATE.sub("\ufffd", _CONTROL.sub(" ", str(value))))
+
+
+def cut_words(text: str, width: int = 60) -> str:
+    """``text`` (a title in a message) cut to at most ``width`` characters at a word boundary,
+    with an ellipsis when cut; one word longer than ``width`` is cut inside, as it has to be."""
+    text = collapse_spaces(text)
+    if len(text) <= width:
+        return text
+    cut = text[: max(width - 1, 1)]
+    space = cut.rfind(" ")
+    if text[len(cut)].isalnum() and cut[-1].isalnum() and space > 0:  # the cut falls inside a word
+        cut = cut[:space]
+    # Drop a dangling separator (a colon or dash before the cut) so the ellipsis follows a word.
+    return cut.rstrip(" :;,-–—") + "…"
 
 
 def clip_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:

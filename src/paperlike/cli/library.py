@@ -65,13 +65,19 @@ def add(files, fmt, strict, title_col, abstract_col, index_dir, engine, ray_addr
 @index_dir_option
 @json_option
 def remove(ids, index_dir, as_json):
-    """Remove papers from an index by id (nothing is removed if any id is unknown).
+    """Remove papers from an index (nothing is removed if any of IDS names no paper).
+
+    Each of IDS names a paper as in 'similar': its id, DOI, arXiv id or URL, its whole title, or
+    the start of exactly one title with at least 3 words. A close misspelling is not taken, and a
+    name several papers share (a title, a DOI) is refused with those papers listed.
 
     Example usage:
 
     \b
         paperlike remove autodistil
-        paperlike remove tame ovor --index-dir ./my-index
+        paperlike remove tame ovor
+        paperlike remove "LLM-Pruner: On the Structural Pruning of Large Language Models"
+        paperlike remove 10.1145/3219819.3220000 arXiv:2201.00001v2 --index-dir ./my-index
     """
     from ..service.library import remove_papers
 

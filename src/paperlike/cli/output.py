@@ -194,12 +194,22 @@ def _answer_header(answer: Any) -> str:
     return header
 
 
-def print_answer(answer: Any, *, why: bool, as_json: bool) -> None:
-    """An :class:`~paperlike.records.Answer` as JSON (a list of results) or as a table with a header."""
+def note_reading(answer: Any) -> None:
+    """Say on stderr how the query was read, with the other reading when there is one."""
+    line = f"query read as: {answer.read_as}"
     if answer.note:
-        note(answer.note)
+        line += f": {answer.note}"
+    if answer.query_kind in ("title_prefix", "near_match"):
+        line += "; to search it as free text instead, add --text"
+    note(line)
+
+
+def print_answer(answer: Any, *, why: bool, as_json: bool) -> None:
+    """An :class:`~paperlike.records.Answer` as JSON (a list of results, each with the answer's
+    ``query_kind``) or as a table with a header."""
+    note_reading(answer)
     if as_json:
-        emit_json([r.to_dict() for r in answer.results])
+        emit_json([{**r.to_dict(), "query_kind": answer.query_kind} for r in answer.results])
         return
     click.echo(_answer_header(answer) + _score_label(answer.mode, answer.diverse))
     print_results(answer.results, why, answer.diverse)

@@ -8,7 +8,7 @@ import click
 
 from .app import cli, setup_notes
 from .options import device_option, index_dir_option, output_options
-from .output import emit_json, emit_records, note, print_answer, print_table
+from .output import emit_json, emit_records, note_reading, print_answer, print_table
 from .themes import resolve_theme_option, theme_set_options
 
 __all__ = ["similar", "papers", "load_recommender"]
@@ -56,7 +56,7 @@ def load_recommender(index_dir: Path | None, progress: bool = True, device: str 
 @click.option(
     "--theme",
     default=None,
-    help="Only papers of this theme (id, seed name or label phrase) of the set -n/--seed/--theme-set name.",
+    help="Only papers of this theme (id, seed name, whole label or label phrase) of the set -n/--seed/--theme-set name.",
 )
 @theme_set_options
 @device_option
@@ -65,12 +65,14 @@ def load_recommender(index_dir: Path | None, progress: bool = True, device: str 
 def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, theme_set, device, index_dir, as_json, export_format):
     """Papers like QUERY: a paper id, DOI, arXiv id or URL, a title, free text, or several papers.
 
-    QUERY is matched, in order, as a paper id; a DOI, an arXiv id (with or without version,
-    old-style ids such as hep-th/9901001 too) or an arXiv / doi.org / other URL of an indexed
-    paper; an exact title, a unique title prefix or a close misspelling of a title (all
-    case-insensitive). A query that names no paper, one word or several, is searched as free
-    text, with a note; --text forces that, --paper forbids it. A DOI or arXiv id that is not
-    in the index is an error. Several QUERY arguments, or --not, ask for papers like all of
+    QUERY names a paper when it is, in order, a paper id; a DOI, an arXiv id (with or without
+    version, old-style ids such as hep-th/9901001 too) or an arXiv / doi.org / publisher / other
+    URL of an indexed paper; a whole title (any case and punctuation), the start of exactly one
+    title with at least 3 words, or a close misspelling of a whole title or id. Anything else,
+    one word or several, is free text. A note on stderr always says how QUERY was read (JSON:
+    query_kind), and names the papers whose titles a free-text QUERY starts. --text forces free
+    text; with --paper QUERY must name a paper, and any unique title start does. A DOI or arXiv
+    id that is not in the index is an error. Several QUERY arguments, or --not, ask for papers like all of
     those papers and unlike the --not ones. The query papers are never in the results. Looking
     up indexed papers loads no model (unless --theme has to compute seeded themes first).
 
@@ -82,12 +84,12 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, them
     \b
         paperlike similar "AutoDistil"
         paperlike similar autodistil -k 5 --json
-        paperlike similar 1503.02531
-        paperlike similar https://doi.org/10.48550/arXiv.1503.02531
+        paperlike similar arXiv:2201.00001v2 --index-dir ./my-index
+        paperlike similar https://dl.acm.org/doi/10.1145/3219819.3220000 --index-dir ./my-index
         paperlike similar grokking
         paperlike similar autodistil --why
         paperlike similar "few-shot continual learning" --text --mode dense
-        paperlike similar autodistil llm-pruner --not lifelong-pretraining-with-distillation-and-kronecker-factored-approximation
+        paperlike similar autodistil llm-pruner --not tame
         paperlike similar autodistil --diverse
         paperlike similar autodistil --theme distillation --seed distillation
         paperlike similar autodistil --theme t2 --theme-set mine
@@ -108,8 +110,7 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, them
     kind = "text" if as_text else "paper" if as_paper else "auto"
     answer = rec.ask(list(query), k, unlike=list(unlike), kind=kind, theme=theme, mode=mode, diverse=diverse, why=why or as_json)
     if export_format:
-        if answer.note:
-            note(answer.note)
+        note_reading(answer)
         emit_records(rec.records([r.id for r in answer.results]), export_format)
         return
     print_answer(answer, why=why, as_json=as_json)

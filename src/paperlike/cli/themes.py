@@ -225,8 +225,11 @@ def map_command(out, theme_set, title, index_dir, as_json):
 def theme(name, k, theme_set, index_dir, as_json):
     """One theme's papers, best first, with their scores.
 
-    NAME is a theme id (t3), a seed name or a label phrase of the theme set that -n, --seed or
-    --theme-set name, exactly as in 'paperlike themes' (no options: the automatic themes).
+    NAME is a theme id (t3), a seed name, a whole label as printed ("speech · speaker · neural",
+    or "t3 (speech · speaker · neural)" as error messages list it) or one label phrase of the
+    theme set that -n, --seed or --theme-set name, exactly as in 'paperlike themes' (no options:
+    the automatic themes). A label phrase several themes share is ambiguous: they are listed.
+    A theme only a saved theme set has gets a hint naming its --theme-set.
 
     Example usage:
 

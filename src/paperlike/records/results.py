@@ -183,6 +183,18 @@ class Results(list):
         return f"<table>{head}{rows}</table>"
 
 
+# Answer.read_as: what each query_kind was of the paper.
+_READINGS = {
+    "id": "the id",
+    "arxiv_id": "the arXiv id",
+    "doi": "the DOI",
+    "url": "the URL",
+    "title": "the title",
+    "title_prefix": "the start of the title",
+    "near_match": "a close spelling of the title or id",
+}
+
+
 @dataclass(frozen=True)
 class Answer:
     """Results for a query, with what the query was taken to be.
@@ -199,6 +211,11 @@ class Answer:
         papers: ``(id, title)`` of each query paper (``kind == "papers"``).
         unlike: ``(id, title)`` of each paper the results should not be like.
         diverse: Whether the results were re-ranked for diversity (MMR).
+        query_kind: How the query was read: ``"text"`` (free text), ``"papers"`` (several), or
+            which name of one paper it was: ``"id"``, ``"arxiv_id"``, ``"doi"``, ``"url"``,
+            ``"title"``, ``"title_prefix"``, ``"near_match"`` (a close misspelling).
+        alternatives: ``(id, title)`` of the papers whose titles a free-text query starts: the
+            other reading, too short to be taken (see :mod:`paperlike.search.lookup`).
     """
 
     query: str
@@ -211,6 +228,18 @@ class Answer:
     papers: tuple[tuple[str, str], ...] = ()
     unlike: tuple[tuple[str, str], ...] = ()
     diverse: bool = False
+    query_kind: str | None = None
+    alternatives: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def read_as(self) -> str:
+        """How the query was read, in words: ``free text``, ``the title of paper autodistil``..."""
+        if self.kind == "text":
+            return "free text"
+        if self.kind == "papers":
+            return "papers " + ", ".join(pid for pid, _ in self.papers)
+        name = _READINGS.get(self.query_kind or "", "a name")
+        return f"{name} of paper {self.paper_id}"
 
     def _repr_html_(self) -> str:
         return Results(self.results)._repr_html_()
@@ -219,6 +248,9 @@ class Answer:
         return {
             "query": self.query,
             "kind": self.kind,
+            "query_kind": self.query_kind,
+            "read_as": self.read_as,
+            "alternatives": [{"id": i, "title": t} for i, t in self.alternatives],
             "paper_id": self.paper_id,
             "paper_title": self.paper_title,
             "mode": self.mode,

@@ -10,13 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import QueryError
+from ..errors import AmbiguousQueryError, QueryError
 from ..text import clean_text, slugify
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
 __all__ = ["Seed", "ThemePaper", "Theme", "ThemeSet", "parse_seeds", "DEFAULT_MARGIN"]
+
+# A theme as error messages list it: "t3 (speech · speaker · neural)".
+_LISTED = re.compile(r"(\S+) \((.*)\)")
 
 
 @dataclass(frozen=True)
@@ -206,25 +209,54 @@ class ThemeSet:
         parts = [f"{v} {'paper is' if v == 1 else 'papers are'} in {k} themes" for k, v in several.items()]
         return f"sizes add up to {total}: " + ", ".join(parts)
 
-    def get(self, name: str) -> Theme:
-        """A theme by id, seed name or label phrase (case-insensitive).
-
-        Raises:
-            QueryError: No theme matches (the message lists the known ones and names this set).
-        """
+    def matching(self, name: str) -> list[Theme]:
+        """The themes a name could mean (any case and spacing), by the first rule any theme meets:
+        its id; its seed name; its whole label as printed (``speech · speaker · neural``, or
+        ``t3 (speech · speaker · neural)`` as error messages list it); one of its label phrases."""
         key = " ".join(str(name).split()).casefold()
+        listed = _LISTED.fullmatch(key)  # "t3 (label)": how error messages list a theme
+        if listed and any(t.id.casefold() == listed.group(1) for t in self.themes):
+            key = listed.group(1)
+        parts = [p.strip() for p in re.split(r"[·,]", key)]
         for match in (
             lambda t: t.id.casefold() == key,
             lambda t: t.seed is not None and t.seed.casefold() == key,
+            lambda t: (
+                " ".join(t.label.split()).casefold() == key or (len(parts) > 1 and parts == [w.casefold() for w in t.terms])
+            ),
             lambda t: key in [term.casefold() for term in t.terms],
         ):
             found = [t for t in self.themes if match(t)]
-            if len(found) == 1:
-                return found[0]
+            if found:
+                return found
+        return []
+
+    def get(self, name: str) -> Theme:
+        """A theme by id, seed name, whole label or label phrase (see :meth:`matching`).
+
+        Raises:
+            AmbiguousQueryError: Several themes have that label phrase (the message lists them).
+            QueryError: No theme matches (the message lists the known ones and names this set).
+        """
+        found = self.matching(name)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            listing = "; ".join(f"{t.id} ({t.label})" for t in found)
+            raise AmbiguousQueryError(
+                f"theme name '{name}' is ambiguous in {self.describe()}: {len(found)} themes have it in their label: "
+                f"{listing}; name one by its id (e.g. {found[0].id}) or its whole label",
+                str(name),
+                [(t.id, t.label) for t in found],
+            )
+        raise self.missing(name)
+
+    def missing(self, name: str, hint: str = "") -> QueryError:
+        """The error for a name no theme of this set has, listing the known ones (and ``hint``)."""
         known = ", ".join(f"{t.id} ({t.seed or t.label})" for t in self.themes[:12])
         more = f" and {len(self.themes) - 12} more" if len(self.themes) > 12 else ""
         listing = " ".join(["paperlike themes", self.selector()]).strip()
-        raise QueryError(f"no theme '{name}' in {self.describe()}; known themes: {known}{more}; list them with: {listing}")
+        return QueryError(f"no theme '{name}' in {self.describe()}{hint}; known themes: {known}{more}; list them with: {listing}")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``paperlike themes --json`` (``theme_set`` says which set this is)."""

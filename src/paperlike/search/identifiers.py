@@ -1,5 +1,5 @@
 """Identifiers a researcher types for a paper: a DOI, an arXiv id (new or old style, with or
-without a version) and arXiv / doi.org / other URLs, matched against the identifiers an index
+without a version) and arXiv / doi.org / publisher (ACM, Springer, Wiley...) / other URLs, matched against the identifiers an index
 stores for each paper (its ``doi``, ``arxiv_id`` and ``url``).
 
 A query is only read as an identifier when the *whole* query has that shape, so a title that
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from ..identity import normalize_arxiv_id, normalize_doi
 from ..records import Paper
@@ -24,8 +25,20 @@ _ARXIV_URL = re.compile(
     rf"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/({_ARXIV_ID})(?:v\d+)?(?:\.pdf)?/?",
     re.IGNORECASE,
 )
-_DOI_QUERY = re.compile(r"(?:doi:\s*|(?:https?://)?(?:dx\.)?doi\.org/)?10\.\d{4,9}/\S+", re.IGNORECASE)
+_DOI_QUERY = re.compile(r"(?:doi:\s*|(?:https?://)?(?:dx\.|www\.)?doi\.org/)?10\.\d{4,9}/\S+", re.IGNORECASE)
+# A DOI inside a publisher's URL: ".../doi/[abs|full|pdf|epdf|...]/10.x/y" (ACM, Wiley, Taylor &
+# Francis, SAGE, ACS, Science...) and Springer's ".../article|chapter|book/10.x/y" and
+# ".../content/pdf/10.x/y.pdf"; up to a query string or fragment. Each part is one character
+# class or literal, so matching is linear in the (capped) length.
+_PUBLISHER_DOI = re.compile(
+    r"(?:https?://)?[^/\s]+/(?:doi/(?:[a-z]+/)?|(?:article|chapter|book|referenceworkentry|protocol)/|(?P<pdf>content/pdf/))"
+    r"(?P<doi>10\.\d{4,9}/[^\s?#]+)(?:[?#]\S*)?",
+    re.IGNORECASE,
+)
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
+# Longer queries are not identifiers (the longest DOIs and URLs people paste are far shorter);
+# capped so no pattern ever runs over a pasted abstract.
+MAX_IDENTIFIER_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -60,16 +73,32 @@ def _normal_url(url: str) -> str:
     return f"{host}/{rest}".rstrip("/") if rest else host
 
 
+def _publisher_doi(url: str) -> str | None:
+    """The DOI a publisher's URL names (see :data:`_PUBLISHER_DOI`), lowercase; None if none."""
+    match = _PUBLISHER_DOI.fullmatch(url)
+    if not match:
+        return None
+    doi = unquote(match.group("doi")).rstrip("/")
+    if match.group("pdf"):  # Springer's PDF link: the DOI is the file name
+        doi = re.sub(r"\.pdf$", "", doi, flags=re.IGNORECASE)
+    return normalize_doi(doi)
+
+
 def parse_identifier(query: str) -> Identifier | None:
     """The identifier a whole query is, or None when it is not shaped like one."""
     q = query.strip()
+    if len(q) > MAX_IDENTIFIER_CHARS:
+        return None
     match = _ARXIV_QUERY.fullmatch(q) or _ARXIV_URL.fullmatch(q)
     if match:
         return Identifier("arxiv", match.group(1).lower())
     if _DOI_QUERY.fullmatch(q):
-        doi = normalize_doi(q)
+        doi = normalize_doi(re.sub(r"^(?:https?://)?www\.doi\.org/", "", q, flags=re.IGNORECASE))
         if doi:
             return Identifier("doi", doi)
+    doi = _publisher_doi(q)
+    if doi:
+        return Identifier("doi", doi)
     if _URL.fullmatch(q):
         return Identifier("url", _normal_url(q))
     return None

@@ -1,9 +1,11 @@
 """How a typed query is read: one paper, free text, or several papers ("like these, not those").
 
 The reading rules live here, not in the CLI: a query naming a paper (id, DOI, arXiv id, URL,
-title) is a paper; one naming none is free text, with a note; a DOI, arXiv id or URL that is not
+whole title, or the start of one title with at least 3 words: see
+:mod:`paperlike.search.lookup`) is a paper; one naming none is free text, with a note that names
+the papers whose titles it starts, if any (the other reading); a DOI, arXiv id or URL that is not
 in the index is an error, since searching it as text would give noise. Several queries (or any
-``unlike``) must each name a paper.
+``unlike``) must each name a paper. :attr:`Answer.query_kind` says which reading was taken.
 """
 
 from __future__ import annotations
@@ -13,19 +15,25 @@ from typing import Protocol
 from ..errors import QueryError, UnknownPaperError
 from ..records import Answer, Results
 from ..search.identifiers import parse_identifier
+from ..search.lookup import MIN_PREFIX_WORDS, PaperLookup
 from ..storage import PaperIndex
-from ..text import clean_text
+from ..text import clean_text, cut_words
 from .options import SearchOptions
 
 __all__ = ["answer_one", "answer_many", "FREE_TEXT_NOTE"]
 
 FREE_TEXT_NOTE = "no paper has this id or title, so it was searched as free text"
+# Papers named in the note of a free-text query that starts their titles.
+_ALTERNATIVES_SHOWN = 3
 
 
 class _Searcher(Protocol):
     """What answering needs of a Recommender (a protocol, so this module does not import it)."""
 
     index: PaperIndex
+
+    @property
+    def lookup(self) -> PaperLookup: ...
 
     def find(self, query: str) -> int: ...
 
@@ -42,16 +50,42 @@ def answer_one(rec: _Searcher, query: str, kind: str, opts: SearchOptions) -> An
         raise TypeError(f"a query is a string (paper id, title, DOI, arXiv id or free text), not {type(query).__name__}")
     if kind != "text":
         try:
-            pos = rec.find(query)
+            # --paper: only a paper can be meant, so any unique title start names one.
+            reading = rec.lookup.read(query, prefix_words=0 if kind == "paper" else MIN_PREFIX_WORDS)
         except UnknownPaperError:
             if kind == "paper" or parse_identifier(clean_text(query)) is not None:
                 raise
         else:
+            pos = reading.position
             results = rec._papers_results([pos], [], opts)
             ids, titles = rec.index.ids, rec.index.titles
-            return Answer(query, "paper", results, ids[pos], titles[pos], mode=opts.mode, diverse=opts.diverse)
-    note = None if kind == "text" else FREE_TEXT_NOTE
-    return Answer(query, "text", rec._text_results(query, opts), note=note, mode=opts.mode, diverse=opts.diverse)
+            return Answer(
+                query, "paper", results, ids[pos], titles[pos], mode=opts.mode, diverse=opts.diverse, query_kind=reading.how
+            )
+    alternatives: tuple[tuple[str, str], ...] = ()
+    note = None
+    if kind != "text":
+        starts = rec.lookup.title_starts(query)
+        alternatives = tuple((rec.index.ids[p], rec.index.titles[p]) for p in starts)
+        note = FREE_TEXT_NOTE + _other_reading(alternatives)
+    results = rec._text_results(query, opts)
+    return Answer(
+        query, "text", results, note=note, mode=opts.mode, diverse=opts.diverse, query_kind="text", alternatives=alternatives
+    )
+
+
+def _other_reading(papers: tuple[tuple[str, str], ...]) -> str:
+    """The lookup a free-text query might have meant: the papers whose titles it starts."""
+    if not papers:
+        return ""
+    shown = "; ".join(f"{pid} ({cut_words(title)})" for pid, title in papers[:_ALTERNATIVES_SHOWN])
+    more = f"; and {len(papers) - _ALTERNATIVES_SHOWN} more" if len(papers) > _ALTERNATIVES_SHOWN else ""
+    which = "the title of" if len(papers) == 1 else f"the titles of {len(papers)} papers:"
+    one = "that paper" if len(papers) == 1 else "one of them"
+    return (
+        f". It also starts {which} {shown}{more}. To look up {one}, give its id or more of its title "
+        f"({MIN_PREFIX_WORDS} words or more)"
+    )
 
 
 def answer_many(rec: _Searcher, names: list[str], unwanted: list[str], kind: str, opts: SearchOptions) -> Answer:
@@ -74,6 +108,7 @@ def answer_many(rec: _Searcher, names: list[str], unwanted: list[str], kind: str
         papers=tuple((ids[p], titles[p]) for p in pos),
         unlike=tuple((ids[p], titles[p]) for p in neg),
         diverse=opts.diverse,
+        query_kind="papers",
     )
 
 

@@ -3,17 +3,34 @@ the description of the index a command would use (without building it)."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import IndexMissingError, QueryError
 from ..records import Paper
+from ..search.lookup import PaperLookup
 from ..settings import default_index_dir
 from ..storage import PaperIndex
 from ..storage.manifest import describe_manifest, read_manifest
 
-__all__ = ["matching_positions", "select_papers", "describe_index"]
+__all__ = ["matching_positions", "select_papers", "describe_index", "paper_lookup"]
+
+
+def paper_lookup(index: PaperIndex) -> PaperLookup:
+    """The :class:`~paperlike.search.lookup.PaperLookup` of an index: what ``similar``, ``remove``
+    and Python's ``find`` read paper names with."""
+
+    def containing(text: str) -> list[tuple[int, Paper]]:
+        # As a JSON string holds it, raw or \u-escaped, whichever way the writer encoded it.
+        forms = {json.dumps(text, ensure_ascii=ascii)[1:-1].encode("utf-8") for ascii in (False, True)}
+        pattern = re.compile(b"|".join(re.escape(f) for f in sorted(forms)), re.IGNORECASE)
+        positions = index.positions_matching(pattern)
+        return list(zip(positions, index.papers_at(positions)))
+
+    return PaperLookup(index.ids, index.titles, index.position, containing)
 
 
 def matching_positions(index: PaperIndex, contains: str | None = None) -> list[int]:

@@ -19,15 +19,17 @@ from typing import Any
 
 from ..embedding import Embedder, check_model, get_embedder
 from ..engines import Engine, get_engine
-from ..errors import QueryError
+from ..errors import AmbiguousQueryError, QueryError, UnknownPaperError
 from ..identity import find_same, identity_keys, merge_into, same_paper
 from ..records import Corpus, Paper, paper_text_hash
+from ..search.lookup import MIN_PREFIX_WORDS
 from ..storage import PaperIndex, load_index, read_manifest
 from ..storage.checkpoints import EmbeddingCache
 from ..storage.generations import retire
 from ..storage.lock import writer_lock
-from ..text import slugify, unique_name
+from ..text import cut_words, slugify, unique_name
 from .build import rebuild_index
+from .catalog import paper_lookup
 
 __all__ = ["AddReport", "RemovedIds", "add_papers", "remove_papers"]
 
@@ -250,13 +252,19 @@ def _write(
 
 
 def remove_papers(directory: str | Path, ids: Sequence[str]) -> list[str]:
-    """Remove papers by exact id; nothing is written unless every id is known.
+    """Remove papers named by id, DOI, arXiv id, URL or title; nothing is written unless every
+    name is known.
+
+    Names are read as ``similar`` reads a query that names a paper (the same lookup): an id, a
+    DOI / arXiv id / URL of the paper, a whole title, or the start of exactly one title with at
+    least 3 words; a close misspelling is not taken (a typo must not delete the paper it resembles).
 
     Returns:
         The removed ids (a :class:`RemovedIds` list that also names the generation written).
 
     Raises:
-        QueryError: An unknown id, no id, or every paper of the index.
+        QueryError: An unknown name, no name, or every paper of the index.
+        AmbiguousQueryError: A name (a title, a DOI) that several papers share, with them listed.
         IndexBusyError: Another command kept the index locked too long.
     """
     directory = Path(directory)
@@ -266,12 +274,10 @@ def remove_papers(directory: str | Path, ids: Sequence[str]) -> list[str]:
         index = load_index(directory)
         if not wanted:
             raise QueryError("no paper id given; e.g. paperlike remove autodistil")
-        unknown = [i for i in wanted if index.position(i) is None]
-        if unknown:
-            raise QueryError(f"unknown paper id(s): {', '.join(unknown)}; nothing was removed (list ids with: paperlike papers)")
-        if len(wanted) >= index.count:
+        found = _named_papers(index, wanted)
+        if len(found) >= index.count:
             raise QueryError(f"that would remove all {index.count} papers; delete the index directory {directory} instead")
-        gone = set(wanted)
+        gone = set(found)
         keep = [p for p in index.papers() if p.id not in gone]
         # No text is embedded again: every kept vector is reused from the index.
         built = rebuild_index(
@@ -282,9 +288,37 @@ def remove_papers(directory: str | Path, ids: Sequence[str]) -> list[str]:
             base_generation=index.manifest["generation"],
             edited=True,
         )
-    removed = RemovedIds(wanted)
+    removed = RemovedIds(found)
     removed.generation, removed.parent = built.generation, built.parent
     return removed
+
+
+def _named_papers(index: PaperIndex, names: list[str]) -> list[str]:
+    """The ids of the papers ``names`` name, in order, each once (see :func:`remove_papers`)."""
+    lookup = paper_lookup(index)
+    found: list[str] = []
+    unknown = []
+    for name in names:
+        try:
+            reading = lookup.read(name, prefix_words=MIN_PREFIX_WORDS, near=False)
+        except UnknownPaperError:
+            unknown.append(name)
+        except AmbiguousQueryError as exc:
+            listing = "; ".join(f"{pid} ({cut_words(title)})" for pid, title in exc.candidates[:6])
+            raise AmbiguousQueryError(
+                f"'{name}' names {len(exc.candidates)} papers: {listing}; give the id of the one to remove; nothing was removed",
+                exc.query,
+                exc.candidates,
+            ) from None
+        else:
+            if index.ids[reading.position] not in found:
+                found.append(index.ids[reading.position])
+    if unknown:
+        raise QueryError(
+            f"unknown paper id(s): {', '.join(unknown)}; nothing was removed (give an id, DOI, arXiv id, URL or "
+            "title; list ids with: paperlike papers)"
+        )
+    return found
 
 
 class _ReuseOnly:

@@ -10,10 +10,8 @@ Every ranking method takes the same options (k, theme, mode, diverse, why), chec
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +29,7 @@ from ..storage.manifest import describe_manifest
 from ..storage.themes import load_saved_themes
 from .answers import answer_many, answer_one
 from .build import ensure_default_index
-from .catalog import matching_positions, select_papers
+from .catalog import matching_positions, paper_lookup, select_papers
 from .options import SearchOptions, check_k, paper_names
 from .ranking import IndexRanking
 
@@ -111,17 +109,14 @@ class Recommender(IndexRanking):
             AmbiguousQueryError: The query matches several titles equally well.
             UnknownPaperError: Nothing matches (carries the closest titles).
         """
-        if self._lookup is None:
-            self._lookup = PaperLookup(self.index.ids, self.index.titles, self.index.position, self._records_containing)
-        return self._lookup.find(query)
+        return self.lookup.find(query)
 
-    def _records_containing(self, text: str) -> list[tuple[int, Paper]]:
-        """``(position, record)`` of the papers whose stored record contains ``text`` (any case)."""
-        # As a JSON string holds it, raw or \u-escaped, whichever way the writer encoded it.
-        forms = {json.dumps(text, ensure_ascii=ascii)[1:-1].encode("utf-8") for ascii in (False, True)}
-        pattern = re.compile(b"|".join(re.escape(f) for f in sorted(forms)), re.IGNORECASE)
-        positions = self.index.positions_matching(pattern)
-        return list(zip(positions, self.index.papers_at(positions)))
+    @property
+    def lookup(self) -> PaperLookup:
+        """The index's :class:`~paperlike.search.lookup.PaperLookup` (made on first use)."""
+        if self._lookup is None:
+            self._lookup = paper_lookup(self.index)
+        return self._lookup
 
     def paper(self, query: str) -> Paper:
         """The full record of the paper a query names (see :meth:`find`)."""
@@ -251,9 +246,12 @@ class Recommender(IndexRanking):
     ) -> Answer:
         """Answer a query that may name a paper or be free text.
 
-        ``auto`` takes the query as a paper when it names one (see :meth:`find`); a query that
-        names none (a word such as "grokking", or several words) is searched as free text, with a
-        note saying so. A DOI, arXiv id or URL that is not in the index is an error, never text.
+        ``auto`` takes the query as a paper when it names one: an id, DOI, arXiv id or URL, a whole
+        title, or the start of one title with at least 3 words (see
+        :mod:`paperlike.search.lookup`); a query that names none (a word such as "grokking", or
+        several words) is searched as free text, with a note saying so and naming the papers whose
+        titles it starts. :attr:`Answer.query_kind` says which. A DOI, arXiv id or URL that is not
+        in the index is an error, never text.
 
         Raises:
             QueryError: See :meth:`find` and :meth:`embed_query`.

@@ -160,7 +160,31 @@ def resolve_theme(rec: Recommender, name: str, choice: ThemeSetChoice | None = N
     if name.startswith(COLLECTION_PREFIX):
         return collection_theme(rec, name[len(COLLECTION_PREFIX) :])
     found = theme_set(rec, choice)
+    if not found.matching(name):
+        raise found.missing(name, _saved_elsewhere(rec, name, found))
     return found.get(name), found
+
+
+def _saved_elsewhere(rec: Recommender, name: str, searched: ThemeSet) -> str:
+    """A hint naming the saved theme sets that have a theme ``name`` ('' when none has).
+
+    Only the sets already saved beside the index are read (nothing is computed for a hint)."""
+    searched_key = options_key(
+        searched.options.get("n"),
+        [Seed(a, b) for a, b in searched.options.get("seeds", [])],
+        searched.options.get("margin", DEFAULT_MARGIN),
+    )
+    sets = []
+    for set_name, opts in sorted(load_set_names(rec.directory).items()):
+        key = options_key(opts["n"], [Seed(a, b) for a, b in opts["seeds"]], opts["margin"])
+        saved = None if key == searched_key else load_saved_themes(rec.directory, key, rec.index.count)
+        if saved is not None and saved.matching(name):
+            sets.append(set_name)
+    if not sets:
+        return ""
+    options = " or ".join(f"--theme-set {n}" for n in sets[:3])
+    which = "theme set" if len(sets) == 1 else "theme sets"
+    return f" (it is a theme of the saved {which} {', '.join(repr(n) for n in sets[:3])}: add {options})"
 
 
 def collection_theme(rec: Recommender, path: str) -> tuple[Theme, ThemeSet]:

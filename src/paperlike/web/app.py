@@ -38,6 +38,7 @@ from . import api, backend, pages
 from .generations import Library
 from .runtime import ServeConfig, Workers
 from .security import TOKEN_ENV, Guard, ServeError, check_bind
+from .wording import api_wording
 
 __all__ = ["create_app", "run", "status_of"]
 
@@ -66,7 +67,8 @@ def status_of(exc: PaperlikeError) -> int:
 
 
 def error_body(exc: PaperlikeError) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": " ".join(str(exc).split()), "type": type(exc).__name__, "status": status_of(exc)}
+    message = api_wording(" ".join(str(exc).split()))
+    body: dict[str, Any] = {"error": message, "type": type(exc).__name__, "status": status_of(exc)}
     if isinstance(exc, AmbiguousQueryError):
         body["candidates"] = [{"id": i, "title": t} for i, t in exc.candidates[:50]]
     if isinstance(exc, UnknownPaperError):

@@ -122,6 +122,16 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {
             "query": _STR,
             "kind": {"enum": ["paper", "text", "papers"]},
+            "query_kind": {
+                "enum": ["id", "arxiv_id", "doi", "url", "title", "title_prefix", "near_match", "text", "papers"],
+                "description": "How the query was read: which name of the paper it was, free text, or several papers.",
+            },
+            "read_as": {"type": "string", "description": "The same in words, e.g. 'the id of paper autodistil' or 'free text'."},
+            "alternatives": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/PaperRef"},
+                "description": "Free text that starts titles: those papers (give an id or 3+ words of a title to look one up).",
+            },
             "paper_id": {"type": ["string", "null"]},
             "paper_title": {"type": ["string", "null"]},
             "papers": {
