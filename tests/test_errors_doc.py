@@ -28,7 +28,7 @@ from paperlike.storage.manifest import MANIFEST, read_manifest
 
 DOC = ROOT / "docs" / "errors.md"
 PLACEHOLDER = re.compile(
-    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|LONGLINE|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN|THEMESBAD)\b"
+    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|LONGLINE|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN|THEMESBAD|LOOP|THEMESLINK)\b"
 )
 
 
@@ -172,6 +172,14 @@ def _hostile_places(hash_index_dir: Path, tmp: Path, places: dict[str, Path]) ->
     places["FOREIGN"] = tmp / "foreign"
     places["FOREIGN"].mkdir()
     (places["FOREIGN"] / MANIFEST).write_text('{"name": "a web app"}')
+    places["LOOP"] = tmp / "loop"  # a link to itself
+    os.symlink(places["LOOP"], places["LOOP"])
+    places["THEMESLINK"] = tmp / "themeslink"  # its themes folder is a link to a folder of the user's
+    shutil.copytree(hash_index_dir, places["THEMESLINK"], ignore=shutil.ignore_patterns("themes"))
+    places["THEMESOUT"] = tmp / "users-folder"
+    places["THEMESOUT"].mkdir()
+    (places["THEMESOUT"] / "notes.txt").write_text("mine")
+    os.symlink(places["THEMESOUT"], places["THEMESLINK"] / "themes")
 
 
 def _to_placeholders(text: str, places: dict[str, Path]) -> str:
@@ -196,6 +204,7 @@ def test_documented_error(places, monkeypatch, what, command, message):
     # index: themes computed before the theme name turned out unknown, the BM25 index, and the
     # stamps of files whose checksums were verified.
     derived = ("themes/", "lexical-", VERIFIED)
+    assert tree_snapshot(places["THEMESOUT"]) == before["THEMESOUT"]  # not even a derived file out there
     for name, files in before.items():
         after = tree_snapshot(places[name])
         kept = {f: v for f, v in files.items() if not f.startswith(derived)}

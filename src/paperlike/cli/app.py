@@ -80,7 +80,7 @@ class PaperlikeGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt, _ReaderGone):
             raise
         except Exception as exc:  # a bug, not bad input: still one line, but exit 1 and say so
-            if Settings.from_env().debug:
+            if _debug():
                 raise
             click.echo(
                 f"Error: unexpected {type(exc).__name__}: {safe(one_line(str(exc)))[:200]}; this is a bug in paperlike, "
@@ -108,6 +108,13 @@ class PaperlikeGroup(click.Group):
             sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a Unix tool in this case
         _flush_or_fail()
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _debug() -> bool:
+    try:
+        return Settings.from_env().debug
+    except PaperlikeError:  # a bad PAPERLIKE_* path must not hide the bug being reported
+        return False
 
 
 def _fail(message: str, code: int, prefix: str = "Error: ") -> None:
