@@ -123,6 +123,19 @@ def places(hash_index_dir, tmp_path_factory) -> Iterator[dict[str, Path]]:
     sqlite.execute("CREATE TABLE notes (x)")
     sqlite.commit()
     sqlite.close()
+    forever = (
+        "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT x AS itemID, x AS itemTypeID, 'k' AS key FROM r"
+    )
+    sqlite = sqlite3.connect(files / "views.sqlite")  # a read of it would never end
+    sqlite.executescript(";".join(f"CREATE VIEW {t} AS {forever}" for t in ("items", "itemTypes", "itemData", "fields")))
+    sqlite.commit()
+    sqlite.close()
+    sqlite = sqlite3.connect(files / "shape.sqlite")
+    sqlite.executescript(
+        ";".join(f"CREATE TABLE {t} (a, b)" for t in ("items", "itemTypes", "itemData", "itemDataValues", "fields"))
+    )
+    sqlite.commit()
+    sqlite.close()
     # Sparse files (files, not folders: never snapshotted): one byte over the limit of a file read
     # whole, and a JSON-lines file (read line by line) whose one line is one byte over the longest read.
     places["BIG"] = tmp / "big.bib"
