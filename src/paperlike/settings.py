@@ -13,6 +13,7 @@ losing the saved themes).
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -109,7 +110,13 @@ def usable_path(path: str | os.PathLike[str], what: str = "the folder", expand: 
             RuntimeError for both, which would read as a bug in paperlike).
     """
     try:
-        return (Path(path).expanduser() if expand else Path(path)).resolve()
+        resolved = (Path(path).expanduser() if expand else Path(path)).resolve()
+        try:
+            os.stat(resolved)  # (Python 3.13's resolve() no longer raises for a loop: stat does)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise RuntimeError("symlink loop") from None
+        return resolved
     except RuntimeError as exc:
         why = "a symlink loop" if "loop" in str(exc).lower() else "its ~ names no user's home folder"
     except OSError as exc:
