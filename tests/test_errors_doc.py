@@ -28,7 +28,7 @@ from paperlike.storage.manifest import MANIFEST, read_manifest
 
 DOC = ROOT / "docs" / "errors.md"
 PLACEHOLDER = re.compile(
-    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|LONGLINE|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN|THEMESBAD|TWINS)\b"
+    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|LONGLINE|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN|THEMESBAD|TWINS|LOOP|THEMESLINK)\b"
 )
 
 
@@ -126,6 +126,19 @@ def places(hash_index_dir, tmp_path_factory) -> Iterator[dict[str, Path]]:
     sqlite.execute("CREATE TABLE notes (x)")
     sqlite.commit()
     sqlite.close()
+    forever = (
+        "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT x AS itemID, x AS itemTypeID, 'k' AS key FROM r"
+    )
+    sqlite = sqlite3.connect(files / "views.sqlite")  # a read of it would never end
+    sqlite.executescript(";".join(f"CREATE VIEW {t} AS {forever}" for t in ("items", "itemTypes", "itemData", "fields")))
+    sqlite.commit()
+    sqlite.close()
+    sqlite = sqlite3.connect(files / "shape.sqlite")
+    sqlite.executescript(
+        ";".join(f"CREATE TABLE {t} (a, b)" for t in ("items", "itemTypes", "itemData", "itemDataValues", "fields"))
+    )
+    sqlite.commit()
+    sqlite.close()
     # Sparse files (files, not folders: never snapshotted): one byte over the limit of a file read
     # whole, and a JSON-lines file (read line by line) whose one line is one byte over the longest read.
     places["BIG"] = tmp / "big.bib"
@@ -175,6 +188,14 @@ def _hostile_places(hash_index_dir: Path, tmp: Path, places: dict[str, Path]) ->
     places["FOREIGN"] = tmp / "foreign"
     places["FOREIGN"].mkdir()
     (places["FOREIGN"] / MANIFEST).write_text('{"name": "a web app"}')
+    places["LOOP"] = tmp / "loop"  # a link to itself
+    os.symlink(places["LOOP"], places["LOOP"])
+    places["THEMESLINK"] = tmp / "themeslink"  # its themes folder is a link to a folder of the user's
+    shutil.copytree(hash_index_dir, places["THEMESLINK"], ignore=shutil.ignore_patterns("themes"))
+    places["THEMESOUT"] = tmp / "users-folder"
+    places["THEMESOUT"].mkdir()
+    (places["THEMESOUT"] / "notes.txt").write_text("mine")
+    os.symlink(places["THEMESOUT"], places["THEMESLINK"] / "themes")
 
 
 def _to_placeholders(text: str, places: dict[str, Path]) -> str:
@@ -199,6 +220,7 @@ def test_documented_error(places, monkeypatch, what, command, message):
     # index: themes computed before the theme name turned out unknown, the BM25 index, and the
     # stamps of files whose checksums were verified.
     derived = ("themes/", "lexical-", VERIFIED)
+    assert tree_snapshot(places["THEMESOUT"]) == before["THEMESOUT"]  # not even a derived file out there
     for name, files in before.items():
         after = tree_snapshot(places[name])
         kept = {f: v for f, v in files.items() if not f.startswith(derived)}

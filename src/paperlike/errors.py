@@ -19,6 +19,7 @@ __all__ = [
     "UnknownPaperError",
     "AmbiguousQueryError",
     "EngineError",
+    "PathError",
 ]
 
 
@@ -52,6 +53,10 @@ class NotAnIndexError(PaperlikeError):
 
 class EngineError(PaperlikeError):
     """The engine that spreads embedding (Ray) is not installed, not reachable or failed."""
+
+
+class PathError(PaperlikeError):
+    """A folder path from the environment or an option cannot be used: a symlink loop, an unknown ``~user``."""
 
 
 class ModelMismatchError(PaperlikeError):

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from .records import Paper
 
 __all__ = [
+    "IDENTIFIER_LIMITS",
     "normalize_arxiv_id",
     "normalize_doi",
     "normalize_title",
@@ -30,17 +31,25 @@ __all__ = [
 ]
 
 
+# The longest identifier read as one (longer: no identifier). Real ones are far shorter (an arXiv
+# id: 20 characters, a DOI: rarely 100); the limits keep every pattern's work small whatever a
+# file holds, and an over-long value out of the index (issue 23 §3: a 60 KB arXiv id cost minutes).
+IDENTIFIER_LIMITS = {"id": 200, "arxiv_id": 200, "doi": 300, "url": 2000}
+
+
 _ARXIV_NEW = re.compile(r"(\d{4}\.\d{4,5})(v\d+)?", re.IGNORECASE)
 
 
-_ARXIV_OLD = re.compile(r"([a-z\-]+(?:\.[a-z]{2})?/\d{7})(v\d+)?", re.IGNORECASE)
+# Old-style ids (``hep-th/9901001``): an archive name (at most 20 letters, starting where a run of
+# letters starts, so a search is linear: an unbounded run was tried from each of its letters).
+_ARXIV_OLD = re.compile(r"(?<![a-z\-])([a-z\-]{1,20}(?:\.[a-z]{2})?/\d{7})(v\d+)?", re.IGNORECASE)
 
 
 def normalize_arxiv_id(value: str | None) -> str | None:
     """``arXiv:2401.01234v2``, ``https://arxiv.org/abs/2401.01234`` -> ``2401.01234``; None if none."""
-    if not value:
+    text = str(value or "").strip()
+    if not text or len(text) > IDENTIFIER_LIMITS["arxiv_id"]:
         return None
-    text = str(value).strip()
     for pattern in (_ARXIV_NEW, _ARXIV_OLD):
         match = pattern.search(text)
         if match:
@@ -50,9 +59,9 @@ def normalize_arxiv_id(value: str | None) -> str | None:
 
 def normalize_doi(value: str | None) -> str | None:
     """``https://doi.org/10.1000/ABC`` and ``doi:10.1000/abc`` -> ``10.1000/abc``; None if none."""
-    if not value:
+    text = str(value or "").strip().lower()
+    if not text or len(text) > IDENTIFIER_LIMITS["doi"]:
         return None
-    text = str(value).strip().lower()
     text = re.sub(r"^(https?://)?(dx\.)?doi\.org/", "", text)
     text = re.sub(r"^doi:\s*", "", text)
     return text if text.startswith("10.") and "/" in text else None

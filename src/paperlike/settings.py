@@ -13,10 +13,13 @@ losing the saved themes).
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import PathError
 
 __all__ = [
     "ENV_SERVE_TOKEN",
@@ -30,6 +33,7 @@ __all__ = [
     "ENV_LOCK_TIMEOUT",
     "ENV_DEVICE",
     "default_index_dir",
+    "usable_path",
 ]
 
 ENV_INDEX_DIR = "PAPERLIKE_INDEX_DIR"
@@ -80,10 +84,10 @@ class Settings:
 
         index_dir, cache = get(ENV_INDEX_DIR), get(ENV_CACHE_DIR)
         return cls(
-            index_dir=Path(index_dir).expanduser().resolve() if index_dir else None,
+            index_dir=usable_path(index_dir, f"${ENV_INDEX_DIR}") if index_dir else None,
             model=get(ENV_MODEL),
             backend=(get(ENV_BACKEND) or "auto").lower(),
-            cache_dir=Path(cache).expanduser() if cache else None,
+            cache_dir=usable_path(cache, f"${ENV_CACHE_DIR}") if cache else None,
             debug=bool(get(ENV_DEBUG)),
             lock_timeout=_seconds(get(ENV_LOCK_TIMEOUT), 600.0),
             device=get(ENV_DEVICE),
@@ -96,6 +100,29 @@ class Settings:
         from platformdirs import user_cache_path
 
         return user_cache_path("paperlike")
+
+
+def usable_path(path: str | os.PathLike[str], what: str = "the folder", expand: bool = True) -> Path:
+    """``path`` with ``~`` expanded (if ``expand``) and links resolved, as an absolute path.
+
+    Raises:
+        PathError: ``~user`` names no user, or the path runs round a symlink loop (pathlib raises
+            RuntimeError for both, which would read as a bug in paperlike).
+    """
+    try:
+        resolved = (Path(path).expanduser() if expand else Path(path)).resolve()
+        try:
+            os.stat(resolved)  # (Python 3.13's resolve() no longer raises for a loop: stat does)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise RuntimeError("symlink loop") from None
+        return resolved
+    except RuntimeError as exc:
+        why = "a symlink loop" if "loop" in str(exc).lower() else "its ~ names no user's home folder"
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+    shown = str(path).encode("unicode_escape").decode("ascii")[:200]
+    raise PathError(f"{what} {shown!r} cannot be used ({why}); give a folder path that exists or can be created")
 
 
 def _seconds(value: str | None, default: float) -> float:

@@ -1,6 +1,7 @@
 """The ``paperlike`` command group: errors become one line on stderr with exit code 2.
 
-Exit codes: 0 done; 2 bad input or environment (one ``Error: ...`` line); 130 interrupted; 141
+Exit codes: 0 done; 2 bad input or environment (one ``Error: ...`` line); 130 interrupted (Ctrl-C);
+143 / 129 stopped by SIGTERM / SIGHUP, which are handled as Ctrl-C is (temp files removed); 141
 the reader of stdout went away (``paperlike ... | head -1``), quietly, as Unix tools do; 1 only
 for a bug in paperlike. A closed stdout (``paperlike papers >&-``) is an error (2), not a silent 0.
 """
@@ -11,7 +12,11 @@ import errno
 import io
 import logging
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -80,7 +85,7 @@ class PaperlikeGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt, _ReaderGone):
             raise
         except Exception as exc:  # a bug, not bad input: still one line, but exit 1 and say so
-            if Settings.from_env().debug:
+            if _debug():
                 raise
             click.echo(
                 f"Error: unexpected {type(exc).__name__}: {safe(one_line(str(exc)))[:200]}; this is a bug in paperlike, "
@@ -95,19 +100,57 @@ class PaperlikeGroup(click.Group):
         if sys.stdout is None:  # started with stdout closed: writing must fail, not vanish
             sys.stdout = _ClosedStdout()
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            with _stop_signals_as_interrupts() as stopped_by:
+                rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
             hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
             _fail(f"{one_line(exc.format_message())}{hint}", 2)
         except click.ClickException as exc:
             _fail(one_line(exc.format_message()), 2)
         except (click.Abort, KeyboardInterrupt):
+            if stopped_by:
+                _fail(f"Stopped ({signal.Signals(stopped_by[0]).name}).", 128 + stopped_by[0], prefix="")
             _fail("Aborted.", 130, prefix="")
         except _ReaderGone:
             _quiet_stdout()
             sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a Unix tool in this case
         _flush_or_fail()
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+# Handled as Ctrl-C: the work stops with an exception, so every temp file and private copy is
+# removed on the way out (the default action would kill the process where it stands).
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextmanager
+def _stop_signals_as_interrupts() -> Iterator[list[int]]:
+    """While a command runs, SIGTERM and SIGHUP raise KeyboardInterrupt; yields the signals that
+    came (the exit code is 128 + the first). A second signal during the clean-up is ignored, so
+    the clean-up finishes. The handlers in place before are put back after (a test's process)."""
+    came: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield came
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        came.append(signum)
+        if len(came) == 1:
+            raise KeyboardInterrupt
+
+    before = {s: signal.signal(s, stop) for s in _STOP_SIGNALS}
+    try:
+        yield came
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+
+
+def _debug() -> bool:
+    try:
+        return Settings.from_env().debug
+    except PaperlikeError:  # a bad PAPERLIKE_* path must not hide the bug being reported
+        return False
 
 
 def _fail(message: str, code: int, prefix: str = "Error: ") -> None:
@@ -175,6 +218,18 @@ def cli():
         paperlike serve
         paperlike info
     """
+    _remove_stale_temp_files()
+
+
+def _remove_stale_temp_files() -> None:
+    """What killed paperlike processes left: private copies in $TMPDIR, temp files in the cache
+    (an ONNX export is 90 MB). An index folder's are removed by its next writer."""
+    from ..storage.stale import remove_stale, remove_stale_private
+
+    remove_stale_private()
+    cache = Settings.from_env().cache_root()
+    for folder in (cache, cache / "onnx"):
+        remove_stale(folder)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Union
 
 from ..errors import CorpusError
-from ..identity import merge_duplicates
+from ..identity import IDENTIFIER_LIMITS, merge_duplicates
 from ..records import Corpus, Paper
 from ..records.papers import ENTRY_TYPE, FIELD_NAME
 from ..text import MAX_TEXT_CHARS, clean_text, slugify, unique_name
@@ -101,16 +101,31 @@ def collect(entries: Iterable[Entry], source: str, *, strict: bool = False, fmt:
     """
     source = clean_text(source)
     papers, where, problems = _split(entries, strict)
+    papers, overlong = _drop_overlong_identifiers(papers, where)
     if not papers:
         if problems:
             raise CorpusError(f"no paper could be read from {source}; first problem: {problems[0]}")
         raise CorpusError(_nothing_found(source, fmt))
     papers, where, merged = merge_duplicates(papers, where)
+    notes = _notes(source, papers, where, problems, merged, overlong)
+    explicit = frozenset(p.id for p in papers if p.id)
+    return Corpus(assign_ids(papers, where), source, notes, skipped=len(problems), merged=merged, explicit_ids=explicit)
+
+
+def _notes(
+    source: str, papers: list[Paper], where: list[str], problems: list[str], merged: int, overlong: list[str]
+) -> list[str]:
+    """The notes of a read: what was skipped, changed or merged, and what search will cut."""
     notes = []
     if problems:
         notes.append(
             f"skipped {len(problems)} malformed entr{'y' if len(problems) == 1 else 'ies'}: {problems[0]}"
             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        )
+    if overlong:
+        notes.append(
+            f"{source}: {len(overlong)} paper(s) have an id, arXiv id, DOI or URL longer than any real one; "
+            f"it is left out (first at {overlong[0]})"
         )
     if merged:
         notes.append(f"{source}: merged {merged} duplicate record(s) (same arXiv id, DOI or title)")
@@ -125,8 +140,21 @@ def collect(entries: Iterable[Entry], source: str, *, strict: bool = False, fmt:
             f"{source}: {len(long)} paper(s) have a title and abstract over {MAX_TEXT_CHARS:,} characters; "
             f"search and explanations use the first {MAX_TEXT_CHARS:,} (first at {long[0]})"
         )
-    explicit = frozenset(p.id for p in papers if p.id)
-    return Corpus(assign_ids(papers, where), source, notes, skipped=len(problems), merged=merged, explicit_ids=explicit)
+    return notes
+
+
+def _drop_overlong_identifiers(papers: list[Paper], where: list[str]) -> tuple[list[Paper], list[str]]:
+    """The papers with each identifier over its limit (:data:`~paperlike.identity.IDENTIFIER_LIMITS`)
+    left out, before any pattern reads them; and where the papers that lost one are."""
+    out, dropped = [], []
+    for paper, loc in zip(papers, where):
+        over = [k for k, most in IDENTIFIER_LIMITS.items() if len(getattr(paper, k) or "") > most]
+        if over:
+            changes: dict[str, Any] = {k: "" if k == "id" else None for k in over}  # no id: a title slug
+            paper = dataclasses.replace(paper, **changes)
+            dropped.append(loc)
+        out.append(paper)
+    return out, dropped
 
 
 def _split(entries: Iterable[Entry], strict: bool) -> tuple[list[Paper], list[str], list[str]]:
@@ -285,16 +313,25 @@ def paper_from_fields(obj: Any, loc: str, src: str) -> Paper:
     )
 
 
+# " and " between BibTeX names. The match starts only where a run of spaces starts: tried from each
+# space of a long run, the search was quadratic (200k spaces: 15 s).
+_AND = re.compile(r"(?<!\s)\s+and\s+")
+# At most this many authors a paper (the longest real lists, of physics collaborations, hold about
+# 3,000), and no name longer than this (longer: not a name, left out).
+MAX_AUTHORS = 10_000
+MAX_NAME_CHARS = 500
+
+
 def _names(authors: Any, loc: str) -> tuple[str, ...]:
     if not authors:
         return ()
     if isinstance(authors, str):
         # "A and B" (BibTeX style, names may hold commas), "A; B", else "A, B".
-        sep = r"\s+and\s+" if re.search(r"\s+and\s+", authors) else ";" if ";" in authors else ","
-        authors = re.split(sep, authors)
+        authors = _AND.split(authors) if _AND.search(authors) else authors.split(";" if ";" in authors else ",")
     elif not isinstance(authors, (list, tuple)):
         raise CorpusError(f"{loc}: 'authors' must be a list of names or a string")
-    return tuple(name for name in (clean_text(a) for a in authors) if name)
+    names = (clean_text(a) for a in authors[: 4 * MAX_AUTHORS])  # (empty pieces are dropped below)
+    return tuple(name for name in names if name and len(name) <= MAX_NAME_CHARS)[:MAX_AUTHORS]
 
 
 def _list(value: Any, key: str, loc: str) -> tuple[str, ...]:

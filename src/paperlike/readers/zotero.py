@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -35,8 +34,10 @@ from typing import Any
 
 from ..errors import CorpusError
 from ..records import Corpus
+from ..storage.stale import private_temp_dir
 from .base import Entry, collect, paper_from_fields, read_bytes
 from .detect import SQLITE_HEADER
+from .sqlite_guard import Budget, checked_tables, harden
 
 __all__ = ["read_zotero"]
 
@@ -101,20 +102,28 @@ _TRIES = 3
 def read_zotero(path: Path, text: str | None = None, *, strict: bool = False, **_: Any) -> Corpus:
     """Read a Zotero library database (``zotero.sqlite``), even while Zotero runs.
 
+    The file is untrusted (a colleague may have sent it): it is opened read-only, every object
+    read must be a real table with Zotero's columns (a view or virtual table named like one could
+    run any query), and SQLite's work is bounded (:class:`~.sqlite_guard.Budget`), so a hostile file is an
+    error in seconds and Ctrl-C always stops the read.
+
     Raises:
-        CorpusError: Not an SQLite file, not a Zotero library, unreadable, or changing all along.
+        CorpusError: Not an SQLite file, not a Zotero library, unreadable, changing all along, or
+            asking for far more work than a library of its size needs.
     """
     src = str(path)
-    with tempfile.TemporaryDirectory(prefix="paperlike-zotero-") as tmp:
+    with private_temp_dir("zotero") as tmp:
         copy = _snapshot(Path(path), Path(tmp))
+        budget = Budget(copy)
         try:
-            con = sqlite3.connect(copy)
+            con = sqlite3.connect(f"{copy.as_uri()}?mode=ro", uri=True)
         except sqlite3.Error as exc:
             raise CorpusError(f"{src}: cannot open the Zotero database ({exc}); close Zotero or try again") from None
         try:
+            harden(con, budget)
             records = _read(con, src)
         except sqlite3.Error as exc:
-            raise CorpusError(f"{src}: cannot read the Zotero database ({exc}); close Zotero or try again") from None
+            raise budget.error(exc, src) from None
         finally:
             con.close()
     return collect(_entries(records, src), src, strict=strict, fmt="zotero")
@@ -160,13 +169,9 @@ def _snapshot(path: Path, folder: Path) -> Path:
     raise CorpusError(f"{path}: the database changed each time it was read (Zotero is writing to it); try again in a moment")
 
 
-def _tables(con: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-
-
 def _read(con: sqlite3.Connection, src: str) -> list[tuple[str, dict[str, Any]]]:
     """``(location, fields for paper_from_fields)`` for each regular item, in itemID order."""
-    tables = _tables(con)
+    tables = checked_tables(con, src)
     missing = [t for t in _REQUIRED if t not in tables]
     if missing:
         raise CorpusError(
@@ -201,8 +206,9 @@ def _items(con: sqlite3.Connection, tables: set[str]) -> list[tuple[int, Any, st
 
 
 def _values(con: sqlite3.Connection, tables: set[str]) -> dict[int, dict[str, str]]:
-    # fieldsCombined (Zotero 5+) also holds custom fields; plain "fields" has the standard ones.
-    fields = "fieldsCombined" if "fieldsCombined" in tables else "fields"
+    # Zotero 7's fieldsCombined is a view (fields + customFields): the tables are read instead.
+    fields = "(SELECT fieldID, fieldName FROM fields"
+    fields += " UNION ALL SELECT customFieldID, fieldName FROM customFields)" if "customFields" in tables else ")"
     out: dict[int, dict[str, str]] = {}
     sql = (
         f"SELECT d.itemID, f.fieldName, v.value FROM itemData d JOIN {fields} f ON f.fieldID = d.fieldID "

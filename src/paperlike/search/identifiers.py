@@ -13,13 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from ..identity import normalize_arxiv_id, normalize_doi
+from ..identity import IDENTIFIER_LIMITS, normalize_arxiv_id, normalize_doi
 from ..records import Paper
 
 __all__ = ["Identifier", "parse_identifier", "paper_keys"]
 
 
-_ARXIV_ID = r"(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[a-z]{2})?/\d{7})"
+_ARXIV_ID = r"(?:\d{4}\.\d{4,5}|[a-z][a-z\-]{0,19}(?:\.[a-z]{2})?/\d{7})"
 _ARXIV_QUERY = re.compile(rf"(?:arxiv:\s*)?({_ARXIV_ID})(?:v\d+)?", re.IGNORECASE)
 _ARXIV_URL = re.compile(
     rf"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/({_ARXIV_ID})(?:v\d+)?(?:\.pdf)?/?",
@@ -37,8 +37,8 @@ _PUBLISHER_DOI = re.compile(
 )
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 # Longer queries are not identifiers (the longest DOIs and URLs people paste are far shorter);
-# capped so no pattern ever runs over a pasted abstract.
-MAX_IDENTIFIER_CHARS = 2000
+# capped so no pattern ever runs over a pasted abstract. The one cap: identity's URL limit.
+MAX_IDENTIFIER_CHARS = IDENTIFIER_LIMITS["url"]
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def _publisher_doi(url: str) -> str | None:
 def parse_identifier(query: str) -> Identifier | None:
     """The identifier a whole query is, or None when it is not shaped like one."""
     q = query.strip()
-    if len(q) > MAX_IDENTIFIER_CHARS:
+    if len(q) > MAX_IDENTIFIER_CHARS:  # longer than any identifier: free text (and no pattern's work)
         return None
     match = _ARXIV_QUERY.fullmatch(q) or _ARXIV_URL.fullmatch(q)
     if match:
@@ -112,7 +112,7 @@ def paper_keys(paper: Paper) -> Iterable[str]:
     doi = normalize_doi(paper.doi)
     if doi:
         yield f"doi:{doi}"
-    if paper.url:
+    if paper.url and len(paper.url) <= IDENTIFIER_LIMITS["url"]:
         found = parse_identifier(paper.url)
         if found is not None:
             yield found.key  # an arxiv.org or doi.org link names the paper's arXiv id or DOI

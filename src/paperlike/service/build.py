@@ -15,7 +15,7 @@ from ..engines import Engine, get_engine
 from ..errors import IndexMissingError
 from ..readers import BUNDLED_SOURCE, bundled_corpus, bundled_file_sha256
 from ..records import Corpus, embedded_text, paper_text_hash
-from ..settings import Settings, default_index_dir
+from ..settings import Settings, default_index_dir, usable_path
 from ..storage.checkpoints import EmbeddingCache
 from ..storage.generations import claim_folder
 from ..storage.lock import holds_writer_lock, writer_lock
@@ -150,6 +150,7 @@ def rebuild_index(
     is written if the index moved past it) and that the papers are an edited index."""
     started = time.perf_counter()
     runner = get_engine(engine)  # an unknown engine fails before anything is read or locked
+    usable_path(directory, "index folder", expand=False)  # a symlink loop: a one-line error
     force = force or _default_location(directory)
     claim_folder(directory, force, create=False)
     with _Lock(directory) as lock:

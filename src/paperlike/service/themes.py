@@ -26,9 +26,9 @@ from ..embedding import Embedder
 from ..errors import QueryError
 from ..records import Seed, Theme, ThemePaper, ThemeSet, parse_seeds
 from ..records.themes import DEFAULT_MARGIN
+from ..search.lexical import LexicalIndex
 from ..storage.index import PaperIndex
 from ..storage.themes import check_set_name, load_saved_themes, load_set_names, options_key, save_set_name, save_themes
-from ..search.lexical import LexicalIndex
 from ..themes import compute_themes
 
 

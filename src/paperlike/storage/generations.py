@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import IndexCorruptError, NotAnIndexError, PaperlikeError
+from ..settings import usable_path
 from . import files as store
 from .manifest import FILE_NAME, MANIFEST, read_manifest
 from .manifest import FORMAT as MANIFEST_FORMAT
@@ -170,6 +171,7 @@ def claim_folder(directory: Path, force: bool = False, create: bool = True) -> N
         NotAnIndexError: The folder is refused.
     """
     directory = Path(directory)
+    usable_path(directory, "index folder", expand=False)  # a symlink loop: a one-line error
     if directory.exists() and not directory.is_dir():
         raise NotAnIndexError(f"{directory} is a file, not a folder; give --index-dir a folder")
     if not create and not directory.exists():

@@ -123,6 +123,7 @@ def writer_lock(directory: str | Path, timeout: float | None = None) -> Iterator
     try:
         _acquire(fd, directory, wait)
         held[key] = 1
+        _tidy(directory)
         try:
             yield
         finally:
@@ -130,6 +131,15 @@ def writer_lock(directory: str | Path, timeout: float | None = None) -> Iterator
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _tidy(directory: Path) -> None:
+    """Remove the temp files a killed writer left (with the lock held: no other writer is at work)."""
+    from .stale import remove_stale
+
+    remove_stale(directory)
+    if not (directory / "themes").is_symlink():  # a link out of the index is refused where it is used
+        remove_stale(directory / "themes")
 
 
 def _filelock(directory: Path, key: str, wait: float) -> Iterator[None]:  # pragma: no cover - not POSIX

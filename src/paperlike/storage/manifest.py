@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import IndexCorruptError, IndexMissingError
+from ..settings import usable_path
 from . import files as store
 from .names import DATA_KINDS, GENERATION, check_generation, data_file_name
 
@@ -47,6 +48,7 @@ def _is_count(value: Any, least: int) -> bool:
 
 def _load(directory: Path) -> dict[str, Any]:
     """The parsed manifest of a known format version (fields not yet checked)."""
+    usable_path(directory, "index folder", expand=False)  # a symlink loop: a one-line error, not "no index"
     path = directory / MANIFEST
     if not path.is_file() and (path.exists() or path.is_symlink()):
         raise corrupt(directory, f"{MANIFEST} is not a regular file")

@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import IndexCorruptError, PaperlikeError, QueryError
 from ..records import Seed, Theme, ThemePaper, ThemeSet
 from . import files as store
+from .names import contained
 
 __all__ = [
     "THEMES_FORMAT_VERSION",
@@ -66,7 +67,8 @@ def options_key(n: int | None, seeds: Sequence[Seed], margin: float) -> str:
 
 
 def _themes_dir(index_dir: Path) -> Path:
-    return Path(index_dir) / "themes"
+    # A themes folder that is a link would make paperlike write theme sets elsewhere.
+    return contained(Path(index_dir), "themes")
 
 
 def save_themes(index_dir: Path, key: str, theme_set: ThemeSet) -> Path:
@@ -283,8 +285,11 @@ def save_set_name(index_dir: Path, name: str, options: dict[str, Any]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     from filelock import FileLock, Timeout
 
+    lock = directory / ".names.lock"
+    if lock.is_symlink():  # opening it would create or truncate the file it points to
+        raise IndexCorruptError(f"{lock} is a link; remove it, then name the theme set again")
     try:
-        with FileLock(str(directory / ".names.lock"), timeout=60):
+        with FileLock(str(lock), timeout=60):
             sets = load_set_names(index_dir)
             sets[name] = _options(options)
             data = {
