@@ -13,19 +13,68 @@ __all__ = ["model"]
 
 @cli.group(cls=PaperlikeGroup)
 def model():
-    """The embedding model: where it is, which backend runs it, the ONNX export.
+    """The embedding models: which there are, where one is, which backend runs it, the ONNX export.
 
     Example usage:
 
     \b
+        paperlike model list
         paperlike model info
         paperlike model export-onnx
     """
 
 
-@model.command("info")
+@model.command("list")
 @json_option
-def model_info(as_json):
+def model_list(as_json):
+    """List the models an index can be built with (--model NAME), and how to install each.
+
+    Example usage:
+
+    \b
+        paperlike model list
+        paperlike model list --json
+    """
+    import importlib.util
+    from importlib import metadata
+
+    from ..model_registry import MODELS
+
+    def installed(spec) -> bool:
+        try:
+            return all(metadata.version(r.split("==")[0]) for r in spec.packages) and importlib.util.find_spec("onnxruntime") is not None
+        except metadata.PackageNotFoundError:
+            return False
+
+    rows = [
+        {
+            "name": m.name,
+            "aliases": list(m.aliases),
+            "dim": m.dim,
+            "quantized": m.quantized,
+            "installed": installed(m),
+            "install": m.install or None,
+            "summary": m.summary,
+        }
+        for m in MODELS
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        state = "installed" if row["installed"] else f"not installed: {row['install']}"
+        click.echo(f"{row['name']:<24} dim {row['dim']:<4} {row['summary']} ({state})")
+
+
+model_name_option = click.option(
+    "--model", "model_name", default=None, help="A model of 'paperlike model list' (default: the default model)."
+)
+
+
+@model.command("info")
+@model_name_option
+@json_option
+def model_info(model_name, as_json):
     """Show the default model, its weights, and which backend will embed text.
 
     With the auto backend and no ONNX export yet, the first text to embed exports the model
@@ -36,11 +85,11 @@ def model_info(as_json):
 
     \b
         paperlike model info --json
+        paperlike model info --model minilm-int8
     """
-    from ..embedding.minilm import MiniLMEmbedder
     from ..embedding.onnx import failed_marker
 
-    embedder = MiniLMEmbedder()
+    embedder = _sentence_model(model_name)
     ident = embedder.identity()
     failed = failed_marker(embedder.onnx_file)
     summary = {
@@ -60,11 +109,25 @@ def model_info(as_json):
             click.echo(f"{key + ':':<16} {safe(summary[key])}")
 
 
+def _sentence_model(name, backend=None):
+    """The sentence-transformers model called ``name`` (errors for hashing, which has no file)."""
+    from ..embedding import SentenceEmbedder, get_embedder
+    from ..errors import ModelError
+
+    embedder = get_embedder(name)
+    if not isinstance(embedder, SentenceEmbedder):
+        raise ModelError(f"model {embedder.name} is code, not a file: it has no weights and no ONNX export")
+    if backend is not None:
+        embedder = SentenceEmbedder(backend=backend, spec=embedder.spec)
+    return embedder
+
+
 @model.command("export-onnx")
 @click.option("--force", is_flag=True, help="Export again even if the file exists.")
+@model_name_option
 @json_option
-def model_export_onnx(force, as_json):
-    """Export all-MiniLM-L6-v2 to ONNX, so text queries start without PyTorch.
+def model_export_onnx(force, model_name, as_json):
+    """Export a model to ONNX (int8 models: quantise the fp32 export), so text queries start without PyTorch.
 
     The first text query (or build) does this by itself; this command does it by hand, again
     with --force, or after an automatic export failed. The export (about 20 s; it uses PyTorch) is checked against sentence-transformers on the 75
@@ -76,21 +139,29 @@ def model_export_onnx(force, as_json):
     \b
         paperlike model export-onnx
         paperlike model export-onnx --force --json
+        paperlike model export-onnx --model minilm-int8
     """
-    from ..embedding.minilm import MiniLMEmbedder
-    from ..embedding.onnx import export_onnx
+    from ..embedding.onnx import export_onnx, quantize_onnx
     from ..readers import bundled_corpus
 
     setup_notes()
-    embedder = MiniLMEmbedder(backend="torch")
+    embedder = _sentence_model(model_name)
     target = embedder.onnx_file
     agreement = None
+    texts = [p.text for p in bundled_corpus().papers]
     if force or not target.is_file():
-        agreement = export_onnx(embedder.model_dir, target, [p.text for p in bundled_corpus().papers])
+        if embedder.spec.quantized:
+            fp32 = embedder.fp32_onnx_file
+            if force or not fp32.is_file():
+                export_onnx(embedder.model_dir, fp32, texts)
+            agreement = quantize_onnx(fp32, target, embedder.model_dir / "tokenizer.json", embedder.max_seq_length, texts)
+        else:
+            agreement = export_onnx(embedder.model_dir, target, texts)
+    against = "its fp32 export" if embedder.spec.quantized else "sentence-transformers"
     summary = {"onnx_file": str(target), "exported": agreement is not None, "min_cosine_vs_sentence_transformers": agreement}
     if as_json:
         emit_json(summary)
     elif agreement is None:
         click.echo(f"already exported: {target} (--force to export again)")
     else:
-        click.echo(f"exported {target}; agreement with sentence-transformers on the bundled papers: min cosine {agreement:.6f}")
+        click.echo(f"exported {target}; agreement with {against} on the bundled papers: min cosine {agreement:.6f}")

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
+from ..model_registry import model_names_help
 from ..settings import ENV_DEVICE, ENV_INDEX_DIR, ENV_MODEL
 from .output import json_option, output_options
 
@@ -54,7 +55,7 @@ model_option = click.option(
     envvar=ENV_MODEL,
     show_envvar=True,
     callback=_unless_from_env,
-    help="Embedding model: all-MiniLM-L6-v2 (default) or hashing.",
+    help=f"Embedding model for a new index: {model_names_help()}; 'paperlike model list' says more.",
 )
 
 

