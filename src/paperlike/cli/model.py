@@ -42,7 +42,10 @@ def model_list(as_json):
 
     def installed(spec) -> bool:
         try:
-            return all(metadata.version(r.split("==")[0]) for r in spec.packages) and importlib.util.find_spec("onnxruntime") is not None
+            return (
+                all(metadata.version(r.split("==")[0]) for r in spec.packages)
+                and importlib.util.find_spec("onnxruntime") is not None
+            )
         except metadata.PackageNotFoundError:
             return False
 
