@@ -50,6 +50,7 @@ class VectorStore:
         self._rows: dict[bytes, tuple[int, int]] = {}
         self._shards: list[np.ndarray] = []
         self._seen: set[str] = set()
+        self._saved = 0  # shards this process wrote: part of their names, so none is overwritten
         self.refresh()
 
     def refresh(self) -> None:
@@ -93,7 +94,8 @@ class VectorStore:
         return out
 
     def _save(self, texts: Sequence[str], vectors: np.ndarray) -> None:
-        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{len(self._shards):05d}"
+        self._saved += 1
+        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{self._saved:05d}"
         keys = np.frombuffer(b"".join(text_key(t) for t in texts), dtype=np.uint8).reshape(len(texts), 32)
         for suffix, array in ((".vecs.npy", np.ascontiguousarray(vectors, dtype=np.float32)), (".keys.npy", keys)):
             tmp = self.folder / f".{name}{suffix}.tmp"

@@ -404,29 +404,31 @@ def _is_number(part: str) -> bool:
     return True
 
 
-def print_tables(ctx: Context, summary: dict, seconds: float) -> None:
+def tables(ctx: Context, summary: dict, seconds: float, rows: str = "all") -> str:
+    """The markdown tables of a run (``rows="readme"``: the product, the baselines and the best
+    row of each lever only)."""
+    keep = ("product", "before", "cosine", "bm25", "tfidf", "tfidf-tok", "z cos+tfidf-tok", "z cos+tfidf-tok +prf", "z cos+tfidf-tok +late", "rrf cos+tfidf-tok")
+    out = []
     for kind, block in summary.items():
         names = block["metrics"]
         q = block["queries"]
-        print(f"\n### {ctx.set_name}: {kind} queries ({q['dev']} dev / {q['test']} test), {ctx.n} papers")
-        print(
-            "| row (parameters chosen on dev) | "
-            + " | ".join(f"dev {n}" for n in names)
-            + " | "
-            + " | ".join(f"test {n}" for n in names)
-            + " | test vs cosine, 95% |"
-        )
-        print("| --- " * (2 * len(names) + 2) + "|")
+        out.append(f"\n{ctx.set_name}, {kind} queries ({q['dev']} dev / {q['test']} test), {ctx.n} papers:\n")
+        out.append("| row (parameters chosen on dev) | " + " | ".join(f"dev {n}" for n in names) + " | " + " | ".join(f"test {n}" for n in names) + " | test vs cosine, 95% |")
+        out.append("| --- " * (2 * len(names) + 2) + "|")
         for fam, row in sorted(block["rows"].items(), key=lambda kv: -sum(kv[1]["test"].values())):
+            if rows == "readme" and not (fam.split(" [")[0] in keep or fam.startswith(("cosine [", "product (its weights)"))):
+                continue
             ci = row.get("vs_cosine_95")
-            print(
-                f"| {row['row']} | "
+            name = f"**{row['row']}**" if fam == "product" else row["row"]
+            out.append(
+                f"| {name} | "
                 + " | ".join(f"{row['dev'][n]:.4f}" for n in names)
                 + " | "
                 + " | ".join(f"{row['test'][n]:.4f}" for n in names)
                 + f" | {'' if ci is None else f'{ci[0]:+.4f} .. {ci[1]:+.4f}'} |"
             )
-    print(f"\nwall {seconds:.0f} s; load {os.getloadavg()[0]:.1f}; {os.cpu_count()} CPUs")
+    out.append(f"\nwall {seconds:.0f} s; load {os.getloadavg()[0]:.1f}; {os.cpu_count()} CPUs")
+    return "\n".join(out)
 
 
 def main() -> None:
@@ -437,6 +439,7 @@ def main() -> None:
         "--subset-of", default=None, help="ACM-CR: measure on the papers this model's cache covers (every judged one)"
     )
     ap.add_argument("--json", default=None, help="also write the summary here")
+    ap.add_argument("--markdown", default=None, help="also write the README's rows here (docs/readme/ranking-SET.md)")
     opts = ap.parse_args()
     started = time.perf_counter()
     ctx = Context(opts.name, _data.eval_dir_from(opts.eval_dir), opts.subset_of)
@@ -447,7 +450,12 @@ def main() -> None:
     print(f"lexical indexes (BM25 + TF-IDF) built in {ctx.lexical_seconds:.0f} s")
     results = run(ctx)
     summary = summarise(ctx, results)
-    print_tables(ctx, summary, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    print(tables(ctx, summary, seconds))
+    if opts.markdown:
+        notes = "".join(f"- {note}\n" for note in ctx.notes)
+        command = f"python benchmarks/ranking.py --set {opts.name}" + (f" --subset-of {opts.subset_of}" if opts.subset_of else "")
+        Path(opts.markdown).write_text(f"Written by `{command} --markdown ...`.\n\n{notes}{tables(ctx, summary, seconds, rows='readme')}\n")
     if opts.json:
         Path(opts.json).write_text(
             json.dumps({"set": opts.name, "papers": ctx.n, "notes": ctx.notes, "summary": summary}, indent=1)
