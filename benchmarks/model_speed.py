@@ -47,12 +47,16 @@ def main() -> None:
         started = time.perf_counter()
         embed_texts(texts, embedder, batch_size=32)
         seconds = time.perf_counter() - started
-        lines.append(f"| {spec.name} | {len(texts) / seconds:.1f} | {1000 * seconds / len(texts):.0f} | {os.getloadavg()[0]:.1f} |")
+        lines.append(
+            f"| {spec.name} | {len(texts) / seconds:.1f} | {1000 * seconds / len(texts):.0f} | {os.getloadavg()[0]:.1f} |"
+        )
         print(lines[-1], flush=True)
     table = "\n".join(lines)
     print(table)
     if opts.markdown:
-        Path(opts.markdown).write_text(f"Written by `python benchmarks/model_speed.py --n {opts.n} --markdown ...` ({opts.n} PwC-areas abstracts).\n\n{table}\n")
+        Path(opts.markdown).write_text(
+            f"Written by `python benchmarks/model_speed.py --n {opts.n} --markdown ...` ({opts.n} PwC-areas abstracts).\n\n{table}\n"
+        )
 
 
 if __name__ == "__main__":

@@ -407,13 +407,30 @@ def _is_number(part: str) -> bool:
 def tables(ctx: Context, summary: dict, seconds: float, rows: str = "all") -> str:
     """The markdown tables of a run (``rows="readme"``: the product, the baselines and the best
     row of each lever only)."""
-    keep = ("product", "before", "cosine", "bm25", "tfidf", "tfidf-tok", "z cos+tfidf-tok", "z cos+tfidf-tok +prf", "z cos+tfidf-tok +late", "rrf cos+tfidf-tok")
+    keep = (
+        "product",
+        "before",
+        "cosine",
+        "bm25",
+        "tfidf",
+        "tfidf-tok",
+        "z cos+tfidf-tok",
+        "z cos+tfidf-tok +prf",
+        "z cos+tfidf-tok +late",
+        "rrf cos+tfidf-tok",
+    )
     out = []
     for kind, block in summary.items():
         names = block["metrics"]
         q = block["queries"]
         out.append(f"\n{ctx.set_name}, {kind} queries ({q['dev']} dev / {q['test']} test), {ctx.n} papers:\n")
-        out.append("| row (parameters chosen on dev) | " + " | ".join(f"dev {n}" for n in names) + " | " + " | ".join(f"test {n}" for n in names) + " | test vs cosine, 95% |")
+        out.append(
+            "| row (parameters chosen on dev) | "
+            + " | ".join(f"dev {n}" for n in names)
+            + " | "
+            + " | ".join(f"test {n}" for n in names)
+            + " | test vs cosine, 95% |"
+        )
         out.append("| --- " * (2 * len(names) + 2) + "|")
         for fam, row in sorted(block["rows"].items(), key=lambda kv: -sum(kv[1]["test"].values())):
             if rows == "readme" and not (fam.split(" [")[0] in keep or fam.startswith(("cosine [", "product (its weights)"))):
@@ -455,7 +472,9 @@ def main() -> None:
     if opts.markdown:
         notes = "".join(f"- {note}\n" for note in ctx.notes)
         command = f"python benchmarks/ranking.py --set {opts.name}" + (f" --subset-of {opts.subset_of}" if opts.subset_of else "")
-        Path(opts.markdown).write_text(f"Written by `{command} --markdown ...`.\n\n{notes}{tables(ctx, summary, seconds, rows='readme')}\n")
+        Path(opts.markdown).write_text(
+            f"Written by `{command} --markdown ...`.\n\n{notes}{tables(ctx, summary, seconds, rows='readme')}\n"
+        )
     if opts.json:
         Path(opts.json).write_text(
             json.dumps({"set": opts.name, "papers": ctx.n, "notes": ctx.notes, "summary": summary}, indent=1)

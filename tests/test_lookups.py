@@ -234,7 +234,7 @@ def test_each_mode_documents_its_score_scale(mode, words):
 
     assert words in SCORE_SCALES[mode]
     help_text = " ".join(run("similar", "--help").stdout.split())
-    assert "hybrid 0.8 z(cosine) + 0.2 z(BM25)" in help_text and "dense the cosine" in help_text
+    assert "hybrid 0.7 z(cosine) + 0.3 z(TF-IDF cosine)" in help_text and "dense the cosine" in help_text
     assert "lexical the BM25 score" in help_text
 
 

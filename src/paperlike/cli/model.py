@@ -116,8 +116,9 @@ def _sentence_model(name, backend=None):
     """The sentence-transformers model called ``name`` (errors for hashing, which has no file)."""
     from ..embedding import SentenceEmbedder, get_embedder
     from ..errors import ModelError
+    from ..model_registry import DEFAULT_MODEL
 
-    embedder = get_embedder(name)
+    embedder = get_embedder(name or DEFAULT_MODEL)  # the default model, whatever $PAPERLIKE_MODEL builds
     if not isinstance(embedder, SentenceEmbedder):
         raise ModelError(f"model {embedder.name} is code, not a file: it has no weights and no ONNX export")
     if backend is not None:

@@ -40,8 +40,8 @@ def load_recommender(index_dir: Path | None, progress: bool = True, device: str 
     type=click.Choice(["hybrid", "dense", "lexical"]),
     default="hybrid",
     show_default=True,
-    help="Ranking: BM25 fused with the model's cosine (best measured), the model alone, or BM25 alone. "
-    "The score column is on the mode's scale: hybrid 0.8 z(cosine) + 0.2 z(BM25), in standard deviations "
+    help="Ranking: TF-IDF fused with the model's cosine (best measured), the model alone, or BM25 alone. "
+    "The score column is on the mode's scale: hybrid 0.7 z(cosine) + 0.3 z(TF-IDF cosine) for a paper, in standard deviations "
     "above the average paper; dense the cosine (-1 to 1); lexical the BM25 score (0 and up).",
 )
 @click.option(

@@ -69,6 +69,8 @@ class TfidfIndex:
     def _features(self, papers: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(feature, weight)`` of a query's unit-length vector, from its (paper, key) pairs."""
         _, distinct, counts = _tf(np.zeros(len(keys), dtype=np.int64), keys)
+        if not len(self.keys):  # no feature in two papers (one paper, or words shared by none)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         at = np.searchsorted(self.keys, distinct)
         known = (at < len(self.keys)) & (self.keys[np.minimum(at, len(self.keys) - 1)] == distinct)
         features = at[known]

@@ -33,7 +33,7 @@ def panel_neighbours(rec: Recommender, k: int = PANEL_K) -> tuple[dict[str, list
         return {}, "no other papers"
     if count <= HYBRID_PANEL_LIMIT:
         out = {pid: [(r.id, float(r.score)) for r in rec.similar(pid, k)] for pid in rec.index.ids}
-        return out, f"as 'paperlike similar ID' ranks by default ({DEFAULT_MODE}: BM25 fused with the model's cosine)"
+        return out, f"as 'paperlike similar ID' ranks by default ({DEFAULT_MODE}: TF-IDF fused with the model's cosine)"
     if count <= PANEL_LIMIT:
         return (
             rec.neighbours(k),

@@ -38,7 +38,7 @@ class SearchOptions:
     Attributes:
         k: Number of results (more than the index holds returns all other papers).
         theme: Only papers of this theme (id, seed name or label phrase), or None.
-        mode: ``hybrid`` (BM25 fused with the model's cosine), ``dense`` or ``lexical``.
+        mode: ``hybrid`` (TF-IDF fused with the model's cosine), ``dense`` or ``lexical``.
         diverse: Re-rank with maximal marginal relevance so the top is not one idea repeated.
         why: Attach an explanation (shared terms, best sentence pair) to each result.
 

@@ -185,7 +185,7 @@ class Recommender(IndexRanking):
             k: Number of results; more than the index holds returns all other papers.
             theme: Only papers of this theme: a :class:`Theme` (from :meth:`theme` or :meth:`themes`),
                 or the id, seed name or label phrase of one of the automatic themes.
-            mode: ``hybrid`` (default: BM25 fused with the model's cosine), ``dense`` or ``lexical``;
+            mode: ``hybrid`` (default: TF-IDF fused with the model's cosine), ``dense`` or ``lexical``;
                 each result's ``score`` is on that mode's scale (``records.results.SCORE_SCALES``).
             diverse: Re-rank with maximal marginal relevance so the top is not one idea repeated.
             why: Attach an explanation (shared terms, best sentence pair) to each result.

@@ -49,7 +49,7 @@ _RANK = [
     ),
     _q(
         "mode",
-        "Ranking: BM25 fused with the model's cosine, the model alone, or BM25 alone.",
+        "Ranking: TF-IDF fused with the model's cosine, the model alone, or BM25 alone.",
         {"enum": list(MODES), "default": DEFAULT_MODE},
     ),
     _q(
