@@ -25,6 +25,7 @@ import numpy as np
 from paperlike import Recommender
 from paperlike.embedding import Embedder
 from paperlike.errors import PaperlikeError
+from paperlike.storage.files import never_write_stamps
 
 from . import backend
 from .memo import Memo
@@ -112,8 +113,12 @@ class Library:
         Raises:
             PaperlikeError: No index, or a damaged one.
         """
+        if self.read_only and self.index_dir is not None:
+            never_write_stamps(self.index_dir)
         rec = backend.load_recommender(self.index_dir)
         self.index_dir = rec.directory
+        if self.read_only:
+            never_write_stamps(self.index_dir)
         if not isinstance(rec.embedder, LockedEmbedder):
             rec.embedder = LockedEmbedder(backend.embedder_for(rec))
         self._seen = _stamp(backend.manifest_file(self.index_dir))
