@@ -277,3 +277,17 @@ def test_serve_installs_the_accept_error_filter_once():
     first = quiet_accept_errors()
     assert quiet_accept_errors() is first
     assert sum(isinstance(f, OncePerMinute) for f in logging.getLogger("asyncio").filters) == 1
+
+
+def test_a_theme_set_is_not_saved_into_a_removed_index(tmp_path):
+    """The service's own guard, for a removal during a computation: no themes folder made."""
+    from paperlike import Recommender
+    from paperlike.embedding import HashingEmbedder
+
+    directory = build_serve_index(tmp_path / "index")
+    rec = Recommender.load(directory, embedder=HashingEmbedder())
+    rec.index.all_vectors()
+    rec.index.papers_at(range(rec.index.count))  # what the computation reads, read before the removal
+    (directory / "manifest.json").unlink()
+    rec.themes(n=3, save=True)
+    assert not (directory / "themes").exists()
