@@ -173,7 +173,7 @@ async def login_page(request: Request) -> Response:
         require_csrf(request, form.get("csrf_token"))
         refused = guard.throttle.refusal(_client(request))
         if refused is not None:
-            raise ServeError(f"{refused} (log in at /login then)", 429)
+            raise ServeError(refused, 429)
         if not guard.token_matches(str(form.get("token") or "")):
             guard.throttle.failed(_client(request))
             await asyncio.sleep(1.0)  # slows down one browser's guessing; the throttle bounds the rest

@@ -98,8 +98,8 @@ def is_local_host(host: str) -> bool:
 def token_bits(token: str) -> float:
     """An upper estimate of a token's entropy: its length times the Shannon entropy of its
     characters. Sixteen "a"s have 0 bits, ``secrets.token_urlsafe(24)`` about 150."""
-    counts = Counter(token)
-    return -len(token) * sum(c / len(token) * math.log2(c / len(token)) for c in counts.values()) if token else 0.0
+    n = len(token)
+    return float(sum(c * math.log2(n / c) for c in Counter(token).values()))
 
 
 def check_bind(host: str, allow_remote: bool, token: str | None) -> None:
