@@ -244,11 +244,12 @@ def test_connections_beyond_the_cap_are_closed_at_once(tmp_path, monkeypatch):
             pytest.fail("the server did not answer again after the held connections closed")
 
 
-def test_accept_errors_are_logged_once_a_minute(caplog):
+def test_accept_errors_are_logged_once_a_minute(caplog, monkeypatch):
     """What asyncio's accept loop reports per retry when out of file descriptors."""
     now = [0.0]
     added = OncePerMinute(clock=lambda: now[0])
     logger = logging.getLogger("asyncio")
+    monkeypatch.setattr(logger, "filters", [])  # only this one (an in-process `serve` may have added its own)
     logger.addFilter(added)
     loop = asyncio.new_event_loop()
     listener = socket.socket()

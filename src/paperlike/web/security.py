@@ -5,6 +5,10 @@
   to resolve to 127.0.0.1 (DNS rebinding) is refused, so it cannot read your library.
 - With a token, every request but the login page and the static files carries it: as
   ``Authorization: Bearer TOKEN`` (API clients) or the cookie the login page sets (browsers).
+  A guessable token is refused at start (:func:`token_bits`), wrong ones are throttled
+  (:mod:`.throttle`), and pages shown before login carry nothing of the index.
+- A request from another site (:func:`is_cross_site`) is marked so; :mod:`.policy` then gives
+  it only the theme sets and maps already computed.
 - A POST from another site is refused twice over: its ``Origin`` / ``Sec-Fetch-Site`` headers
   must say same-origin (when the browser sends them), and it must carry the per-session CSRF token
   (an HMAC of the session cookie with a secret made at start-up), which a page on another site
