@@ -29,7 +29,7 @@ __all__ = ["serve"]
     envvar=ENV_SERVE_TOKEN,
     show_envvar=True,
     default=None,
-    help="Access token every request must carry; at least 16 characters.",
+    help="Access token every request must carry: random, at least 16 characters (guessable ones are refused).",
 )
 @click.option(
     "--workers",
@@ -45,8 +45,8 @@ def serve(
 
     Search, paper pages with papers like them (and like / not-like refinement), themes, the
     map and BibTeX export, at http://127.0.0.1:8000/; the API is described at /api/openapi.json.
-    Read-only unless --allow-edits. Listens on this machine only unless --allow-remote and a
-    token are given. Keeps answering while 'paperlike add' rewrites the index, and switches
+    Read-only unless --allow-edits (a read-only server writes nothing into the index folder).
+    Listens on this machine only unless --allow-remote and a token are given. Keeps answering while 'paperlike add' rewrites the index, and switches
     to the new papers without a restart.
 
     Example usage:

@@ -15,11 +15,12 @@ import numpy as np
 from ..embedding import Embedder
 from ..errors import QueryError
 from ..records import Result, Results, Theme, embedded_text
-from ..search.lexical import LexicalIndex, load_or_build_lexical
+from ..search.lexical import LexicalIndex, build_lexical, load_or_build_lexical
 from ..search.rank import rocchio
 from ..search.ranker import Query, rank_index
 from ..search.shortlist import SHORTLIST_MIN_PAPERS, DenseShortlist
 from ..storage import PaperIndex
+from ..storage.lexical import lexical_folder, load_lexical
 from ..text import clean_text
 from .options import SearchOptions
 
@@ -39,16 +40,33 @@ class IndexRanking:
     def _within(self, theme: str | Theme | None) -> frozenset[int] | None:  # pragma: no cover - supplied by the Recommender
         raise NotImplementedError
 
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index of this index's papers (built and saved beside it on first use)."""
+    def lexical(self, save: bool = True) -> LexicalIndex:
+        """The BM25 index of this index's papers (built and saved beside it on first use).
+
+        Args:
+            save: False: load it when saved, else build it in memory only; the index folder is
+                neither written nor cleaned (a read-only server, a read-only mount).
+        """
         if self._lex is None:
-            self._lex = load_or_build_lexical(
-                self.index.directory,
-                self.index.manifest["generation"],
-                self.index.count,
-                self._all_texts,
-            )
+            if save:
+                self._lex = load_or_build_lexical(
+                    self.index.directory,
+                    self.index.manifest["generation"],
+                    self.index.count,
+                    self._all_texts,
+                )
+            else:
+                self._lex = self._lexical_in_memory()
         return self._lex
+
+    def _lexical_in_memory(self) -> LexicalIndex:
+        folder = lexical_folder(self.index.directory, self.index.manifest["generation"])
+        if folder.is_dir():
+            try:
+                return LexicalIndex(**load_lexical(folder, self.index.count))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                pass  # damaged: built below, and the folder left for the next writer to replace
+        return build_lexical(self._all_texts())
 
     def _all_texts(self, chunk: int = 20_000) -> Iterator[str]:
         """Every paper's embedded text in index order, parsed a chunk of records at a time: neither

@@ -28,6 +28,7 @@ from ..records import Seed, Theme, ThemePaper, ThemeSet, parse_seeds
 from ..records.themes import DEFAULT_MARGIN
 from ..search.lexical import LexicalIndex
 from ..storage.index import PaperIndex
+from ..storage.manifest import MANIFEST
 from ..storage.themes import check_set_name, load_saved_themes, load_set_names, options_key, save_set_name, save_themes
 from ..themes import compute_themes
 
@@ -111,7 +112,8 @@ def _compute(rec: Recommender, n: int | None, seeds: Sequence[Seed], margin: flo
         previous=saved,
         generation=generation,
     )
-    if save:
+    # A removed index stays removed: saving would create its folder again.
+    if save and (rec.directory / MANIFEST).is_file():
         try:
             save_themes(rec.directory, key, result)
         except OSError as exc:

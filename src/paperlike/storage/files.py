@@ -28,6 +28,7 @@ __all__ = [
     "TMP_PREFIX",
     "VERIFIED",
     "Verifier",
+    "never_write_stamps",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_dir",
@@ -250,6 +251,14 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 VERIFIED = ".verified.json"
+# Folders this process must not write (a read-only server's index): their stamps are not saved.
+_NO_WRITES: set[Path] = set()
+
+
+def never_write_stamps(directory: str | Path) -> None:
+    """Never save ``.verified.json`` in ``directory`` or below from this process (files are
+    hashed on each load instead): a read-only ``paperlike serve`` writes nothing in its index."""
+    _NO_WRITES.add(Path(directory).absolute())
 
 
 def _stamp(st: os.stat_result) -> list[int]:
@@ -341,6 +350,9 @@ class Verifier:
     def save(self) -> None:
         """Remember what was verified (best effort: a read-only folder just hashes again next time)."""
         if not self.dirty or self.always_hash:
+            return
+        here = self.directory.absolute()
+        if any(here == d or d in here.parents for d in _NO_WRITES):
             return
         live = {k: v for k, v in self.stamps.items() if (self.directory / k).exists()}
         try:

@@ -13,7 +13,7 @@ functions are blocking: the app runs them in worker threads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from paperlike.errors import QueryError
@@ -21,9 +21,10 @@ from paperlike.export import export_papers
 from paperlike.records import Theme, ThemeSet
 from paperlike.service.themes import COLLECTION_PREFIX, resolve_theme, theme_set
 
-from . import backend
+from . import backend, policy
 from .generations import Snapshot
 from .params import Kind, SearchOptions, ThemeSetQuery
+from .security import ServeError
 
 __all__ = [
     "MAX_K_KEPT",
@@ -128,10 +129,22 @@ def papers(snap: Snapshot, search: str | None, limit: int, offset: int) -> dict[
     }
 
 
+def _derived(snap: Snapshot, key: tuple[Any, ...], what: str, compute: Callable[[], Any]) -> Any:
+    """A theme set or map of this generation: kept, or computed when the request's policy allows."""
+    if policy.current().compute:
+        return snap.derived.get(key, compute)
+    found, value = snap.derived.peek(key)
+    if not found:
+        raise ServeError(policy.CROSS_SITE_REFUSAL.format(what=what), 403)
+    return value
+
+
 def themes(snap: Snapshot, sets: ThemeSetQuery = _AUTOMATIC) -> ThemeSet:
     """``paperlike themes [-n N] [--seed S]... | --theme-set NAME``: the same options always mean
-    the same set; none, the automatic themes (computed or loaded once per generation and options)."""
-    return snap.derived.get(("themes", sets.choice), lambda: theme_set(snap.rec, sets.choice))
+    the same set; none, the automatic themes (computed or loaded once per generation and options;
+    saved beside the index only by a server that may write it, see :mod:`.policy`)."""
+    save = policy.current().save
+    return _derived(snap, ("themes", sets.choice), "themes", lambda: theme_set(snap.rec, sets.choice, save=save))
 
 
 def theme_of(snap: Snapshot, name: str, sets: ThemeSetQuery = _AUTOMATIC) -> Theme:
@@ -171,7 +184,7 @@ def map_data(snap: Snapshot, sets: ThemeSetQuery = _AUTOMATIC) -> dict[str, Any]
         figure = backend.map_figure_dict(snap.rec, chosen, f"{len(snap.rec)} papers by theme")
         return {**figure, "theme_set": chosen.set_dict(), "generation": snap.generation}
 
-    return snap.derived.get(("map", sets.choice), compute)
+    return _derived(snap, ("map", sets.choice), "a map", compute)
 
 
 def info(snap: Snapshot) -> dict[str, Any]:

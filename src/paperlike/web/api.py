@@ -167,6 +167,7 @@ async def add_upload(request: Request) -> dict[str, Any]:
     """Read an upload form and add its papers (the same add as ``paperlike add``); shared with the page."""
     if not config(request).allow_edits:
         raise ServeError("this server is read-only; start it with: paperlike serve --allow-edits")
+    library(request).current()  # a removed index answers 503: an add would create its folder again
     form = await request.form(max_files=MAX_FILES, max_fields=10)
     require_csrf(request, form.get("csrf_token"))
     uploads = [f for f in form.getlist("file") if isinstance(f, UploadFile)]

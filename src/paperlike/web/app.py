@@ -35,6 +35,7 @@ from paperlike.errors import (
 from paperlike.settings import ENV_SERVE_WORKER
 
 from . import api, backend, pages
+from .connections import LIMITS, GuardedH11Protocol, quiet_accept_errors
 from .generations import Library
 from .runtime import ServeConfig, Workers
 from .security import TOKEN_ENV, Guard, ServeError, check_bind
@@ -144,7 +145,7 @@ def create_app(
         PaperlikeError: No index, or a damaged one.
     """
     if library is None:
-        library = Library(index_dir)
+        library = Library(index_dir, read_only=not allow_edits)
         library.open()
     cfg = ServeConfig(allow_edits=allow_edits, token=token)
     app = Starlette(
@@ -192,13 +193,15 @@ def bind(host: str, port: int) -> socket.socket:
 
 _WORKER_ENV = ENV_SERVE_WORKER
 # Idle keep-alive connections live 30 s, not uvicorn's 5: a client pausing between requests
-# otherwise races the server closing its connection, and sees a dropped request.
+# otherwise races the server closing its connection, and sees a dropped request. Slow and
+# excess connections are closed (see .connections).
 _UVICORN: dict[str, Any] = {
     "log_level": "warning",
     "access_log": False,
     "server_header": False,
     "lifespan": "off",
-    "timeout_keep_alive": 30,
+    "http": GuardedH11Protocol,
+    **LIMITS,
 }
 
 
@@ -207,6 +210,7 @@ def app_from_env() -> Starlette:
     the environment: every worker opens the index itself and shares the parent's secret."""
     settings = json.loads(os.environ[_WORKER_ENV])
     backend.limit_blas_threads()
+    quiet_accept_errors()
     return create_app(
         settings["index_dir"],
         allow_edits=settings["allow_edits"],
@@ -263,6 +267,7 @@ def run(
     import uvicorn
 
     undo = backend.limit_blas_threads()
+    quiet_accept_errors()
     sock = bind(host, port)
     try:
         shown = f"[{host}]" if ":" in host else host

@@ -62,7 +62,7 @@ def embedder_for(rec: Recommender) -> Embedder:
     return rec.embedder if rec.embedder is not None else get_embedder(rec.index.model.get("name"))
 
 
-def warm(rec: Recommender, with_lexical: bool = True) -> None:
+def warm(rec: Recommender, with_lexical: bool = True, save: bool = True) -> None:
     """Load everything a query touches, once per generation, so no request pays for it: the
     aligned vectors, the id -> position map, the folded titles, the checked papers file and
     the BM25 index (each verified against the manifest here, not per request); on a big
@@ -74,6 +74,9 @@ def warm(rec: Recommender, with_lexical: bool = True) -> None:
     The records are not all kept (``index.papers()``): a request parses the lines of its ten
     results in well under a millisecond, and with every record in memory the library's lookup
     by DOI or URL re-serialises all of them (about 3 s a lookup at 96k papers).
+
+    With ``save`` False (a read-only server) the BM25 index is always loaded here, and built in
+    memory when it was not saved: nothing is written beside the index, now or on a request.
     """
     index = rec.index
     index.all_vectors()
@@ -85,8 +88,8 @@ def warm(rec: Recommender, with_lexical: bool = True) -> None:
             rec.find(index.titles[0])  # a title, not an id: builds the folded titles once
         except PaperlikeError:
             pass  # e.g. two papers share that title; the titles are folded all the same
-    if with_lexical:
-        rec.lexical()
+    if with_lexical or not save:
+        rec.lexical(save=save)
     if rec.use_shortlist():
         log.info("ranking %d papers through a shortlist", index.count)
     index.decode_texts()

@@ -25,9 +25,11 @@ import numpy as np
 from paperlike import Recommender
 from paperlike.embedding import Embedder
 from paperlike.errors import PaperlikeError
+from paperlike.storage.files import never_write_stamps
 
 from . import backend
 from .memo import Memo
+from .security import ServeError
 
 __all__ = ["Snapshot", "Library", "LockedEmbedder", "ANSWERS_KEPT", "DERIVED_KEPT"]
 
@@ -90,11 +92,14 @@ class Library:
     Args:
         index_dir: Index directory; None for the default index.
         warm_lexical: Load (or build) the BM25 index before serving a generation.
+        read_only: Never write the index folder: a missing BM25 index is built in memory only
+            (and always before serving, so no request builds and saves it).
     """
 
-    def __init__(self, index_dir: str | Path | None = None, *, warm_lexical: bool = True):
+    def __init__(self, index_dir: str | Path | None = None, *, warm_lexical: bool = True, read_only: bool = False):
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.warm_lexical = warm_lexical
+        self.read_only = read_only
         self._snap: Snapshot | None = None
         self._seen: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
@@ -108,12 +113,16 @@ class Library:
         Raises:
             PaperlikeError: No index, or a damaged one.
         """
+        if self.read_only and self.index_dir is not None:
+            never_write_stamps(self.index_dir)
         rec = backend.load_recommender(self.index_dir)
         self.index_dir = rec.directory
+        if self.read_only:
+            never_write_stamps(self.index_dir)
         if not isinstance(rec.embedder, LockedEmbedder):
             rec.embedder = LockedEmbedder(backend.embedder_for(rec))
         self._seen = _stamp(backend.manifest_file(self.index_dir))
-        backend.warm(rec, self.warm_lexical)
+        backend.warm(rec, self.warm_lexical, save=not self.read_only)
         self._snap = Snapshot(rec, backend.generation_of(rec))
         return self._snap
 
@@ -123,12 +132,30 @@ class Library:
         return self.index_dir
 
     def current(self) -> Snapshot:
-        """The snapshot to answer a request from (starting a switch if the manifest changed)."""
+        """The snapshot to answer a request from (starting a switch if the manifest changed).
+
+        Raises:
+            ServeError: The index was removed (503): answering from the old generation would
+                serve papers the user deleted, and computing anything might write its folder again.
+        """
         snap = self._serving()
         stamp = _stamp(backend.manifest_file(self.directory))
-        if stamp != self._seen and stamp is not None:
+        if stamp is None:
+            raise ServeError(
+                f"the index this server serves is gone ({self.directory} has no manifest.json); it answers again "
+                "once an index is built there, e.g. with: paperlike add PAPERS --index-dir DIR",
+                503,
+            )
+        if stamp != self._seen:
             self._start_switch(stamp)
         return self._snap or snap
+
+    def served(self) -> Snapshot | None:
+        """The snapshot being served, or None when the index was removed (error pages)."""
+        try:
+            return self.current()
+        except ServeError:
+            return None
 
     def _start_switch(self, stamp: tuple[int, int, int]) -> None:
         with self._lock:
@@ -171,7 +198,7 @@ class Library:
         # The same (locked) embedder when the model is the same: the model is never loaded twice.
         same_model = rec.index.model == old.rec.index.model
         rec.embedder = old.rec.embedder if same_model else LockedEmbedder(backend.embedder_for(rec))
-        backend.warm(rec, self.warm_lexical)
+        backend.warm(rec, self.warm_lexical, save=not self.read_only)
         generation = backend.generation_of(rec)
         if generation != old.generation:
             self._snap = Snapshot(rec, generation)  # the atomic switch: one reference assignment

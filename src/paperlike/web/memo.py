@@ -47,6 +47,11 @@ class Memo:
             return True, self._values[key]
         return False, None
 
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """``(True, value)`` when ``key`` is kept, else ``(False, None)``; never computes."""
+        with self._guard:
+            return self._lookup(key)
+
     def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """The value kept for ``key``, or ``compute()`` (kept unless it raises)."""
         if self.size <= 0:

@@ -73,7 +73,11 @@ def _render(request: Request, name: str, context: dict[str, Any], status: int = 
 def error_page(request: Request, status: int, message: str, exc: Exception | None = None) -> Response:
     candidates = [{"id": i, "title": t} for i, t in exc.candidates[:20]] if isinstance(exc, AmbiguousQueryError) else []
     suggestions = exc.suggestions if isinstance(exc, UnknownPaperError) else []
-    snap = library(request).current()
+    # A cross-site request refused (policy): the same page, followed from here, is same-origin.
+    retry = None
+    if status == 403 and request.scope["state"].get("cross_site") and request.method == "GET":
+        query = request.url.query
+        retry = "/" + request.url.path.lstrip("/") + (f"?{query}" if query else "")
     return _render(
         request,
         "error.html",
@@ -82,7 +86,9 @@ def error_page(request: Request, status: int, message: str, exc: Exception | Non
             "message": " ".join(message.split()),
             "candidates": candidates,
             "suggestions": suggestions,
-            "snap": snap,
+            # Nothing of the index before logging in (a public page's error, e.g. /login's 429).
+            "snap": library(request).served() if request.scope["state"].get("authenticated", True) else None,
+            "retry": retry,
         },
         status,
     )
@@ -159,19 +165,27 @@ async def add_page(request: Request) -> Response:
 
 async def login_page(request: Request) -> Response:
     guard = request.scope["state"]["guard"]
-    snap = library(request).current()
     if config(request).token is None:
         return RedirectResponse("/", status_code=303)
+    # No snapshot: nothing of the index (paper count, generation) is shown before logging in.
     if request.method == "POST":
         form = await request.form(max_files=0, max_fields=5)
         require_csrf(request, form.get("csrf_token"))
+        refused = guard.throttle.refusal(_client(request))
+        if refused is not None:
+            raise ServeError(refused, 429)
         if not guard.token_matches(str(form.get("token") or "")):
-            await asyncio.sleep(1.0)  # slows down guessing; the token is long and random anyway
-            return _render(request, "login.html", {"snap": snap, "failed": True}, 401)
+            guard.throttle.failed(_client(request))
+            await asyncio.sleep(1.0)  # slows down one browser's guessing; the throttle bounds the rest
+            return _render(request, "login.html", {"snap": None, "failed": True}, 401)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(AUTH_COOKIE, guard.login_cookie(), httponly=True, samesite="strict", path="/")
         return response
-    return _render(request, "login.html", {"snap": snap, "failed": False})
+    return _render(request, "login.html", {"snap": None, "failed": False})
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
 
 
 async def api_page(request: Request) -> Response:

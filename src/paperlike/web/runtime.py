@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from . import policy
 from .generations import Library
 from .security import ServeError, csrf_matches
 
@@ -41,6 +42,7 @@ class Workers:
 
         self.query = anyio.CapacityLimiter(query_threads or max(2, os.cpu_count() or 2))
         self.heavy = anyio.CapacityLimiter(1)
+        self.heavy_pending = 0  # heavy jobs running or waiting (bounded by policy.MAX_HEAVY_PENDING)
 
 
 def config(request: Request) -> ServeConfig:
@@ -56,7 +58,20 @@ async def blocking(request: Request, fn: Callable[..., Any], *args: Any, heavy: 
     import anyio
 
     workers: Workers = request.app.state.workers
-    return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=workers.heavy if heavy else workers.query)
+    state = request.scope.get("state", {})
+    rules = policy.Policy(save=config(request).allow_edits, compute=not state.get("cross_site", False))
+    if not heavy:
+        return await anyio.to_thread.run_sync(lambda: policy.applied(rules, fn, *args), limiter=workers.query)
+    # Counted in the event loop's thread: no lock needed.
+    if workers.heavy_pending >= policy.MAX_HEAVY_PENDING:
+        raise ServeError(
+            f"the server is busy with {workers.heavy_pending} theme and map computations; try again in a minute", 503
+        )
+    workers.heavy_pending += 1
+    try:
+        return await anyio.to_thread.run_sync(lambda: policy.applied(rules, fn, *args), limiter=workers.heavy)
+    finally:
+        workers.heavy_pending -= 1
 
 
 def require_csrf(request: Request, given: Any) -> None:

@@ -5,6 +5,10 @@
   to resolve to 127.0.0.1 (DNS rebinding) is refused, so it cannot read your library.
 - With a token, every request but the login page and the static files carries it: as
   ``Authorization: Bearer TOKEN`` (API clients) or the cookie the login page sets (browsers).
+  A guessable token is refused at start (:func:`token_bits`), wrong ones are throttled
+  (:mod:`.throttle`), and pages shown before login carry nothing of the index.
+- A request from another site (:func:`is_cross_site`) is marked so; :mod:`.policy` then gives
+  it only the theme sets and maps already computed.
 - A POST from another site is refused twice over: its ``Origin`` / ``Sec-Fetch-Site`` headers
   must say same-origin (when the browser sends them), and it must carry the per-session CSRF token
   (an HMAC of the session cookie with a secret made at start-up), which a page on another site
@@ -20,14 +24,18 @@ import hmac
 import html
 import ipaddress
 import json
+import math
 import re
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from http.cookies import SimpleCookie
 from typing import Any
 
 from paperlike.errors import PaperlikeError
 from paperlike.settings import ENV_SERVE_TOKEN
+
+from .throttle import Throttle
 
 __all__ = [
     "ServeError",
@@ -46,6 +54,7 @@ SESSION_COOKIE = "paperlike_session"
 AUTH_COOKIE = "paperlike_auth"
 CSRF_HEADER = "x-csrf-token"
 MIN_TOKEN = 16
+MIN_TOKEN_BITS = 80
 _SESSION = re.compile(r"^[0-9a-f]{32}$")
 _LOCAL_NAMES = {"localhost", "localhost.", "127.0.0.1", "::1", "[::1]"}
 _PUBLIC_PREFIXES = ("/static/", "/login")
@@ -90,16 +99,29 @@ def is_local_host(host: str) -> bool:
         return False
 
 
+def token_bits(token: str) -> float:
+    """An upper estimate of a token's entropy: its length times the Shannon entropy of its
+    characters. Sixteen "a"s have 0 bits, ``secrets.token_urlsafe(24)`` about 150."""
+    n = len(token)
+    return float(sum(c * math.log2(n / c) for c in Counter(token).values()))
+
+
 def check_bind(host: str, allow_remote: bool, token: str | None) -> None:
     """Refuse to listen beyond this machine unless explicitly allowed with a token.
 
     Raises:
-        ServeError: A non-local host without ``--allow-remote`` and a token, or a short token.
+        ServeError: A non-local host without ``--allow-remote`` and a token, or a short or
+            guessable token (under :data:`MIN_TOKEN_BITS` by :func:`token_bits`).
     """
     if token is not None and len(token) < MIN_TOKEN:
         raise ServeError(
             f"the token is too short ({len(token)} characters); use at least {MIN_TOKEN}, "
             'e.g. python -c "import secrets; print(secrets.token_urlsafe(24))"'
+        )
+    if token is not None and token_bits(token) < MIN_TOKEN_BITS:
+        raise ServeError(
+            f"the token is too easy to guess (about {token_bits(token):.0f} bits; at least {MIN_TOKEN_BITS} needed: "
+            'repeated or few distinct characters); make one with python -c "import secrets; print(secrets.token_urlsafe(24))"'
         )
     if is_local_host(host):
         return
@@ -140,6 +162,7 @@ class Guard:
         self.secret = secret
         self.token = token
         self.auth_cookie = hmac.new(secret, f"auth:{token}".encode(), hashlib.sha256).hexdigest() if token else None
+        self.throttle = Throttle()
 
     def login_cookie(self) -> str | None:
         """The cookie value that the login page sets once the token was given."""
@@ -147,6 +170,18 @@ class Guard:
 
     def token_matches(self, given: str | None) -> bool:
         return bool(self.token and given and hmac.compare_digest(given.encode(), self.token.encode()))
+
+    def _check_bearer(self, given: str | None, client: str) -> tuple[bool, str | None]:
+        """``(the bearer token is right, why it was not checked)``; a wrong one is counted."""
+        if not self.token or given is None:
+            return False, None
+        refused = self.throttle.refusal(client)
+        if refused is not None:
+            return False, refused
+        if self.token_matches(given):
+            return True, None
+        self.throttle.failed(client)
+        return False, None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -161,8 +196,10 @@ class Guard:
             session = secrets.token_hex(16)
         state = scope.setdefault("state", {})
         state.update(session=session, csrf=csrf_for(self.secret, session), guard=self)
-        state["bearer"] = self.token_matches(_bearer(headers.get("authorization", "")))
-        refusal = self._refusal(scope, headers, cookies, path, state)
+        client = str((scope.get("client") or ("",))[0])
+        state["bearer"], throttled = self._check_bearer(_bearer(headers.get("authorization", "")), client)
+        state["cross_site"] = is_cross_site(headers, f"{scope.get('scheme', 'http')}://{headers.get('host', '')}")
+        refusal = (429, throttled) if throttled else self._refusal(scope, headers, cookies, path, state)
         if refusal is not None:
             await _refuse(send, path, *refusal)
             return
@@ -187,10 +224,12 @@ class Guard:
                 f"refused: the Host header '{host[:80]}' does not name this machine (a page on another site "
                 "cannot reach this server); open http://127.0.0.1:PORT/ instead"
             )
-        if self.token and not path.startswith(_PUBLIC_PREFIXES):
-            cookie = cookies.get(AUTH_COOKIE, "")
-            if not state["bearer"] and not (cookie and hmac.compare_digest(cookie, self.auth_cookie or "")):
-                return 401, "this server needs its access token: log in at /login, or send Authorization: Bearer TOKEN"
+        cookie = cookies.get(AUTH_COOKIE, "")
+        # Only the exact login cookie of this server's secret and token counts, never any cookie.
+        logged_in = bool(self.auth_cookie and cookie and hmac.compare_digest(cookie, self.auth_cookie))
+        state["authenticated"] = not self.token or state["bearer"] or logged_in
+        if not state["authenticated"] and not path.startswith(_PUBLIC_PREFIXES):
+            return 401, "this server needs its access token: log in at /login, or send Authorization: Bearer TOKEN"
         if scope.get("method", "GET") not in ("GET", "HEAD", "OPTIONS"):
             site = headers.get("sec-fetch-site")
             origin = headers.get("origin")
@@ -206,6 +245,25 @@ class Guard:
                     f"cross-site request refused (Origin {origin[:80]} is not {expected[:80]}); submit the form from this server's own page",
                 )
         return None
+
+
+def _origin_of(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.lower()}://{rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0].lower()}" if sep else url
+
+
+def is_cross_site(headers: Mapping[str, str], own: str) -> bool:
+    """True when the browser says another site (or another port) made this request: by
+    ``Sec-Fetch-Site``, or an ``Origin`` / ``Referer`` that is not ``own`` (``scheme://host``).
+    Requests without any of them (command-line clients, old browsers) are not cross-site."""
+    if headers.get("sec-fetch-site", "").lower() in ("cross-site", "same-site"):
+        return True
+    own = own.lower()
+    origin = headers.get("origin")
+    if origin is not None and _origin_of(origin) != own:
+        return True
+    referer = headers.get("referer")
+    return bool(referer) and _origin_of(str(referer)) != own
 
 
 def _bearer(value: str) -> str | None:
