@@ -28,7 +28,7 @@ TOKEN = "s3cret-token-for-tests-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 WRONG = {"Authorization": "Bearer wrong-token-0123456789abcdef"}
 # Two papers sharing a title prefix, their titles markup: an ambiguous query lists both.
-PREFIX = "Hostile twins"
+PREFIX = "Hostile twins here"  # three words: a title start that names papers (shorter is free text)
 TWINS = [
     {"id": "twin-script", "title": f"{PREFIX} <script>alert(9)</script> one", "abstract": "Distillation of twins."},
     {"id": "twin-img", "title": f"{PREFIX} <img src=x onerror=alert(9)> two", "abstract": "Distillation of twins too."},

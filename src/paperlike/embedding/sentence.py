@@ -112,7 +112,9 @@ class SentenceEmbedder:
             "max_seq_length": self.max_seq_length,
         }
         if self.spec.quantized:
-            ident["quantized"] = self.spec.quantized  # other vectors than the fp32 model's
+            from .onnx import QUANT_RECIPE
+
+            ident["quantized"] = f"{self.spec.quantized}-{QUANT_RECIPE}"  # other vectors than the fp32 model's
         return ident
 
     def _load(self):
@@ -149,9 +151,10 @@ class SentenceEmbedder:
     @property
     def onnx_file(self) -> Path:
         """Where this model's ONNX export is (or would be)."""
-        from .onnx import onnx_path
+        from .onnx import QUANT_RECIPE, onnx_path
 
-        return onnx_path(_cached_sha256(self.weights_file), self.name)
+        name = f"{self.name}-{QUANT_RECIPE}" if self.spec.quantized else self.name
+        return onnx_path(_cached_sha256(self.weights_file), name)
 
     @property
     def fp32_onnx_file(self) -> Path:
