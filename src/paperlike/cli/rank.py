@@ -106,13 +106,7 @@ def rank(file, index_dir, theme, theme_set, like, k, method, include_known, expo
     except CorpusError as exc:
         # The readers name 'index build's option; here the input format is --format-in.
         raise CorpusError(str(exc).replace("(use --format)", "(use --format-in)")) from None
-    if ranking.known and not include_known:
-        names = "; ".join(f"{p.id} (= {lib})" for p, lib in ranking.known[:10])
-        more = f" and {len(ranking.known) - 10} more" if len(ranking.known) > 10 else ""
-        note(
-            f"{len(ranking.known)} of the {ranking.total} papers of {file} are already in the library "
-            f"and not ranked: {names}{more} (--include-known ranks them too)"
-        )
+    _notes(ranking, file, include_known)
     if export_format:
         from ..export import export_papers
 
@@ -128,6 +122,22 @@ def rank(file, index_dir, theme, theme_set, like, k, method, include_known, expo
         + (f" (method: {method})" if method != "hybrid" else "")
     )
     _print_ranking(ranking)
+
+
+def _notes(ranking, file, include_known: bool) -> None:
+    if ranking.known and not include_known:
+        names = "; ".join(f"{p.id} (= {lib})" for p, lib in ranking.known[:10])
+        more = f" and {len(ranking.known) - 10} more" if len(ranking.known) > 10 else ""
+        note(
+            f"{len(ranking.known)} of the {ranking.total} papers of {file} are already in the library "
+            f"and not ranked: {names}{more} (--include-known ranks them too)"
+        )
+    if ranking.embedded or ranking.reused:
+        # Vectors of papers seen before are reused (see paperlike.storage.rank_cache).
+        note(
+            f"vectors: {ranking.embedded} paper(s) embedded, {ranking.reused} reused "
+            "(same text in the library or ranked before with this model)"
+        )
 
 
 def _print_ranking(ranking) -> None:

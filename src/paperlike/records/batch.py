@@ -41,6 +41,8 @@ class RankedPaper:
         why: Why it is like its nearest target paper (shared terms, best sentence pair), when asked.
         in_library: The library id of the same paper, for a batch paper already in the library
             (only ranked with ``include_known``).
+        vector_from: Where its vector came from: ``embedded`` by this ranking, ``library`` (a
+            library paper with the same text) or ``cache`` (ranked before with the same model).
     """
 
     rank: int
@@ -50,6 +52,7 @@ class RankedPaper:
     nearest: tuple[Neighbour, ...] = ()
     why: Why | None = None
     in_library: str | None = None
+    vector_from: str | None = None
 
     @property
     def id(self) -> str:
@@ -74,6 +77,7 @@ class RankedPaper:
             "url": self.paper.url,
             "arxiv_id": self.paper.arxiv_id,
             "doi": self.paper.doi,
+            "vector_from": self.vector_from,
         }
 
 
@@ -88,6 +92,8 @@ class BatchRanking:
         known: ``(batch paper, library id)`` for each batch paper already in the library.
         total: Papers in the batch.
         source: Where the batch came from.
+        embedded: Papers ranked whose text was embedded by this ranking.
+        reused: Papers ranked whose vector was reused (the index's, or the rank cache's).
     """
 
     results: list[RankedPaper]
@@ -96,6 +102,8 @@ class BatchRanking:
     known: list[tuple[Paper, str]] = field(default_factory=list)
     total: int = 0
     source: str = ""
+    embedded: int = 0
+    reused: int = 0
 
     def __iter__(self):
         return iter(self.results)
