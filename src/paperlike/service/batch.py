@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..embedding import Embedder, check_model, embed_texts, get_embedder
-from ..errors import QueryError
+from ..errors import IdListError, QueryError
 from ..identity import find_same, identity_keys
 from ..readers import read_corpus
 from ..records import Corpus, Paper, Theme, Why, paper_text_hash
@@ -30,6 +30,7 @@ from ..records.batch import BatchRanking, Neighbour, RankedPaper
 from ..search.explain import Explainer
 from ..search.stream import DEFAULT_STREAM_METHOD, STREAM_METHODS, nearest_targets, stream_scores, tfidf_topk_scores
 from ..storage.rank_cache import RankCache
+from .idlists import id_list_corpus
 from .recommender import Recommender
 
 __all__ = ["Neighbour", "RankedPaper", "BatchRanking", "Target", "resolve_target", "rank_batch"]
@@ -80,9 +81,14 @@ def resolve_target(rec: Recommender, theme: str | Theme | None = None, like: Seq
     return Target(np.arange(count, dtype=np.int64), f"the library ({count} papers)")
 
 
-def _as_papers(batch: Corpus | Sequence[Paper] | str | Path, fmt: str | None) -> tuple[list[Paper], str, frozenset[str]]:
+def _as_papers(
+    rec: Recommender, batch: Corpus | Sequence[Paper] | str | Path, fmt: str | None
+) -> tuple[list[Paper], str, frozenset[str]]:
     if isinstance(batch, (str, Path)):
-        batch = read_corpus(batch, fmt)
+        try:
+            batch = read_corpus(batch, fmt)
+        except IdListError as exc:  # papers by name: only the library's can be ranked
+            batch = id_list_corpus(rec.index, exc)
     if isinstance(batch, Corpus):
         return list(batch.papers), batch.source, batch.explicit_ids
     papers = list(batch)
@@ -295,12 +301,14 @@ def rank_batch(
 
     Raises:
         CorpusError: The batch file cannot be read.
+        IdListError: The batch file lists papers by name (one a line) and some are not in the
+            library (the rest would be ranked as the library's records; see :mod:`.idlists`).
         QueryError: Bad ``k``/``method``/``nearest``, ``theme`` and ``like`` both given, unknown theme.
         UnknownPaperError: A ``like`` paper is not in the library.
         ModelMismatchError: The model in use is not the library's.
     """
     _check_options(k, method, nearest)
-    papers, source, explicit = _as_papers(batch, fmt)
+    papers, source, explicit = _as_papers(rec, batch, fmt)
     target = resolve_target(rec, theme, like)
     in_library = _known(rec, papers, explicit) if papers else []
     known = [(p, lib) for p, lib in zip(papers, in_library) if lib is not None]
