@@ -355,7 +355,7 @@ def test_k_to_frame_and_html(rec):
     assert [r.id for r in ranking] == [r.id for r in rank_batch(rec, NEW)][:3]
     assert len(rank_batch(rec, NEW, k=99)) == len(NEW)
     frame = ranking.to_frame()
-    assert list(frame.columns) == ["rank", "id", "title", "score", "cosine", "nearest", "why", "in_library"]
+    assert list(frame.columns) == ["rank", "id", "title", "score", "cosine", "nearest", "why", "in_library", "url"]
     assert frame["id"].tolist() == [r.id for r in ranking]
     assert "<table>" in ranking._repr_html_()
 

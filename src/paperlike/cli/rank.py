@@ -9,7 +9,7 @@ import click
 
 from .app import cli, setup_notes
 from .options import index_dir_option, json_option
-from .output import emit_json, note, shorten
+from .output import emit_json, note, safe, shorten
 from .query import load_recommender
 from .themes import resolve_theme_option, theme_set_options
 
@@ -153,6 +153,8 @@ def _print_ranking(ranking) -> None:
     for r in ranking:
         mark = f"  [in library: {r.in_library}]" if r.in_library else ""
         click.echo(f"{r.rank:>4}  {r.score:5.3f}  {r.cosine:6.3f}  {r.id:<{id_width}}  {shorten(r.title, title_width)}{mark}")
+        if r.link:  # never shortened: a cut link leads nowhere
+            click.echo(f"{pad}link: {safe(r.link)}")
         if r.nearest:
             near = ", ".join(f"{n.id} ({n.cosine:.2f})" for n in r.nearest)
             click.echo(f"{pad}like: {shorten(near, title_width + id_width - 4)}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import QueryError
 from .papers import Paper
-from .results import Why
+from .results import Why, paper_link
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -62,6 +62,11 @@ class RankedPaper:
     def title(self) -> str:
         return self.paper.title
 
+    @property
+    def link(self) -> str | None:
+        """The record's URL, else its doi.org or arXiv page (see :func:`~paperlike.records.paper_link`)."""
+        return paper_link(self.paper)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``paperlike rank --json`` (one object per ranked paper)."""
         return {
@@ -75,6 +80,7 @@ class RankedPaper:
             "in_library": self.in_library,
             "year": self.paper.year,
             "url": self.paper.url,
+            "link": self.link,
             "arxiv_id": self.paper.arxiv_id,
             "doi": self.paper.doi,
             "vector_from": self.vector_from,
@@ -122,12 +128,13 @@ class BatchRanking:
         return [r.to_dict() for r in self.results]
 
     def to_frame(self) -> "pandas.DataFrame":
-        """One row per ranked paper: rank, id, title, score, cosine, nearest (ids), why (terms), in_library."""
+        """One row per ranked paper: rank, id, title, score, cosine, nearest (ids), why (terms), in_library,
+        url (the record's URL, else its doi.org or arXiv page)."""
         try:
             import pandas as pd
         except ImportError:
             raise QueryError("pandas is not installed; run: pip install pandas") from None
-        columns = ["rank", "id", "title", "score", "cosine", "nearest", "why", "in_library"]
+        columns = ["rank", "id", "title", "score", "cosine", "nearest", "why", "in_library", "url"]
         rows = [
             {
                 "rank": r.rank,
@@ -138,6 +145,7 @@ class BatchRanking:
                 "nearest": ", ".join(n.id for n in r.nearest),
                 "why": ", ".join(r.why.terms) if r.why else None,
                 "in_library": r.in_library,
+                "url": r.link,
             }
             for r in self.results
         ]
