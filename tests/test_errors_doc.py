@@ -106,6 +106,7 @@ def places(hash_index_dir, tmp_path_factory) -> Iterator[dict[str, Path]]:
     (files / "notitle.jsonl").write_text('{"title": "A", "abstract": "x"}\n{"abstract": "no title here"}\n')
     (files / "dupes.jsonl").write_text('{"id": "x", "title": "A"}\n{"id": "y", "title": "B"}\n{"id": "x", "title": "C"}\n')
     (files / "year.jsonl").write_text('{"title": "A", "year": "next spring"}\n')
+    (files / "ids.txt").write_text("2401.99999\nhttps://doi.org/10.1145/0000000.0000000\nautodistil\n")
     (files / "odd.txt").write_text("Daily Papers\n\nA title\n\nIts abstract.\n\nA title alone\n")
     (files / "split.txt").write_text(
         "Daily Papers\n\nA title\n\n" + "First half. " * 20 + "\n\n" + "Second half. " * 40 + "\n\nT2\n\nAbstract two.\n"

@@ -78,6 +78,7 @@ def _files(folder: Path) -> None:
     shutil.copy(ROOT / "docs" / "readme" / "rank_library.bib", folder / "rank_library.bib")  # the README's library
     shutil.copy(ROOT / "src" / "paperlike" / "data" / "daily_papers_seed.txt", folder / "today.txt")
     shutil.copy(ROOT / "src" / "paperlike" / "data" / "daily_papers_seed.txt", folder / "daily.txt")
+    (folder / "reading_list.txt").write_text("autodistil\nLLM-Pruner: On the Structural Pruning of Large Language Models\n")
     (folder / "today.csv").write_text("Name,abstract\nA paper from a sheet,Knowledge distillation for students.\n")
     (folder / "sheet.csv").write_text("Name,Summary\nA sheet paper,Its summary.\nAnother one,Another summary.\n")
 

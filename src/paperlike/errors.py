@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "PaperlikeError",
     "CorpusError",
+    "IdListError",
     "ModelError",
     "IndexMissingError",
     "IndexCorruptError",
@@ -29,6 +30,20 @@ class PaperlikeError(Exception):
 
 class CorpusError(PaperlikeError):
     """A corpus file is missing, empty or cannot be parsed."""
+
+
+class IdListError(CorpusError):
+    """A file is a list of identifiers or titles (one per line), not papers with abstracts.
+
+    Attributes:
+        path: The file.
+        entries: Its entries, in file order.
+    """
+
+    def __init__(self, message: str, path: str, entries: list[str]):
+        super().__init__(message)
+        self.path = path
+        self.entries = entries
 
 
 class ModelError(PaperlikeError):

@@ -40,12 +40,11 @@ def add(files, fmt, strict, title_col, abstract_col, index_dir, engine, ray_addr
         paperlike add arxiv_new.jsonl --engine ray --ray-address 10.0.0.5:6379
     """
     from ..engines import get_engine
-    from ..readers import read_corpus
     from ..service.library import add_papers
 
     setup_notes(quiet)
     runner = get_engine(engine, address=ray_address, workers=workers, device=device)
-    corpora = [read_corpus(f, fmt, strict=strict, title_col=title_col, abstract_col=abstract_col) for f in files]
+    corpora = [_read(f, fmt, strict, title_col, abstract_col, index_dir) for f in files]
     for corpus in corpora:
         for line in corpus.notes:
             note(line)
@@ -58,6 +57,25 @@ def add(files, fmt, strict, title_col, abstract_col, index_dir, engine, ray_addr
         f"duplicates skipped {report.duplicates}, malformed skipped {report.skipped} "
         f"({report.embedded} embedded in {report.seconds:.1f} s)"
     )
+
+
+def _read(path, fmt, strict, title_col, abstract_col, index_dir):
+    """A file's papers; a list of ids or titles gives the index's own records of those it has
+    (they add nothing) and is an error naming the others (see paperlike.service.idlists)."""
+    from ..errors import IdListError, IndexMissingError
+    from ..readers import read_corpus
+
+    try:
+        return read_corpus(path, fmt, strict=strict, title_col=title_col, abstract_col=abstract_col)
+    except IdListError as exc:
+        from ..service.idlists import id_list_corpus
+        from ..storage import load_index
+
+        try:
+            index = load_index(index_dir_of(index_dir))
+        except IndexMissingError:
+            raise exc from None
+        return id_list_corpus(index, exc)
 
 
 @cli.command()

@@ -151,12 +151,21 @@ def _score_label(mode: str, diverse: bool) -> str:
     return f"  (ranking: {'; '.join(parts)})" if mode != "hybrid" or diverse else ""
 
 
+def link_lines(before: str, link: str | None, width: int) -> list[str]:
+    """``before · link`` in ``width`` characters: ``before`` is shortened, the link never (a cut
+    link leads nowhere); when both do not fit on one line, the link gets a line of its own."""
+    link = safe(link) if link else ""
+    if not link:
+        return [shorten(before, width)] if before else []
+    room = width - len(link) - 3
+    if not before:
+        return [link]
+    return [f"{shorten(before, room)} · {link}"] if room >= 20 else [shorten(before, width), link]
+
+
 def _detail_lines(r: Any, why: bool, width: int) -> list[str]:
     """The lines under a result: byline and link, then the why (when asked for)."""
-    lines = []
-    details = " · ".join(part for part in (r.byline(), r.link) if part)
-    if details:
-        lines.append(shorten(details, width))
+    lines = link_lines(r.byline(), r.link, width)
     if why and r.why is not None:
         lines.append(f"why: {shorten(r.why.short(width - 3), width)}")
         if r.why.result_sentence:

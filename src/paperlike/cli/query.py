@@ -26,8 +26,14 @@ def load_recommender(index_dir: Path | None, progress: bool = True, device: str 
 
 
 @cli.command()
-@click.argument("query", nargs=-1, required=True)
+@click.argument("query", nargs=-1)
 @click.option("-k", "k", type=int, default=10, show_default=True, help="Number of results.")
+@click.option(
+    "--ids-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A file naming library papers one a line (arXiv id, DOI, URL or title): papers like all of them, as QUERY.",
+)
 @click.option(
     "--not",
     "unlike",
@@ -62,7 +68,9 @@ def load_recommender(index_dir: Path | None, progress: bool = True, device: str 
 @device_option
 @index_dir_option
 @output_options(formats=("bibtex", "jsonl", "csv"))
-def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, theme_set, device, index_dir, as_json, export_format):
+def similar(
+    query, k, ids_file, unlike, mode, diverse, why, as_text, as_paper, theme, theme_set, device, index_dir, as_json, export_format
+):
     """Papers like QUERY: a paper id, DOI, arXiv id or URL, a title, free text, or several papers.
 
     QUERY names a paper when it is, in order, a paper id; a DOI, an arXiv id (with or without
@@ -90,6 +98,7 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, them
         paperlike similar autodistil --why
         paperlike similar "few-shot continual learning" --text --mode dense
         paperlike similar autodistil llm-pruner --not tame
+        paperlike similar --ids-file reading_list.txt
         paperlike similar autodistil --diverse
         paperlike similar autodistil --theme distillation --seed distillation
         paperlike similar autodistil --theme t2 --theme-set mine
@@ -97,15 +106,12 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, them
         paperlike similar "sparse attention on long documents" --text --device cuda
     """
     setup_notes()
-    if k <= 0:
-        raise click.UsageError(f"-k must be at least 1 (got {k})")
-    if as_text and as_paper:
-        raise click.UsageError("--text and --paper contradict each other; give one")
-    if as_text and (len(query) > 1 or unlike):
-        raise click.UsageError(
-            f'--text takes one QUERY; quote free text with several words: paperlike similar "{" ".join(query)}" --text'
-        )
+    _check_similar_options(query, k, ids_file, unlike, as_text, as_paper)
     rec = load_recommender(index_dir, device=device)
+    if ids_file is not None:
+        from ..service.idlists import id_list_ids
+
+        query = (*query, *id_list_ids(rec.index, ids_file))
     theme = resolve_theme_option(rec, theme, theme_set)
     kind = "text" if as_text else "paper" if as_paper else "auto"
     answer = rec.ask(list(query), k, unlike=list(unlike), kind=kind, theme=theme, mode=mode, diverse=diverse, why=why or as_json)
@@ -114,6 +120,21 @@ def similar(query, k, unlike, mode, diverse, why, as_text, as_paper, theme, them
         emit_records(rec.records([r.id for r in answer.results]), export_format)
         return
     print_answer(answer, why=why, as_json=as_json)
+
+
+def _check_similar_options(query, k, ids_file, unlike, as_text, as_paper) -> None:
+    if not query and ids_file is None:
+        raise click.UsageError("give a QUERY (a paper or free text), or --ids-file FILE")
+    if k <= 0:
+        raise click.UsageError(f"-k must be at least 1 (got {k})")
+    if as_text and as_paper:
+        raise click.UsageError("--text and --paper contradict each other; give one")
+    if as_text and ids_file is not None:
+        raise click.UsageError("--text reads QUERY as free text; --ids-file names papers: give one")
+    if as_text and (len(query) > 1 or unlike):
+        raise click.UsageError(
+            f'--text takes one QUERY; quote free text with several words: paperlike similar "{" ".join(query)}" --text'
+        )
 
 
 @cli.command()

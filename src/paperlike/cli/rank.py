@@ -9,7 +9,7 @@ import click
 
 from .app import cli, setup_notes
 from .options import index_dir_option, json_option
-from .output import emit_json, note, shorten
+from .output import emit_json, note, safe, shorten
 from .query import load_recommender
 from .themes import resolve_theme_option, theme_set_options
 
@@ -106,13 +106,7 @@ def rank(file, index_dir, theme, theme_set, like, k, method, include_known, expo
     except CorpusError as exc:
         # The readers name 'index build's option; here the input format is --format-in.
         raise CorpusError(str(exc).replace("(use --format)", "(use --format-in)")) from None
-    if ranking.known and not include_known:
-        names = "; ".join(f"{p.id} (= {lib})" for p, lib in ranking.known[:10])
-        more = f" and {len(ranking.known) - 10} more" if len(ranking.known) > 10 else ""
-        note(
-            f"{len(ranking.known)} of the {ranking.total} papers of {file} are already in the library "
-            f"and not ranked: {names}{more} (--include-known ranks them too)"
-        )
+    _notes(ranking, file, include_known)
     if export_format:
         from ..export import export_papers
 
@@ -130,6 +124,22 @@ def rank(file, index_dir, theme, theme_set, like, k, method, include_known, expo
     _print_ranking(ranking)
 
 
+def _notes(ranking, file, include_known: bool) -> None:
+    if ranking.known and not include_known:
+        names = "; ".join(f"{p.id} (= {lib})" for p, lib in ranking.known[:10])
+        more = f" and {len(ranking.known) - 10} more" if len(ranking.known) > 10 else ""
+        note(
+            f"{len(ranking.known)} of the {ranking.total} papers of {file} are already in the library "
+            f"and not ranked: {names}{more} (--include-known ranks them too)"
+        )
+    if ranking.embedded or ranking.reused:
+        # Vectors of papers seen before are reused (see paperlike.storage.rank_cache).
+        note(
+            f"vectors: {ranking.embedded} paper(s) embedded, {ranking.reused} reused "
+            "(same text in the library or ranked before with this model)"
+        )
+
+
 def _print_ranking(ranking) -> None:
     if not ranking.results:
         click.echo("(no papers to rank)")
@@ -143,6 +153,8 @@ def _print_ranking(ranking) -> None:
     for r in ranking:
         mark = f"  [in library: {r.in_library}]" if r.in_library else ""
         click.echo(f"{r.rank:>4}  {r.score:5.3f}  {r.cosine:6.3f}  {r.id:<{id_width}}  {shorten(r.title, title_width)}{mark}")
+        if r.link:  # never shortened: a cut link leads nowhere
+            click.echo(f"{pad}link: {safe(r.link)}")
         if r.nearest:
             near = ", ".join(f"{n.id} ({n.cosine:.2f})" for n in r.nearest)
             click.echo(f"{pad}like: {shorten(near, title_width + id_width - 4)}")

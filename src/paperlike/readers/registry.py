@@ -13,6 +13,7 @@ from .bibtex import read_bibtex
 from .csl import read_csl_json
 from .daily import read_daily_papers
 from .detect import FORMAT_NAMES, FORMATS, SQLITE_HEADER, detect_format, sniff_format
+from .idlist import ID_LIST_SUFFIXES, id_list_entries, id_list_error
 from .jsonl import read_jsonl
 from .lines import SNIFF_CHARS, file_lines, read_head
 from .tabular import read_csv, read_tsv
@@ -61,6 +62,8 @@ def read_corpus(
     Raises:
         CorpusError: Unknown format, a path that is no regular file, or the file cannot be read
             (see the readers); with ``fmt``, a file that is not in that format says so.
+        IdListError: The file lists papers by id or title, one a line, without abstracts
+            (see :mod:`paperlike.readers.idlist`; its ``entries`` can be looked up in a library).
     """
     path = Path(path)
     if fmt is not None and fmt not in FORMATS:
@@ -81,8 +84,22 @@ def read_corpus(
     text = decode_text(data, path)
     if not text.strip():
         raise CorpusError(f"{path}: the file is empty; give a corpus with at least one paper")
-    found = fmt or detect_format(path, text)
+    found = fmt or _detect(path, text)
     return _checked(path, fmt, text, lambda: _read(path, text, found, strict, title_col, abstract_col))
+
+
+def _detect(path: Path, text: str) -> str:
+    """:func:`detect_format`, except that a text file listing papers by name, one a line, is
+    refused as such (see :mod:`.idlist`): it has no abstracts to embed."""
+    try:
+        found: str | None = detect_format(path, text)
+    except CorpusError:
+        found = None
+    if found in (None, "daily") and path.suffix.lower() in ID_LIST_SUFFIXES:
+        entries = id_list_entries(text)
+        if entries is not None:
+            raise id_list_error(path, entries)
+    return found or detect_format(path, text)
 
 
 def _line_format(path: Path, head: str | None, whole: bool, fmt: str | None) -> str | None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import QueryError
 from .papers import Paper
-from .results import Why
+from .results import Why, paper_link
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -41,6 +41,8 @@ class RankedPaper:
         why: Why it is like its nearest target paper (shared terms, best sentence pair), when asked.
         in_library: The library id of the same paper, for a batch paper already in the library
             (only ranked with ``include_known``).
+        vector_from: Where its vector came from: ``embedded`` by this ranking, ``library`` (a
+            library paper with the same text) or ``cache`` (ranked before with the same model).
     """
 
     rank: int
@@ -50,6 +52,7 @@ class RankedPaper:
     nearest: tuple[Neighbour, ...] = ()
     why: Why | None = None
     in_library: str | None = None
+    vector_from: str | None = None
 
     @property
     def id(self) -> str:
@@ -58,6 +61,11 @@ class RankedPaper:
     @property
     def title(self) -> str:
         return self.paper.title
+
+    @property
+    def link(self) -> str | None:
+        """The record's URL, else its doi.org or arXiv page (see :func:`~paperlike.records.paper_link`)."""
+        return paper_link(self.paper)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``paperlike rank --json`` (one object per ranked paper)."""
@@ -72,8 +80,10 @@ class RankedPaper:
             "in_library": self.in_library,
             "year": self.paper.year,
             "url": self.paper.url,
+            "link": self.link,
             "arxiv_id": self.paper.arxiv_id,
             "doi": self.paper.doi,
+            "vector_from": self.vector_from,
         }
 
 
@@ -88,6 +98,8 @@ class BatchRanking:
         known: ``(batch paper, library id)`` for each batch paper already in the library.
         total: Papers in the batch.
         source: Where the batch came from.
+        embedded: Papers ranked whose text was embedded by this ranking.
+        reused: Papers ranked whose vector was reused (the index's, or the rank cache's).
     """
 
     results: list[RankedPaper]
@@ -96,6 +108,8 @@ class BatchRanking:
     known: list[tuple[Paper, str]] = field(default_factory=list)
     total: int = 0
     source: str = ""
+    embedded: int = 0
+    reused: int = 0
 
     def __iter__(self):
         return iter(self.results)
@@ -114,12 +128,13 @@ class BatchRanking:
         return [r.to_dict() for r in self.results]
 
     def to_frame(self) -> "pandas.DataFrame":
-        """One row per ranked paper: rank, id, title, score, cosine, nearest (ids), why (terms), in_library."""
+        """One row per ranked paper: rank, id, title, score, cosine, nearest (ids), why (terms), in_library,
+        url (the record's URL, else its doi.org or arXiv page)."""
         try:
             import pandas as pd
         except ImportError:
             raise QueryError("pandas is not installed; run: pip install pandas") from None
-        columns = ["rank", "id", "title", "score", "cosine", "nearest", "why", "in_library"]
+        columns = ["rank", "id", "title", "score", "cosine", "nearest", "why", "in_library", "url"]
         rows = [
             {
                 "rank": r.rank,
@@ -130,6 +145,7 @@ class BatchRanking:
                 "nearest": ", ".join(n.id for n in r.nearest),
                 "why": ", ".join(r.why.terms) if r.why else None,
                 "in_library": r.in_library,
+                "url": r.link,
             }
             for r in self.results
         ]

@@ -148,7 +148,9 @@ class Results(list):
     """A list of :class:`Result` that shows as a table in Jupyter and converts to a DataFrame."""
 
     def to_frame(self) -> "pandas.DataFrame":
-        """One row per result: rank, id, title, score, cosine, why (shared terms), year, authors, venue, link."""
+        """One row per result: rank, id, title, score, cosine, why (shared terms), year, authors, venue,
+        link, and url (the same link: the record's URL, else its doi.org or arXiv page; the name
+        :meth:`BatchRanking.to_frame` uses too)."""
         try:
             import pandas as pd
         except ImportError:
@@ -166,10 +168,11 @@ class Results(list):
                     "authors": ", ".join(r.authors) or None,
                     "venue": r.venue,
                     "link": r.link,
+                    "url": r.link,
                 }
                 for r in self
             ],
-            columns=["rank", "id", "title", "score", "cosine", "why", "year", "authors", "venue", "link"],
+            columns=["rank", "id", "title", "score", "cosine", "why", "year", "authors", "venue", "link", "url"],
         )
 
     def _repr_html_(self) -> str:

@@ -22,13 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from ..embedding import Embedder, check_model, embed_texts, get_embedder
-from ..errors import QueryError
+from ..errors import IdListError, QueryError
 from ..identity import find_same, identity_keys
 from ..readers import read_corpus
-from ..records import Corpus, Paper, Theme, Why
+from ..records import Corpus, Paper, Theme, Why, paper_text_hash
 from ..records.batch import BatchRanking, Neighbour, RankedPaper
 from ..search.explain import Explainer
 from ..search.stream import DEFAULT_STREAM_METHOD, STREAM_METHODS, nearest_targets, stream_scores, tfidf_topk_scores
+from ..storage.rank_cache import RankCache
+from .idlists import id_list_corpus
 from .recommender import Recommender
 
 __all__ = ["Neighbour", "RankedPaper", "BatchRanking", "Target", "resolve_target", "rank_batch"]
@@ -79,9 +81,14 @@ def resolve_target(rec: Recommender, theme: str | Theme | None = None, like: Seq
     return Target(np.arange(count, dtype=np.int64), f"the library ({count} papers)")
 
 
-def _as_papers(batch: Corpus | Sequence[Paper] | str | Path, fmt: str | None) -> tuple[list[Paper], str, frozenset[str]]:
+def _as_papers(
+    rec: Recommender, batch: Corpus | Sequence[Paper] | str | Path, fmt: str | None
+) -> tuple[list[Paper], str, frozenset[str]]:
     if isinstance(batch, (str, Path)):
-        batch = read_corpus(batch, fmt)
+        try:
+            batch = read_corpus(batch, fmt)
+        except IdListError as exc:  # papers by name: only the library's can be ranked
+            batch = id_list_corpus(rec.index, exc)
     if isinstance(batch, Corpus):
         return list(batch.papers), batch.source, batch.explicit_ids
     papers = list(batch)
@@ -117,6 +124,44 @@ def _vectors(rec: Recommender, positions: np.ndarray) -> np.ndarray:
     if len(positions) == rec.index.count:  # the whole library: its (cached) matrix, in order
         return rec.index.all_vectors()
     return rec.index.vectors_at(positions.tolist())
+
+
+def _library_vectors(rec: Recommender, hashes: list[str]) -> dict[str, np.ndarray]:
+    """The index's vectors of the texts among ``hashes`` that a library paper has."""
+    in_index: dict[str, int] = {}
+    for pos, paper in enumerate(rec.index.papers()):
+        in_index.setdefault(paper_text_hash(paper), pos)
+    found = sorted({h for h in hashes if h in in_index})
+    return dict(zip(found, rec.index.vectors_at([in_index[h] for h in found]))) if found else {}
+
+
+def _source(digest: str, library: dict[str, np.ndarray], cached: dict[str, np.ndarray]) -> str:
+    if digest in library:
+        return "library"
+    return "cache" if digest in cached else "embedded"
+
+
+def _batch_vectors(rec: Recommender, papers: list[Paper], progress: bool) -> tuple[np.ndarray, list[str]]:
+    """The papers' vectors, and where each came from: ``library`` (a library paper with the same
+    text: the index's vector), ``cache`` (ranked before: see :mod:`paperlike.storage.rank_cache`)
+    or ``embedded`` (new). Both sources are of the index's model only: the embedder is checked
+    against it, and the cache is kept per model identity."""
+    embedder = _embedder(rec)
+    hashes = [paper_text_hash(p) for p in papers]
+    library = _library_vectors(rec, hashes)
+    cache = RankCache(rec.directory, embedder.identity(), embedder.dim)
+    cached = cache.load()
+    sources = [_source(h, library, cached) for h in hashes]
+    todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if sources[i] == "embedded"}.values())
+    fresh = embed_texts(
+        [papers[i].text for i in todo], embedder, progress=progress and len(todo) >= PROGRESS_FROM, desc="Embedding the batch"
+    )
+    known = {**cached, **library, **dict(zip((hashes[i] for i in todo), fresh))}
+    vectors = np.stack([known[h] for h in hashes]).astype(np.float32, copy=False)
+    used = [h for h, s in zip(hashes, sources) if s == "cache"]
+    if todo or used:
+        cache.save(cached, used, dict(zip((hashes[i] for i in todo), fresh)))
+    return vectors, sources
 
 
 @dataclass
@@ -256,12 +301,14 @@ def rank_batch(
 
     Raises:
         CorpusError: The batch file cannot be read.
+        IdListError: The batch file lists papers by name (one a line) and some are not in the
+            library (the rest would be ranked as the library's records; see :mod:`.idlists`).
         QueryError: Bad ``k``/``method``/``nearest``, ``theme`` and ``like`` both given, unknown theme.
         UnknownPaperError: A ``like`` paper is not in the library.
         ModelMismatchError: The model in use is not the library's.
     """
     _check_options(k, method, nearest)
-    papers, source, explicit = _as_papers(batch, fmt)
+    papers, source, explicit = _as_papers(rec, batch, fmt)
     target = resolve_target(rec, theme, like)
     in_library = _known(rec, papers, explicit) if papers else []
     known = [(p, lib) for p, lib in zip(papers, in_library) if lib is not None]
@@ -270,12 +317,14 @@ def rank_batch(
     if not chosen:
         return ranking
     todo = [papers[i] for i in chosen]
-    vectors = embed_texts(
-        [p.text for p in todo], _embedder(rec), progress=progress and len(todo) >= PROGRESS_FROM, desc="Embedding the batch"
-    )
+    vectors, sources = _batch_vectors(rec, todo, progress)
+    ranking.embedded = sources.count("embedded")
+    ranking.reused = len(sources) - ranking.embedded
     run = _Run(rec, target, todo, vectors)
     scores = _scores(run, method)
     order = sorted(range(len(todo)), key=lambda i: (-float(scores[i]), i))[:k]
     ranking.results = _assemble(run, order, scores, nearest, why)
-    ranking.results = [replace(r, in_library=in_library[chosen[i]]) for r, i in zip(ranking.results, order)]
+    ranking.results = [
+        replace(r, in_library=in_library[chosen[i]], vector_from=sources[i]) for r, i in zip(ranking.results, order)
+    ]
     return ranking

@@ -22,7 +22,7 @@ from ..settings import usable_path
 from . import files as store
 from .manifest import FILE_NAME, MANIFEST, read_manifest
 from .manifest import FORMAT as MANIFEST_FORMAT
-from .names import CHECKPOINT_DIR, GENERATION, LOCK, TMP_PREFIX, data_file_names, lexical_name
+from .names import CHECKPOINT_DIR, GENERATION, LOCK, RANK_CACHE_DIR, TMP_PREFIX, data_file_names, lexical_name
 
 __all__ = ["RECORD", "read_record", "record_generation", "retire", "claim_folder", "live_generation"]
 
@@ -36,7 +36,7 @@ _FORMAT = "paperlike-generations"
 # Files paperlike writes by atomic replacement that belong to no generation (their temp files
 # are paperlike's too), and the other names it keeps in an index folder.
 _REPLACED = (MANIFEST, store.VERIFIED, RECORD)
-_FIXED = (*_REPLACED, LOCK, CHECKPOINT_DIR)
+_FIXED = (*_REPLACED, LOCK, CHECKPOINT_DIR, RANK_CACHE_DIR)
 
 
 def _damaged(directory: Path, why: str) -> IndexCorruptError:

@@ -19,6 +19,7 @@ __all__ = [
     "TMP_PREFIX",
     "LOCK",
     "CHECKPOINT_DIR",
+    "RANK_CACHE_DIR",
     "check_generation",
     "data_file_name",
     "data_file_names",
@@ -50,6 +51,10 @@ LOCK = ".lock"
 
 # Checkpoint shards of builds that have not finished (see :mod:`.checkpoints`).
 CHECKPOINT_DIR = ".paperlike-checkpoints"
+
+
+# Vectors of batch papers `rank` embedded before (see :mod:`.rank_cache`).
+RANK_CACHE_DIR = ".paperlike-rank-cache"
 
 
 def is_plain_name(name: object) -> bool:
