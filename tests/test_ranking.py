@@ -232,7 +232,7 @@ def test_score_all_modes_and_errors():
 
 def brute_tfidf(lex) -> np.ndarray:
     """Unit TF-IDF rows of every paper, the slow way: Python counts of each paper's stems and
-    pairs of consecutive stems, features in at least 2 papers, (1 + ln tf) * smooth idf."""
+    pairs of consecutive stems, pairs in at least 2 papers, (1 + ln tf) * smooth idf."""
     from collections import Counter
 
     bags = []
@@ -240,7 +240,7 @@ def brute_tfidf(lex) -> np.ndarray:
         t = lex.paper_terms(p).tolist()
         bags.append(Counter([(a,) for a in t] + list(zip(t, t[1:]))))
     df = Counter(f for bag in bags for f in bag)
-    features = sorted(f for f, d in df.items() if d >= 2)
+    features = sorted(f for f, d in df.items() if d >= 2 or len(f) == 1)  # every stem; pairs of 2+ papers
     column = {f: j for j, f in enumerate(features)}
     x = np.zeros((lex.count, len(features)))
     for p, bag in enumerate(bags):

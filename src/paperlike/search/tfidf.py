@@ -10,7 +10,7 @@ BM25's 0.297, unigrams only 0.299 (dev half; ``benchmarks/ranking.py`` measures 
 The tokens are the BM25 index's own (bm25s: lower case, English stopwords removed, Snowball
 stems), read from its stored arrays, so nothing is tokenised again and an id lookup needs
 neither bm25s nor scipy. Features are the stems and the pairs of consecutive stems that occur in
-at least ``MIN_DF`` papers; weights are ``(1 + ln tf) * idf`` with scikit-learn's smooth idf
+at least ``MIN_DF`` papers (every single stem counts); weights are ``(1 + ln tf) * idf`` with scikit-learn's smooth idf
 ``ln((1 + n) / (1 + df)) + 1``, each paper's vector of unit length. The matrix is kept by
 feature (CSC), so scoring a query adds the columns of its features, as BM25 does.
 """
@@ -24,7 +24,7 @@ import numpy as np
 
 __all__ = ["TfidfIndex", "build_tfidf", "MIN_DF"]
 
-MIN_DF = 2  # a feature of one paper only matches nothing and only lengthens that paper's vector
+MIN_DF = 2  # papers a word pair must be in to be a feature (single words: any)
 _CHUNK = 50_000  # papers counted at a time (bounds the memory of the pair counts)
 
 
@@ -112,8 +112,10 @@ def build_tfidf(terms: np.ndarray, offsets: np.ndarray, columns: int, *, chunk: 
     parts = [_tf(*_keys(terms, offsets, columns, lo, hi)) for lo, hi in spans]
     all_keys = np.concatenate([k for _, k, _ in parts]) if parts else np.zeros(0, np.int64)
     keys, df = np.unique(all_keys, return_counts=True)
-    keys = keys[df >= MIN_DF]
-    df = df[df >= MIN_DF]
+    # Every word is kept, however rare ("grokking" in one paper must find that paper from a text
+    # query); word pairs only where two papers share them (a pair of one paper only lengthens it).
+    kept_features = (keys < columns) | (df >= MIN_DF)
+    keys, df = keys[kept_features], df[kept_features]
     idf = np.log((1 + count) / (1 + df)) + 1
     papers = np.concatenate([p for p, _, _ in parts]) if parts else np.zeros(0, np.int64)
     tfs = np.concatenate([c for _, _, c in parts]) if parts else np.zeros(0, np.int64)
