@@ -132,9 +132,9 @@ def main() -> None:
     (sv,), _ = _data.embed_cached(["distillation"], embedder, "seeds")
     members, scores = seed_members(bx @ sv, (blex.scores("distillation"), blex.coverage("distillation")))
     order = sorted(members.tolist(), key=lambda i: -scores[i])
-    print("\nbundled 75, seed 'distillation': members best first:")
+    print("\nbundled 75, seed 'distillation': members best first:\n")
     for i in order:
-        print(f"  {scores[i]:6.2f}  {corpus.papers[i].title[:90]}")
+        print(f"- {scores[i]:.2f}  {corpus.papers[i].title[:90]}")
     print(f"\nwall {time.perf_counter() - started:.0f} s; load {os.getloadavg()[0]:.1f}")
 
 

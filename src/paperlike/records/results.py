@@ -19,7 +19,7 @@ DEFAULT_MODE = "hybrid"
 
 # What a result's ``score`` means in each mode: one scale per mode, shown in --help and the docs.
 SCORE_SCALES = {
-    "hybrid": "0.7 x z(cosine) + 0.3 x z(TF-IDF cosine) for a paper (0.4/0.6 for several papers, 0.5/0.5 for "
+    "hybrid": "0.7 x z(cosine) + 0.3 x z(TF-IDF cosine) for a paper (0.3/0.7 for several papers, 0.5/0.5 for "
     "free text), z-scores over the papers ranked: how many standard deviations a paper stands above the "
     "average one (best match on the bundled papers: 1.3 to 4.1)",
     "dense": "cosine similarity of the vectors, -1 to 1 (best match on the bundled papers: 0.5 to 0.85)",

@@ -37,7 +37,7 @@ DENSE_WEIGHT = 0.8
 # Hybrid ranking: the weight of the dense z-score when fused with the TF-IDF cosine, by query
 # kind ("paper": one indexed paper; "papers": several, "like these"; "text": free text). Chosen
 # on the dev half of the queries of benchmarks/ranking.py (PwC-areas: each kind; ACM-CR: papers).
-HYBRID_DENSE_WEIGHT = {"paper": 0.7, "papers": 0.4, "text": 0.5}
+HYBRID_DENSE_WEIGHT = {"paper": 0.7, "papers": 0.3, "text": 0.5}
 
 
 def pool_stats(scores: np.ndarray, mask: np.ndarray | None = None) -> tuple[float, float] | None:
