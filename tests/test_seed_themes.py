@@ -100,3 +100,25 @@ def test_one_paper_and_identical_papers(tmp_path):
         build_index(corpus, HashingEmbedder(), tmp_path / f"same{n}")
         themes = Recommender.load(tmp_path / f"same{n}").themes(seeds=["distillation"])
         assert {p.id for t in themes for p in t.papers} == {f"p{i}" for i in range(n)}
+
+
+def test_a_saved_set_with_an_empty_seeded_theme_loads_and_feeds_every_command(rec, tmp_path):
+    from click.testing import CliRunner
+
+    from paperlike.cli import cli
+
+    idx = ["--index-dir", str(rec.directory)]
+    runner = CliRunner()
+    saved = runner.invoke(cli, ["themes", "--seed", "volcano eruptions", "--save-as", "v", *idx])
+    assert saved.exit_code == 0, saved.output
+    # Read back from the saved file: an empty seeded theme is not damage.
+    for args in (
+        ["theme", "volcano-eruptions", "--theme-set", "v"],
+        ["similar", "distil-a", "--theme", "volcano-eruptions", "--theme-set", "v"],
+        ["map", "--theme-set", "v", "--out", str(tmp_path / "m.html")],
+    ):
+        result = runner.invoke(cli, [*args, *idx])
+        assert result.exit_code in (0, 2) and "damaged" not in result.output and "Traceback" not in result.output, (
+            args,
+            result.output,
+        )

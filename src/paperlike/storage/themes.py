@@ -159,7 +159,11 @@ def _theme(raw: Any, dim: int | None) -> Theme:
     _need(raw.get("status") in (None, "new", "grown", "shrunk", "same"), "a theme's 'status' is not a known status")
     terms, papers, centroid = raw.get("terms"), raw.get("papers"), raw.get("centroid")
     _need(isinstance(terms, list) and all(map(_is_str, terms)), "a theme's 'terms' is not a list of strings")
-    _need(isinstance(papers, list) and len(papers) > 0, "a theme's 'papers' is not a non-empty list")
+    # A seeded theme may be empty (a seed nothing in the index is about); a discovered one never is.
+    _need(
+        isinstance(papers, list) and (len(papers) > 0 or raw.get("seed") is not None),
+        "a theme's 'papers' is not a non-empty list",
+    )
     _need(
         isinstance(centroid, list) and len(centroid) > 0 and all(map(_is_number, centroid)), "a theme's 'centroid' is not numbers"
     )
