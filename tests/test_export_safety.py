@@ -291,7 +291,9 @@ def test_the_zotero_fixture_keeps_its_venue_through_export(tmp_path):
 # ---- CSV -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", "\uff1d"])
+@pytest.mark.parametrize(
+    "start", ["=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20"]
+)  # full-width = + - @ too
 def test_spreadsheet_formulas_are_neutralised(start):
     assert spreadsheet_safe(start + 'HYPERLINK("http://evil")') == "'" + start + 'HYPERLINK("http://evil")'
     assert spreadsheet_safe("A title " + start) == "A title " + start  # only a leading one counts
