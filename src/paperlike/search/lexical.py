@@ -87,7 +87,6 @@ class LexicalIndex:
     tfidf_keys: np.ndarray | None = None
     tfidf_idf: np.ndarray | None = None
     _word_cache: dict[str, int | None] = field(default_factory=dict, repr=False, compare=False)
-    _norms: np.ndarray | None = field(default=None, repr=False, compare=False)
     _tfidf: TfidfIndex | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -187,39 +186,6 @@ class LexicalIndex:
         for a, b, weight in zip(lo.tolist(), hi.tolist(), idf.tolist()):
             share[self.indices[a:b]] += weight
         return share / total if total > 0 else share
-
-    def paper_weights(self, position: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(terms, weights)``: the distinct terms of an indexed paper and its BM25 weight for each."""
-        terms = np.unique(self.paper_terms(position)).astype(np.int64)
-        weights = np.empty(len(terms), dtype=np.float64)
-        for j, (lo, hi) in enumerate(zip(self.indptr[terms].tolist(), self.indptr[terms + 1].tolist())):
-            # A column lists its papers in ascending order (the build fills them in order).
-            weights[j] = self.data[lo + int(np.searchsorted(self.indices[lo:hi], position))]
-        return terms, weights
-
-    def norms(self) -> np.ndarray:
-        """The length of every paper's BM25 weight vector (computed once per index)."""
-        if self._norms is None:
-            self._norms = np.sqrt(np.bincount(self.indices, weights=np.square(self.data, dtype=np.float64), minlength=self.count))
-        return self._norms
-
-    def cosines(self, positions: Sequence[int]) -> np.ndarray:
-        """Cosine of every paper's BM25 weight vector with the query papers' (each unit length,
-        summed): TF-IDF-like similarity of whole abstracts, where BM25's sum over the query's
-        terms favours long papers that repeat common words. Measured in benchmarks/ranking.py."""
-        query: dict[int, float] = {}
-        norms = self.norms()
-        for p in positions:
-            terms, weights = self.paper_weights(int(p))
-            if norms[p] > 0:
-                for t, w in zip(terms.tolist(), (weights / norms[p]).tolist()):
-                    query[t] = query.get(t, 0.0) + w
-        scores = np.zeros(self.count, dtype=np.float64)
-        for t, w in query.items():
-            lo, hi = int(self.indptr[t]), int(self.indptr[t + 1])
-            np.add.at(scores, self.indices[lo:hi], self.data[lo:hi] * w)
-        size = math.sqrt(sum(w * w for w in query.values()))
-        return np.divide(scores, norms * size, out=np.zeros_like(scores), where=norms * size > 0)
 
 
 # BM25 "lucene" weights (bm25s's defaults): idf = ln(1 + (N - df + 0.5) / (df + 0.5)),
