@@ -440,3 +440,34 @@ def test_memberships_that_tie_at_the_cut_keep_the_first_themes():
     member = _members(scores, np.array([0, 1, 5, 1]), margin=0.5, rows_at_once=2)
     assert member.sum(axis=1).tolist() == [MAX_ALSO + 1] * 4
     assert [np.flatnonzero(row).tolist() for row in member] == [[0, 1, 2], [0, 1, 2], [0, 1, 5], [1, 2, 3]]
+
+
+def test_a_word_that_one_member_repeats_is_not_a_label_word_but_one_all_members_share_is():
+    from paperlike.themes.labels import label_terms
+
+    theme = [
+        "ChatDiT ChatDiT ChatDiT: a ChatDiT system for graph retrieval.",
+        "Graph retrieval with sparse graph encoders.",
+        "Graph retrieval benchmarks for question answering.",
+    ]
+    other = ["Speech recognition in noisy rooms.", "Speech synthesis for many speakers."]
+    shared, plain = label_terms([theme, other]), label_terms([theme, other], min_members=1)
+    assert "chatdit" in plain[0]  # plain c-TF-IDF over the joined text: the repeated name wins
+    assert "chatdit" not in shared[0] and "graph" in shared[0]
+    assert shared[1] == ["speech"]
+    # A theme of one paper still gets a label, from that paper's own words.
+    assert label_terms([["Symbolic regression with SNIP SNIP."], other])[0]
+
+
+def test_bundled_theme_labels_use_words_of_two_or_more_members(rec):
+    from paperlike.themes.labels import _phrases, stop_words
+
+    stop = stop_words()
+    texts = {p.id: p.text for p in bundled_corpus().papers}  # what the hash index was built from
+    for theme in rec.themes():
+        primary = [p.id for p in theme.papers if p.primary]
+        if len(primary) < 2:
+            continue
+        for term in theme.terms:
+            users = sum(term in _phrases(texts[pid], stop) for pid in primary)
+            assert users >= 2, (theme.label, term)

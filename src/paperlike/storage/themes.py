@@ -43,8 +43,9 @@ THEMES_FORMAT_VERSION = 1
 # Part of every options key: when the way themes are computed changes, sets saved by an older
 # paperlike are not served for the same options (2: seeded themes scored by the seed text;
 # 3: a paper joins at most 2 discovered themes besides its best one; 4: seeds scored like short
-# queries, hybrid and stemmed, with no members when nothing is about them).
-THEMES_ALGORITHM = 4
+# queries, hybrid and stemmed, with no members when nothing is about them; 5: a label phrase is
+# used by 2+ members of its theme).
+THEMES_ALGORITHM = 5
 NAMES_FILE = "names.json"
 SET_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _MAX_FILE_BYTES = 256 * 1024 * 1024  # far above any real theme set (96k papers is ~10 MB)...

@@ -166,7 +166,7 @@ def _labels(drafts: list[_Draft], texts: Callable[[list[int]], Sequence[str]]) -
     ]
     wanted = sorted({i for group in chosen for i in group})
     text_of = dict(zip(wanted, texts(wanted)))
-    return label_terms([" ".join(text_of[i] for i in sorted(group)) for group in chosen])
+    return label_terms([[text_of[i] for i in sorted(group)] for group in chosen])
 
 
 def _theme(draft: _Draft, phrases: list[str], ids: Sequence[str], titles: Sequence[str]) -> Theme:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -160,30 +161,47 @@ def near_duplicate(a: str, b: str) -> bool:
     return sa <= sb or sb <= sa
 
 
-def label_terms(docs: list[str], n_terms: int = 3) -> list[list[str]]:
-    """Class-based TF-IDF: the phrases that distinguish each class's text from the others."""
+def label_terms(groups: Sequence[Sequence[str]], n_terms: int = 3, *, min_members: int = 2) -> list[list[str]]:
+    """Class-based TF-IDF: the phrases that distinguish each theme's papers from the others'.
+
+    ``groups`` holds each theme's member texts. A label names what the theme is about, so a
+    phrase is a label phrase only when at least ``min_members`` of the theme's papers use it
+    (all of them in a smaller theme): a word that one paper repeats ("chatdit", a system's
+    name) says nothing of the others. ``min_members=1`` is plain c-TF-IDF over the joined text.
+    """
+    from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import CountVectorizer
 
     stop = stop_words()
+    texts = [text for group in groups for text in group]
     vectorizer = CountVectorizer(analyzer=lambda text: _phrases(text, stop), min_df=1)
     try:
-        counts = vectorizer.fit_transform(docs).astype(np.float64)
+        per_doc = vectorizer.fit_transform(texts).astype(np.float64)
     except ValueError:  # no phrase at all in any theme
-        return [[] for _ in docs]
+        return [[] for _ in groups]
+    sizes = [len(group) for group in groups]
+    owner = np.repeat(np.arange(len(groups)), sizes)
+    to_group = csr_matrix((np.ones(len(texts)), (owner, np.arange(len(texts)))), shape=(len(groups), len(texts)))
+    counts = (to_group @ per_doc).tocsr()  # the theme's joined text, as before
+    members = (to_group @ (per_doc > 0).astype(np.float64)).tocsr()  # papers of the theme using each phrase
     vocab = np.array(vectorizer.get_feature_names_out())
     tf = counts.multiply(1.0 / np.maximum(counts.sum(axis=1), 1)).tocsr()
     freq = np.asarray(counts.sum(axis=0)).ravel()
-    avg_words = float(counts.sum()) / max(len(docs), 1)
+    avg_words = float(counts.sum()) / max(len(groups), 1)
     idf = np.log(1.0 + avg_words / np.maximum(freq, 1))
     weights = tf.multiply(idf).tocsr()
     labels = []
     for row in range(weights.shape[0]):
         data, cols = weights[row].data, weights[row].indices
+        needed = min(min_members, sizes[row])
+        used_by = np.asarray(members[row, cols].todense()).ravel() if len(cols) else np.zeros(0)
         # Highest weight first; ties broken alphabetically so labels never change between runs.
         order = sorted(range(len(cols)), key=lambda i: (-round(float(data[i]), 12), vocab[cols[i]]))
         chosen: list[str] = []
         for i in order:
             term = str(vocab[cols[i]])
+            if used_by[i] < needed:
+                continue
             if counts[row, cols[i]] < 2 and len(chosen) > 0:
                 continue  # a phrase seen once is noise, unless nothing else exists
             if any(near_duplicate(term, c) for c in chosen):
