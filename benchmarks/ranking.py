@@ -23,9 +23,12 @@ Rows:
   z cos+X w          weighted z-score fusion (w = dense weight), tuned on dev
   rrf cos+X          reciprocal-rank fusion
   +prf               pseudo-relevance feedback: the dense query moved towards the centroid of the fused top m
+  +nbr k=K l=L       neighbour overlap: z(fused) + L * z(how many of the query's fused top K are
+                     among each paper's K nearest papers by cosine)
   +late              late interaction over sentence units (mean over query units of the best unit match), re-ranking the fused top 200
   before             the hybrid default before this harness: z-fusion of cosine and BM25, w=0.8
   product            what ``paperlike similar`` does now (paperlike.search.rank.score_query), through the library's own functions
+  topical mode       ``--mode topical``: the product's scores, then the neighbour re-rank of paperlike.search.neighbours
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ from _vector_store import VectorStore  # noqa: E402
 MODELS = ("all-MiniLM-L6-v2", "all-MiniLM-L6-v2-int8", "all-mpnet-base-v2", "all-mpnet-base-v2-int8")
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 POOL = 200  # late interaction re-ranks this many
+NEIGHBOURS = (20, 40, 80)  # neighbour-overlap list lengths tried
+POOL_NEIGHBOURS = (40, 80)  # ... and for the pool variant
 
 
 @dataclass
@@ -263,6 +268,7 @@ class Context:
         self.lexical_seconds = time.perf_counter() - started
         self.units = None
         base = MODELS[0]
+        self.neighbours = {k: neighbour_lists(self.vectors[base], k) for k in NEIGHBOURS} if base in self.vectors else {}
         if base in self.vectors:
             unit_lists = [units(p.title, p.abstract) for p in self.papers]
             flat = [u for us in unit_lists for u in us]
@@ -301,6 +307,39 @@ def with_late(base: np.ndarray, pool: np.ndarray, late_scores: np.ndarray, weigh
     return out
 
 
+def neighbour_lists(V: np.ndarray, k: int, rows_at_once: int = 2048):
+    """Each paper's ``k`` nearest other papers by cosine, as a sparse 0/1 matrix (paper x paper)."""
+    from scipy.sparse import csr_matrix
+
+    n = len(V)
+    cols = np.empty((n, k), dtype=np.int64)
+    for start in range(0, n, rows_at_once):
+        sims = V[start : start + rows_at_once] @ V.T
+        sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf  # not itself
+        cols[start : start + len(sims)] = np.argpartition(-sims, k, axis=1)[:, :k]
+    return csr_matrix((np.ones(n * k, dtype=np.float32), (np.repeat(np.arange(n), k), cols.ravel())), shape=(n, n))
+
+
+def neighbour_overlap(ctx: Context, fused: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
+    top = np.argpartition(-np.where(mask, fused, -np.inf), k)[:k]
+    wanted = np.zeros(ctx.n, dtype=np.float32)
+    wanted[top] = 1
+    return np.asarray(ctx.neighbours[k] @ wanted).ravel().astype(np.float64)
+
+
+def pool_overlap(ctx: Context, fused: np.ndarray, mask: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Neighbour overlap for the fused top POOL only, each candidate's k nearest papers found
+    by brute force at query time (what a product could do without a stored neighbour graph)."""
+    V = ctx.vectors[MODELS[0]]
+    masked = np.where(mask, fused, -np.inf)
+    pool = np.argpartition(-masked, POOL)[:POOL]
+    top = np.argpartition(-masked, k)[:k]
+    sims = V[pool] @ V.T
+    sims[np.arange(len(pool)), pool] = -np.inf
+    near = np.argpartition(-sims, k, axis=1)[:, :k]
+    return pool, np.isin(near, top).sum(axis=1).astype(np.float64)
+
+
 def prf(ctx: Context, model: str, bases: Bases, fused: np.ndarray, mask: np.ndarray, m: int, beta: float) -> np.ndarray:
     V = ctx.vectors[model]
     top = np.argpartition(-np.where(mask, fused, -np.inf), m)[:m]
@@ -313,6 +352,13 @@ def prf(ctx: Context, model: str, bases: Bases, fused: np.ndarray, mask: np.ndar
 
 def run(ctx: Context) -> dict:
     from paperlike.search.rank import score_all, score_query
+
+    def topical(kind: str, model: str, cos: np.ndarray, tfidf: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        from paperlike.search.neighbours import exact_neighbours, neighbour_bonus
+
+        V = ctx.vectors[model]
+        fused = score_query(kind, cos, tfidf, mask, mode="topical")
+        return neighbour_bonus(fused, mask, None, kind, lambda pos, k: exact_neighbours(V, pos, k), ctx.n)
 
     results: dict[str, dict[str, dict[str, list]]] = {}  # kind -> row -> {"dev": [...], "test": [...]}
 
@@ -356,6 +402,7 @@ def run(ctx: Context) -> dict:
             )
             add(task.kind, "before (hybrid: z cos+bm25 w=0.8)", task, score_all("hybrid", cos, b.bm25, mask), mask)
             add(task.kind, "product", task, score_query(task.kind, cos, b.tfidf_tok, mask), mask)
+            add(task.kind, "topical mode", task, topical(task.kind, base, cos, b.tfidf_tok, mask), mask)
             for w in (0.6, 0.7) if task.kind == "paper" else (0.3, 0.4, 0.5):
                 fused = zfuse([(w, cos), (1 - w, b.tfidf_tok)], mask)
                 for m, beta in ((5, 0.5), (10, 0.5)):
@@ -367,6 +414,26 @@ def run(ctx: Context) -> dict:
                         zfuse([(w, dense2), (1 - w, b.tfidf_tok)], mask),
                         mask,
                     )
+                for k in ctx.neighbours:
+                    overlap = neighbour_overlap(ctx, fused, mask, k)
+                    for lam in (0.2, 0.4, 0.8):
+                        add(
+                            task.kind,
+                            f"z cos+tfidf-tok w={w} +nbr k={k} l={lam}",
+                            task,
+                            zfuse([(1, fused), (lam, overlap)], mask),
+                            mask,
+                        )
+                    if k in POOL_NEIGHBOURS:
+                        pool, counts = pool_overlap(ctx, fused, mask, k)
+                        for lam in (0.4, 0.8, 1.6):
+                            add(
+                                task.kind,
+                                f"z cos+tfidf-tok w={w} +nbr-pool k={k} l={lam}",
+                                task,
+                                with_late(fused, pool, counts, lam),
+                                mask,
+                            )
                 if ctx.units is not None and task.kind != "text":
                     pool, ls = late(ctx, task, fused, mask)
                     for lw in (0.25, 0.5, 1.0):
@@ -388,7 +455,9 @@ def summarise(ctx: Context, results: dict) -> dict:
         families: dict[str, list[str]] = {}
         for r in arr:
             fam = " ".join(
-                part for part in r.split(" ") if not any(part.startswith(p) for p in ("w=", "m=", "b=")) and not _is_number(part)
+                part
+                for part in r.split(" ")
+                if not any(part.startswith(p) for p in ("w=", "m=", "b=", "k=", "l=")) and not _is_number(part)
             )
             families.setdefault(fam, []).append(r)
         chosen = {}
@@ -430,6 +499,7 @@ def tables(ctx: Context, summary: dict, seconds: float, rows: str = "all") -> st
     row of each lever only)."""
     keep = (
         "product",
+        "topical mode",
         "before",
         "cosine",
         "bm25",
@@ -437,6 +507,7 @@ def tables(ctx: Context, summary: dict, seconds: float, rows: str = "all") -> st
         "tfidf-tok",
         "z cos+tfidf-tok",
         "z cos+tfidf-tok +prf",
+        "z cos+tfidf-tok +nbr",
         "z cos+tfidf-tok +late",
         "rrf cos+tfidf-tok",
     )

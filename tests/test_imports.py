@@ -18,7 +18,7 @@ try:
 except SystemExit as exc:
     code = exc.code
 print(json.dumps({{"code": code, "heavy": sorted(m for m in {heavy!r} if m in sys.modules),
-                   "faiss": "faiss" in sys.modules}}))
+                   "faiss": "faiss" in sys.modules, "numpy": "numpy" in sys.modules}}))
 """
 
 
@@ -33,9 +33,10 @@ def _probe(args, env_dir):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_help_imports_no_torch_and_no_faiss(tmp_path):
-    result = _probe(["--help"], tmp_path)
-    assert result == {"code": 0, "heavy": [], "faiss": False}
+@pytest.mark.parametrize("args", [["--help"], ["similar", "--help"], ["index", "build", "--help"], ["themes", "--help"]])
+def test_help_imports_no_numpy_torch_or_faiss(tmp_path, args):
+    result = _probe(args, tmp_path)
+    assert result == {"code": 0, "heavy": [], "faiss": False, "numpy": False}
 
 
 @pytest.mark.parametrize("args", [["similar", "autodistil", "-k", "3"], ["papers"], ["info"], ["index", "verify"]])

@@ -235,8 +235,8 @@ def test_each_mode_documents_its_score_scale(mode, words):
 
     assert words in SCORE_SCALES[mode]
     help_text = " ".join(run("similar", "--help").stdout.split())
-    assert "hybrid 0.7 z(cosine) + 0.3 z(TF-IDF cosine)" in help_text and "dense the cosine" in help_text
-    assert "lexical the BM25 score" in help_text
+    assert "0.7 z(cosine) + 0.3 z(TF-IDF cosine)" in help_text and "dense: the model alone: score the cosine" in help_text
+    assert "lexical: BM25 alone: score the BM25 score" in help_text
 
 
 def test_urls_with_non_ascii_text_are_found(tmp_path):

@@ -313,3 +313,16 @@ def test_duplicates_and_empty_abstracts_tie_as_in_the_exact_ranking(tmp_path, sm
             want, got = exact.similar(query, k=15, mode=mode), fast.similar(query, k=15, mode=mode)
             assert [r.id for r in got] == [r.id for r in want]
             assert [r.score for r in got] == pytest.approx([r.score for r in want], abs=2e-6)
+
+
+def test_topical_mode_through_the_shortlist_gives_the_exact_answers(big_dir):
+    # Each pool paper's neighbours come from the codes, re-scored, not from a scan of every
+    # vector (search/shortlist.py): the same answers, scores within a small share.
+    exact, fast = _pair(big_dir)
+    for paper_id in [f"p{i}" for i in range(0, 2000, 251)]:
+        want, got = exact.similar(paper_id, k=10, mode="topical"), fast.similar(paper_id, k=10, mode="topical")
+        assert [r.id for r in got] == [r.id for r in want]
+        assert [r.score for r in got] == pytest.approx([r.score for r in want], rel=1e-2)
+        plain = exact.similar(paper_id, k=10)
+        assert all(t.score >= p.score for t, p in zip(want, plain))  # a bonus on hybrid's scores
+    assert [r.id for r in exact.similar("p7", k=10, mode="topical")] != [r.id for r in exact.similar("p7", k=10)]

@@ -15,11 +15,14 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
+from ..mode_registry import DEFAULT_MODE, MODES, modes_help
 from ..model_registry import model_names_help
 from ..settings import ENV_DEVICE, ENV_INDEX_DIR, ENV_MODEL
 from .output import json_option, output_options
 
 __all__ = [
+    "RegistryChoice",
+    "mode_option",
     "device_option",
     "engine_options",
     "index_dir_option",
@@ -31,6 +34,47 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class RegistryChoice(click.Choice):
+    """A choice of the names in a registry, read at each use: a name registered after the
+    CLI was imported (a plug-in, a test) is accepted and listed like the built-in ones."""
+
+    def __init__(self, names: Callable[[], Any]) -> None:
+        self._names = names
+        super().__init__(list(names()))
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._names())
+
+    @choices.setter
+    def choices(self, value: Any) -> None:  # click sets it once in __init__; the registry rules
+        pass
+
+
+class _RegistryHelpOption(click.Option):
+    """An option whose help text is made from a registry when help is shown."""
+
+    def __init__(self, *args: Any, help_from: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._help_from = help_from
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = self._help_from()
+        return super().get_help_record(ctx)
+
+
+def mode_option(func: F) -> F:
+    """``--mode``: the ranking modes of :mod:`paperlike.mode_registry`."""
+    return click.option(
+        "--mode",
+        cls=_RegistryHelpOption,
+        help_from=lambda: modes_help() + " The score column is on the mode's scale.",
+        type=RegistryChoice(lambda: MODES),
+        default=DEFAULT_MODE,
+        show_default=True,
+    )(func)
 
 
 def _unless_from_env(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

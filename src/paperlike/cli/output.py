@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 import click
 
+from ..mode_registry import DEFAULT_MODE, MODES, find_mode
+
 __all__ = [
     "safe",
     "one_line",
@@ -140,15 +142,13 @@ def print_table(rows: Iterable[Sequence[object]], header: Sequence[str] | None =
         click.echo("  ".join([c.ljust(w) for c, w in zip(row, widths)] + list(row[len(widths) :])).rstrip())
 
 
-_SCALE_NAMES = {"dense": "score = cosine", "lexical": "score = BM25"}
-
-
 def _score_label(mode: str, diverse: bool) -> str:
-    """The ranking note after a header; the default (hybrid, not diverse) needs none."""
-    parts = [mode] + ([_SCALE_NAMES[mode]] if mode in _SCALE_NAMES else [])
+    """The ranking note after a header; the default mode, not diverse, needs none."""
+    note = find_mode(mode).scale_note if mode in MODES else None
+    parts = [mode] + ([note] if note else [])
     if diverse:
         parts.append("diverse: ordered by MMR gain (the mmr column), score = relevance")
-    return f"  (ranking: {'; '.join(parts)})" if mode != "hybrid" or diverse else ""
+    return f"  (ranking: {'; '.join(parts)})" if mode != DEFAULT_MODE or diverse else ""
 
 
 def link_lines(before: str, link: str | None, width: int) -> list[str]:

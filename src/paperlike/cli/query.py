@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .app import cli, setup_notes
-from .options import device_option, index_dir_option, output_options
+from .options import device_option, index_dir_option, mode_option, output_options
 from .output import emit_json, emit_records, note_reading, print_answer, print_table
 from .themes import resolve_theme_option, theme_set_options
 
@@ -41,15 +41,7 @@ def load_recommender(index_dir: Path | None, progress: bool = True, device: str 
     metavar="PAPER",
     help="A paper the results should NOT be like (repeatable); QUERY must then name papers.",
 )
-@click.option(
-    "--mode",
-    type=click.Choice(["hybrid", "dense", "lexical"]),
-    default="hybrid",
-    show_default=True,
-    help="Ranking: TF-IDF fused with the model's cosine (best measured), the model alone, or BM25 alone. "
-    "The score column is on the mode's scale: hybrid 0.7 z(cosine) + 0.3 z(TF-IDF cosine) for a paper, in standard deviations "
-    "above the average paper; dense the cosine (-1 to 1); lexical the BM25 score (0 and up).",
-)
+@mode_option
 @click.option(
     "--diverse",
     is_flag=True,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import QueryError
+from ..mode_registry import DEFAULT_MODE, MODES, SCORE_SCALES
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -14,17 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Why", "Result", "Results", "Answer", "DEFAULT_MODE", "MODES", "SCORE_SCALES", "paper_link"]
 
-MODES = ("hybrid", "dense", "lexical")
-DEFAULT_MODE = "hybrid"
-
-# What a result's ``score`` means in each mode: one scale per mode, shown in --help and the docs.
-SCORE_SCALES = {
-    "hybrid": "0.7 x z(cosine) + 0.3 x z(TF-IDF cosine) for a paper (0.3/0.7 for several papers, 0.5/0.5 for "
-    "free text), z-scores over the papers ranked: how many standard deviations a paper stands above the "
-    "average one (best match on the bundled papers: 1.3 to 4.1)",
-    "dense": "cosine similarity of the vectors, -1 to 1 (best match on the bundled papers: 0.5 to 0.85)",
-    "lexical": "BM25 score, 0 and up, unbounded: grows with shared rare terms and with the query's length",
-}
+# The modes and their score scales live in the mode registry (dependency-free; see mode_registry.py).
 
 
 def paper_link(paper: "Paper") -> str | None:

@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..errors import AmbiguousQueryError, QueryError
 from ..text import clean_text, slugify
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np  # records hold arrays but never compute: the CLI imports them without numpy
     import pandas
 
 __all__ = ["Seed", "ThemePaper", "Theme", "ThemeSet", "parse_seeds", "DEFAULT_MARGIN"]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..records.results import DEFAULT_MODE, MODES
+from ..mode_registry import DEFAULT_MODE, MODES, find_mode
 
 __all__ = [
     "MODES",
@@ -37,7 +37,7 @@ DENSE_WEIGHT = 0.8
 # Hybrid ranking: the weight of the dense z-score when fused with the TF-IDF cosine, by query
 # kind ("paper": one indexed paper; "papers": several, "like these"; "text": free text). Chosen
 # on the dev half of the queries of benchmarks/ranking.py (PwC-areas: each kind; ACM-CR: papers).
-HYBRID_DENSE_WEIGHT = {"paper": 0.7, "papers": 0.3, "text": 0.5}
+HYBRID_DENSE_WEIGHT = dict(find_mode(DEFAULT_MODE).dense_weights or {})  # the registry's record holds them
 
 
 def pool_stats(scores: np.ndarray, mask: np.ndarray | None = None) -> tuple[float, float] | None:
@@ -179,21 +179,20 @@ def mmr_gains(
 def score_all(
     mode: str, dense: np.ndarray, lexical: np.ndarray | None, mask: np.ndarray | None = None, dense_weight: float = DENSE_WEIGHT
 ) -> np.ndarray:
-    """One score per paper for a ranking mode (``hybrid``, ``dense`` or ``lexical``).
+    """One score per paper for a ranking mode (a name in :mod:`paperlike.mode_registry`).
 
-    This is the single place the modes are defined; the CLI, the Python API and the quality
-    benchmark all rank through it. ``lexical`` is what the mode fuses: BM25 scores for
-    ``lexical``, TF-IDF cosines for ``hybrid`` (see :func:`score_query`).
+    This is the single place a mode's record turns into scores; the CLI, the Python API and
+    the quality benchmark all rank through it. ``lexical`` is the mode's lexical side: TF-IDF
+    cosines for a fused mode (see :func:`score_query`), BM25 scores for ``lexical``.
     """
-    if mode == "dense":
+    spec = find_mode(mode)
+    if not spec.lexical:
         return np.asarray(dense, dtype=np.float64)
     if lexical is None:
         raise ValueError(f"mode {mode!r} needs lexical scores")
-    if mode == "lexical":
+    if not spec.dense:
         return np.asarray(lexical, dtype=np.float64)
-    if mode == "hybrid":
-        return fuse(dense, lexical, mask=mask, dense_weight=dense_weight)
-    raise ValueError(f"unknown ranking mode {mode!r}; use one of {', '.join(MODES)}")
+    return fuse(dense, lexical, mask=mask, dense_weight=dense_weight)
 
 
 def query_kind(papers: Sequence[int]) -> str:
@@ -201,7 +200,9 @@ def query_kind(papers: Sequence[int]) -> str:
     return "text" if not papers else "paper" if len(papers) == 1 else "papers"
 
 
-def score_query(kind: str, dense: np.ndarray, tfidf: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """The hybrid score of every paper for a query of one kind (see :func:`query_kind`): the
-    z-score fusion of the cosine with the TF-IDF cosine, weighted by HYBRID_DENSE_WEIGHT."""
-    return score_all("hybrid", dense, tfidf, mask, HYBRID_DENSE_WEIGHT[kind])
+def score_query(
+    kind: str, dense: np.ndarray, tfidf: np.ndarray, mask: np.ndarray | None = None, mode: str = DEFAULT_MODE
+) -> np.ndarray:
+    """A fused mode's score of every paper for a query of one kind (see :func:`query_kind`): the
+    z-score fusion of the cosine with the TF-IDF cosine, weighted as the mode's record says."""
+    return score_all(mode, dense, tfidf, mask, find_mode(mode).dense_weight(kind))

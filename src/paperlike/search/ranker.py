@@ -10,11 +10,13 @@ from typing import Any
 
 import numpy as np
 
+from ..mode_registry import find_mode
 from ..records import DEFAULT_MODE, Paper, Why
 from ..storage.index import PaperIndex
 from .explain import explain
 from .lexical import LexicalIndex
-from .rank import HYBRID_DENSE_WEIGHT, fuse_standardised, mmr_gains, query_kind, score_all, standardise, stats_without, top_k
+from .neighbours import exact_neighbours, neighbour_bonus
+from .rank import fuse_standardised, mmr_gains, query_kind, score_all, standardise, stats_without, top_k
 from .shortlist import SHORTLIST_DENSE, SHORTLIST_LEXICAL, SHORTLIST_MAX_K, DenseShortlist
 
 __all__ = ["Query", "Hit", "rank_index"]
@@ -28,7 +30,7 @@ class Query:
         vector: The dense query (a unit vector; zeros in lexical mode).
         terms: The lexical query's term ids, or a function that makes them (only called when needed).
         k: How many results.
-        mode: ``hybrid``, ``dense`` or ``lexical``.
+        mode: A ranking mode's name (see :mod:`paperlike.mode_registry`).
         exclude: Positions never returned (the query papers).
         within: Only these positions (a theme), or None for all.
         diverse: Re-rank the top with MMR.
@@ -118,7 +120,7 @@ def _shortlist_positions(shortlist: DenseShortlist, q: np.ndarray, query: Query,
     """The shortlist of a query, ascending: the papers of highest approximate cosine and the
     BM25 best (lexical mode: the BM25 best only, which are exactly its answer)."""
     need = max(query.k, _pool_size(query.k) if query.diverse else 0)
-    if query.mode == "lexical":
+    if not find_mode(query.mode).dense:
         best = top_k(lexical, need, within=mask & (lexical > 0))  # ties resolved as over all papers
         return np.sort(np.asarray(best, dtype=np.int64))
     parts = [shortlist.nearest(q, max(SHORTLIST_DENSE, 10 * need))]
@@ -134,9 +136,10 @@ def _shortlisted(index: PaperIndex, shortlist: DenseShortlist, q: np.ndarray, qu
     :mod:`paperlike.search.shortlist`)."""
     cand = _shortlist_positions(shortlist, q, query, lexical, mask)
     dense = _cosines(index, cand, q)
-    if query.mode == "dense" or lexical is None:
+    spec = find_mode(query.mode)
+    if lexical is None:
         scores = np.asarray(dense, dtype=np.float64)
-    elif query.mode == "lexical":
+    elif not spec.dense:
         scores = np.asarray(lexical[cand], dtype=np.float64)
     else:
         left_out = np.flatnonzero(~mask)
@@ -144,23 +147,64 @@ def _shortlisted(index: PaperIndex, shortlist: DenseShortlist, q: np.ndarray, qu
         scores = fuse_standardised(
             standardise(dense, dense_stats),
             standardise(lexical[cand], stats_without(lexical, left_out)),
-            HYBRID_DENSE_WEIGHT[query_kind(query.papers)],
+            find_mode(query.mode).dense_weight(query_kind(query.papers)),
         )
     return _Scored(cand, scores, dense, np.ones(len(cand), dtype=bool))
+
+
+def _searched_neighbours(
+    search: Callable[[np.ndarray, int], tuple], index: PaperIndex
+) -> Callable[[np.ndarray, int], np.ndarray]:
+    """Nearest papers of some papers: twice as many candidates from a FAISS-style ``search``
+    (shortlist codes, HNSW graph), re-scored with the stored vectors as the exact path scores
+    them, each paper itself left out; -1 pads a short list."""
+
+    def neighbours(positions: np.ndarray, k: int) -> np.ndarray:
+        vectors = index.vectors_at(positions)
+        _, found = search(vectors, 2 * k + 1)
+        out = np.full((len(positions), k), -1, dtype=np.int64)
+        for row, (cands, own, vector) in enumerate(zip(found, positions, vectors)):
+            cands = np.unique(cands[(cands >= 0) & (cands != own)])
+            best = cands[np.argsort(-(index.vectors_at(cands) @ vector), kind="stable")[:k]]
+            out[row, : len(best)] = best
+        return out
+
+    return neighbours
+
+
+def _with_neighbours(index: PaperIndex, scored: _Scored, query: Query, lexical, shortlist) -> _Scored:
+    """A paper query's answers re-ranked by neighbour overlap, in a mode that asks for it (see
+    search/neighbours.py)."""
+    if not find_mode(query.mode).neighbours or lexical is None:
+        return scored
+    if shortlist is not None:
+        neighbours = _searched_neighbours(shortlist.codes.search, index)
+    elif index.exact:
+        neighbours = lambda positions, k: exact_neighbours(index.all_vectors(), positions, k)  # noqa: E731
+    else:
+        neighbours = _searched_neighbours(index.search, index)
+    scores = neighbour_bonus(scored.scores, scored.mask, scored.positions, query_kind(query.papers), neighbours, index.count)
+    return scored if scores is scored.scores else _Scored(scored.positions, scores, scored.dense, scored.mask)
 
 
 def _score(index: PaperIndex, q: np.ndarray, query: Query, lexical, mask: np.ndarray, shortlist) -> _Scored:
     """Scores of every paper (exact index), of the HNSW candidates, or of a shortlist."""
     if shortlist is not None:
-        return _shortlisted(index, shortlist, q, query, lexical, mask)
+        return _with_neighbours(index, _shortlisted(index, shortlist, q, query, lexical, mask), query, lexical, shortlist)
     if index.exact:
         # Exact scores for every paper, so fusion statistics and ties never depend on k.
         dense = index.all_vectors() @ q
     else:
         dense, mask = _candidate_dense(index, q, query, lexical, mask)
-    if query.mode == "lexical" and lexical is not None:
+    if not find_mode(query.mode).dense and lexical is not None:
         mask &= lexical > 0  # a paper sharing no term with the query is not a lexical match
-    return _Scored(None, score_all(query.mode, dense, lexical, mask, HYBRID_DENSE_WEIGHT[query_kind(query.papers)]), dense, mask)
+    scored = _Scored(
+        None,
+        score_all(query.mode, dense, lexical, mask, find_mode(query.mode).dense_weight(query_kind(query.papers))),
+        dense,
+        mask,
+    )
+    return _with_neighbours(index, scored, query, lexical, None)
 
 
 def _pick(index: PaperIndex, scored: _Scored, k: int, diverse: bool) -> list[tuple[int, float | None]]:
@@ -178,12 +222,13 @@ def _pick(index: PaperIndex, scored: _Scored, k: int, diverse: bool) -> list[tup
 
 
 def _lexical_scores(lexical_index: Callable[[], LexicalIndex], query: Query) -> np.ndarray | None:
-    """What the mode fuses or ranks by: hybrid, the TF-IDF cosine (whole abstracts compared; see
-    search/tfidf.py); lexical, BM25 alone, its scores bit for bit bm25s's; dense, nothing."""
-    if query.mode == "dense":
+    """The mode's lexical side: the TF-IDF cosine (whole abstracts compared; see search/tfidf.py),
+    BM25 (its scores bit for bit bm25s's), or nothing."""
+    side = find_mode(query.mode).lexical
+    if side is None:
         return None
-    terms = query.terms() if callable(query.terms) and not (query.mode == "hybrid" and query.papers) else query.terms
-    if query.mode == "lexical":
+    terms = query.terms() if callable(query.terms) and not (side == "tfidf" and query.papers) else query.terms
+    if side == "bm25":
         return lexical_index().scores_for_terms(terms)
     lex = lexical_index()
     return lex.tfidf_paper_scores(query.papers) if query.papers else lex.tfidf().text_scores(terms)

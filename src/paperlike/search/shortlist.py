@@ -20,6 +20,9 @@ papers) the union of the shortlist and the BM25 best, and fuses them with the st
 papers. Every score it returns is the exact ranking's score of that paper, to rounding (hybrid
 scores within about 2e-6: BM25 then adds each distinct query term once, times its count);
 the one difference from the exact ranking is that a paper in neither list cannot be returned.
+(`--mode topical` is the exception: its neighbour-overlap bonus, search/neighbours.py, takes each
+pool paper's neighbours from the codes, re-scored exactly, not from a scan of every vector,
+so that bonus, and the score, can differ by a little.)
 ``benchmarks/lookup_cpu.py --overlap`` measures how often that changes an answer (at 96k
 papers: no id lookup of 500, hybrid, k=10). Lexical mode ranks the BM25 best exactly as over all
 papers; themes and more than :data:`SHORTLIST_MAX_K` results are ranked over every paper.

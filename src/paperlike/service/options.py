@@ -56,7 +56,7 @@ class SearchOptions:
     def __post_init__(self) -> None:
         object.__setattr__(self, "k", check_k(self.k))
         if self.mode not in MODES:
-            raise QueryError(f"unknown ranking mode '{self.mode}'; use one of: {', '.join(MODES)}")
+            raise QueryError(f"unknown ranking mode '{self.mode}'; use one of: {', '.join(MODES)}")  # the registry's names
         if self.theme is not None and not isinstance(self.theme, (str, Theme)):
             raise TypeError(f"theme is a theme id, seed name or label (a string) or a Theme, not {type(self.theme).__name__}")
         for name in ("diverse", "why"):

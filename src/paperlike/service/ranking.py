@@ -14,6 +14,7 @@ import numpy as np
 
 from ..embedding import Embedder
 from ..errors import QueryError
+from ..mode_registry import find_mode
 from ..records import Result, Results, Theme, embedded_text
 from ..search.lexical import LexicalIndex, build_lexical, load_or_build_lexical
 from ..search.rank import rocchio
@@ -161,7 +162,8 @@ class IndexRanking:
             raise TypeError(f"the text query is a string, not {type(text).__name__}")
         within = self._within(opts.theme)  # an unknown theme fails before the model loads
         text = clean_text(text)
-        if opts.mode == "lexical" and not text:
+        embeds = find_mode(opts.mode).dense
+        if not embeds and not text:
             raise QueryError("empty text query; give some words to search for")
-        vector = self.embed_query(text) if opts.mode != "lexical" else np.zeros(self.index.dim, np.float32)
+        vector = self.embed_query(text) if embeds else np.zeros(self.index.dim, np.float32)
         return self._ranked(vector, lambda: self.lexical().term_ids(text), opts, within, frozenset(), lambda: text)

@@ -41,28 +41,32 @@ _THEME_SET = [
     _q("seed", "Theme set: anchor a theme on a name ('NAME' or 'NAME=words'); repeatable.", _STR, many=True),
     _q("theme_set", "Theme set: one named with 'paperlike themes ... --save-as NAME' (instead of n and seed).", _STR),
 ]
-_RANK = [
-    _q(
-        "k",
-        "Number of results (more than the index returns every other paper).",
-        {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10},
-    ),
-    _q(
-        "mode",
-        "Ranking: TF-IDF fused with the model's cosine, the model alone, or BM25 alone.",
-        {"enum": list(MODES), "default": DEFAULT_MODE},
-    ),
-    _q(
-        "theme",
-        "Only papers of this theme (id, seed name or label phrase of the set n, seed or theme_set name; "
-        "or collection:PATH, a Zotero collection).",
-        _STR,
-    ),
-    _q("diverse", "Re-rank so the top results are not variations of one idea (MMR).", {"type": "boolean", "default": False}),
-    _q("why", "Attach the shared terms and best sentence of each result.", {"type": "boolean", "default": True}),
-    _q("format", "Return the result papers as full records in this format instead of JSON.", {"enum": list(EXPORT_FORMATS)}),
-    *_THEME_SET,
-]
+
+
+def _rank_params() -> list[dict[str, Any]]:
+    """The ranking parameters (the modes read from the registry at each call)."""
+    return [
+        _q(
+            "k",
+            "Number of results (more than the index returns every other paper).",
+            {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10},
+        ),
+        _q(
+            "mode",
+            "Ranking: TF-IDF fused with the model's cosine, the model alone, or BM25 alone.",
+            {"enum": list(MODES), "default": DEFAULT_MODE},
+        ),
+        _q(
+            "theme",
+            "Only papers of this theme (id, seed name or label phrase of the set n, seed or theme_set name; "
+            "or collection:PATH, a Zotero collection).",
+            _STR,
+        ),
+        _q("diverse", "Re-rank so the top results are not variations of one idea (MMR).", {"type": "boolean", "default": False}),
+        _q("why", "Attach the shared terms and best sentence of each result.", {"type": "boolean", "default": True}),
+        _q("format", "Return the result papers as full records in this format instead of JSON.", {"enum": list(EXPORT_FORMATS)}),
+        *_THEME_SET,
+    ]
 
 
 def _ok(schema_ref: str, text: bool = False) -> dict[str, Any]:
@@ -78,151 +82,158 @@ def _get(summary: str, params: list[dict[str, Any]], ok: dict[str, Any], cli: st
     return {"get": {"summary": summary, "description": f"As `{cli}`.", "parameters": params, "responses": ok}}
 
 
-_SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error", "type", "status"],
-        "properties": {
-            "error": {"type": "string", "description": "One line: the problem and the fix."},
-            "type": {"type": "string"},
-            "status": {"type": "integer"},
-            "candidates": {"type": "array", "items": {"type": "object"}},
-            "suggestions": {"type": "array", "items": _STR},
-        },
-    },
-    "Why": {
-        "type": ["object", "null"],
-        "properties": {
-            "terms": {"type": "array", "items": _STR},
-            "query_sentence": {"type": ["string", "null"]},
-            "result_sentence": {"type": ["string", "null"]},
-        },
-    },
-    "Result": {
-        "type": "object",
-        "required": ["rank", "id", "title", "score"],
-        "properties": {
-            "rank": {"type": "integer"},
-            "id": _STR,
-            "title": _STR,
-            "score": {"type": "number"},
-            "cosine": {"type": ["number", "null"]},
-            "why": {"$ref": "#/components/schemas/Why"},
-            "year": {"type": ["integer", "null"]},
-            "authors": {"type": "array", "items": _STR},
-            "venue": {"type": ["string", "null"]},
-            "link": {"type": ["string", "null"], "description": "The record's URL, else its DOI or arXiv page."},
-            "mmr": {"type": ["number", "null"], "description": "With diverse: the MMR gain that chose this rank."},
-        },
-    },
-    "PaperRef": {"type": "object", "required": ["id", "title"], "properties": {"id": _STR, "title": _STR}},
-    "Answer": {
-        "type": "object",
-        "required": ["query", "kind", "results", "generation"],
-        "properties": {
-            "query": _STR,
-            "kind": {"enum": ["paper", "text", "papers"]},
-            "query_kind": {
-                "enum": ["id", "arxiv_id", "doi", "url", "title", "title_prefix", "near_match", "text", "papers"],
-                "description": "How the query was read: which name of the paper it was, free text, or several papers.",
+def _schemas() -> dict[str, Any]:
+    """The response schemas (the modes read from the registry at each call)."""
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["error", "type", "status"],
+            "properties": {
+                "error": {"type": "string", "description": "One line: the problem and the fix."},
+                "type": {"type": "string"},
+                "status": {"type": "integer"},
+                "candidates": {"type": "array", "items": {"type": "object"}},
+                "suggestions": {"type": "array", "items": _STR},
             },
-            "read_as": {"type": "string", "description": "The same in words, e.g. 'the id of paper autodistil' or 'free text'."},
-            "alternatives": {
-                "type": "array",
-                "items": {"$ref": "#/components/schemas/PaperRef"},
-                "description": "Free text that starts titles: those papers (give an id or 3+ words of a title to look one up).",
+        },
+        "Why": {
+            "type": ["object", "null"],
+            "properties": {
+                "terms": {"type": "array", "items": _STR},
+                "query_sentence": {"type": ["string", "null"]},
+                "result_sentence": {"type": ["string", "null"]},
             },
-            "paper_id": {"type": ["string", "null"]},
-            "paper_title": {"type": ["string", "null"]},
-            "papers": {
-                "type": "array",
-                "items": {"$ref": "#/components/schemas/PaperRef"},
-                "description": "The query papers (kind papers).",
+        },
+        "Result": {
+            "type": "object",
+            "required": ["rank", "id", "title", "score"],
+            "properties": {
+                "rank": {"type": "integer"},
+                "id": _STR,
+                "title": _STR,
+                "score": {"type": "number"},
+                "cosine": {"type": ["number", "null"]},
+                "why": {"$ref": "#/components/schemas/Why"},
+                "year": {"type": ["integer", "null"]},
+                "authors": {"type": "array", "items": _STR},
+                "venue": {"type": ["string", "null"]},
+                "link": {"type": ["string", "null"], "description": "The record's URL, else its DOI or arXiv page."},
+                "mmr": {"type": ["number", "null"], "description": "With diverse: the MMR gain that chose this rank."},
             },
-            "unlike": {"type": "array", "items": {"$ref": "#/components/schemas/PaperRef"}},
-            "mode": {"enum": list(MODES)},
-            "score_scale": {"type": ["string", "null"], "description": "What a result's score means in this mode."},
-            "diverse": {"type": "boolean"},
-            "note": {
-                "type": ["string", "null"],
-                "description": "How the query was read, e.g. that it named no paper and was searched as free text.",
+        },
+        "PaperRef": {"type": "object", "required": ["id", "title"], "properties": {"id": _STR, "title": _STR}},
+        "Answer": {
+            "type": "object",
+            "required": ["query", "kind", "results", "generation"],
+            "properties": {
+                "query": _STR,
+                "kind": {"enum": ["paper", "text", "papers"]},
+                "query_kind": {
+                    "enum": ["id", "arxiv_id", "doi", "url", "title", "title_prefix", "near_match", "text", "papers"],
+                    "description": "How the query was read: which name of the paper it was, free text, or several papers.",
+                },
+                "read_as": {
+                    "type": "string",
+                    "description": "The same in words, e.g. 'the id of paper autodistil' or 'free text'.",
+                },
+                "alternatives": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/PaperRef"},
+                    "description": "Free text that starts titles: those papers (give an id or 3+ words of a title to look one up).",
+                },
+                "paper_id": {"type": ["string", "null"]},
+                "paper_title": {"type": ["string", "null"]},
+                "papers": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/PaperRef"},
+                    "description": "The query papers (kind papers).",
+                },
+                "unlike": {"type": "array", "items": {"$ref": "#/components/schemas/PaperRef"}},
+                "mode": {"enum": list(MODES)},
+                "score_scale": {"type": ["string", "null"], "description": "What a result's score means in this mode."},
+                "diverse": {"type": "boolean"},
+                "note": {
+                    "type": ["string", "null"],
+                    "description": "How the query was read, e.g. that it named no paper and was searched as free text.",
+                },
+                "generation": _STR,
+                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
             },
-            "generation": _STR,
-            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
         },
-    },
-    "Paper": {
-        "type": "object",
-        "required": ["id", "title", "abstract"],
-        "properties": {
-            "id": _STR,
-            "title": _STR,
-            "abstract": _STR,
-            "authors": {"type": "array", "items": _STR},
-            "year": {"type": "integer"},
-            "url": _STR,
-            "arxiv_id": _STR,
-            "doi": _STR,
-            "source": _STR,
-            "generation": _STR,
+        "Paper": {
+            "type": "object",
+            "required": ["id", "title", "abstract"],
+            "properties": {
+                "id": _STR,
+                "title": _STR,
+                "abstract": _STR,
+                "authors": {"type": "array", "items": _STR},
+                "year": {"type": "integer"},
+                "url": _STR,
+                "arxiv_id": _STR,
+                "doi": _STR,
+                "source": _STR,
+                "generation": _STR,
+            },
         },
-    },
-    "PaperList": {
-        "type": "object",
-        "properties": {
-            "total": {"type": "integer"},
-            "offset": {"type": "integer"},
-            "papers": {"type": "array", "items": {"type": "object"}},
+        "PaperList": {
+            "type": "object",
+            "properties": {
+                "total": {"type": "integer"},
+                "offset": {"type": "integer"},
+                "papers": {"type": "array", "items": {"type": "object"}},
+            },
         },
-    },
-    "Theme": {
-        "type": "object",
-        "properties": {
-            "id": _STR,
-            "label": _STR,
-            "size": {"type": "integer"},
-            "seed": {"type": ["string", "null"]},
-            "kind": {"enum": ["seeded", "discovered"]},
-            "status": {"type": ["string", "null"]},
-            "papers": {"type": "array", "items": {"type": "object"}},
-            "theme_set": {"anyOf": [{"$ref": "#/components/schemas/ThemeSetRef"}, {"type": "null"}]},
+        "Theme": {
+            "type": "object",
+            "properties": {
+                "id": _STR,
+                "label": _STR,
+                "size": {"type": "integer"},
+                "seed": {"type": ["string", "null"]},
+                "kind": {"enum": ["seeded", "discovered"]},
+                "status": {"type": ["string", "null"]},
+                "papers": {"type": "array", "items": {"type": "object"}},
+                "theme_set": {"anyOf": [{"$ref": "#/components/schemas/ThemeSetRef"}, {"type": "null"}]},
+            },
         },
-    },
-    "ThemeSetRef": {
-        "type": "object",
-        "description": "Which theme set an answer comes from.",
-        "properties": {"name": {"type": ["string", "null"]}, "options": _STR, "description": _STR},
-    },
-    "ThemeSet": {
-        "type": "object",
-        "properties": {
-            "themes": {"type": "array", "items": {"$ref": "#/components/schemas/Theme"}},
-            "options": {"type": "object"},
-            "changes": {"type": "object"},
-            "theme_set": {"$ref": "#/components/schemas/ThemeSetRef"},
-            "papers": {"type": "integer", "description": "Papers in at least one theme."},
-            "memberships": {"type": "integer"},
-            "generation": _STR,
+        "ThemeSetRef": {
+            "type": "object",
+            "description": "Which theme set an answer comes from.",
+            "properties": {"name": {"type": ["string", "null"]}, "options": _STR, "description": _STR},
         },
-    },
-    "Map": {
-        "type": "object",
-        "properties": {
-            "figure": {"type": "object", "description": "plotly figure JSON (data, layout)"},
-            "method": _STR,
-            "papers": {"type": "integer"},
-            "themes": {"type": "integer"},
-            "theme_set": {"$ref": "#/components/schemas/ThemeSetRef"},
-            "generation": _STR,
+        "ThemeSet": {
+            "type": "object",
+            "properties": {
+                "themes": {"type": "array", "items": {"$ref": "#/components/schemas/Theme"}},
+                "options": {"type": "object"},
+                "changes": {"type": "object"},
+                "theme_set": {"$ref": "#/components/schemas/ThemeSetRef"},
+                "papers": {"type": "integer", "description": "Papers in at least one theme."},
+                "memberships": {"type": "integer"},
+                "generation": _STR,
+            },
         },
-    },
-    "Info": {"type": "object", "properties": {"papers": {"type": "integer"}, "model": _STR, "generation": _STR}},
-    "AddReport": {
-        "type": "object",
-        "properties": {k: {"type": "integer"} for k in ("added", "updated", "unchanged", "duplicates", "skipped", "embedded")},
-    },
-    "Csrf": {"type": "object", "properties": {"csrf_token": _STR, "header": _STR}},
-}
+        "Map": {
+            "type": "object",
+            "properties": {
+                "figure": {"type": "object", "description": "plotly figure JSON (data, layout)"},
+                "method": _STR,
+                "papers": {"type": "integer"},
+                "themes": {"type": "integer"},
+                "theme_set": {"$ref": "#/components/schemas/ThemeSetRef"},
+                "generation": _STR,
+            },
+        },
+        "Info": {"type": "object", "properties": {"papers": {"type": "integer"}, "model": _STR, "generation": _STR}},
+        "AddReport": {
+            "type": "object",
+            "properties": {
+                k: {"type": "integer"} for k in ("added", "updated", "unchanged", "duplicates", "skipped", "embedded")
+            },
+        },
+        "Csrf": {"type": "object", "properties": {"csrf_token": _STR, "header": _STR}},
+    }
 
 
 def _paths() -> dict[str, Any]:
@@ -242,20 +253,20 @@ def _paths() -> dict[str, Any]:
                     "none); only as text.",
                     {"enum": list(KINDS), "default": "auto"},
                 ),
-                *_RANK,
+                *_rank_params(),
             ],
             _ok("Answer", text=True),
             "paperlike similar QUERY... [--not P] [--text|--paper]",
         ),
         "/api/text": _get(
             "Papers like a free text",
-            [_q("q", "Free text.", _STR, required=True), *_RANK],
+            [_q("q", "Free text.", _STR, required=True), *_rank_params()],
             _ok("Answer", text=True),
             'paperlike similar "TEXT" --text',
         ),
         "/api/like": _get(
             "Papers like these papers and unlike others (refinement)",
-            [_q("paper", "A paper to find papers like (repeatable).", _STR, required=True, many=True), not_many, *_RANK],
+            [_q("paper", "A paper to find papers like (repeatable).", _STR, required=True, many=True), not_many, *_rank_params()],
             _ok("Answer", text=True),
             "paperlike similar A B --not C",
         ),
@@ -353,7 +364,7 @@ def openapi(app: Any = None) -> dict[str, Any]:
         },
         "paths": _paths(),
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": _schemas(),
             "responses": {
                 "Error": {
                     "description": "Bad input or a refused request: one line naming the problem and the fix; nothing changed.",

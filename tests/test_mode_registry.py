@@ -1,0 +1,86 @@
+"""The ranking-mode registry drives every surface: a mode registered here (cosine fused with
+BM25, the former hybrid) appears in --help, the CLI's choices, the web form and API, the OpenAPI
+document and the answer's score scale, and ranks as its record says, with nothing else edited."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from paperlike.cli import cli
+from paperlike.mode_registry import MODES, SCORE_SCALES, RankingMode, find_mode, register_mode, unregister_mode
+from paperlike.search.rank import fuse
+
+FAKE = RankingMode(
+    "cosine-bm25",
+    "the model's cosine fused with BM25 (a test mode).",
+    "a test scale: 0.8 z(cosine) + 0.2 z(BM25)",
+    "score = test scale",
+    dense=True,
+    lexical="bm25",
+)
+
+
+@pytest.fixture
+def fake_mode():
+    register_mode(FAKE)
+    yield FAKE
+    unregister_mode(FAKE.name)
+
+
+def test_a_registered_mode_appears_in_help_and_is_accepted_by_the_cli(fake_mode, hash_index_copy):
+    help_text = CliRunner().invoke(cli, ["similar", "--help"]).output
+    assert "cosine-bm25" in help_text and "a test mode" in help_text
+    r = CliRunner().invoke(
+        cli, ["similar", "autodistil", "--mode", "cosine-bm25", "-k", "3", "--index-dir", str(hash_index_copy)]
+    )
+    assert r.exit_code == 0, r.output
+    assert "score = test scale" in r.output  # the mode's own note under the header
+    r = CliRunner().invoke(cli, ["similar", "autodistil", "--mode", "nope", "--index-dir", str(hash_index_copy)])
+    assert r.exit_code == 2 and "cosine-bm25" in r.output  # the choices list it
+
+
+def test_a_registered_mode_ranks_as_its_record_says(fake_mode, hash_index_copy):
+    from paperlike.service import Recommender
+
+    rec = Recommender.load(hash_index_copy)
+    answer = rec.ask(["autodistil"], k=5, mode="cosine-bm25")
+    assert answer.mode == "cosine-bm25" and answer.to_dict()["score_scale"] == FAKE.score_scale
+    pos = rec.find("autodistil")
+    vectors = rec.index.all_vectors()
+    lex = rec.lexical()
+    bm25 = lex.scores_for_terms(lex.paper_terms(pos))
+    mask = np.ones(rec.index.count, bool)
+    mask[pos] = False
+    fused = fuse(vectors @ vectors[pos], bm25, mask=mask, dense_weight=0.8)  # no weights given: 0.8
+    want = sorted(np.flatnonzero(mask), key=lambda i: (-fused[i], i))[:5]
+    assert [r.id for r in answer.results] == [rec.index.ids[i] for i in want]
+
+
+def test_a_registered_mode_appears_in_the_web_api_and_openapi(fake_mode, hash_index_copy):
+    pytest.importorskip("starlette")
+    pytest.importorskip("httpx")
+    from paperlike.web import create_app
+    from serve_support import client
+
+    http = client(create_app(hash_index_copy))
+    spec = http.get("/api/openapi.json").json()
+    enums = [p["schema"].get("enum") for p in spec["paths"]["/api/similar"]["get"]["parameters"] if p["name"] == "mode"]
+    assert enums and "cosine-bm25" in enums[0]
+    r = http.get("/api/similar", params={"q": "autodistil", "k": 3, "mode": "cosine-bm25"})
+    assert r.status_code == 200 and r.json()["mode"] == "cosine-bm25"
+    assert "cosine-bm25" in http.get("/").text  # the search form's choices
+
+
+def test_registry_errors_and_the_built_in_modes():
+    assert list(MODES)[:4] == ["hybrid", "dense", "lexical", "topical"]
+    assert set(SCORE_SCALES) == set(MODES) and SCORE_SCALES["dense"].startswith("cosine")
+    with pytest.raises(ValueError, match="use one of: hybrid, dense, lexical"):
+        find_mode("nope")
+    with pytest.raises(ValueError, match="already registered"):
+        register_mode(find_mode("dense"))
+    with pytest.raises(ValueError, match="scores nothing"):
+        RankingMode("empty", "", "", None, dense=False, lexical=None)
+    with pytest.raises(ValueError, match="lexical side"):
+        RankingMode("odd", "", "", None, dense=True, lexical="splade")
