@@ -5,7 +5,8 @@ module imports itself round a cycle (function-local imports included), the CLI s
 Layers, top to bottom (a module may import its own layer or any layer below it, never above)::
 
     cli -> service -> {search, themes, readers, embedding, engines, viz, export} -> storage
-        -> {records, identity, text, settings, errors, model_registry, mode_registry}
+        -> {records, identity, text, settings, errors, model_registry, mode_registry,
+            format_registry, live_names}
 """
 
 from __future__ import annotations
@@ -27,9 +28,23 @@ LAYERS = {
     # engines/ spreads embedding over machines (Ray): the layer of embedding.
     **{name: 2 for name in ("search", "themes", "readers", "embedding", "engines", "viz", "export")},
     "storage": 3,
-    # model_registry, mode_registry: the model and ranking-mode records, dependency-free, so the
+    # The registries (models, ranking modes, export formats): records, dependency-free, so the
     # CLI reads names without numpy.
-    **{name: 4 for name in ("records", "identity", "text", "settings", "errors", "_version", "model_registry", "mode_registry")},
+    **{
+        name: 4
+        for name in (
+            "records",
+            "identity",
+            "text",
+            "settings",
+            "errors",
+            "_version",
+            "model_registry",
+            "mode_registry",
+            "format_registry",
+            "live_names",
+        )
+    },
 }
 # The package's front doors sit above every layer: the lazy public API and `python -m paperlike`.
 ENTRY_POINTS = {"paperlike", "paperlike.__main__"}

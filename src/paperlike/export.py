@@ -16,14 +16,13 @@ import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
+from .format_registry import EXPORT_FORMATS, find_export_format
 from .identity import normalize_doi
 from .records import Paper
 from .records.papers import ENTRY_TYPE, FIELD_NAME, VERBATIM_FIELDS, venue_field
 from .text import clean_text, plain_text, unique_name
 
-__all__ = ["EXPORT_FORMATS", "export_papers", "latex_encode", "spreadsheet_safe"]
-
-EXPORT_FORMATS = ("bibtex", "jsonl", "csv")
+__all__ = ["EXPORT_FORMATS", "export_papers", "latex_encode", "spreadsheet_safe", "bibtex_text", "jsonl_text", "csv_text"]
 _CSV_COLUMNS = ("id", "title", "abstract", "authors", "year", "url", "doi", "arxiv_id", "source", "venue", "tags", "collections")
 
 
@@ -41,7 +40,7 @@ def spreadsheet_safe(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _csv(papers: Sequence[Paper]) -> str:
+def csv_text(papers: Sequence[Paper]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=_CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -233,13 +232,17 @@ def _bib_entry(paper: Paper, key: str) -> str:
     return f"@{kind}{{{key},\n{''.join(lines)}}}\n"
 
 
-def _bibtex(papers: Sequence[Paper]) -> str:
+def bibtex_text(papers: Sequence[Paper]) -> str:
     taken = _FoldedNames()
     return "\n".join(_bib_entry(paper, _bib_key(paper.id, taken)) for paper in papers)
 
 
+def jsonl_text(papers: Sequence[Paper]) -> str:
+    return "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in papers)
+
+
 def export_papers(papers: Sequence[Paper], fmt: str) -> str:
-    """The papers as text in ``fmt`` (one of :data:`EXPORT_FORMATS`).
+    """The papers as text in ``fmt`` (a name in :mod:`paperlike.format_registry`).
 
     BibTeX keeps each paper's entry type, venue and other fields (so a .bib read in comes back
     out with nothing a citation needs lost); keys are the paper ids, made BibTeX-safe and unique
@@ -248,10 +251,4 @@ def export_papers(papers: Sequence[Paper], fmt: str) -> str:
     Raises:
         ValueError: Unknown format.
     """
-    if fmt == "jsonl":
-        return "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in papers)
-    if fmt == "csv":
-        return _csv(papers)
-    if fmt == "bibtex":
-        return _bibtex(papers)
-    raise ValueError(f"unknown export format '{fmt}'; known: {', '.join(EXPORT_FORMATS)}")
+    return find_export_format(fmt).write(papers)

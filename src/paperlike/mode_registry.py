@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from .live_names import LiveNames
+
 __all__ = [
     "RankingMode",
     "MODES",
@@ -85,27 +87,7 @@ def unregister_mode(name: str) -> None:
     _REGISTRY.pop(name, None)
 
 
-class _ModeNames(Sequence[str]):
-    """The registered names, in registration order, read at each use (so a mode registered
-    later appears everywhere, including in a ``click.Choice`` made at import)."""
-
-    def __getitem__(self, index):
-        return list(_REGISTRY)[index]
-
-    def __len__(self) -> int:
-        return len(_REGISTRY)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(_REGISTRY))
-
-    def __contains__(self, name: object) -> bool:
-        return name in _REGISTRY
-
-    def __repr__(self) -> str:
-        return repr(tuple(_REGISTRY))
-
-
-MODES: Sequence[str] = _ModeNames()
+MODES: Sequence[str] = LiveNames(_REGISTRY)
 
 
 def mode_names() -> tuple[str, ...]:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from ..format_registry import EXPORT_FORMATS
 from .app import cli, setup_notes
+from .choices import RegistryChoice
 from .index import index_dir_of
 from .options import engine_options, index_dir_option, json_option, reading_options, split_ids
 from .output import emit_json, emit_records, note, safe, shorten
@@ -148,7 +150,7 @@ def dupes(threshold, index_dir, as_json):
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["bibtex", "jsonl", "csv"]), required=True, help="Output format.")
+@click.option("--format", "fmt", type=RegistryChoice(lambda: EXPORT_FORMATS), required=True, help="Output format.")
 @click.option("--theme", default=None, help="Only the papers of this theme (of the set -n/--seed/--theme-set name).")
 @theme_set_options
 @click.option("--ids", "ids", multiple=True, callback=split_ids, help="Only these paper ids (comma-separated; repeatable).")

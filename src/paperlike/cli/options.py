@@ -18,10 +18,10 @@ from click.core import ParameterSource
 from ..mode_registry import DEFAULT_MODE, MODES, modes_help
 from ..model_registry import model_names_help
 from ..settings import ENV_DEVICE, ENV_INDEX_DIR, ENV_MODEL
+from .choices import RegistryChoice
 from .output import json_option, output_options
 
 __all__ = [
-    "RegistryChoice",
     "mode_option",
     "device_option",
     "engine_options",
@@ -34,23 +34,6 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class RegistryChoice(click.Choice):
-    """A choice of the names in a registry, read at each use: a name registered after the
-    CLI was imported (a plug-in, a test) is accepted and listed like the built-in ones."""
-
-    def __init__(self, names: Callable[[], Any]) -> None:
-        self._names = names
-        super().__init__(list(names()))
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        return tuple(self._names())
-
-    @choices.setter
-    def choices(self, value: Any) -> None:  # click sets it once in __init__; the registry rules
-        pass
 
 
 class _RegistryHelpOption(click.Option):

@@ -20,7 +20,9 @@ from typing import Any, TypeVar
 
 import click
 
+from ..format_registry import EXPORT_FORMATS
 from ..mode_registry import DEFAULT_MODE, MODES, find_mode
+from .choices import RegistryChoice
 
 __all__ = [
     "safe",
@@ -111,16 +113,17 @@ def emit_records(papers: Sequence[Any], fmt: str, output: Path | None = None) ->
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
-def output_options(formats: Sequence[str] = ()) -> Callable[[F], F]:
-    """The output options every listing command shares: ``--json``, and, when ``formats`` are
-    given, ``--format`` to print the full paper records instead (e.g. for a reference manager)."""
+def output_options(formats: bool = False) -> Callable[[F], F]:
+    """The output options every listing command shares: ``--json``, and, with ``formats``,
+    ``--format`` to print the full paper records instead (e.g. for a reference manager), in
+    any format of :mod:`paperlike.format_registry`."""
 
     def decorate(func: F) -> F:
         if formats:
             func = click.option(
                 "--format",
                 "export_format",
-                type=click.Choice(list(formats)),
+                type=RegistryChoice(lambda: EXPORT_FORMATS),
                 default=None,
                 help="Print the papers as full records in this format (CSV cells that a spreadsheet "
                 "would run as formulas are neutralised).",

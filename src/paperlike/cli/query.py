@@ -59,7 +59,7 @@ def load_recommender(index_dir: Path | None, progress: bool = True, device: str 
 @theme_set_options
 @device_option
 @index_dir_option
-@output_options(formats=("bibtex", "jsonl", "csv"))
+@output_options(formats=True)
 def similar(
     query, k, ids_file, unlike, mode, diverse, why, as_text, as_paper, theme, theme_set, device, index_dir, as_json, export_format
 ):
@@ -131,7 +131,7 @@ def _check_similar_options(query, k, ids_file, unlike, as_text, as_paper) -> Non
 
 @cli.command()
 @index_dir_option
-@output_options(formats=("bibtex", "jsonl", "csv"))
+@output_options(formats=True)
 @click.option("--search", "contains", default=None, help="Only papers whose id or title contains this text (any case).")
 def papers(index_dir, as_json, export_format, contains):
     """List the indexed papers: id and title (or full records with --format).

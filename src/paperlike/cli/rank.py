@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from ..format_registry import EXPORT_FORMATS
 from .app import cli, setup_notes
+from .choices import RegistryChoice
 from .options import index_dir_option, json_option
 from .output import emit_json, note, safe, shorten
 from .query import load_recommender
@@ -48,7 +50,7 @@ def _read_formats() -> list[str]:
 @click.option(
     "--format",
     "export_format",
-    type=click.Choice(["bibtex", "jsonl", "csv"]),
+    type=RegistryChoice(lambda: EXPORT_FORMATS),
     default=None,
     help="Print the ranked papers of FILE as full records in this format, best first.",
 )

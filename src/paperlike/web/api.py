@@ -8,7 +8,7 @@ with a 4xx code, as the CLI prints one ``Error:`` line and exits with 2.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from paperlike.errors import QueryError
-from paperlike.export import EXPORT_FORMATS
+from paperlike.format_registry import EXPORT_FORMATS, find_export_format
 
 from . import answers, backend
 from .generations import Snapshot
@@ -28,11 +28,24 @@ from .security import ServeError
 
 __all__ = ["routes", "EXPORT_TYPES", "json_response", "export_response", "add_upload"]
 
-EXPORT_TYPES = {
-    "bibtex": ("application/x-bibtex; charset=utf-8", "bib"),
-    "jsonl": ("application/x-ndjson; charset=utf-8", "jsonl"),
-    "csv": ("text/csv; charset=utf-8", "csv"),
-}
+
+class _ExportTypes(Mapping[str, tuple[str, str]]):
+    """``{format: (media type, extension)}``, read from the format registry at each use."""
+
+    def __getitem__(self, name: str) -> tuple[str, str]:
+        if name not in EXPORT_FORMATS:
+            raise KeyError(name)
+        fmt = find_export_format(name)
+        return fmt.media_type, fmt.extension
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(EXPORT_FORMATS)
+
+    def __len__(self) -> int:
+        return len(EXPORT_FORMATS)
+
+
+EXPORT_TYPES: Mapping[str, tuple[str, str]] = _ExportTypes()
 # Extensions kept from an uploaded file's name (the reader detects the format from them);
 # the name itself never reaches the file system.
 _UPLOAD_EXTENSIONS = (".txt", ".jsonl", ".json", ".bib", ".csv", ".tsv", ".xml")
@@ -44,7 +57,8 @@ def json_response(data: Any, generation: str, status: int = 200) -> JSONResponse
 
 
 def export_response(text: str, fmt: str, generation: str, name: str = "papers") -> Response:
-    media, ext = EXPORT_TYPES[fmt]
+    fmt_record = find_export_format(fmt)
+    media, ext = fmt_record.media_type, fmt_record.extension
     return Response(
         text,
         media_type=media,

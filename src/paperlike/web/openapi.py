@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from paperlike import __version__
-from paperlike.export import EXPORT_FORMATS
+from paperlike.format_registry import EXPORT_FORMATS
 from paperlike.readers.detect import FORMATS as CORPUS_FORMATS
 from paperlike.records import DEFAULT_MODE, MODES
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast, overload
 
 from paperlike.errors import QueryError
-from paperlike.export import EXPORT_FORMATS
+from paperlike.format_registry import EXPORT_FORMATS
 from paperlike.records import DEFAULT_MODE, MODES
 from paperlike.service.options import SearchOptions
 from paperlike.service.themes import ThemeSetChoice

@@ -84,3 +84,62 @@ def test_registry_errors_and_the_built_in_modes():
         RankingMode("empty", "", "", None, dense=False, lexical=None)
     with pytest.raises(ValueError, match="lexical side"):
         RankingMode("odd", "", "", None, dense=True, lexical="splade")
+
+
+# -- export formats -----------------------------------------------------------------------------
+
+
+def titles_text(papers) -> str:
+    """A test format: one title a line."""
+    return "".join(p.title + "\n" for p in papers)
+
+
+@pytest.fixture
+def fake_format():
+    from paperlike.format_registry import ExportFormat, register_export_format, unregister_export_format
+
+    fmt = register_export_format(
+        ExportFormat("titles", "text/plain; charset=utf-8", "txt", "One title a line.", "test_registries:titles_text")
+    )
+    yield fmt
+    unregister_export_format(fmt.name)
+
+
+def test_a_registered_export_format_reaches_every_command(fake_format, hash_index_copy):
+    runner = CliRunner()
+    for command in (["export"], ["similar"], ["papers"], ["rank"]):
+        assert "titles" in runner.invoke(cli, [*command, "--help"]).output, command
+    r = runner.invoke(cli, ["export", "--format", "titles", "--ids", "autodistil", "--index-dir", str(hash_index_copy)])
+    assert r.exit_code == 0 and r.stdout.startswith("AutoDistil"), r.output
+    r = runner.invoke(cli, ["similar", "autodistil", "-k", "2", "--format", "titles", "--index-dir", str(hash_index_copy)])
+    assert r.exit_code == 0 and len(r.stdout.splitlines()) == 2, r.output
+    r = runner.invoke(cli, ["export", "--format", "nope", "--index-dir", str(hash_index_copy)])
+    assert r.exit_code == 2 and "titles" in r.output
+
+
+def test_a_registered_export_format_is_served_with_its_media_type(fake_format, hash_index_copy):
+    pytest.importorskip("starlette")
+    pytest.importorskip("httpx")
+    from serve_support import client
+
+    from paperlike.web import create_app
+
+    http = client(create_app(hash_index_copy))
+    r = http.get("/api/export", params={"format": "titles", "ids": "autodistil"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/plain") and ".txt" in r.headers["content-disposition"]
+    assert r.text.startswith("AutoDistil")
+    spec = http.get("/api/openapi.json").json()
+    enums = [p["schema"].get("enum") for p in spec["paths"]["/api/export"]["get"]["parameters"] if p["name"] == "format"]
+    assert enums and "titles" in enums[0]
+
+
+def test_export_format_registry_errors():
+    from paperlike.export import export_papers
+    from paperlike.format_registry import EXPORT_FORMATS, find_export_format, register_export_format
+
+    assert list(EXPORT_FORMATS)[:3] == ["bibtex", "jsonl", "csv"]
+    with pytest.raises(ValueError, match="unknown export format 'nope'; known: bibtex, jsonl, csv"):
+        export_papers([], "nope")
+    with pytest.raises(ValueError, match="already registered"):
+        register_export_format(find_export_format("csv"))

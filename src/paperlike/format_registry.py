@@ -1,0 +1,99 @@
+"""The export formats paperlike writes: one record each, registered in one place.
+
+Dependency-free on purpose (no numpy): the CLI reads names and help from here without importing
+the writers. Every surface (``--format`` choices of ``export``, ``similar``, ``papers`` and
+``rank``, the web API's parameter, media type and file extension, the OpenAPI document) reads
+this registry; :func:`paperlike.export.export_papers` calls the record's writer. Adding a format
+is one writer function (``papers -> text``) and one record registered here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .live_names import LiveNames
+
+__all__ = ["ExportFormat", "EXPORT_FORMATS", "register_export_format", "unregister_export_format", "find_export_format"]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One export format.
+
+    Attributes:
+        name: What ``--format`` and the API's ``format`` take.
+        media_type: The HTTP Content-Type of a download.
+        extension: The file extension of a download (no dot).
+        summary: One line for the docs.
+        writer: ``"module:function"`` of the writer, ``papers -> text``, imported on first use
+            (so naming formats costs no import).
+    """
+
+    name: str
+    media_type: str
+    extension: str
+    summary: str
+    writer: str
+
+    def write(self, papers: Sequence[Any]) -> str:
+        module, _, function = self.writer.partition(":")
+        write: Callable[[Sequence[Any]], str] = getattr(importlib.import_module(module), function)
+        return write(papers)
+
+
+_REGISTRY: dict[str, ExportFormat] = {}
+
+
+def register_export_format(fmt: ExportFormat) -> ExportFormat:
+    """Add a format (a name already taken is an error)."""
+    if fmt.name in _REGISTRY:
+        raise ValueError(f"export format {fmt.name!r} is already registered")
+    _REGISTRY[fmt.name] = fmt
+    return fmt
+
+
+def unregister_export_format(name: str) -> None:
+    """Remove a format (for tests that register one of their own)."""
+    _REGISTRY.pop(name, None)
+
+
+def find_export_format(name: str) -> ExportFormat:
+    """The format called ``name``; a ValueError naming the known ones otherwise."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown export format '{name}'; known: {', '.join(_REGISTRY)}") from None
+
+
+EXPORT_FORMATS: Sequence[str] = LiveNames(_REGISTRY)
+
+register_export_format(
+    ExportFormat(
+        "bibtex",
+        "application/x-bibtex; charset=utf-8",
+        "bib",
+        "BibTeX, each paper's entry type, venue and fields kept; keys are the paper ids.",
+        "paperlike.export:bibtex_text",
+    )
+)
+register_export_format(
+    ExportFormat(
+        "jsonl",
+        "application/x-ndjson; charset=utf-8",
+        "jsonl",
+        "JSON lines, one paper record a line (what paperlike reads back).",
+        "paperlike.export:jsonl_text",
+    )
+)
+register_export_format(
+    ExportFormat(
+        "csv",
+        "text/csv; charset=utf-8",
+        "csv",
+        "CSV, cells a spreadsheet would run as formulas neutralised.",
+        "paperlike.export:csv_text",
+    )
+)
