@@ -204,3 +204,78 @@ def test_no_function_over_cyclomatic_complexity_15():
             if block.complexity > MAX_COMPLEXITY:
                 complex_.append(f"{name}.{block.fullname} ({block.complexity})")
     assert complex_ == []
+
+
+def test_the_where_to_add_table_of_docs_architecture_names_real_files_and_names():
+    import re
+
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = doc[doc.index("## Where to add things") :]
+    paths = set(re.findall(r"`(src/paperlike/[\w/]+(?:\.py)?/?)`", table))
+    assert len(paths) >= 10
+    assert [p for p in sorted(paths) if not (ROOT / p).exists()] == []
+    # The names the table says to add to are defined where it says.
+    for name, path in [
+        ("def register_mode", "src/paperlike/mode_registry.py"),
+        ("def register_export_format", "src/paperlike/format_registry.py"),
+        ("class ModelSpec", "src/paperlike/model_registry.py"),
+        ("READERS", "src/paperlike/readers/registry.py"),
+        ("_UPLOAD_EXTENSIONS", "src/paperlike/web/api.py"),
+    ]:
+        assert name in (ROOT / path).read_text(encoding="utf-8"), (name, path)
+    # Every module the layer diagram names exists, and every top-level part of the package is in it.
+    diagram = doc[doc.index("```text") : doc.index("```", doc.index("```text") + 7)]
+    for part in re.findall(r"([\w]+(?:/|\.py))", diagram):
+        assert (SRC / part.rstrip("/")).exists(), part
+    tops = {p.name for p in SRC.iterdir() if (p.is_dir() and (p / "__init__.py").exists()) or p.suffix == ".py"}
+    named = {part.rstrip("/") for part in re.findall(r"([\w]+(?:/|\.py))", diagram)}
+    assert sorted(tops - named - {"__init__.py", "__main__.py", "_version.py", "data"}) == []
+
+
+def _registry_copies(source: str, registries: dict[str, set[str]]) -> list[str]:
+    """Literal lists, tuples, sets and dict keys made only of names of one registry, three or
+    more of them: a copy of the registry that will miss the next name registered."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            items = node.elts
+        elif isinstance(node, ast.Dict):
+            items = [k for k in node.keys if k is not None]
+        else:
+            continue
+        if not items or not all(isinstance(i, ast.Constant) and isinstance(i.value, str) for i in items):
+            continue
+        names = {i.value for i in items}  # type: ignore[attr-defined]
+        for registry, known in registries.items():
+            if len(names) >= 3 and names <= known:
+                found.append(f"line {node.lineno}: {sorted(names)} copies the {registry} registry")
+    return found
+
+
+def _registries() -> dict[str, set[str]]:
+    from paperlike.format_registry import EXPORT_FORMATS
+    from paperlike.mode_registry import MODES
+    from paperlike.model_registry import MODEL_NAMES
+
+    return {"ranking-mode": set(MODES), "export-format": set(EXPORT_FORMATS), "model": set(MODEL_NAMES)}
+
+
+def test_no_module_copies_a_registrys_names():
+    registries = _registries()
+    homes = {"paperlike.mode_registry", "paperlike.format_registry", "paperlike.model_registry"}
+    copies = [
+        f"{name} {c}"
+        for name, path in MODULES.items()
+        if name not in homes
+        for c in _registry_copies(path.read_text(encoding="utf-8"), registries)
+    ]
+    assert copies == []
+
+
+def test_the_registry_copy_check_finds_copies():
+    registries = _registries()
+    assert _registry_copies('type=click.Choice(["hybrid", "dense", "lexical"])', registries)
+    assert _registry_copies('TYPES = {"bibtex": 1, "jsonl": 2, "csv": 3}', registries)
+    # Other lists that share a few names are not copies: the readers' formats, two modes.
+    assert not _registry_copies('FORMATS = ("daily", "jsonl", "bibtex", "csv", "tsv")', registries)
+    assert not _registry_copies('if method in ("hybrid", "lexical"): pass', registries)

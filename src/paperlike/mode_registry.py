@@ -175,3 +175,8 @@ register_mode(
         dense_weights={"paper": 0.6, "papers": 0.4, "text": 0.5},
     )
 )
+
+# How `paperlike rank` scores a new batch against the library (search/stream.py implements
+# each); here so that its --method choices need no numpy.
+STREAM_METHODS = ("hybrid", "dense", "lexical", "max", "centroid", "svm")
+DEFAULT_STREAM_METHOD = "hybrid"

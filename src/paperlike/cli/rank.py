@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..format_registry import EXPORT_FORMATS
+from ..mode_registry import STREAM_METHODS
 from .app import cli, setup_notes
 from .choices import RegistryChoice
 from .options import index_dir_option, json_option
@@ -17,9 +18,8 @@ from .themes import resolve_theme_option, theme_set_options
 
 __all__ = ["rank", "RANK_METHODS"]
 
-# The choices of --method; tests check they are paperlike.search.stream.STREAM_METHODS (not
-# imported here: that module needs NumPy, and --help must stay light).
-RANK_METHODS = ("hybrid", "dense", "lexical", "max", "centroid", "svm")
+# The choices of --method (the mode registry's batch methods; the name kept for scripts).
+RANK_METHODS = STREAM_METHODS
 
 
 def _read_formats() -> list[str]:

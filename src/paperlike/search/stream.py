@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..mode_registry import DEFAULT_STREAM_METHOD, STREAM_METHODS
+
 __all__ = [
     "STREAM_METHODS",
     "DEFAULT_STREAM_METHOD",
@@ -40,8 +42,7 @@ __all__ = [
 TOP_K = 3
 RRF_K = 60
 
-STREAM_METHODS = ("hybrid", "dense", "lexical", "max", "centroid", "svm")
-DEFAULT_STREAM_METHOD = "hybrid"
+# The method names live in the dependency-free mode registry (the CLI reads them without numpy).
 
 # Stream papers scored per block: a block times the targets is at most ~64 MB of float32.
 _BLOCK_CELLS = 16_000_000
