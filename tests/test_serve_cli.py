@@ -63,3 +63,66 @@ def test_serve_command_answers_and_stops(tmp_path, workers):
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) is not None
+
+
+def _uploads(tmp) -> list[str]:
+    return sorted(p.name for p in tmp.iterdir() if p.name.startswith("paperlike-upload-"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_a_server_stopped_mid_upload_leaves_no_upload_folder(tmp_path, how, monkeypatch):
+    import json
+    import threading
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    directory = build_serve_index(tmp_path / "index")
+    proc, base = _start(["--index-dir", str(directory), "--allow-edits"])
+    # Big enough that the add is still running when the signal comes.
+    big = "".join(
+        json.dumps({"id": f"big-{i}", "title": f"Paper {i} on graphs", "abstract": f"Words {i} about graphs and trees."}) + "\n"
+        for i in range(60_000)
+    ).encode()
+    try:
+        with httpx.Client(base_url=base, timeout=120) as http:
+            token = http.get("/api/csrf").json()["csrf_token"]
+
+            def upload() -> None:
+                try:
+                    http.post("/api/add", files={"file": ("big.jsonl", big)}, headers={"X-CSRF-Token": token})
+                except httpx.HTTPError:
+                    pass  # the server went away mid-request, as it should
+
+            sender = threading.Thread(target=upload, daemon=True)
+            sender.start()
+            deadline = time.time() + 60
+            while time.time() < deadline and not _uploads(tmp):
+                time.sleep(0.02)
+            held = _uploads(tmp)
+            assert held and held[0].startswith(f"paperlike-upload-{proc.pid}-")  # named with the server's pid
+            proc.send_signal(how)
+            proc.wait(timeout=60)
+            sender.join(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    if how == signal.SIGTERM:
+        assert _uploads(tmp) == []  # removed on the way out
+        return
+    # SIGKILL cannot clean up: the next paperlike removes the folder of the dead server, once it
+    # is older than a write in progress could be.
+    left = _uploads(tmp)
+    assert left
+    old = time.time() - 2 * 3600
+    for name in left:
+        os.utime(tmp / name, (old, old))
+    subprocess.run(
+        [sys.executable, "-m", "paperlike", "info", "--index-dir", str(directory)],
+        env=dict(os.environ),
+        capture_output=True,
+        timeout=120,
+    )
+    assert _uploads(tmp) == []

@@ -7,7 +7,6 @@ with a 4xx code, as the CLI prints one ``Error:`` line and exits with 2.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from starlette.routing import Route
 
 from paperlike.errors import QueryError
 from paperlike.format_registry import EXPORT_FORMATS, find_export_format
+from paperlike.storage.stale import private_temp_dir
 
 from . import answers, backend
 from .generations import Snapshot
@@ -189,7 +189,9 @@ async def add_upload(request: Request) -> dict[str, Any]:
         raise QueryError("no file uploaded; send the papers as the form field 'file'")
     fmt = str(form.get("format") or "") or None
     strict = str(form.get("strict") or "").lower() in ("1", "true", "on", "yes")
-    with tempfile.TemporaryDirectory(prefix="paperlike-upload-") as tmp:
+    # Named with this process's pid: a server killed mid-add leaves it, and a later paperlike
+    # removes it once that pid is gone (storage/stale.py).
+    with private_temp_dir("upload") as tmp:
         files: list[tuple[Path, str]] = []
         for i, upload in enumerate(uploads):
             shown = Path(str(upload.filename or f"upload-{i}")).name[:100] or f"upload-{i}"

@@ -201,6 +201,9 @@ _UVICORN: dict[str, Any] = {
     "server_header": False,
     "lifespan": "off",
     "http": GuardedH11Protocol,
+    # On Ctrl-C or SIGTERM, requests still running after this many seconds are cancelled (a
+    # heavy job's thread is abandoned: see runtime.blocking), so the server stops promptly.
+    "timeout_graceful_shutdown": 10,
     **LIMITS,
 }
 

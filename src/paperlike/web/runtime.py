@@ -69,9 +69,48 @@ async def blocking(request: Request, fn: Callable[..., Any], *args: Any, heavy: 
         )
     workers.heavy_pending += 1
     try:
-        return await anyio.to_thread.run_sync(lambda: policy.applied(rules, fn, *args), limiter=workers.heavy)
+        async with workers.heavy:
+            return await _in_daemon_thread(lambda: policy.applied(rules, fn, *args))
     finally:
         workers.heavy_pending -= 1
+
+
+async def _in_daemon_thread(fn: Callable[[], Any]) -> Any:
+    """``fn()`` in a daemon thread of its own. A heavy job (an add of many papers, themes of a
+    big index) may run for minutes; when the server is stopped, uvicorn cancels the request after
+    its graceful-shutdown time, and the process must then exit, not wait for the job in a thread
+    that Python joins at exit. Abandoning a job is safe: every index write is atomic, under the
+    writer lock, and its temp files are removed by a later run (storage/stale.py)."""
+    import asyncio
+    import threading
+
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if done.cancelled() or done.done():
+            return  # the request was cancelled (the server is stopping)
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)
+
+    def work() -> None:
+        try:
+            result = fn()
+        except BaseException as exc:  # handed to the request's task, raised there
+            try:
+                loop.call_soon_threadsafe(settle, None, exc)
+            except RuntimeError:  # the loop is closed: the server has stopped
+                pass
+            return
+        try:
+            loop.call_soon_threadsafe(settle, result, None)
+        except RuntimeError:
+            pass
+
+    threading.Thread(target=work, name="paperlike heavy job", daemon=True).start()
+    return await done
 
 
 def require_csrf(request: Request, given: Any) -> None:
