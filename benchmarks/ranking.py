@@ -39,6 +39,7 @@ import json
 import os
 import sys
 import time
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -494,7 +495,7 @@ def _is_number(part: str) -> bool:
     return True
 
 
-def tables(ctx: Context, summary: dict, seconds: float, rows: str = "all") -> str:
+def tables(ctx: Context, summary: dict, seconds: float, rows: str = "all", load: float | None = None) -> str:
     """The markdown tables of a run (``rows="readme"``: the product, the baselines and the best
     row of each lever only)."""
     keep = (
@@ -536,8 +537,16 @@ def tables(ctx: Context, summary: dict, seconds: float, rows: str = "all") -> st
                 + " | ".join(f"{row['test'][n]:.4f}" for n in names)
                 + f" | {'' if ci is None else f'{ci[0]:+.4f} .. {ci[1]:+.4f}'} |"
             )
-    out.append(f"\nwall {seconds:.0f} s; load {os.getloadavg()[0]:.1f}; {os.cpu_count()} CPUs")
+    load = os.getloadavg()[0] if load is None else load
+    out.append(f"\nwall {seconds:.0f} s; load {load:.1f}; {os.cpu_count()} CPUs")
     return "\n".join(out)
+
+
+def write_markdown(path: str, command: str, ctx, summary: dict, seconds: float, load: float | None = None) -> None:
+    notes = "".join(f"- {note}\n" for note in ctx.notes)
+    Path(path).write_text(
+        f"Written by `{command} --markdown ...`.\n\n{notes}{tables(ctx, summary, seconds, rows='readme', load=load)}\n"
+    )
 
 
 def main() -> None:
@@ -549,7 +558,17 @@ def main() -> None:
     )
     ap.add_argument("--json", default=None, help="also write the summary here")
     ap.add_argument("--markdown", default=None, help="also write the README's rows here (docs/readme/ranking-SET.md)")
+    ap.add_argument("--from-json", default=None, help="print (and --markdown) the tables of a saved --json run; run nothing")
     opts = ap.parse_args()
+    command = f"python benchmarks/ranking.py --set {opts.name}" + (f" --subset-of {opts.subset_of}" if opts.subset_of else "")
+    if opts.from_json:
+        saved = json.loads(Path(opts.from_json).read_text())
+        ctx = types.SimpleNamespace(set_name=saved["set"], n=saved["papers"], notes=saved["notes"])
+        seconds, load = saved.get("seconds", 0.0), saved.get("load")
+        print(tables(ctx, saved["summary"], seconds, load=load))
+        if opts.markdown:
+            write_markdown(opts.markdown, command, ctx, saved["summary"], seconds, load)
+        return
     started = time.perf_counter()
     ctx = Context(opts.name, _data.eval_dir_from(opts.eval_dir), opts.subset_of)
     if opts.name == "acm15k" or opts.subset_of:
@@ -559,17 +578,16 @@ def main() -> None:
     print(f"lexical indexes (BM25 + TF-IDF) built in {ctx.lexical_seconds:.0f} s")
     results = run(ctx)
     summary = summarise(ctx, results)
-    seconds = time.perf_counter() - started
-    print(tables(ctx, summary, seconds))
+    seconds, load = time.perf_counter() - started, os.getloadavg()[0]
+    print(tables(ctx, summary, seconds, load=load))
     if opts.markdown:
-        notes = "".join(f"- {note}\n" for note in ctx.notes)
-        command = f"python benchmarks/ranking.py --set {opts.name}" + (f" --subset-of {opts.subset_of}" if opts.subset_of else "")
-        Path(opts.markdown).write_text(
-            f"Written by `{command} --markdown ...`.\n\n{notes}{tables(ctx, summary, seconds, rows='readme')}\n"
-        )
+        write_markdown(opts.markdown, command, ctx, summary, seconds, load)
     if opts.json:
         Path(opts.json).write_text(
-            json.dumps({"set": opts.name, "papers": ctx.n, "notes": ctx.notes, "summary": summary}, indent=1)
+            json.dumps(
+                {"set": opts.name, "papers": ctx.n, "notes": ctx.notes, "summary": summary, "seconds": seconds, "load": load},
+                indent=1,
+            )
         )
 
 

@@ -120,9 +120,8 @@ def test_a_registered_export_format_reaches_every_command(fake_format, hash_inde
 def test_a_registered_export_format_is_served_with_its_media_type(fake_format, hash_index_copy):
     pytest.importorskip("starlette")
     pytest.importorskip("httpx")
-    from serve_support import client
-
     from paperlike.web import create_app
+    from serve_support import client
 
     http = client(create_app(hash_index_copy))
     r = http.get("/api/export", params={"format": "titles", "ids": "autodistil"})
