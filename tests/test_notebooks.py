@@ -1,4 +1,5 @@
-"""Both notebooks run top to bottom, headless, on the bundled corpus with the real model.
+"""Both notebooks run top to bottom, headless: on the bundled corpus with the real model, and on
+a library of your own (PAPERLIKE_INDEX_DIR), with `jupyter nbconvert` as the notebook extra installs it.
 
 They are stored with outputs stripped (checked here too), so git diffs stay readable.
 """
@@ -6,6 +7,7 @@ They are stored with outputs stripped (checked here too), so git diffs stay read
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -76,3 +78,59 @@ def test_notebook_runs_headless(name, expected, minilm_index, monkeypatch, tmp_p
     for word in expected:
         assert word in text, f"{name}: '{word}' not in the outputs"
     assert "Traceback" not in text
+
+
+@pytest.fixture(scope="module")
+def own_index(tmp_path_factory):
+    """A library that is not the bundled papers: 3 BibTeX records, hashing embedder (a small
+    index is the hard case: fewer papers than the notebooks ask for)."""
+    from paperlike.embedding import HashingEmbedder
+    from paperlike.readers import read_corpus
+    from paperlike.service.build import build_index
+
+    directory = tmp_path_factory.mktemp("own-index")
+    build_index(read_corpus(ROOT / "tests" / "fixtures" / "zotero.bib"), HashingEmbedder(), directory)
+    return directory
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["papers_like_this.ipynb", "theme_browser.ipynb"])
+def test_notebooks_run_on_a_library_that_is_not_the_bundled_one(name, own_index, monkeypatch, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("PAPERLIKE_INDEX_DIR", str(own_index))
+    monkeypatch.delenv("PAPERLIKE_MODEL", raising=False)
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = _outputs(nb)
+    assert "Traceback" not in text and "AutoDistil" not in text
+    assert "3 papers" in text if name == "papers_like_this.ipynb" else "the automatic themes" in text
+
+
+@pytest.mark.slow
+def test_the_notebook_extra_runs_them_with_jupyter_nbconvert(own_index, tmp_path):
+    import os
+    import shutil
+    import subprocess
+
+    jupyter = shutil.which("jupyter", path=os.path.dirname(sys.executable)) or pytest.skip("jupyter not installed")
+    env = dict(os.environ, PAPERLIKE_INDEX_DIR=str(own_index))
+    env.pop("PAPERLIKE_MODEL", None)
+    done = subprocess.run(
+        [
+            jupyter,
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--output-dir",
+            str(tmp_path),
+            str(ROOT / "notebooks" / "papers_like_this.ipynb"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "papers_like_this.ipynb").exists()

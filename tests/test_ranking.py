@@ -514,3 +514,18 @@ def test_an_add_keeps_an_hnsw_index_approximate(tmp_path):
     add_papers(tmp_path / "i", [read_corpus(src)], embedder=HashingEmbedder())
     index = load_index(tmp_path / "i")
     assert index.count == 76 and not index.exact
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 17])
+def test_tfidf_built_a_chunk_at_a_time_is_the_one_pass_index_bit_for_bit(chunk):
+    from paperlike.search.tfidf import build_tfidf
+
+    rng = np.random.default_rng(4)
+    lengths = rng.integers(0, 30, size=60)  # some papers without a single term
+    offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    terms = rng.zipf(1.6, size=int(offsets[-1])).clip(1, 40).astype(np.int32) - 1  # shared words and pairs
+    whole = build_tfidf(terms, offsets, 40, chunk=10_000)
+    parts = build_tfidf(terms, offsets, 40, chunk=chunk)
+    for name in ("data", "indices", "indptr", "keys", "idf"):
+        assert np.array_equal(getattr(whole, name), getattr(parts, name)), name
+    assert len(whole.keys) > 40  # word pairs made it in

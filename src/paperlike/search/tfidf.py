@@ -105,39 +105,64 @@ class TfidfIndex:
         return self._scores(*self._features(papers, keys))
 
 
+def _merge_counts(keys: np.ndarray, counts: np.ndarray, more: np.ndarray, more_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two sorted (key, count) lists as one, counts of equal keys added."""
+    both = np.concatenate([keys, more])
+    order = np.argsort(both, kind="stable")
+    both, summed = both[order], np.concatenate([counts, more_counts])[order]
+    first = np.ones(len(both), dtype=bool)
+    first[1:] = both[1:] != both[:-1]
+    starts = np.flatnonzero(first)
+    return both[starts], np.add.reduceat(summed, starts) if len(starts) else summed[:0]
+
+
 def build_tfidf(terms: np.ndarray, offsets: np.ndarray, columns: int, *, chunk: int = _CHUNK) -> TfidfIndex:
-    """The TF-IDF index of papers given as BM25 term ids (``terms``, split by ``offsets``)."""
+    """The TF-IDF index of papers given as BM25 term ids (``terms``, split by ``offsets``).
+
+    Two passes over the papers, ``chunk`` at a time, so memory follows the index's size, not
+    every (paper, word pair) at once: the first counts each feature's papers (its df), the
+    second weighs each chunk's features, keeps them compact (int32 feature and paper, float32
+    weight) and lays them out by feature. 300,000 papers peaked at 6 GB in one pass.
+    """
     count = len(offsets) - 1
     spans = [(lo, min(lo + chunk, count)) for lo in range(0, count, chunk)]
-    parts = [_tf(*_keys(terms, offsets, columns, lo, hi)) for lo, hi in spans]
-    all_keys = np.concatenate([k for _, k, _ in parts]) if parts else np.zeros(0, np.int64)
-    keys, df = np.unique(all_keys, return_counts=True)
+    keys, df = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    for lo, hi in spans:  # pass 1: document frequencies
+        _, chunk_keys, _ = _tf(*_keys(terms, offsets, columns, lo, hi))
+        distinct, papers_with = np.unique(chunk_keys, return_counts=True)
+        keys, df = _merge_counts(keys, df, distinct, papers_with)
     # Every word is kept, however rare ("grokking" in one paper must find that paper from a text
     # query); word pairs only where two papers share them (a pair of one paper only lengthens it).
     kept_features = (keys < columns) | (df >= MIN_DF)
     keys, df = keys[kept_features], df[kept_features]
     idf = np.log((1 + count) / (1 + df)) + 1
-    papers = np.concatenate([p for p, _, _ in parts]) if parts else np.zeros(0, np.int64)
-    tfs = np.concatenate([c for _, _, c in parts]) if parts else np.zeros(0, np.int64)
-    at = np.searchsorted(keys, all_keys)
-    kept = (
-        (at < len(keys)) & (keys[np.minimum(at, max(len(keys) - 1, 0))] == all_keys)
-        if len(keys)
-        else np.zeros(len(all_keys), bool)
-    )
-    papers, features, tfs = papers[kept], at[kept], tfs[kept]
-    weights = (1 + np.log(tfs)) * idf[features]
-    norms = np.sqrt(np.bincount(papers, weights=np.square(weights), minlength=count))
-    weights = weights / np.where(norms[papers] > 0, norms[papers], 1.0)
-    order = np.lexsort((papers, features))  # by feature, then paper
+    del kept_features, df
+    per_feature = np.zeros(len(keys), dtype=np.int64)
+    parts = []
+    for lo, hi in spans:  # pass 2: unit-length weights, a chunk at a time
+        papers, chunk_keys, tfs = _tf(*_keys(terms, offsets, columns, lo, hi))
+        at = np.searchsorted(keys, chunk_keys)
+        kept = (at < len(keys)) & (keys[np.minimum(at, max(len(keys) - 1, 0))] == chunk_keys) if len(keys) else at < 0
+        papers, features, tfs = papers[kept], at[kept], tfs[kept]
+        weights = (1 + np.log(tfs)) * idf[features]
+        norms = np.sqrt(np.bincount(papers - lo, weights=np.square(weights), minlength=hi - lo))
+        weights = weights / np.where(norms[papers - lo] > 0, norms[papers - lo], 1.0)
+        order = np.lexsort((papers, features))  # by feature, then paper
+        parts.append((features[order].astype(np.int32), papers[order].astype(np.int32), weights[order].astype(np.float32)))
+        per_feature += np.bincount(features, minlength=len(keys))
     indptr = np.zeros(len(keys) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(features, minlength=len(keys)), out=indptr[1:])
-    return TfidfIndex(
-        weights[order].astype(np.float32),
-        papers[order].astype(np.int32),
-        indptr,
-        keys,
-        idf,
-        columns,
-        count,
-    )
+    np.cumsum(per_feature, out=indptr[1:])
+    data = np.empty(int(indptr[-1]), dtype=np.float32)
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    filled = indptr[:-1].copy()  # the next free slot of each feature
+    for i in range(len(parts)):  # chunks in paper order: papers stay ascending within a feature
+        features, papers, weights = parts[i]
+        parts[i] = None  # type: ignore[call-overload]  # freed as it is laid out
+        first = np.ones(len(features), dtype=bool)
+        first[1:] = features[1:] != features[:-1]
+        starts = np.flatnonzero(first)
+        runs = np.diff(np.r_[starts, len(features)])
+        slot = np.repeat(filled[features[starts]] - starts, runs) + np.arange(len(features))
+        data[slot], indices[slot] = weights, papers
+        filled[features[starts]] += runs
+    return TfidfIndex(data, indices, indptr, keys, idf, columns, count)
