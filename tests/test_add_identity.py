@@ -138,3 +138,69 @@ def test_new_ids_skip_taken_ones(small_index, tmp_path):
     # A one-word title is no identity key: two new papers, under free slugs ("seed" is taken).
     assert report.added_ids == ["seed-2", "seed-3"]
     assert add_papers(small_index, [read_corpus(path)], embedder=HashingEmbedder()).added_ids == []
+
+
+def _doi_library(tmp_path):
+    src = write_jsonl(
+        tmp_path / "a.jsonl",
+        [
+            {
+                "id": "p1",
+                "title": "Graph neural networks for molecules and proteins",
+                "abstract": "Graphs.",
+                "doi": "10.1234/abc.1",
+            },
+            {
+                "id": "p2",
+                "title": "Speech recognition with transformers at scale",
+                "abstract": "Speech.",
+                "arxiv_id": "2101.00001",
+            },
+        ],
+    )
+    build_index(read_corpus(src), HashingEmbedder(), tmp_path / "index")
+    return tmp_path / "index"
+
+
+def test_add_names_each_duplicate_and_flags_a_doi_shared_by_two_different_titles(tmp_path):
+    directory = _doi_library(tmp_path)
+    new = write_jsonl(
+        tmp_path / "b.jsonl",
+        [
+            # The DOI of p1 (as a URL, upper case) on an entirely different paper: merged, said out loud.
+            {
+                "title": "Baking sourdough bread in cold kitchens today",
+                "abstract": "Bread.",
+                "doi": "https://doi.org/10.1234/ABC.1",
+            },
+            # A later arXiv version of p2, with a year: merged, named.
+            {
+                "title": "Speech Recognition with Transformers at Scale",
+                "abstract": "Speech.",
+                "arxiv_id": "2101.00001v2",
+                "year": 2021,
+            },
+        ],
+    )
+    report = add_papers(directory, [read_corpus(new)], progress=False)
+    assert (report.added, report.duplicates) == (0, 2)
+    assert report.merged == [
+        {"record": "Baking sourdough bread in cold kitchens today", "into": "p1", "by": "doi", "titles_differ": True},
+        {"record": "Speech Recognition with Transformers at Scale", "into": "p2", "by": "arxiv", "titles_differ": False},
+    ]
+    assert any("titles differ" in n and "p1" in n for n in report.notes)
+    # The CLI says the same on stderr, and --json carries the list.
+    r = CliRunner().invoke(cli, ["add", str(new), "--index-dir", str(directory)])
+    assert r.exit_code == 0, r.output
+    assert "'Baking sourdough bread in cold kitchens today' merged into p1 (same doi); the titles differ" in r.stderr
+    r = CliRunner().invoke(cli, ["add", str(new), "--index-dir", str(directory), "--json"])
+    assert [m["into"] for m in json.loads(r.stdout)["merged"]] == ["p1"]  # p2 now has its year: unchanged
+
+
+def test_a_record_given_again_unchanged_is_not_listed_as_merged(tmp_path):
+    directory = _doi_library(tmp_path)
+    again = write_jsonl(
+        tmp_path / "c.jsonl", [{"title": "Graph neural networks for molecules and proteins", "abstract": "Graphs."}]
+    )
+    report = add_papers(directory, [read_corpus(again)], progress=False)
+    assert (report.unchanged, report.merged) == (1, [])

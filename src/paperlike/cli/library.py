@@ -59,6 +59,16 @@ def add(files, fmt, strict, title_col, abstract_col, index_dir, engine, ray_addr
         f"duplicates skipped {report.duplicates}, malformed skipped {report.skipped} "
         f"({report.embedded} embedded in {report.seconds:.1f} s)"
     )
+    for merge in report.merged[:10]:
+        note(f"'{merge['record']}' merged into {merge['into']} (same {merge['by']})" + _conflict(merge))
+    if len(report.merged) > 10:
+        note(f"{len(report.merged) - 10} more records merged into papers already indexed (--json lists them all)")
+
+
+def _conflict(merge: dict) -> str:
+    if not merge["titles_differ"]:
+        return ""
+    return f"; the titles differ: if they are different papers, one record's {merge['by']} is wrong"
 
 
 def _read(path, fmt, strict, title_col, abstract_col, index_dir):

@@ -105,7 +105,9 @@ class TfidfIndex:
         return self._scores(*self._features(papers, keys))
 
 
-def _merge_counts(keys: np.ndarray, counts: np.ndarray, more: np.ndarray, more_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _merge_counts(
+    keys: np.ndarray, counts: np.ndarray, more: np.ndarray, more_counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Two sorted (key, count) lists as one, counts of equal keys added."""
     both = np.concatenate([keys, more])
     order = np.argsort(both, kind="stable")

@@ -20,7 +20,7 @@ from typing import Any
 from ..embedding import Embedder, check_model, get_embedder
 from ..engines import Engine, get_engine
 from ..errors import AmbiguousQueryError, QueryError, UnknownPaperError
-from ..identity import find_same, identity_keys, merge_into, same_paper
+from ..identity import find_same, identity_keys, merge_into, normalize_title, same_paper
 from ..records import Corpus, Paper, paper_text_hash
 from ..search.lookup import MIN_PREFIX_WORDS
 from ..storage import PaperIndex, load_index, read_manifest
@@ -49,7 +49,10 @@ class AddReport:
         embedded: Texts embedded by this add.
         seconds: Wall time.
         added_ids: Ids of the added papers.
-        notes: Notes from the readers.
+        merged: Each record merged into a paper under another id (a duplicate): ``{"record": its
+            title, "into": the paper's id, "by": "arxiv", "doi", "title" or "text",
+            "titles_differ": the two titles share under half their words}``.
+        notes: Notes from the readers, and one per merge whose titles differ.
         generation: The index generation written (None when nothing changed, so nothing was written).
         parent: The generation the add started from.
     """
@@ -62,6 +65,7 @@ class AddReport:
     embedded: int = 0
     seconds: float = 0.0
     added_ids: list[str] = field(default_factory=list)
+    merged: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     generation: str | None = None
     parent: str | None = None
@@ -138,18 +142,40 @@ class _Merger:
             self._count(target, before, "unchanged")
         else:
             anonymous = paper if explicit else Paper(**{**asdict(paper), "id": ""})
-            target = find_same(anonymous, self.by_key, self.papers)
+            target, by = find_same(anonymous, self.by_key, self.papers), "key"
             if target is None and not explicit:
-                target = self._same_text(anonymous)
+                target, by = self._same_text(anonymous), "text"
             if target is not None:
                 before = self.papers[target]
                 self.papers[target] = merge_into(before, paper)
-                # Given again without an id and bringing nothing new: the same paper, unchanged.
-                same = not explicit and self.papers[target] == before
+                by = by if by == "text" else self._matched_by(anonymous, target)
+                differ = _titles_differ(paper.title, before.title)
+                # Given again without an id and bringing nothing new: the same paper, unchanged
+                # (unless its title is another paper's: that is a merge to say out loud).
+                same = not explicit and self.papers[target] == before and not differ
                 self._count(target, before, "unchanged" if same else "duplicate")
+                if not same and target not in self.added_here:
+                    self._merged(paper, before, by, differ)
             else:
                 target = self._append(paper, explicit)
         self._keys(target, self.papers[target])
+
+    def _matched_by(self, record: Paper, target: int) -> str:
+        """Which identity key of ``record`` led to ``target``: arxiv, doi or title."""
+        for key in identity_keys(record):
+            if self.by_key.get(key) == target:
+                return key.split(":", 1)[0]
+        return "title"
+
+    def _merged(self, record: Paper, into: Paper, by: str, differ: bool) -> None:
+        """Say which paper a duplicate record was merged into, and flag titles that disagree
+        (a wrong DOI in one record merges two different papers)."""
+        self.report.merged.append({"record": cut_words(record.title, 100), "into": into.id, "by": by, "titles_differ": differ})
+        if differ:
+            self.report.notes.append(
+                f"merged '{cut_words(record.title, 80)}' into {into.id} ('{cut_words(into.title, 80)}') by its {by} "
+                f"although the titles differ; if they are different papers, one record's {by} is wrong"
+            )
 
     def _append(self, paper: Paper, explicit: bool) -> int:
         if explicit and paper.id not in self.by_id:
@@ -163,6 +189,13 @@ class _Merger:
         self.report.added += 1
         self.report.added_ids.append(new_id)
         return target
+
+
+def _titles_differ(a: str, b: str) -> bool:
+    """Two titles that share under half the words of the shorter one (case, accents and
+    punctuation aside): not one paper's title written two ways."""
+    words = [set((normalize_title(t) or t.lower()).split()) for t in (a, b)]
+    return len(words[0] & words[1]) < 0.5 * max(min(len(words[0]), len(words[1])), 1)
 
 
 def _tidy(directory: Path, index: PaperIndex, papers: Sequence[Paper]) -> None:

@@ -229,7 +229,15 @@ def _schemas() -> dict[str, Any]:
         "AddReport": {
             "type": "object",
             "properties": {
-                k: {"type": "integer"} for k in ("added", "updated", "unchanged", "duplicates", "skipped", "embedded")
+                **{k: {"type": "integer"} for k in ("added", "updated", "unchanged", "duplicates", "skipped", "embedded")},
+                "merged": {
+                    "type": "array",
+                    "description": "Records merged into a paper already indexed under another id.",
+                    "items": {
+                        "type": "object",
+                        "properties": {"record": _STR, "into": _STR, "by": _STR, "titles_differ": {"type": "boolean"}},
+                    },
+                },
             },
         },
         "Csrf": {"type": "object", "properties": {"csrf_token": _STR, "header": _STR}},
