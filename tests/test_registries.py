@@ -142,3 +142,76 @@ def test_export_format_registry_errors():
         export_papers([], "nope")
     with pytest.raises(ValueError, match="already registered"):
         register_export_format(find_export_format("csv"))
+
+
+# -- corpus formats (readers) --------------------------------------------------------------------
+
+
+def read_pipe(path, text, *, strict=False, **_):
+    """A test format: one paper a line, ``title | abstract``."""
+    from paperlike.readers.base import collect, paper_from_fields
+
+    entries = [
+        (f"{path}:{n}", paper_from_fields(dict(zip(("title", "abstract"), line.split("|", 1))), f"{path}:{n}", str(path)))
+        for n, line in enumerate(text.splitlines(), 1)
+        if line.strip()
+    ]
+    return collect(entries, str(path), strict=strict, fmt="pipe")
+
+
+@pytest.fixture
+def fake_reader():
+    from paperlike.readers.formats import ReaderFormat, register_reader, unregister_reader
+
+    fmt = register_reader(ReaderFormat("pipe", "a pipe file", (".pipe",), (".pipe",), "test_registries:read_pipe"))
+    yield fmt
+    unregister_reader(fmt.name)
+
+
+def test_a_registered_reader_reads_by_extension_and_reaches_every_surface(fake_reader, tmp_path, hash_index_copy):
+    corpus = tmp_path / "papers.pipe"
+    corpus.write_text("Graph networks for molecules | We study graphs.\nSpeech at scale | We study speech.\n")
+    runner = CliRunner()
+    for command in (["index", "build"], ["add"], ["rank"]):
+        assert "pipe" in runner.invoke(cli, [*command, "--help"]).output, command
+    r = runner.invoke(
+        cli, ["index", "build", "--corpus", str(corpus), "--index-dir", str(tmp_path / "i"), "--model", "hashing", "-q"]
+    )
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ["papers", "--index-dir", str(tmp_path / "i")])
+    assert "Graph networks for molecules" in r.output and "Speech at scale" in r.output
+    r = runner.invoke(
+        cli,
+        [
+            "index",
+            "build",
+            "--corpus",
+            str(corpus),
+            "--format",
+            "pipe",
+            "--index-dir",
+            str(tmp_path / "j"),
+            "--model",
+            "hashing",
+            "-q",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+
+
+def test_a_registered_reader_is_offered_and_accepted_by_the_web_app(fake_reader, hash_index_copy):
+    pytest.importorskip("starlette")
+    pytest.importorskip("httpx")
+    from paperlike.web import create_app
+    from serve_support import client
+
+    http = client(create_app(hash_index_copy, allow_edits=True))
+    assert "<option>pipe</option>" in http.get("/add").text
+    spec = http.get("/api/openapi.json").json()
+    upload = spec["paths"]["/api/add"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert "pipe" in upload["properties"]["format"]["enum"]
+    token = http.get("/api/csrf").json()["csrf_token"]
+    r = http.post(
+        "/api/add", files={"file": ("new.pipe", b"A pipe paper on tensors | About tensors.\n")}, headers={"X-CSRF-Token": token}
+    )
+    assert r.status_code == 200 and r.json()["added"] == 1, r.text  # the .pipe extension was kept: detected

@@ -93,14 +93,14 @@ def split_ids(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
 
 def reading_options(func: F) -> F:
     """--format, --strict, --title-col and --abstract-col, shared by 'index build' and 'add'."""
-    from ..readers.detect import FORMATS
+    from ..readers.formats import FORMATS
 
     for option in reversed(
         [
             click.option(
                 "--format",
                 "fmt",
-                type=click.Choice(FORMATS),
+                type=RegistryChoice(lambda: FORMATS),
                 default=None,
                 help="Corpus format (default: detected from the extension and content).",
             ),

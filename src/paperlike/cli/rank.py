@@ -22,10 +22,10 @@ __all__ = ["rank", "RANK_METHODS"]
 RANK_METHODS = STREAM_METHODS
 
 
-def _read_formats() -> list[str]:
-    from ..readers.detect import FORMATS
+def _read_formats() -> RegistryChoice:
+    from ..readers.formats import FORMATS
 
-    return list(FORMATS)
+    return RegistryChoice(lambda: FORMATS)
 
 
 @cli.command()
@@ -57,7 +57,7 @@ def _read_formats() -> list[str]:
 @click.option(
     "--format-in",
     "fmt",
-    type=click.Choice(_read_formats()),
+    type=_read_formats(),
     default=None,
     help="Format of FILE (default: detected from the extension and content).",
 )

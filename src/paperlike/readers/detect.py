@@ -4,40 +4,35 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from ..errors import CorpusError
+from .formats import FORMATS, format_by_suffix, format_label
+
+
+class _Labels(Mapping[str, str]):
+    """``{format: how messages name it}``, read from the format records at each use."""
+
+    def __getitem__(self, name: str) -> str:
+        if name not in FORMATS:
+            raise KeyError(name)
+        return format_label(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FORMATS)
+
+    def __len__(self) -> int:
+        return len(FORMATS)
+
 
 __all__ = ["FORMATS", "FORMAT_NAMES", "SQLITE_HEADER", "detect_format", "sniff_format"]
 
-FORMATS = ("daily", "jsonl", "bibtex", "csv", "tsv", "arxiv-atom", "arxiv-json", "csl-json", "zotero")
-
-# How messages name each format.
-FORMAT_NAMES = {
-    "daily": "a Daily Papers page",
-    "jsonl": "JSON lines",
-    "bibtex": "BibTeX",
-    "csv": "CSV",
-    "tsv": "TSV",
-    "arxiv-atom": "an arXiv Atom feed",
-    "arxiv-json": "arXiv metadata JSON",
-    "csl-json": "CSL-JSON",
-    "zotero": "a Zotero database",
-}
+# The format names, and how messages name each, come from the records in .formats.
+FORMAT_NAMES = _Labels()
 
 # The first 16 bytes of every SQLite 3 database file (a Zotero library is one: zotero.sqlite).
 SQLITE_HEADER = b"SQLite format 3\x00"
-
-_BY_SUFFIX = {
-    ".bib": "bibtex",
-    ".bibtex": "bibtex",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".xml": "arxiv-atom",
-    ".atom": "arxiv-atom",
-    ".txt": "daily",
-    ".md": "daily",
-}
 
 # The arXiv snapshot's ids: new style (2401.01234) or old style (hep-th/9901001).
 _ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7}")
@@ -50,7 +45,7 @@ def detect_format(path: Path, text: str) -> str:
         CorpusError: The content matches no known format (names the formats known).
     """
     suffix = path.suffix.lower()
-    found = _BY_SUFFIX.get(suffix) or sniff_format(text, suffix)
+    found = format_by_suffix(suffix) or sniff_format(text, suffix)
     if found is None:
         raise CorpusError(f"{path}: unknown corpus format; known formats: {', '.join(FORMATS)} (use --format)")
     return found

@@ -2,38 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from ..errors import CorpusError
 from ..records import Corpus
-from .arxiv import read_arxiv_atom, read_arxiv_json
 from .base import decode_text, open_corpus, read_all
-from .bibtex import read_bibtex
-from .csl import read_csl_json
 from .daily import read_daily_papers
-from .detect import FORMAT_NAMES, FORMATS, SQLITE_HEADER, detect_format, sniff_format
+from .detect import FORMAT_NAMES, SQLITE_HEADER, detect_format, sniff_format
+from .formats import FORMATS, find_reader
 from .idlist import ID_LIST_SUFFIXES, id_list_entries, id_list_error
 from .jsonl import read_jsonl
 from .lines import SNIFF_CHARS, file_lines, read_head
-from .tabular import read_csv, read_tsv
 from .zotero import read_zotero
 
-__all__ = ["FORMATS", "LINE_FORMATS", "READERS", "read_corpus"]
+__all__ = ["FORMATS", "READERS", "read_corpus"]
 
 
-READERS: dict[str, Callable[..., Corpus]] = {
-    "bibtex": read_bibtex,
-    "csv": read_csv,
-    "tsv": read_tsv,
-    "arxiv-atom": read_arxiv_atom,
-    "arxiv-json": read_arxiv_json,
-    "csl-json": read_csl_json,
-    "zotero": read_zotero,
-}
+class _Readers(Mapping[str, Callable[..., Corpus]]):
+    """``{format: reader}`` of the formats with a common-signature reader (from .formats)."""
 
-# Formats read line by line (never whole in memory), so the size limit of a whole file does not apply.
-LINE_FORMATS = ("jsonl", "arxiv-json")
+    def __getitem__(self, name: str) -> Callable[..., Corpus]:
+        if name not in FORMATS or find_reader(name).reader is None:
+            raise KeyError(name)
+        return find_reader(name).read
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([n for n in FORMATS if find_reader(n).reader is not None])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+READERS: Mapping[str, Callable[..., Corpus]] = _Readers()
+
+
+def _streamed(fmt: str) -> bool:
+    """Read line by line (never whole in memory): the size limit of a whole file does not apply."""
+    return fmt in FORMATS and find_reader(fmt).streamed
 
 
 def read_corpus(
@@ -112,13 +118,13 @@ def _line_format(path: Path, head: str | None, whole: bool, fmt: str | None) -> 
         found = fmt or detect_format(path, head)
     except CorpusError:
         return None
-    return found if found in LINE_FORMATS else None
+    return found if _streamed(found) else None
 
 
 def _read_lines(path: Path, lines: Iterable[str | None], fmt: str, strict: bool) -> Corpus:
     if fmt == "jsonl":
         return read_jsonl(path, text=lines, strict=strict)
-    return read_arxiv_json(path, lines, strict=strict)
+    return find_reader(fmt).read(path, lines, strict=strict)  # the arXiv snapshot, or a streamed format of a plug-in
 
 
 def _checked(path: Path, fmt: str | None, text: str, read: Callable[[], Corpus]) -> Corpus:

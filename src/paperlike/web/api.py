@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from paperlike.errors import QueryError
 from paperlike.format_registry import EXPORT_FORMATS, find_export_format
+from paperlike.readers.formats import upload_suffixes
 from paperlike.storage.stale import private_temp_dir
 
 from . import answers, backend
@@ -46,9 +47,9 @@ class _ExportTypes(Mapping[str, tuple[str, str]]):
 
 
 EXPORT_TYPES: Mapping[str, tuple[str, str]] = _ExportTypes()
-# Extensions kept from an uploaded file's name (the reader detects the format from them);
-# the name itself never reaches the file system.
-_UPLOAD_EXTENSIONS = (".txt", ".jsonl", ".json", ".bib", ".csv", ".tsv", ".xml")
+# Extensions kept from an uploaded file's name (the reader detects the format from them; the
+# reader records list them, readers/formats.py); the name itself never reaches the file system.
+_UPLOAD_EXTENSIONS = upload_suffixes
 MAX_FILES = 10
 
 
@@ -196,7 +197,7 @@ async def add_upload(request: Request) -> dict[str, Any]:
         for i, upload in enumerate(uploads):
             shown = Path(str(upload.filename or f"upload-{i}")).name[:100] or f"upload-{i}"
             ext = Path(shown).suffix.lower()
-            path = Path(tmp) / f"upload-{i}{ext if ext in _UPLOAD_EXTENSIONS else '.dat'}"
+            path = Path(tmp) / f"upload-{i}{ext if ext in _UPLOAD_EXTENSIONS() else '.dat'}"
             path.write_bytes(await upload.read())
             files.append((path, shown))
         report = await blocking(request, _add, request, files, fmt, strict, heavy=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from paperlike import __version__
 from paperlike.format_registry import EXPORT_FORMATS
-from paperlike.readers.detect import FORMATS as CORPUS_FORMATS
+from paperlike.readers.formats import FORMATS as CORPUS_FORMATS
 from paperlike.records import DEFAULT_MODE, MODES
 
 from .params import KINDS, MAX_K

@@ -21,6 +21,8 @@ from starlette.templating import Jinja2Templates
 
 from paperlike import __version__
 from paperlike.errors import AmbiguousQueryError, UnknownPaperError
+from paperlike.readers.formats import FORMATS as CORPUS_FORMATS
+from paperlike.readers.formats import find_reader
 from paperlike.records import DEFAULT_MODE, MODES, Result
 
 from . import answers
@@ -60,7 +62,14 @@ def byline(result: dict[str, Any]) -> str:
     return Result(0, "", "", 0.0, year=year if isinstance(year, int) else None, authors=authors, venue=venue).byline()
 
 
-_env.globals.update(url=url, safe_link=safe_link, byline=byline, version=__version__, modes=MODES)
+_env.globals.update(
+    url=url,
+    safe_link=safe_link,
+    byline=byline,
+    version=__version__,
+    modes=MODES,
+    upload_formats=lambda: [name for name in CORPUS_FORMATS if find_reader(name).uploadable],
+)
 templates = Jinja2Templates(env=_env)
 
 

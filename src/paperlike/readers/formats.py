@@ -1,0 +1,113 @@
+"""The corpus formats paperlike reads: one record each, registered here.
+
+Every table about formats comes from these records: the names ``--format`` accepts (``index
+build``, ``add``, ``rank --format-in``), how messages name a format, the extensions that decide
+it, the formats read line by line, the extensions an upload keeps, the web form's choices and the
+OpenAPI document. Nothing here imports a reader: a record names its reader as
+``"module:function"``, imported on first use.
+
+Adding a format whose reader has the common signature ``read(path, text, *, strict, title_col,
+abstract_col) -> Corpus`` is one module in this package and one ``register_reader`` line below;
+content sniffing (a file whose extension does not decide) is in :func:`.detect.sniff_format`.
+Four formats keep their own path in :func:`.registry.read_corpus`: the Daily Papers page and
+JSON lines (read from the text with their own options), the arXiv snapshot and JSON lines again
+when streamed line by line, and Zotero (a binary SQLite file).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..live_names import LiveNames
+
+__all__ = ["ReaderFormat", "FORMATS", "register_reader", "find_reader", "format_label", "format_by_suffix", "upload_suffixes"]
+
+
+@dataclass(frozen=True)
+class ReaderFormat:
+    """One corpus format.
+
+    Attributes:
+        name: What ``--format`` takes.
+        label: How messages name it ("BibTeX", "a Daily Papers page").
+        suffixes: File extensions that decide the format without looking inside.
+        upload_suffixes: Extensions kept from an uploaded file's name (the reader then detects
+            the format from them, as from a file on disk).
+        reader: ``"module:function"`` of the whole-text reader with the common signature, or
+            None for the four formats with a path of their own (see the module docstring).
+        streamed: Read line by line (never whole in memory), so the size limit of a whole file
+            does not apply.
+        uploadable: Offered in the web app's upload form.
+    """
+
+    name: str
+    label: str
+    suffixes: tuple[str, ...] = ()
+    upload_suffixes: tuple[str, ...] = ()
+    reader: str | None = None
+    streamed: bool = False
+    uploadable: bool = True
+
+    def read(self, *args: Any, **kwargs: Any) -> Any:
+        if self.reader is None:
+            raise ValueError(f"format {self.name!r} is read by read_corpus's own path")
+        module, _, function = self.reader.partition(":")
+        read: Callable[..., Any] = getattr(importlib.import_module(module), function)
+        return read(*args, **kwargs)
+
+
+_REGISTRY: dict[str, ReaderFormat] = {}
+
+
+def register_reader(fmt: ReaderFormat) -> ReaderFormat:
+    """Add a format (a name already taken is an error)."""
+    if fmt.name in _REGISTRY:
+        raise ValueError(f"corpus format {fmt.name!r} is already registered")
+    _REGISTRY[fmt.name] = fmt
+    return fmt
+
+
+def unregister_reader(name: str) -> None:
+    """Remove a format (for tests that register one of their own)."""
+    _REGISTRY.pop(name, None)
+
+
+def find_reader(name: str) -> ReaderFormat:
+    return _REGISTRY[name]
+
+
+def format_label(name: str) -> str:
+    """How messages name a format (its name when unknown)."""
+    return _REGISTRY[name].label if name in _REGISTRY else name
+
+
+def format_by_suffix(suffix: str) -> str | None:
+    """The format a file extension decides, or None."""
+    for fmt in _REGISTRY.values():
+        if suffix in fmt.suffixes:
+            return fmt.name
+    return None
+
+
+def upload_suffixes() -> frozenset[str]:
+    return frozenset(s for fmt in _REGISTRY.values() for s in fmt.upload_suffixes)
+
+
+FORMATS = LiveNames(_REGISTRY)
+
+register_reader(ReaderFormat("daily", "a Daily Papers page", (".txt", ".md"), (".txt",)))
+register_reader(ReaderFormat("jsonl", "JSON lines", (), (".jsonl", ".json"), streamed=True))
+register_reader(ReaderFormat("bibtex", "BibTeX", (".bib", ".bibtex"), (".bib",), "paperlike.readers.bibtex:read_bibtex"))
+register_reader(ReaderFormat("csv", "CSV", (".csv",), (".csv",), "paperlike.readers.tabular:read_csv"))
+register_reader(ReaderFormat("tsv", "TSV", (".tsv",), (".tsv",), "paperlike.readers.tabular:read_tsv"))
+register_reader(
+    ReaderFormat("arxiv-atom", "an arXiv Atom feed", (".xml", ".atom"), (".xml",), "paperlike.readers.arxiv:read_arxiv_atom")
+)
+register_reader(
+    ReaderFormat("arxiv-json", "arXiv metadata JSON", (), (), "paperlike.readers.arxiv:read_arxiv_json", streamed=True)
+)
+register_reader(ReaderFormat("csl-json", "CSL-JSON", (), (), "paperlike.readers.csl:read_csl_json"))
+register_reader(ReaderFormat("zotero", "a Zotero database", (), (), "paperlike.readers.zotero:read_zotero", uploadable=False))
