@@ -27,6 +27,7 @@ __all__ = [
     "score_query",
     "query_kind",
     "HYBRID_DENSE_WEIGHT",
+    "MMR_LAMBDA",
 ]
 
 
@@ -37,6 +38,10 @@ DENSE_WEIGHT = 0.8
 # Hybrid ranking: the weight of the dense z-score when fused with the TF-IDF cosine, by query
 # kind ("paper": one indexed paper; "papers": several, "like these"; "text": free text). Chosen
 # on the dev half of the queries of benchmarks/ranking.py (PwC-areas: each kind; ACM-CR: papers).
+# --diverse: MMR's balance of relevance against novelty (1.0 is plain relevance order); chosen on
+# the dev half of benchmarks/diverse.py (PwC-areas paper queries).
+MMR_LAMBDA = 0.5
+
 HYBRID_DENSE_WEIGHT = dict(find_mode(DEFAULT_MODE).dense_weights or {})  # the registry's record holds them
 
 
@@ -138,7 +143,7 @@ def rocchio(positives: np.ndarray, negatives: np.ndarray | None = None, *, beta:
     return (q / norm if norm > 0 else q).astype(np.float32)
 
 
-def mmr(candidates: Sequence[int], relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float = 0.5) -> list[int]:
+def mmr(candidates: Sequence[int], relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float = MMR_LAMBDA) -> list[int]:
     """Maximal marginal relevance: pick ``k`` of ``candidates`` balancing relevance and novelty.
 
     Each step takes the candidate maximising ``lam * rel - (1 - lam) * max cos(to picked)``, with
@@ -155,7 +160,7 @@ def mmr(candidates: Sequence[int], relevance: np.ndarray, vectors: np.ndarray, k
 
 
 def mmr_gains(
-    candidates: Sequence[int], relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float = 0.5
+    candidates: Sequence[int], relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float = MMR_LAMBDA
 ) -> list[tuple[int, float]]:
     """:func:`mmr`, with the gain that chose each pick. Gains never increase from one pick to
     the next (a candidate's redundancy only grows), so they order the picks as shown."""
