@@ -82,6 +82,7 @@ def test_any_command_removes_private_copies_and_cache_temps_of_killed_runs(tmp_p
     monkeypatch.setattr("tempfile.tempdir", None)  # gettempdir() reads $TMPDIR again
     cache = tmp_path / "cache"
     (cache / "onnx").mkdir(parents=True)
+    (cache / "models").mkdir(parents=True)
     monkeypatch.setenv("PAPERLIKE_CACHE_DIR", str(cache))
     dead = _dead_pid()
     stale = [
@@ -89,6 +90,7 @@ def test_any_command_removes_private_copies_and_cache_temps_of_killed_runs(tmp_p
         _plant(tmp / f"paperlike-upload-{dead}-abcd_234", folder=True),
         _plant(tmp / "paperlike-zotero-x1y2z3w4", folder=True, when=time.time() - 25 * 3600),  # an older paperlike's
         _plant(cache / "onnx" / ".paperlike-tmp-all-MiniLM-L6-v2-0123456789abcdef.onnx.r2d2c3p0"),  # a 90 MB export
+        _plant(cache / "models" / ".paperlike-tmp-model.k9x_2abc", folder=True),  # mpnet's parts joined: 1.3 GB
     ]
     kept = [
         _plant(tmp / f"paperlike-zotero-{os.getpid()}-abcd1234", folder=True),  # its process is alive
@@ -100,6 +102,8 @@ def test_any_command_removes_private_copies_and_cache_temps_of_killed_runs(tmp_p
         _plant(tmp / "zotero-copy", folder=True),
         _plant(cache / "onnx" / ".paperlike-tmp-all-MiniLM-L6-v2-0123456789abcdef.onnx.r2d2c3p1", when=time.time()),
         _plant(cache / "onnx" / "all-MiniLM-L6-v2-0123456789abcdef.onnx"),
+        _plant(cache / "models" / ".paperlike-tmp-model.k9x_2abd", folder=True, when=time.time()),  # being joined now
+        _plant(cache / "models" / "all-mpnet-base-v2-78c0197b", folder=True),  # the assembled model
     ]
     result = CliRunner().invoke(cli, ["papers", "--index-dir", str(tmp_path / "no-index")])
     assert result.exit_code == 2  # no index there: the clean-up ran all the same

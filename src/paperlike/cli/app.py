@@ -223,12 +223,13 @@ def cli():
 
 def _remove_stale_temp_files() -> None:
     """What killed paperlike processes left: private copies in $TMPDIR, temp files in the cache
-    (an ONNX export is 90 MB). An index folder's are removed by its next writer."""
+    (an ONNX export is 90 MB, mpnet's joined parts 1.3 GB). An index folder's are removed by its
+    next writer."""
     from ..storage.stale import remove_stale, remove_stale_private
 
     remove_stale_private()
     cache = Settings.from_env().cache_root()
-    for folder in (cache, cache / "onnx"):
+    for folder in (cache, cache / "onnx", cache / "models"):
         remove_stale(folder)
 
 
