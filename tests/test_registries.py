@@ -76,7 +76,7 @@ def test_a_registered_mode_appears_in_the_web_api_and_openapi(fake_mode, hash_in
 def test_registry_errors_and_the_built_in_modes():
     assert list(MODES)[:4] == ["hybrid", "dense", "lexical", "topical"]
     assert set(SCORE_SCALES) == set(MODES) and SCORE_SCALES["dense"].startswith("cosine")
-    with pytest.raises(ValueError, match="use one of: hybrid, dense, lexical"):
+    with pytest.raises(ValueError, match="unknown ranking mode 'nope'; known: hybrid, dense, lexical"):
         find_mode("nope")
     with pytest.raises(ValueError, match="already registered"):
         register_mode(find_mode("dense"))

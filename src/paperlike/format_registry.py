@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .live_names import LiveNames
+from .registries import Registry
 
 __all__ = ["ExportFormat", "EXPORT_FORMATS", "register_export_format", "unregister_export_format", "find_export_format"]
 
@@ -44,31 +44,11 @@ class ExportFormat:
         return write(papers)
 
 
-_REGISTRY: dict[str, ExportFormat] = {}
-
-
-def register_export_format(fmt: ExportFormat) -> ExportFormat:
-    """Add a format (a name already taken is an error)."""
-    if fmt.name in _REGISTRY:
-        raise ValueError(f"export format {fmt.name!r} is already registered")
-    _REGISTRY[fmt.name] = fmt
-    return fmt
-
-
-def unregister_export_format(name: str) -> None:
-    """Remove a format (for tests that register one of their own)."""
-    _REGISTRY.pop(name, None)
-
-
-def find_export_format(name: str) -> ExportFormat:
-    """The format called ``name``; a ValueError naming the known ones otherwise."""
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown export format '{name}'; known: {', '.join(_REGISTRY)}") from None
-
-
-EXPORT_FORMATS: Sequence[str] = LiveNames(_REGISTRY)
+_FORMATS: Registry[ExportFormat] = Registry("export format")
+register_export_format = _FORMATS.register
+unregister_export_format = _FORMATS.unregister
+find_export_format = _FORMATS.find
+EXPORT_FORMATS: Sequence[str] = _FORMATS.names
 
 register_export_format(
     ExportFormat(

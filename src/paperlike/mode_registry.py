@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from .live_names import LiveNames
+from .registries import Registry
 
 __all__ = [
     "RankingMode",
@@ -71,35 +71,16 @@ class RankingMode:
         return self.dense and self.lexical is not None
 
 
-_REGISTRY: dict[str, RankingMode] = {}
-
-
-def register_mode(mode: RankingMode) -> RankingMode:
-    """Add a mode (a name already taken is an error: modes are never silently replaced)."""
-    if mode.name in _REGISTRY:
-        raise ValueError(f"ranking mode {mode.name!r} is already registered")
-    _REGISTRY[mode.name] = mode
-    return mode
-
-
-def unregister_mode(name: str) -> None:
-    """Remove a mode (for tests that register one of their own)."""
-    _REGISTRY.pop(name, None)
-
-
-MODES: Sequence[str] = LiveNames(_REGISTRY)
+_MODES: Registry[RankingMode] = Registry("ranking mode")
+_REGISTRY = _MODES.records
+register_mode = _MODES.register
+unregister_mode = _MODES.unregister
+find_mode = _MODES.find
+MODES: Sequence[str] = _MODES.names
 
 
 def mode_names() -> tuple[str, ...]:
     return tuple(_REGISTRY)
-
-
-def find_mode(name: str) -> RankingMode:
-    """The mode called ``name``; a ValueError naming the known ones otherwise."""
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown ranking mode {name!r}; use one of: {', '.join(_REGISTRY)}") from None
 
 
 def modes_help() -> str:

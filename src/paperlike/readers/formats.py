@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..live_names import LiveNames
+from ..registries import Registry
 
 __all__ = ["ReaderFormat", "FORMATS", "register_reader", "find_reader", "format_label", "format_by_suffix", "upload_suffixes"]
 
@@ -59,24 +59,12 @@ class ReaderFormat:
         return read(*args, **kwargs)
 
 
-_REGISTRY: dict[str, ReaderFormat] = {}
-
-
-def register_reader(fmt: ReaderFormat) -> ReaderFormat:
-    """Add a format (a name already taken is an error)."""
-    if fmt.name in _REGISTRY:
-        raise ValueError(f"corpus format {fmt.name!r} is already registered")
-    _REGISTRY[fmt.name] = fmt
-    return fmt
-
-
-def unregister_reader(name: str) -> None:
-    """Remove a format (for tests that register one of their own)."""
-    _REGISTRY.pop(name, None)
-
-
-def find_reader(name: str) -> ReaderFormat:
-    return _REGISTRY[name]
+_READERS: Registry[ReaderFormat] = Registry("corpus format")
+_REGISTRY = _READERS.records
+register_reader = _READERS.register
+unregister_reader = _READERS.unregister
+find_reader = _READERS.find
+FORMATS = _READERS.names
 
 
 def format_label(name: str) -> str:
@@ -95,8 +83,6 @@ def format_by_suffix(suffix: str) -> str | None:
 def upload_suffixes() -> frozenset[str]:
     return frozenset(s for fmt in _REGISTRY.values() for s in fmt.upload_suffixes)
 
-
-FORMATS = LiveNames(_REGISTRY)
 
 register_reader(ReaderFormat("daily", "a Daily Papers page", (".txt", ".md"), (".txt",)))
 register_reader(ReaderFormat("jsonl", "JSON lines", (), (".jsonl", ".json"), streamed=True))
