@@ -17,15 +17,12 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 
-from conftest import write_jsonl  # noqa: E402
 from paperlike.embedding import HashingEmbedder  # noqa: E402
-from paperlike.readers import read_corpus  # noqa: E402
 from paperlike.service import Recommender  # noqa: E402
-from paperlike.service.build import build_index  # noqa: E402
 from paperlike.web import create_app  # noqa: E402
 from paperlike.web.generations import Library  # noqa: E402
 from serve_support import client  # noqa: E402
-from test_shortlist import _synthetic  # noqa: E402
+from test_shortlist import synthetic_index  # noqa: E402
 
 
 class NoiseEmbedder(HashingEmbedder):
@@ -40,10 +37,7 @@ class NoiseEmbedder(HashingEmbedder):
 
 @pytest.fixture(scope="module")
 def noisy_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("noisy")
-    corpus = read_corpus(write_jsonl(directory / "papers.jsonl", _synthetic(2000)))
-    build_index(corpus, NoiseEmbedder(), directory / "index")
-    return directory / "index"
+    return synthetic_index(tmp_path_factory.mktemp("noisy"), NoiseEmbedder())
 
 
 @pytest.fixture(scope="module")

@@ -54,12 +54,16 @@ def _synthetic(n: int, seed: int = 3) -> list[dict]:
     return records
 
 
+def synthetic_index(directory, embedder, n: int = 2000):
+    """An index of ``n`` synthetic papers (see :func:`_synthetic`) in ``directory / "index"``."""
+    corpus = read_corpus(write_jsonl(directory / "papers.jsonl", _synthetic(n)))
+    build_index(corpus, embedder, directory / "index")
+    return directory / "index"
+
+
 @pytest.fixture(scope="module")
 def big_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("shortlist")
-    corpus = read_corpus(write_jsonl(directory / "papers.jsonl", _synthetic(2000)))
-    build_index(corpus, HashingEmbedder(), directory / "index")
-    return directory / "index"
+    return synthetic_index(tmp_path_factory.mktemp("shortlist"), HashingEmbedder())
 
 
 @pytest.fixture
