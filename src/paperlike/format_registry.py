@@ -9,14 +9,20 @@ is one writer function (``papers -> text``) and one record registered here.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .registries import Registry
+from .registries import Registry, load_callable
 
-__all__ = ["ExportFormat", "EXPORT_FORMATS", "register_export_format", "unregister_export_format", "find_export_format"]
+__all__ = [
+    "ExportFormat",
+    "EXPORT_FORMATS",
+    "EXPORT_TYPES",
+    "register_export_format",
+    "unregister_export_format",
+    "find_export_format",
+]
 
 
 @dataclass(frozen=True)
@@ -39,9 +45,7 @@ class ExportFormat:
     writer: str
 
     def write(self, papers: Sequence[Any]) -> str:
-        module, _, function = self.writer.partition(":")
-        write: Callable[[Sequence[Any]], str] = getattr(importlib.import_module(module), function)
-        return write(papers)
+        return load_callable(self.writer)(papers)
 
 
 _FORMATS: Registry[ExportFormat] = Registry("export format")
@@ -49,6 +53,8 @@ register_export_format = _FORMATS.register
 unregister_export_format = _FORMATS.unregister
 find_export_format = _FORMATS.find
 EXPORT_FORMATS: Sequence[str] = _FORMATS.names
+# {format: (media type, extension)} of a download.
+EXPORT_TYPES: Mapping[str, tuple[str, str]] = _FORMATS.view(lambda fmt: (fmt.media_type, fmt.extension))
 
 register_export_format(
     ExportFormat(

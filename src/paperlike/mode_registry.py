@@ -10,7 +10,7 @@ function in the search package).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .registries import Registry
@@ -21,7 +21,6 @@ __all__ = [
     "DEFAULT_MODE",
     "register_mode",
     "find_mode",
-    "mode_names",
     "modes_help",
     "SCORE_SCALES",
     "unregister_mode",
@@ -79,30 +78,13 @@ find_mode = _MODES.find
 MODES: Sequence[str] = _MODES.names
 
 
-def mode_names() -> tuple[str, ...]:
-    return tuple(_REGISTRY)
-
-
 def modes_help() -> str:
     """``--mode`` help: each mode and what its score means."""
     return "Ranking. " + " ".join(f"{m.name}: {m.summary}" for m in _REGISTRY.values())
 
 
-class _Scales(Mapping[str, str]):
-    """``{mode: score scale}``, read from the registry at each use."""
-
-    def __getitem__(self, name: str) -> str:
-        return _REGISTRY[name].score_scale
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(_REGISTRY))
-
-    def __len__(self) -> int:
-        return len(_REGISTRY)
-
-
 # What a result's ``score`` means in each mode (the former records.results.SCORE_SCALES).
-SCORE_SCALES: Mapping[str, str] = _Scales()
+SCORE_SCALES: Mapping[str, str] = _MODES.view(lambda mode: mode.score_scale)
 
 DEFAULT_MODE = "hybrid"
 

@@ -8,10 +8,11 @@ e.g. in a ``click.Choice`` made at import.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import importlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["LiveNames", "Registry"]
+__all__ = ["LiveNames", "Registry", "load_callable"]
 
 
 class _Named(Protocol):
@@ -20,6 +21,14 @@ class _Named(Protocol):
 
 
 R = TypeVar("R", bound=_Named)
+V = TypeVar("V")
+
+
+def load_callable(path: str) -> Callable[..., Any]:
+    """The function a record names as ``"module:function"``, imported on first use (so naming
+    plug-ins costs no import)."""
+    module, _, function = path.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 class LiveNames(Sequence[str]):
@@ -42,6 +51,25 @@ class LiveNames(Sequence[str]):
 
     def __repr__(self) -> str:
         return repr(tuple(self._registry))
+
+
+class _RecordView(Mapping[str, V], Generic[R, V]):
+    """``{name: value(record)}`` of a registry's records (those ``where`` keeps), read at each use."""
+
+    def __init__(self, records: Mapping[str, R], value: Callable[[R], V], where: Callable[[R], bool]) -> None:
+        self._records, self._value, self._where = records, value, where
+
+    def __getitem__(self, name: str) -> V:
+        record = self._records.get(name)
+        if record is None or not self._where(record):
+            raise KeyError(name)
+        return self._value(record)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name, record in self._records.items() if self._where(record)])
+
+    def __len__(self) -> int:
+        return sum(1 for record in self._records.values() if self._where(record))
 
 
 class Registry(Generic[R]):
@@ -69,3 +97,7 @@ class Registry(Generic[R]):
             return self.records[name]
         except (KeyError, TypeError):
             raise ValueError(f"unknown {self.what} '{name}'; known: {', '.join(self.records)}") from None
+
+    def view(self, value: Callable[[R], V], where: Callable[[R], bool] = lambda record: True) -> Mapping[str, V]:
+        """A live mapping of each name (of the records ``where`` keeps) to ``value(record)``."""
+        return _RecordView(self.records, value, where)

@@ -4,32 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from ..errors import CorpusError
-from .formats import FORMATS, format_by_suffix, format_label
-
-
-class _Labels(Mapping[str, str]):
-    """``{format: how messages name it}``, read from the format records at each use."""
-
-    def __getitem__(self, name: str) -> str:
-        if name not in FORMATS:
-            raise KeyError(name)
-        return format_label(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(FORMATS)
-
-    def __len__(self) -> int:
-        return len(FORMATS)
-
+from .formats import FORMAT_LABELS, FORMATS, format_by_suffix
 
 __all__ = ["FORMATS", "FORMAT_NAMES", "SQLITE_HEADER", "detect_format", "sniff_format"]
 
 # The format names, and how messages name each, come from the records in .formats.
-FORMAT_NAMES = _Labels()
+FORMAT_NAMES = FORMAT_LABELS
 
 # The first 16 bytes of every SQLite 3 database file (a Zotero library is one: zotero.sqlite).
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -16,14 +16,23 @@ when streamed line by line, and Zotero (a binary SQLite file).
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..registries import Registry
+from ..registries import Registry, load_callable
 
-__all__ = ["ReaderFormat", "FORMATS", "register_reader", "find_reader", "format_label", "format_by_suffix", "upload_suffixes"]
+__all__ = [
+    "ReaderFormat",
+    "FORMATS",
+    "FORMAT_LABELS",
+    "READERS",
+    "register_reader",
+    "find_reader",
+    "format_label",
+    "format_by_suffix",
+    "upload_suffixes",
+]
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,7 @@ class ReaderFormat:
     def read(self, *args: Any, **kwargs: Any) -> Any:
         if self.reader is None:
             raise ValueError(f"format {self.name!r} is read by read_corpus's own path")
-        module, _, function = self.reader.partition(":")
-        read: Callable[..., Any] = getattr(importlib.import_module(module), function)
-        return read(*args, **kwargs)
+        return load_callable(self.reader)(*args, **kwargs)
 
 
 _READERS: Registry[ReaderFormat] = Registry("corpus format")
@@ -65,11 +72,14 @@ register_reader = _READERS.register
 unregister_reader = _READERS.unregister
 find_reader = _READERS.find
 FORMATS = _READERS.names
+# How messages name each format, and the common-signature reader of each format that has one.
+FORMAT_LABELS: Mapping[str, str] = _READERS.view(lambda fmt: fmt.label)
+READERS: Mapping[str, Callable[..., Any]] = _READERS.view(lambda fmt: fmt.read, where=lambda fmt: fmt.reader is not None)
 
 
 def format_label(name: str) -> str:
     """How messages name a format (its name when unknown)."""
-    return _REGISTRY[name].label if name in _REGISTRY else name
+    return FORMAT_LABELS.get(name, name)
 
 
 def format_by_suffix(suffix: str) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..errors import CorpusError
@@ -10,31 +10,13 @@ from ..records import Corpus
 from .base import decode_text, open_corpus, read_all
 from .daily import read_daily_papers
 from .detect import FORMAT_NAMES, SQLITE_HEADER, detect_format, sniff_format
-from .formats import FORMATS, find_reader
+from .formats import FORMATS, READERS, find_reader
 from .idlist import ID_LIST_SUFFIXES, id_list_entries, id_list_error
 from .jsonl import read_jsonl
 from .lines import SNIFF_CHARS, file_lines, read_head
 from .zotero import read_zotero
 
 __all__ = ["FORMATS", "READERS", "read_corpus"]
-
-
-class _Readers(Mapping[str, Callable[..., Corpus]]):
-    """``{format: reader}`` of the formats with a common-signature reader (from .formats)."""
-
-    def __getitem__(self, name: str) -> Callable[..., Corpus]:
-        if name not in FORMATS or find_reader(name).reader is None:
-            raise KeyError(name)
-        return find_reader(name).read
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([n for n in FORMATS if find_reader(n).reader is not None])
-
-    def __len__(self) -> int:
-        return len(list(iter(self)))
-
-
-READERS: Mapping[str, Callable[..., Corpus]] = _Readers()
 
 
 def _streamed(fmt: str) -> bool:

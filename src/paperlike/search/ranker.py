@@ -147,7 +147,7 @@ def _shortlisted(index: PaperIndex, shortlist: DenseShortlist, q: np.ndarray, qu
         scores = fuse_standardised(
             standardise(dense, dense_stats),
             standardise(lexical[cand], stats_without(lexical, left_out)),
-            find_mode(query.mode).dense_weight(query_kind(query.papers)),
+            spec.dense_weight(query_kind(query.papers)),
         )
     return _Scored(cand, scores, dense, np.ones(len(cand), dtype=bool))
 
@@ -196,14 +196,10 @@ def _score(index: PaperIndex, q: np.ndarray, query: Query, lexical, mask: np.nda
         dense = index.all_vectors() @ q
     else:
         dense, mask = _candidate_dense(index, q, query, lexical, mask)
-    if not find_mode(query.mode).dense and lexical is not None:
+    spec = find_mode(query.mode)
+    if not spec.dense and lexical is not None:
         mask &= lexical > 0  # a paper sharing no term with the query is not a lexical match
-    scored = _Scored(
-        None,
-        score_all(query.mode, dense, lexical, mask, find_mode(query.mode).dense_weight(query_kind(query.papers))),
-        dense,
-        mask,
-    )
+    scored = _Scored(None, score_all(query.mode, dense, lexical, mask, spec.dense_weight(query_kind(query.papers))), dense, mask)
     return _with_neighbours(index, scored, query, lexical, None)
 
 

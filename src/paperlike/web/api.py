@@ -7,7 +7,7 @@ with a 4xx code, as the CLI prints one ``Error:`` line and exits with 2.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from paperlike.errors import QueryError
-from paperlike.format_registry import EXPORT_FORMATS, find_export_format
+from paperlike.format_registry import EXPORT_FORMATS, EXPORT_TYPES
 from paperlike.readers.formats import upload_suffixes
 from paperlike.storage.stale import private_temp_dir
 
@@ -30,23 +30,6 @@ from .security import ServeError
 __all__ = ["routes", "EXPORT_TYPES", "json_response", "export_response", "add_upload"]
 
 
-class _ExportTypes(Mapping[str, tuple[str, str]]):
-    """``{format: (media type, extension)}``, read from the format registry at each use."""
-
-    def __getitem__(self, name: str) -> tuple[str, str]:
-        if name not in EXPORT_FORMATS:
-            raise KeyError(name)
-        fmt = find_export_format(name)
-        return fmt.media_type, fmt.extension
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(EXPORT_FORMATS)
-
-    def __len__(self) -> int:
-        return len(EXPORT_FORMATS)
-
-
-EXPORT_TYPES: Mapping[str, tuple[str, str]] = _ExportTypes()
 # Extensions kept from an uploaded file's name (the reader detects the format from them; the
 # reader records list them, readers/formats.py); the name itself never reaches the file system.
 _UPLOAD_EXTENSIONS = upload_suffixes
@@ -58,8 +41,7 @@ def json_response(data: Any, generation: str, status: int = 200) -> JSONResponse
 
 
 def export_response(text: str, fmt: str, generation: str, name: str = "papers") -> Response:
-    fmt_record = find_export_format(fmt)
-    media, ext = fmt_record.media_type, fmt_record.extension
+    media, ext = EXPORT_TYPES[fmt]
     return Response(
         text,
         media_type=media,
