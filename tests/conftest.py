@@ -54,7 +54,8 @@ def hash_index_copy(hash_index_dir, tmp_path) -> Path:
     import shutil
 
     target = tmp_path / "index-copy"
-    shutil.copytree(hash_index_dir, target)
+    # Without the triage files a CLI `rank` over the shared index leaves (papers shown, marks).
+    shutil.copytree(hash_index_dir, target, ignore=shutil.ignore_patterns("triage-*.json", ".triage.lock"))
     return target
 
 

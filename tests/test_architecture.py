@@ -4,8 +4,8 @@ module imports itself round a cycle (function-local imports included), the CLI s
 
 Layers, top to bottom (a module may import its own layer or any layer below it, never above)::
 
-    cli -> service -> {search, themes, readers, embedding, engines, viz, export} -> storage
-        -> {records, identity, text, settings, errors, model_registry, mode_registry,
+    cli -> service -> {search, themes, readers, embedding, engines, viz, export, online} -> storage
+        -> {records, identity, text, stopwords, settings, errors, model_registry, mode_registry,
             format_registry, registries}
 """
 
@@ -26,7 +26,8 @@ LAYERS = {
     "web": 0,
     "service": 1,
     # engines/ spreads embedding over machines (Ray): the layer of embedding.
-    **{name: 2 for name in ("search", "themes", "readers", "embedding", "engines", "viz", "export")},
+    # online/ fetches papers by identifier (--online): the layer of the readers it reuses.
+    **{name: 2 for name in ("search", "themes", "readers", "embedding", "engines", "viz", "export", "online")},
     "storage": 3,
     # The registries (models, ranking modes, export formats): records, dependency-free, so the
     # CLI reads names without numpy.
@@ -36,6 +37,7 @@ LAYERS = {
             "records",
             "identity",
             "text",
+            "stopwords",
             "settings",
             "errors",
             "_version",

@@ -28,7 +28,7 @@ from paperlike.storage.manifest import MANIFEST, read_manifest
 
 DOC = ROOT / "docs" / "errors.md"
 PLACEHOLDER = re.compile(
-    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|LONGLINE|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN|THEMESBAD|TWINS|LOOP|THEMESLINK)\b"
+    r"\b(IDX|FILES|NOINDEX|TRUNC|FLIPPED|OTHERMODEL|NEWER|ONE|BIG|LONGLINE|BADGEN|BADRECORD|BADSTAMP|LINKED|LOCKLINK|BUSY|NOTINDEX|FOREIGN|THEMESBAD|TWINS|LOOP|THEMESLINK|ALIASBAD)\b"
 )
 
 
@@ -197,17 +197,57 @@ def _hostile_places(hash_index_dir: Path, tmp: Path, places: dict[str, Path]) ->
     places["THEMESOUT"].mkdir()
     (places["THEMESOUT"] / "notes.txt").write_text("mine")
     os.symlink(places["THEMESOUT"], places["THEMESLINK"] / "themes")
+    _alias_place(hash_index_dir, tmp, places)
+
+
+def _alias_place(hash_index_dir: Path, tmp: Path, places: dict[str, Path]) -> None:
+    """ALIASBAD: two papers merged, then its aliases table edited to lead to no paper (checksum updated)."""
+    from paperlike.service.merge import merge_papers
+    from paperlike.storage.files import sha256_bytes
+
+    places["ALIASBAD"] = tmp / "aliasbad"
+    shutil.copytree(hash_index_dir, places["ALIASBAD"])
+    merge_papers(places["ALIASBAD"], [("tame", "ovor")], embedder=HashingEmbedder())
+    manifest = json.loads((places["ALIASBAD"] / MANIFEST).read_text())
+    entry = manifest["files"]["aliases"]
+    table = json.loads((places["ALIASBAD"] / entry["name"]).read_text())
+    table["aliases"][0].update(id="old-id", into="no-such-paper")
+    raw = json.dumps(table).encode()
+    (places["ALIASBAD"] / entry["name"]).write_bytes(raw)
+    entry.update(bytes=len(raw), sha256=sha256_bytes(raw))
+    (places["ALIASBAD"] / MANIFEST).write_text(json.dumps(manifest))
 
 
 def _to_placeholders(text: str, places: dict[str, Path]) -> str:
     for name, path in sorted(places.items(), key=lambda kv: -len(str(kv[1]))):
         text = text.replace(str(path), name)
-    return re.sub(r"(vectors|titles|papers)-\d{14}-[0-9a-f]{6}", r"\1-<gen>", text)
+    return re.sub(r"(vectors|titles|papers|aliases)-\d{14}-[0-9a-f]{6}", r"\1-<gen>", text)
+
+
+@pytest.fixture(scope="module")
+def online_hosts() -> Iterator[dict[str, str]]:
+    """--online: ARXIVHOST serves recorded arXiv API answers (some ids misbehave on purpose: see
+    tests/online_support.py), CROSSREFHOST is a port nothing listens on (a machine offline)."""
+    import socket
+
+    from online_support import fake_services
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    crossref = f"127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()
+    with fake_services() as (_, base):
+        yield {"ARXIVHOST": base.removeprefix("http://"), "CROSSREFHOST": crossref}
 
 
 @pytest.mark.parametrize("what, command, message", ROWS, ids=[r[0] for r in ROWS])
-def test_documented_error(places, monkeypatch, what, command, message):
+def test_documented_error(places, online_hosts, monkeypatch, what, command, message):
     monkeypatch.setenv("PAPERLIKE_LOCK_TIMEOUT", "0.5")
+    monkeypatch.setenv("PAPERLIKE_ARXIV_API", f"http://{online_hosts['ARXIVHOST']}/api/query")
+    monkeypatch.setenv("PAPERLIKE_CROSSREF_API", f"http://{online_hosts['CROSSREFHOST']}")
+    monkeypatch.setenv("PAPERLIKE_HTTP_TIMEOUT", "0.5")
+    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(proxy, raising=False)
     args = [PLACEHOLDER.sub(lambda m: str(places[m.group(1)]), a) for a in shlex.split(command)[1:]]
     before = {name: tree_snapshot(p) for name, p in places.items() if p.exists()}
     result = CliRunner().invoke(cli, args)
@@ -216,7 +256,10 @@ def test_documented_error(places, monkeypatch, what, command, message):
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert _to_placeholders(lines[0], places) == message
+    line = lines[0]
+    for name, host in online_hosts.items():
+        line = line.replace(host, name)
+    assert _to_placeholders(line, places) == message
     # Nothing already on disk changed. A failed command may only add caches derived from the
     # index: themes computed before the theme name turned out unknown, the BM25 index, and the
     # stamps of files whose checksums were verified.

@@ -78,6 +78,7 @@ def _files(folder: Path) -> None:
     shutil.copy(ROOT / "docs" / "readme" / "rank_library.bib", folder / "rank_library.bib")  # the README's library
     shutil.copy(ROOT / "src" / "paperlike" / "data" / "daily_papers_seed.txt", folder / "today.txt")
     shutil.copy(ROOT / "src" / "paperlike" / "data" / "daily_papers_seed.txt", folder / "daily.txt")
+    (folder / "today_ids.txt").write_text("2401.00002\nautodistil\n10.1145/3580305.3599271\n")  # fetched with --online
     (folder / "reading_list.txt").write_text("autodistil\nLLM-Pruner: On the Structural Pruning of Large Language Models\n")
     (folder / "today.csv").write_text("Name,abstract\nA paper from a sheet,Knowledge distillation for students.\n")
     (folder / "sheet.csv").write_text("Name,Summary\nA sheet paper,Its summary.\nAnother one,Another summary.\n")
@@ -120,8 +121,20 @@ def state(hash_index_dir, tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def online() -> Iterator[str]:
+    """The arXiv API and Crossref the --online examples ask: a local server of recorded answers."""
+    from online_support import fake_services
+
+    with fake_services() as (_, base):
+        yield base
+
+
 @pytest.mark.parametrize("block", sorted(BLOCKS))
-def test_help_examples_run(block, state, tmp_path, monkeypatch):
+def test_help_examples_run(block, state, online, tmp_path, monkeypatch):
+    from online_support import point_at
+
+    point_at(monkeypatch, online)
     lines = BLOCKS[block]
     if not lines:
         pytest.skip(f"'{block}' is a group; its commands have the examples")

@@ -378,11 +378,17 @@ def test_cli_method_choices_are_the_library_methods_and_the_public_name():
 def test_rank_does_not_change_the_index(hash_index_copy, batch_file):
     before = tree_snapshot(hash_index_copy)
     assert run("rank", batch_file, "--index-dir", hash_index_copy).exit_code == 0
-    # Derived files only: the BM25 arrays and the rank cache of batch vectors (tests/test_rank_reuse.py).
+    # Derived files only: the BM25 arrays, the rank cache of batch vectors (tests/test_rank_reuse.py)
+    # and the log of papers shown, for --unseen (tests/test_triage.py).
     before = {f: v for f, v in before.items() if not f.startswith(".paperlike-rank-cache/")}
     after = tree_snapshot(hash_index_copy)
     assert {f: after.get(f) for f in before} == before
-    assert all(f.startswith(("lexical-", ".paperlike-rank-cache/")) for f in set(after) - set(before))
+    assert all(
+        f.startswith(("lexical-", ".paperlike-rank-cache/", "triage-seen.json", ".triage.lock")) for f in set(after) - set(before)
+    )
+    assert "triage-marks.json" not in after
+    assert run("rank", batch_file, "--index-dir", hash_index_copy, "--no-remember").exit_code == 0
+    assert tree_snapshot(hash_index_copy) == after
 
 
 def test_rank_help_stays_light_and_the_command_module_imports_no_numeric_library():

@@ -4,7 +4,8 @@ The README's outputs are made by cog from real commands (`cog --check` in CI); t
 other examples, the ones shown without output. They run in-process on a copy of the bundled
 papers indexed with the hashing model, in a folder that holds the files they name (a user's
 `today.txt`, `my_papers.bib`...), so state carries over as it would for a reader trying them
-one after another (an `add` before a `remove` of what it added). `serve` and the `model`
+one after another (an `add` before a `remove` of what it added); `--online` examples ask a local
+server of recorded answers (tests/online_support.py), never the internet. `serve` and the `model`
 commands, which need a live server or the real model, are checked for their options only
 (`--help` appended); tests/test_serve_cli.py and tests/test_model*.py run them for real.
 """
@@ -61,8 +62,18 @@ def _args(line: str) -> tuple[list[str], str | None]:
     return words, out
 
 
+@pytest.fixture
+def online(monkeypatch):
+    """The arXiv API and Crossref the --online examples ask: a local server of recorded answers."""
+    from online_support import fake_services, point_at
+
+    with fake_services() as (_, base):
+        point_at(monkeypatch, base)
+        yield base
+
+
 @pytest.mark.slow
-def test_every_readme_example_runs(tmp_path, monkeypatch, hash_index_dir):
+def test_every_readme_example_runs(tmp_path, monkeypatch, hash_index_dir, online):
     commands = readme_commands()
     assert len(commands) >= 40
     default = tmp_path / "default-index"
@@ -76,6 +87,7 @@ def test_every_readme_example_runs(tmp_path, monkeypatch, hash_index_dir):
     (tmp_path / "my_papers.bib").write_bytes((FIX / "zotero.bib").read_bytes())
     (tmp_path / "refs.txt").write_bytes((FIX / "zotero.bib").read_bytes())
     (tmp_path / "new_papers.bib").write_text(_NEW_BIB)
+    (tmp_path / "today_ids.txt").write_text("2401.00017\n10.1145/3580305.3599271\nautodistil\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PAPERLIKE_INDEX_DIR", str(default))
     monkeypatch.setenv("PAPERLIKE_MODEL", "hashing")

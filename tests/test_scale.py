@@ -176,8 +176,8 @@ def test_a_failed_write_leaves_no_file_of_the_new_generation(tmp_path, monkeypat
     before = sorted(p.name for p in tmp_path.iterdir())
     real = writer._writers
 
-    def failing_papers_file(papers, faiss_index):
-        found = real(papers, faiss_index)
+    def failing_papers_file(*args):
+        found = real(*args)
         found["papers"] = lambda fh: (fh.write(b"{}\n"), (_ for _ in ()).throw(OSError(28, "No space left on device")))
         return found
 

@@ -25,6 +25,7 @@ from paperlike.search.rank import pool_stats, stats_without
 from paperlike.search.shortlist import DenseShortlist
 from paperlike.service import Recommender
 from paperlike.service.build import build_index
+from paperlike.stopwords import is_stop_word
 from paperlike.text import _Decoded, plain_text
 
 TOPICS = [
@@ -204,7 +205,7 @@ def test_word_terms_are_kept_and_equal_a_fresh_tokenisation(big_dir, monkeypatch
 
 
 def _former_why(lex, query_text: str, position: int, result_text: str, n_terms: int = 5) -> Why:
-    """The explanation as paperlike computed it before this change (word by word)."""
+    """The explanation computed word by word, the slow way (the reference for the vectorised one)."""
 
     def terms_with_words(text):
         words = list(dict.fromkeys(w.lower() for w in WORD.findall(text)))
@@ -226,8 +227,18 @@ def _former_why(lex, query_text: str, position: int, result_text: str, n_terms: 
     for pairs in qterms:
         for term, word in pairs:
             surface.setdefault(term, word)
+    # Key terms: no word of no topic, and BM25 weight x (1 + ln uses of the term in the query).
+    uses: dict[int, int] = {}
+    for sentence in query_sentences:
+        for word in (w.lower() for w in WORD.findall(sentence)):
+            term = lex.word_terms([word])[0]
+            if term is not None:
+                uses[term] = uses.get(term, 0) + 1
     doc_terms = set(int(t) for t in lex.paper_terms(position))
-    shared = sorted(((weight(t), w, t) for t, w in surface.items() if t in doc_terms), key=lambda x: (-x[0], x[1]))
+    shared = sorted(
+        ((weight(t) * (1 + math.log(uses[t])), w, t) for t, w in surface.items() if t in doc_terms and not is_stop_word(w)),
+        key=lambda x: (-x[0], x[1]),
+    )
     best = (0.0, 0, 0)
     result_sentences = split_sentences(result_text) or [result_text]
     for j, sentence in enumerate(result_sentences):

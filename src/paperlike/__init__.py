@@ -49,6 +49,7 @@ __all__ = [
     "QueryError",
     "UnknownPaperError",
     "AmbiguousQueryError",
+    "OnlineError",
 ]
 
 _HOME = {
@@ -97,6 +98,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         IndexMissingError,
         ModelError,
         ModelMismatchError,
+        OnlineError,
         PaperlikeError,
         QueryError,
         UnknownPaperError,

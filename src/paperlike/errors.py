@@ -21,6 +21,7 @@ __all__ = [
     "AmbiguousQueryError",
     "EngineError",
     "PathError",
+    "OnlineError",
 ]
 
 
@@ -72,6 +73,11 @@ class EngineError(PaperlikeError):
 
 class PathError(PaperlikeError):
     """A folder path from the environment or an option cannot be used: a symlink loop, an unknown ``~user``."""
+
+
+class OnlineError(PaperlikeError):
+    """An online service (``--online``: the arXiv API, Crossref) could not be reached, answered
+    too slowly, limited the rate, or answered something that is not what it should be."""
 
 
 class ModelMismatchError(PaperlikeError):

@@ -6,7 +6,8 @@ title (case, accents, punctuation and spacing ignored, letters of every script k
 least 4 words only) unless the records contradict each other (different arXiv ids, DOIs or
 explicit ids; see :func:`same_paper`). Sameness is transitive within one import: A = B by DOI and
 B = C by arXiv id make one paper of the three (union-find over the keys). Near-duplicates are
-listed by :mod:`paperlike.search.dupes`, never merged.
+listed by :mod:`paperlike.search.dupes`, and merged only when asked (``dupes --merge``, with
+:func:`richness` choosing the record kept and :func:`merge_records` the merged fields).
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ __all__ = [
     "find_same",
     "merge_into",
     "merge_duplicates",
+    "is_published",
+    "richness",
+    "author_key",
+    "merge_records",
+    "contradict",
 ]
 
 
@@ -203,3 +209,69 @@ def merge_duplicates(papers: Sequence[Paper], where: Sequence[str]) -> tuple[lis
         out.append(paper)
         out_where.append(where[root])
     return out, out_where, len(papers) - len(out)
+
+
+# arXiv's own DOIs (``10.48550/arXiv.2401.01234``) name the preprint, not a publication.
+_ARXIV_DOI_PREFIX = "10.48550/"
+
+
+def is_published(paper: Paper) -> bool:
+    """Whether a record is of a published version: it has a venue, or a DOI that is not arXiv's."""
+    doi = normalize_doi(paper.doi)
+    return bool(paper.venue) or bool(doi and not doi.startswith(_ARXIV_DOI_PREFIX))
+
+
+def richness(paper: Paper) -> tuple[int, int, int]:
+    """How complete a record is, compared in this order: published (:func:`is_published`) over
+    a preprint, then more known fields (abstract, authors, year, URL, arXiv id, DOI, venue, entry
+    type, and each other field), then the longer abstract. The larger tuple is the richer record."""
+    abstract = paper.abstract.strip()
+    known = (abstract, paper.authors, paper.year, paper.url, paper.arxiv_id, paper.doi, paper.venue, paper.entry_type)
+    return int(is_published(paper)), sum(1 for v in known if v) + len(paper.fields), len(abstract)
+
+
+def _folded_words(text: str) -> list[str]:
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return re.findall(r"[^\W_]+", bare.casefold())
+
+
+def author_key(name: str) -> str:
+    """An author as compared when two author lists are joined: the last name and the first
+    initial, case, accents and punctuation aside (``Smith, John``, ``John Smith`` and ``J. Smith``
+    are one author)."""
+    if "," in name:
+        last, first = name.split(",", 1)
+    else:
+        parts = name.split()
+        last, first = (parts[-1], " ".join(parts[:-1])) if parts else ("", "")
+    initials = _folded_words(first)
+    return " ".join(_folded_words(last)) + (f" {initials[0][0]}" if initials else "")
+
+
+def merge_records(keep: Paper, other: Paper) -> Paper:
+    """The record of two versions of one paper (``dupes --merge``): ``keep``'s id, title and fields,
+    each empty one filled from ``other`` (so both identifiers are kept: the DOI of the published
+    version and the arXiv id of the preprint), tags, collections and other fields joined
+    (:func:`merge_into`), the longer abstract (``keep``'s on a tie), and ``keep``'s authors
+    followed by those of ``other`` it lacks (compared by :func:`author_key`, so one author written
+    two ways is not listed twice)."""
+    merged = merge_into(keep, other)
+    abstract = other.abstract if len(other.abstract.strip()) > len(merged.abstract.strip()) else merged.abstract
+    known = {author_key(a) for a in merged.authors}
+    extra = []
+    for author in other.authors:
+        if author_key(author) not in known:
+            known.add(author_key(author))
+            extra.append(author)
+    return dataclasses.replace(merged, abstract=abstract, authors=merged.authors + tuple(extra))
+
+
+def contradict(a: Sequence[Paper], b: Sequence[Paper]) -> bool:
+    """Whether two groups of records name different papers: different arXiv ids, or different DOIs
+    that are not arXiv's (a preprint's arXiv DOI and its journal DOI are one paper's)."""
+    ids = []
+    for group in (a, b):
+        arxiv = {x for p in group if (x := _strong(p)[0])}
+        dois = {d for p in group if (d := _strong(p)[1]) and not d.startswith(_ARXIV_DOI_PREFIX)}
+        ids.append((arxiv, dois))
+    return any(x and y and x.isdisjoint(y) for x, y in zip(ids[0], ids[1]))

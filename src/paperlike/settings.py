@@ -32,6 +32,12 @@ __all__ = [
     "ENV_DEBUG",
     "ENV_LOCK_TIMEOUT",
     "ENV_DEVICE",
+    "ENV_ARXIV_API",
+    "ENV_CROSSREF_API",
+    "ENV_HTTP_TIMEOUT",
+    "ENV_MAILTO",
+    "DEFAULT_ARXIV_API",
+    "DEFAULT_CROSSREF_API",
     "default_index_dir",
     "usable_path",
 ]
@@ -47,6 +53,14 @@ ENV_DEVICE = "PAPERLIKE_DEVICE"
 # paperlike serve: the access token, and how the server hands its options to worker processes.
 ENV_SERVE_TOKEN = "PAPERLIKE_SERVE_TOKEN"
 ENV_SERVE_WORKER = "PAPERLIKE_SERVE_WORKER"
+# --online: where the arXiv API and Crossref are (tests point them at a local server), how long
+# to wait for an answer, and an e-mail address Crossref may write to (its "polite pool").
+ENV_ARXIV_API = "PAPERLIKE_ARXIV_API"
+ENV_CROSSREF_API = "PAPERLIKE_CROSSREF_API"
+ENV_HTTP_TIMEOUT = "PAPERLIKE_HTTP_TIMEOUT"
+ENV_MAILTO = "PAPERLIKE_MAILTO"
+DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query"
+DEFAULT_CROSSREF_API = "https://api.crossref.org"
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,12 @@ class Settings:
             finish with the same index (default 600; a value that is not a number >= 0 is ignored).
         device: ``$PAPERLIKE_DEVICE``: ``auto``, ``cpu`` or ``cuda`` for the model, if set
             (checked where it is used, by :func:`paperlike.embedding.device.check_device`).
+        arxiv_api: ``$PAPERLIKE_ARXIV_API``: the arXiv API's query URL (``--online``; default
+            :data:`DEFAULT_ARXIV_API`).
+        crossref_api: ``$PAPERLIKE_CROSSREF_API``: Crossref's REST API (default :data:`DEFAULT_CROSSREF_API`).
+        http_timeout: ``$PAPERLIKE_HTTP_TIMEOUT``: seconds to wait for an online service (default
+            15; a value that is not a number > 0 is ignored).
+        mailto: ``$PAPERLIKE_MAILTO``: an e-mail address sent to Crossref in the User-Agent, if set.
     """
 
     index_dir: Path | None = None
@@ -72,6 +92,10 @@ class Settings:
     debug: bool = False
     lock_timeout: float = 600.0
     device: str | None = None
+    arxiv_api: str = DEFAULT_ARXIV_API
+    crossref_api: str = DEFAULT_CROSSREF_API
+    http_timeout: float = 15.0
+    mailto: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -91,6 +115,10 @@ class Settings:
             debug=bool(get(ENV_DEBUG)),
             lock_timeout=_seconds(get(ENV_LOCK_TIMEOUT), 600.0),
             device=get(ENV_DEVICE),
+            arxiv_api=get(ENV_ARXIV_API) or DEFAULT_ARXIV_API,
+            crossref_api=get(ENV_CROSSREF_API) or DEFAULT_CROSSREF_API,
+            http_timeout=_seconds(get(ENV_HTTP_TIMEOUT), 15.0) or 15.0,
+            mailto=get(ENV_MAILTO),
         )
 
     def cache_root(self) -> Path:
@@ -100,6 +128,10 @@ class Settings:
         from platformdirs import user_cache_path
 
         return user_cache_path("paperlike")
+
+    def online_cache_dir(self) -> Path:
+        """Where answers of the arXiv API and Crossref are kept (see :mod:`paperlike.storage.online_cache`)."""
+        return self.cache_root() / "online"
 
 
 def usable_path(path: str | os.PathLike[str], what: str = "the folder", expand: bool = True) -> Path:

@@ -4,7 +4,7 @@ Every library error (:class:`~paperlike.errors.PaperlikeError`) and every usage 
 single ``Error: ...`` line on stderr with exit code 2.
 """
 
-from . import index, library, model, query, rank, serve, themes  # noqa: F401  (each registers its commands)
+from . import index, library, model, query, rank, serve, themes, triage  # noqa: F401  (each registers its commands)
 from .app import cli, main
 
 __all__ = ["cli", "main"]

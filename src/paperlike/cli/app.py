@@ -229,7 +229,7 @@ def _remove_stale_temp_files() -> None:
 
     remove_stale_private()
     cache = Settings.from_env().cache_root()
-    for folder in (cache, cache / "onnx", cache / "models"):
+    for folder in (cache, cache / "onnx", cache / "models", cache / "online"):
         remove_stale(folder)
 
 

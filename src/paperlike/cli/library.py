@@ -60,7 +60,8 @@ def add(files, fmt, strict, title_col, abstract_col, index_dir, engine, ray_addr
         f"({report.embedded} embedded in {report.seconds:.1f} s)"
     )
     for merge in report.merged[:10]:
-        note(f"'{merge['record']}' merged into {merge['into']} (same {merge['by']})" + _conflict(merge))
+        how = "it was merged there by dupes --merge" if merge["by"] == "alias" else f"same {merge['by']}"
+        note(f"'{merge['record']}' merged into {merge['into']} ({how})" + _conflict(merge))
     if len(report.merged) > 10:
         note(f"{len(report.merged) - 10} more records merged into papers already indexed (--json lists them all)")
 
@@ -124,39 +125,88 @@ def remove(ids, index_dir, as_json):
     type=click.FloatRange(-1.0, 1.0),
     default=0.95,
     show_default=True,
-    help="Cosine similarity at or above which two papers are listed.",
+    help="Cosine similarity at or above which two papers are listed (and merged with --merge).",
 )
+@click.option("--merge", is_flag=True, help="Merge each listed pair (or each --pair) into one paper.")
+@click.option(
+    "--pair",
+    "pairs",
+    nargs=2,
+    multiple=True,
+    metavar="NAME NAME",
+    help="With --merge or --dry-run: merge only these two papers (id, DOI, arXiv id, URL or title; repeatable).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what --merge would merge; write nothing.")
 @index_dir_option
 @json_option
-def dupes(threshold, index_dir, as_json):
-    """List near-duplicate papers (different records, very similar text) for review.
+def dupes(threshold, merge, pairs, dry_run, index_dir, as_json):
+    """List near-duplicate papers (different records, very similar text); merge them with --merge.
 
-    Nothing is merged: exact duplicates (same arXiv id, DOI or title) are merged when read;
-    this lists the rest so you can decide (e.g. with 'paperlike remove').
+    Exact duplicates (same arXiv id, DOI or title) are merged when read; this lists the rest
+    (e.g. a preprint and its published version) so you can decide. --merge merges each listed
+    pair (one whose records have two different arXiv ids or DOIs is two papers: it is skipped
+    and reported); with --pair, only the pairs named, whatever their identifiers.
+    The richer record is kept, with its id: the published version (a venue, or a DOI that is not
+    arXiv's) over a preprint, then more known fields, then the longer abstract, then the one
+    first in the index. It gains the other's missing fields (so it has both the DOI and the
+    arXiv id), tags, collections and authors, and the longer abstract. Every old id, DOI, arXiv
+    id, URL and title keeps naming it ('similar OLDID', 'remove OLDID', 'export --ids OLDID'),
+    and adding the merged record again adds nothing.
 
     Example usage:
 
     \b
         paperlike dupes
         paperlike dupes --threshold 0.9 --json
+        paperlike dupes --merge --dry-run
+        paperlike dupes --merge --threshold 0.98 --json
+        paperlike dupes --merge --pair arXiv:2201.00001 10.1145/3219819.3220000 --index-dir ./my-index
     """
     import math
-
-    from ..search.dupes import near_duplicates
 
     setup_notes()
     if math.isnan(threshold):
         raise click.UsageError("--threshold must be a number between -1 and 1, not nan")
-    pairs = near_duplicates(load_recommender(index_dir).index, threshold)
-    if as_json:
-        emit_json([p.to_dict() for p in pairs])
+    if merge or dry_run:
+        _merge(index_dir_of(index_dir), [list(p) for p in pairs] or None, threshold, dry_run, as_json)
         return
-    if not pairs:
+    if pairs:
+        raise click.UsageError("--pair names papers to merge: add --merge (or --dry-run to see what it would do)")
+    from ..search.dupes import near_duplicates
+
+    pairs_found = near_duplicates(load_recommender(index_dir).index, threshold)
+    if as_json:
+        emit_json([p.to_dict() for p in pairs_found])
+        return
+    if not pairs_found:
         click.echo(f"no near-duplicates at cosine >= {threshold}")
-    for pair in pairs:
+    for pair in pairs_found:
         click.echo(f"{pair.score:.3f}  {safe(pair.a)}  ~  {safe(pair.b)}")
         click.echo(f"       {shorten(pair.title_a, 90)}")
         click.echo(f"       {shorten(pair.title_b, 90)}")
+
+
+def _merge(directory: Path, pairs: list[list[str]] | None, threshold: float, dry_run: bool, as_json: bool) -> None:
+    from ..service.merge import merge_papers
+
+    report = merge_papers(directory, pairs, threshold=threshold, dry_run=dry_run)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    verb = "would merge" if dry_run else "merged"
+    for m in report.merges:
+        click.echo(f"{verb} {safe(', '.join(m.merged))} into {safe(m.into)}  (cosine {m.score:.3f}; kept: {m.kept_because})")
+        click.echo(f"       {shorten(m.title, 90)}")
+    for skip in report.skipped:
+        note(f"not merged: {safe(skip['a'])} ~ {safe(skip['b'])} ({skip['score']:.3f}): {skip['why']}")
+    if not report.merges:
+        click.echo("nothing to merge" + ("" if pairs else f" at cosine >= {threshold}"))
+    elif dry_run:
+        click.echo(f"{report.merged} record(s) would be merged; nothing was written (run without --dry-run to merge)")
+    else:
+        click.echo(
+            f"{report.merged} record(s) merged ({report.embedded} embedded); their ids, DOIs and arXiv ids name the kept papers"
+        )
 
 
 @cli.command()

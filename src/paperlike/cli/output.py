@@ -198,6 +198,8 @@ def print_results(results: Sequence[Any], why: bool = False, diverse: bool = Fal
 def _answer_header(answer: Any) -> str:
     if answer.kind == "paper":
         return f"Papers like: {safe(answer.paper_title)} [{safe(answer.paper_id)}]"
+    if answer.kind == "text" and answer.query_kind == "online" and answer.paper_title:  # a paper fetched with --online
+        return f"Papers like: {safe(answer.paper_title)} [{safe(answer.query)}, fetched online]"
     if answer.kind == "text":
         return f"Papers like the text: {shorten(answer.query, 100)}"
     header = "Papers like: " + "; ".join(f"{safe(title)} [{safe(pid)}]" for pid, title in answer.papers)

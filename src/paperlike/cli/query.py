@@ -52,16 +52,39 @@ def load_recommender(index_dir: Path | None, progress: bool = True, device: str 
 @click.option("--text", "as_text", is_flag=True, help="Treat QUERY as free text, even if it names a paper.")
 @click.option("--paper", "as_paper", is_flag=True, help="QUERY must name an indexed paper (id, DOI, arXiv id, URL or title).")
 @click.option(
+    "--online",
+    is_flag=True,
+    help="A QUERY arXiv id or DOI the index does not have: fetch its record from arXiv or Crossref and search "
+    "its title and abstract (the network is never used without this).",
+)
+@click.option(
     "--theme",
     default=None,
     help="Only papers of this theme (id, seed name, whole label or label phrase) of the set -n/--seed/--theme-set name.",
 )
 @theme_set_options
+@click.option("--no-marks", is_flag=True, help="Also answer papers you marked not liked (see: paperlike mark).")
 @device_option
 @index_dir_option
 @output_options(formats=True)
 def similar(
-    query, k, ids_file, unlike, mode, diverse, why, as_text, as_paper, theme, theme_set, device, index_dir, as_json, export_format
+    query,
+    k,
+    ids_file,
+    unlike,
+    mode,
+    diverse,
+    why,
+    as_text,
+    as_paper,
+    online,
+    theme,
+    no_marks,
+    theme_set,
+    device,
+    index_dir,
+    as_json,
+    export_format,
 ):
     """Papers like QUERY: a paper id, DOI, arXiv id or URL, a title, free text, or several papers.
 
@@ -72,12 +95,14 @@ def similar(
     one word or several, is free text. A note on stderr always says how QUERY was read (JSON:
     query_kind), and names the papers whose titles a free-text QUERY starts. --text forces free
     text; with --paper QUERY must name a paper, and any unique title start does. A DOI or arXiv
-    id that is not in the index is an error. Several QUERY arguments, or --not, ask for papers like all of
+    id that is not in the index is an error; with --online its record is fetched from arXiv or
+    Crossref (cached for a week) and its title and abstract searched. Several QUERY arguments, or --not, ask for papers like all of
     those papers and unlike the --not ones. The query papers are never in the results. Looking
     up indexed papers loads no model (unless --theme has to compute seeded themes first).
 
     Each result shows its rank, score, id and title, then first author(s), year, venue and a
     link when the record has them (JSON: year, authors, venue, link). --mode explains the score.
+    Papers you marked not liked (paperlike mark PAPER --dislike) are left out; --no-marks keeps them.
 
     Example usage:
 
@@ -96,17 +121,25 @@ def similar(
         paperlike similar autodistil --theme t2 --theme-set mine
         paperlike similar autodistil -k 5 --format bibtex > related.bib
         paperlike similar "sparse attention on long documents" --text --device cuda
+        paperlike similar 2401.00002 --online
     """
     setup_notes()
     _check_similar_options(query, k, ids_file, unlike, as_text, as_paper)
+    if online and (ids_file is not None or len(query) != 1 or unlike or as_text):
+        raise click.UsageError(
+            "--online fetches one QUERY (an arXiv id or DOI); give it alone, without --ids-file, --not or --text"
+        )
     rec = load_recommender(index_dir, device=device)
+    rec.use_marks = not no_marks
     if ids_file is not None:
         from ..service.idlists import id_list_ids
 
         query = (*query, *id_list_ids(rec.index, ids_file))
     theme = resolve_theme_option(rec, theme, theme_set)
     kind = "text" if as_text else "paper" if as_paper else "auto"
-    answer = rec.ask(list(query), k, unlike=list(unlike), kind=kind, theme=theme, mode=mode, diverse=diverse, why=why or as_json)
+    answer = rec.ask(
+        list(query), k, unlike=list(unlike), kind=kind, theme=theme, mode=mode, diverse=diverse, why=why or as_json, online=online
+    )
     if export_format:
         note_reading(answer)
         emit_records(rec.records([r.id for r in answer.results]), export_format)

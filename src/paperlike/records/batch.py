@@ -43,6 +43,7 @@ class RankedPaper:
             (only ranked with ``include_known``).
         vector_from: Where its vector came from: ``embedded`` by this ranking, ``library`` (a
             library paper with the same text) or ``cache`` (ranked before with the same model).
+        mark: The reader's mark of this paper: True (liked), False (not liked), None (none).
     """
 
     rank: int
@@ -53,6 +54,7 @@ class RankedPaper:
     why: Why | None = None
     in_library: str | None = None
     vector_from: str | None = None
+    mark: bool | None = None
 
     @property
     def id(self) -> str:
@@ -84,6 +86,7 @@ class RankedPaper:
             "arxiv_id": self.paper.arxiv_id,
             "doi": self.paper.doi,
             "vector_from": self.vector_from,
+            "mark": None if self.mark is None else ("like" if self.mark else "dislike"),
         }
 
 
@@ -100,6 +103,9 @@ class BatchRanking:
         source: Where the batch came from.
         embedded: Papers ranked whose text was embedded by this ranking.
         reused: Papers ranked whose vector was reused (the index's, or the rank cache's).
+        hidden_seen: Papers left out because an earlier ranking showed them (``unseen``).
+        outside_dates: Papers left out by the date filter (``since``/``until``), undated ones included.
+        marks: ``(liked, not liked)`` marks that steered the scores.
     """
 
     results: list[RankedPaper]
@@ -110,6 +116,9 @@ class BatchRanking:
     source: str = ""
     embedded: int = 0
     reused: int = 0
+    hidden_seen: int = 0
+    outside_dates: int = 0
+    marks: tuple[int, int] = (0, 0)
 
     def __iter__(self):
         return iter(self.results)

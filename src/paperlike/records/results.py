@@ -187,6 +187,7 @@ _READINGS = {
     "title": "the title",
     "title_prefix": "the start of the title",
     "near_match": "a close spelling of the title or id",
+    "alias": "an alias (a merged record's name)",
 }
 
 
@@ -208,7 +209,10 @@ class Answer:
         diverse: Whether the results were re-ranked for diversity (MMR).
         query_kind: How the query was read: ``"text"`` (free text), ``"papers"`` (several), or
             which name of one paper it was: ``"id"``, ``"arxiv_id"``, ``"doi"``, ``"url"``,
-            ``"title"``, ``"title_prefix"``, ``"near_match"`` (a close misspelling).
+            ``"title"``, ``"title_prefix"``, ``"near_match"`` (a close misspelling), ``"alias"``
+            (a name of a record merged into the paper by ``dupes --merge``), ``"online"`` (an
+            arXiv id or DOI not in the index, whose fetched title and abstract were searched as
+            text: ``kind`` is ``"text"`` and ``paper_title`` the fetched title).
         alternatives: ``(id, title)`` of the papers whose titles a free-text query starts: the
             other reading, too short to be taken (see :mod:`paperlike.search.lookup`).
     """

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from itertools import compress
 
 import numpy as np
 
 from ..records import Why
+from ..stopwords import is_stop_word
 from .lexical import WORD as _WORD
 from .lexical import LexicalIndex
 
@@ -48,6 +50,9 @@ class Explainer:
         self._qidf = [([t for t, _ in pairs], [idf[t] for t, _ in pairs]) for pairs in qterms]
         self._qsets = [{t for t, _ in pairs} for pairs in qterms]
         self._qall = set(self.surface)
+        # 1 + ln(times the query uses the term), for ordering the key terms (see _why).
+        uses = Counter(t for pairs in _sentence_pairs_all(lex, self.query_sentences) for t in pairs)
+        self._query_tf = {t: 1 + math.log(c) for t, c in uses.items()}
 
     def _idf(self, term: int) -> float:
         df = int(self.lex.indptr[term + 1] - self.lex.indptr[term])
@@ -62,10 +67,20 @@ class Explainer:
         """The explanation for the indexed paper at ``position`` whose text is ``result_text``."""
         return explain_with(self, [(position, result_text)])[0]
 
-    def _why(self, shared: list[tuple[int, float]], sentences: list[str], sentence_terms: list[list[int | None]]) -> Why:
+    def _why(
+        self,
+        shared: list[tuple[int, float]],
+        sentences: list[str],
+        sentence_terms: list[list[int | None]],
+    ) -> Why:
         """The explanation of one result, from the query terms it has with their BM25 weight in
-        it, its sentences and the term of each of their words."""
-        ranked = sorted(((weight, self.surface[t]) for t, weight in shared), key=lambda x: (-x[0], x[1]))
+        it, its sentences and the term of each of their words. Key terms leave out words that
+        name no topic (:mod:`paperlike.stopwords`) and are ordered by weight x (1 + ln tf in the
+        query): the query's subject recurs in it, its asides do not (benchmarks/why_terms.py)."""
+        ranked = sorted(
+            ((weight * self._query_tf.get(t, 1.0), self.surface[t]) for t, weight in shared if not is_stop_word(self.surface[t])),
+            key=lambda x: (-x[0], x[1]),
+        )
         terms = tuple(w for _, w in ranked[: self.n_terms])
         best = (0.0, 0, 0)
         for j, words_terms in enumerate(sentence_terms):
@@ -96,6 +111,12 @@ def _sentence_pairs(lex: LexicalIndex, sentences: list[str]) -> list[list[tuple[
     words = [_words(s) for s in sentences]
     terms = _chunks(lex.word_terms([w for ws in words for w in ws]), map(len, words))
     return [[(t, w) for w, t in dict(zip(ws, ts)).items() if t is not None] for ws, ts in zip(words, terms)]
+
+
+def _sentence_pairs_all(lex: LexicalIndex, sentences: list[str]) -> list[list[int]]:
+    """Per sentence, the term of every word that has one (repeats kept)."""
+    words = [_words(s) for s in sentences]
+    return [[t for t in ts if t is not None] for ts in _chunks(lex.word_terms([w for ws in words for w in ws]), map(len, words))]
 
 
 def _chunks(flat: list, sizes: Iterable[int]) -> list[list]:

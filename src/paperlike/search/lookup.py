@@ -7,6 +7,9 @@ when it is an id, DOI, arXiv id or URL, a whole title, a close misspelling of on
 start of exactly one title with at least :data:`MIN_PREFIX_WORDS` words; anything else is free
 text. Where only a paper can be meant (``find``, ``--paper``, ``--not``, several papers,
 ``remove``), a unique title start of any length (3 characters or more) names it too.
+
+The names of a record merged into a paper (``dupes --merge``: its id, DOI, arXiv id, URL and whole
+title) name that paper, when no paper of the index has the name itself.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from dataclasses import dataclass
 
 from ..errors import AmbiguousQueryError, QueryError, UnknownPaperError
 from ..records import Paper
+from ..storage.aliases import Alias
 from ..text import clean_text, cut_words, fold
+from .aliases import AliasNames
 from .identifiers import Identifier, paper_keys, parse_identifier
 
 __all__ = ["PaperLookup", "Reading", "MIN_PREFIX_WORDS", "loose", "word_count"]
@@ -48,8 +53,8 @@ class Reading:
     Attributes:
         position: The paper's position in the index.
         how: Which name of the paper the query was: ``"id"``, ``"arxiv_id"``, ``"doi"``,
-            ``"url"``, ``"title"``, ``"title_prefix"`` or ``"near_match"`` (a close misspelling
-            of its whole title or id).
+            ``"url"``, ``"title"``, ``"title_prefix"``, ``"near_match"`` (a close misspelling
+            of its whole title or id) or ``"alias"`` (a name of a record merged into it).
     """
 
     position: int
@@ -66,6 +71,7 @@ class PaperLookup:
         containing: Returns ``(position, record)`` of the papers whose stored record contains a
             text (any case); only called when a query is a DOI, arXiv id or URL, so id and title
             lookups never read the full records.
+        aliases: The names of records merged into papers of the index.
     """
 
     def __init__(
@@ -74,11 +80,13 @@ class PaperLookup:
         titles: Sequence[str],
         position: Callable[[str], int | None],
         containing: Callable[[str], Sequence[tuple[int, Paper]]] | None = None,
+        aliases: Sequence[Alias] = (),
     ):
         self.ids = ids
         self.titles = titles
         self.position = position
         self.containing = containing
+        self.aliases = AliasNames(aliases, loose)
         self._folded: list[str] | None = None
 
     def folded_titles(self) -> list[str]:
@@ -106,6 +114,13 @@ class PaperLookup:
             query,
             self._candidates(positions),
         )
+
+    def _merged(self, q: str, into: Sequence[str]) -> Reading | None:
+        """The paper that the records named ``q`` were merged into; None when there is none."""
+        positions = list(dict.fromkeys(p for i in into if (p := self.position(i)) is not None))
+        if len(positions) > 1:
+            raise self._ambiguous(q, positions, "is a name of records merged into")
+        return Reading(positions[0], "alias") if positions else None
 
     def find(self, query: str) -> int:
         """Position of the paper a query names (a unique title start of any length too).
@@ -138,6 +153,9 @@ class PaperLookup:
         pos = self.position(q)
         if pos is not None:
             return Reading(pos, "id")
+        merged = self._merged(q, [into]) if (into := self.aliases.exact_id(q)) is not None else None
+        if merged is not None:
+            return merged
         ident = parse_identifier(q)
         if ident is not None:
             return self._identified(q, ident)
@@ -156,6 +174,9 @@ class PaperLookup:
         if len(found) > 1:
             raise self._ambiguous(q, found, f"is the {ident.label} of")
         if not found:
+            merged = self._merged(q, self.aliases.folded_id(q) or self.aliases.identifier(ident.key))
+            if merged is not None:  # (a name of a record merged into a paper)
+                return merged
             raise UnknownPaperError(
                 f"no paper with {ident.describe()} in this index ({len(self.ids)} papers); add it with: "
                 "paperlike add FILE (a BibTeX, arXiv or JSONL record of it), or search its title as free text",
@@ -170,6 +191,9 @@ class PaperLookup:
         for i, pid in enumerate(self.ids):
             if pid.casefold() == folded:
                 return Reading(i, "id")
+        merged = self._merged(q, self.aliases.folded_id(q))
+        if merged is not None:
+            return merged
         start = loose(q)
         if not start:  # punctuation only: names no title
             return None
@@ -179,8 +203,13 @@ class PaperLookup:
             return Reading(exact[0], "title")
         if exact:
             raise self._ambiguous(q, exact, "is the title of")
+        return self._merged(q, self.aliases.title(start)) or self._prefixed(q, start, prefix_words)
+
+    def _prefixed(self, q: str, start: str, prefix_words: int) -> Reading | None:
+        """The one title that starts with ``start`` (as compared), when ``q`` is long enough."""
         if len(start) < _MIN_PREFIX or word_count(q) < prefix_words:
             return None
+        titles = self.folded_titles()
         prefixed = [i for i, t in enumerate(titles) if t.startswith(start)]
         if len(prefixed) > 1:
             raise self._ambiguous(q, prefixed, "starts the titles of")

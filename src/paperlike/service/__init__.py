@@ -1,8 +1,9 @@
 """The service layer: what the CLI, notebooks and the web app call (the Recommender facade,
-building, adding and removing papers)."""
+building, adding, removing and merging papers)."""
 
 from .build import BuildReport, build_index
 from .library import AddReport, add_papers, remove_papers
+from .merge import MergeReport, merge_papers
 from .recommender import Recommender
 
-__all__ = ["Recommender", "build_index", "BuildReport", "add_papers", "remove_papers", "AddReport"]
+__all__ = ["Recommender", "build_index", "BuildReport", "add_papers", "remove_papers", "AddReport", "merge_papers", "MergeReport"]

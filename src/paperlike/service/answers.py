@@ -4,13 +4,15 @@ The reading rules live here, not in the CLI: a query naming a paper (id, DOI, ar
 whole title, or the start of one title with at least 3 words: see
 :mod:`paperlike.search.lookup`) is a paper; one naming none is free text, with a note that names
 the papers whose titles it starts, if any (the other reading); a DOI, arXiv id or URL that is not
-in the index is an error, since searching it as text would give noise. Several queries (or any
-``unlike``) must each name a paper. :attr:`Answer.query_kind` says which reading was taken.
+in the index is an error, since searching it as text would give noise, unless ``online`` is
+given: then the paper's record is fetched (:mod:`paperlike.online`) and its title and abstract
+searched (``query_kind`` ``online``). Several queries (or any ``unlike``) must each name a
+library paper. :attr:`Answer.query_kind` says which reading was taken.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import QueryError, UnknownPaperError
 from ..records import Answer, Results
@@ -19,6 +21,9 @@ from ..search.lookup import MIN_PREFIX_WORDS, PaperLookup
 from ..storage import PaperIndex
 from ..text import clean_text, cut_words
 from .options import SearchOptions
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..online import Online
 
 __all__ = ["answer_one", "answer_many", "FREE_TEXT_NOTE"]
 
@@ -42,8 +47,9 @@ class _Searcher(Protocol):
     def _text_results(self, text: str, opts: SearchOptions) -> Results: ...
 
 
-def answer_one(rec: _Searcher, query: str, kind: str, opts: SearchOptions) -> Answer:
-    """Answer one query: a paper when it names one (``kind`` ``auto`` or ``paper``), else free text."""
+def answer_one(rec: _Searcher, query: str, kind: str, opts: SearchOptions, online: "Online | None" = None) -> Answer:
+    """Answer one query: a paper when it names one (``kind`` ``auto`` or ``paper``), else free
+    text; with ``online``, an arXiv id or DOI the index does not have is fetched."""
     if kind not in ("auto", "paper", "text"):
         raise QueryError(f"unknown query kind '{kind}'; use auto, paper or text")
     if not isinstance(query, str):
@@ -53,7 +59,10 @@ def answer_one(rec: _Searcher, query: str, kind: str, opts: SearchOptions) -> An
             # --paper: only a paper can be meant, so any unique title start names one.
             reading = rec.lookup.read(query, prefix_words=0 if kind == "paper" else MIN_PREFIX_WORDS)
         except UnknownPaperError:
-            if kind == "paper" or parse_identifier(clean_text(query)) is not None:
+            ident = parse_identifier(clean_text(query))
+            if online is not None and ident is not None and ident.kind in ("arxiv", "doi"):
+                return _fetched_answer(rec, query, online, opts)
+            if kind == "paper" or ident is not None:
                 raise
         else:
             pos = reading.position
@@ -74,6 +83,37 @@ def answer_one(rec: _Searcher, query: str, kind: str, opts: SearchOptions) -> An
     )
 
 
+def _fetched_answer(rec: _Searcher, query: str, online: "Online", opts: SearchOptions) -> Answer:
+    """Papers like a paper the index does not have, fetched by its arXiv id or DOI: its title and
+    abstract searched as text (or, when the index has a paper of that very title, that paper)."""
+    found = online.papers([query])
+    name = parse_identifier(clean_text(query))
+    described = name.describe() if name is not None else repr(query)
+    paper = found.papers.get(query)
+    if paper is None:
+        raise UnknownPaperError(
+            f"no paper with {described} in this index ({len(rec.index.ids)} papers), and "
+            f"{found.unknown.get(query, 'it was not found online')}; check it, or search its title as free text",
+            query,
+            [],
+        )
+    fetched = f"{described} is not in the library; its record was fetched online ({cut_words(paper.title)})"
+    try:  # the library may hold the paper without this identifier: then it is the query
+        pos = rec.lookup.read(paper.title, prefix_words=1 << 30, near=False).position
+    except QueryError:
+        results = rec._text_results(paper.text, opts)
+        note = f"{fetched} and its title and abstract searched"
+        return Answer(
+            query, "text", results, paper_title=paper.title, note=note, mode=opts.mode, diverse=opts.diverse, query_kind="online"
+        )
+    results = rec._papers_results([pos], [], opts)
+    ids, titles = rec.index.ids, rec.index.titles
+    note = f"{fetched}: it has the title of paper {ids[pos]}"
+    return Answer(
+        query, "paper", results, ids[pos], titles[pos], note=note, mode=opts.mode, diverse=opts.diverse, query_kind="title"
+    )
+
+
 def _other_reading(papers: tuple[tuple[str, str], ...]) -> str:
     """The lookup a free-text query might have meant: the papers whose titles it starts."""
     if not papers:
@@ -88,12 +128,15 @@ def _other_reading(papers: tuple[tuple[str, str], ...]) -> str:
     )
 
 
-def answer_many(rec: _Searcher, names: list[str], unwanted: list[str], kind: str, opts: SearchOptions) -> Answer:
-    """Answer several queries, or one with ``unwanted`` papers: each must name a paper."""
+def answer_many(
+    rec: _Searcher, names: list[str], unwanted: list[str], kind: str, opts: SearchOptions, online: "Online | None" = None
+) -> Answer:
+    """Answer several queries, or one with ``unwanted`` papers: each must name a library paper
+    (``online`` fetches the one query only)."""
     if not names:
         raise QueryError("give at least one query")
     if len(names) == 1 and not unwanted:
-        return answer_one(rec, names[0], kind, opts)
+        return answer_one(rec, names[0], kind, opts, online)
     if kind == "text":
         raise QueryError(f'free text is one query; quote it: paperlike similar "{" ".join(names)}" --text')
     pos = [_find_one_of(rec, q, names) for q in names]

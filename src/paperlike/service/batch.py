@@ -24,14 +24,19 @@ import numpy as np
 from ..embedding import Embedder, check_model, embed_texts, get_embedder
 from ..errors import IdListError, QueryError
 from ..identity import find_same, identity_keys
+from ..online import Online, as_online
 from ..readers import read_corpus
 from ..records import Corpus, Paper, Theme, Why, paper_text_hash
 from ..records.batch import BatchRanking, Neighbour, RankedPaper
 from ..search.explain import Explainer
+from ..search.marks import steer
 from ..search.stream import DEFAULT_STREAM_METHOD, STREAM_METHODS, nearest_targets, stream_scores, tfidf_topk_scores
+from ..stopwords import is_stop_word
 from ..storage.rank_cache import RankCache
 from .idlists import id_list_corpus
+from .options import check_k
 from .recommender import Recommender
+from .triage import MarkedSet, in_dates, marked_set, remember_shown, split_unseen
 
 __all__ = ["Neighbour", "RankedPaper", "BatchRanking", "Target", "resolve_target", "rank_batch"]
 
@@ -82,13 +87,13 @@ def resolve_target(rec: Recommender, theme: str | Theme | None = None, like: Seq
 
 
 def _as_papers(
-    rec: Recommender, batch: Corpus | Sequence[Paper] | str | Path, fmt: str | None
+    rec: Recommender, batch: Corpus | Sequence[Paper] | str | Path, fmt: str | None, online: Online | None = None
 ) -> tuple[list[Paper], str, frozenset[str]]:
     if isinstance(batch, (str, Path)):
         try:
             batch = read_corpus(batch, fmt)
-        except IdListError as exc:  # papers by name: only the library's can be ranked
-            batch = id_list_corpus(rec.index, exc)
+        except IdListError as exc:  # papers by name: the library's, and (online) fetched ones
+            batch = id_list_corpus(rec.index, exc, online)
     if isinstance(batch, Corpus):
         return list(batch.papers), batch.source, batch.explicit_ids
     papers = list(batch)
@@ -202,10 +207,8 @@ def _whys(run: _Run, papers: list[Paper], nearest_pos: list[int]) -> list[Why]:
     """Why each paper is like its nearest target paper: the best sentence pair of
     :class:`~paperlike.search.explain.Explainer` (the library's BM25 index), and the shared terms
     by their part of the two texts' TF-IDF dot product, ``(1 + ln tf) (1 + ln tf') idf**2``
-    (IDF over library + batch), English stop words and bare numbers left out. The Explainer's
+    (IDF over library + batch), words of no topic and bare numbers left out (:mod:`paperlike.stopwords`). The Explainer's
     own terms follow BM25 weights, which in a small library put words like "generally" first."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
     lex = run.rec.lexical()
     batch_terms = [Counter(int(t) for t in lex.term_ids(p.text)) for p in run.papers]
     df = np.diff(lex.indptr).astype(np.float64)
@@ -223,7 +226,7 @@ def _whys(run: _Run, papers: list[Paper], nearest_pos: list[int]) -> list[Why]:
         weights = {
             t: (1 + np.log(mine[t])) * (1 + np.log(theirs[t])) * idf[t] ** 2
             for t in mine
-            if t in theirs and (w := explainer.surface.get(t)) and w not in ENGLISH_STOP_WORDS and not w.isdigit()
+            if t in theirs and (w := explainer.surface.get(t)) and not is_stop_word(w)
         }
         best = sorted(weights, key=lambda t: (-weights[t], explainer.surface[t]))[:5]
         out.append(Why(tuple(explainer.surface[t] for t in best), found.query_sentence, found.result_sentence))
@@ -231,8 +234,8 @@ def _whys(run: _Run, papers: list[Paper], nearest_pos: list[int]) -> list[Why]:
 
 
 def _check_options(k: int | None, method: str, nearest: int) -> None:
-    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
-        raise QueryError(f"k must be a whole number of at least 1 (got {k!r}); e.g. -k 10")
+    if k is not None:
+        check_k(k)
     if method not in STREAM_METHODS:
         raise QueryError(f"unknown rank method '{method}'; use one of: {', '.join(STREAM_METHODS)}")
     if isinstance(nearest, bool) or not isinstance(nearest, int) or nearest < 0:
@@ -279,7 +282,13 @@ def rank_batch(
     why: bool = True,
     include_known: bool = False,
     fmt: str | None = None,
+    online: bool | Online = False,
     progress: bool = False,
+    unseen: bool = False,
+    since: str | None = None,
+    until: str | None = None,
+    use_marks: bool = True,
+    remember: bool = False,
 ) -> BatchRanking:
     """Rank new papers by how like the library (or a theme of it, or chosen papers) they are.
 
@@ -294,7 +303,15 @@ def rank_batch(
         nearest: Nearest target papers listed per ranked paper.
         why: Explain each paper against its nearest target paper.
         include_known: Also rank batch papers already in the library (marked ``in_library``).
+        online: A batch file listing papers by name: fetch the arXiv ids and DOIs the library
+            does not have (True, or a :class:`~paperlike.online.Online` client; see :mod:`.idlists`).
         progress: Progress bar on stderr while a big batch is embedded.
+        unseen: Leave out papers an earlier ranking showed (recorded with ``remember``).
+        since, until: Keep papers dated within these bounds (``YYYY[-MM[-DD]]``; undated papers
+            are left out when a bound is given).
+        use_marks: Let the index's marks (liked / not liked, see :mod:`.triage`) steer the
+            scores (:mod:`paperlike.search.marks`); each ranked paper carries its own mark.
+        remember: Record the ranked papers as shown, for a later ``unseen`` (best effort).
 
     Returns:
         The ranking; empty when the batch is (nothing to rank).
@@ -302,18 +319,20 @@ def rank_batch(
     Raises:
         CorpusError: The batch file cannot be read.
         IdListError: The batch file lists papers by name (one a line) and some are not in the
-            library (the rest would be ranked as the library's records; see :mod:`.idlists`).
+            library (nor, with ``online``, found online; see :mod:`.idlists`).
+        OnlineError: With ``online``: a service cannot be reached, is too slow or limits the rate.
         QueryError: Bad ``k``/``method``/``nearest``, ``theme`` and ``like`` both given, unknown theme.
         UnknownPaperError: A ``like`` paper is not in the library.
         ModelMismatchError: The model in use is not the library's.
     """
     _check_options(k, method, nearest)
-    papers, source, explicit = _as_papers(rec, batch, fmt)
+    papers, source, explicit = _as_papers(rec, batch, fmt, as_online(online))
     target = resolve_target(rec, theme, like)
     in_library = _known(rec, papers, explicit) if papers else []
     known = [(p, lib) for p, lib in zip(papers, in_library) if lib is not None]
     chosen = [i for i, lib in enumerate(in_library) if include_known or lib is None]
     ranking = BatchRanking([], target.description, method, known, len(papers), source)
+    chosen, ranking.outside_dates, ranking.hidden_seen = _filtered(rec, papers, chosen, since, until, unseen)
     if not chosen:
         return ranking
     todo = [papers[i] for i in chosen]
@@ -322,9 +341,32 @@ def rank_batch(
     ranking.reused = len(sources) - ranking.embedded
     run = _Run(rec, target, todo, vectors)
     scores = _scores(run, method)
+    marked = marked_set(rec) if use_marks else MarkedSet({}, [], [])
+    if len(marked):
+        liked, disliked = marked.vectors(lambda ps: _batch_vectors(rec, ps, False)[0])
+        scores = steer(scores, vectors, liked, disliked)
+        ranking.marks = (len(marked.liked), len(marked.disliked))
     order = sorted(range(len(todo)), key=lambda i: (-float(scores[i]), i))[:k]
     ranking.results = _assemble(run, order, scores, nearest, why)
     ranking.results = [
-        replace(r, in_library=in_library[chosen[i]], vector_from=sources[i]) for r, i in zip(ranking.results, order)
+        replace(r, in_library=in_library[chosen[i]], vector_from=sources[i], mark=marked.mark_of(r.paper))
+        for r, i in zip(ranking.results, order)
     ]
+    if remember:
+        remember_shown(rec, ranking.papers())
     return ranking
+
+
+def _filtered(
+    rec: Recommender, papers: list[Paper], chosen: list[int], since: str | None, until: str | None, unseen: bool
+) -> tuple[list[int], int, int]:
+    """``chosen`` less the papers outside the dates and (``unseen``) those shown before, with how many each left out."""
+    dated = in_dates([papers[i] for i in chosen], since, until)
+    kept = [i for i, ok in zip(chosen, dated) if ok]
+    outside = len(chosen) - len(kept)
+    if unseen and kept:
+        fresh = {id(p) for p in split_unseen(rec, [papers[i] for i in kept])[0]}
+        before = len(kept)
+        kept = [i for i in kept if id(papers[i]) in fresh]
+        return kept, outside, before - len(kept)
+    return kept, outside, 0

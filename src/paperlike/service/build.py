@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from ..errors import IndexMissingError
 from ..readers import BUNDLED_SOURCE, bundled_corpus, bundled_file_sha256
 from ..records import Corpus, embedded_text, paper_text_hash
 from ..settings import Settings, default_index_dir, usable_path
+from ..storage.aliases import Alias, read_live_aliases
 from ..storage.checkpoints import EmbeddingCache
 from ..storage.generations import claim_folder
 from ..storage.lock import holds_writer_lock, writer_lock
@@ -96,7 +98,9 @@ def build_index(
     Texts already embedded by the same model (in the index there, or in checkpoints of an
     interrupted build) are not embedded again; each new batch is checkpointed as it is computed.
     The writer lock is held from reading what is there to the switch, so a concurrent ``add``
-    either lands before this build or starts from its result.
+    either lands before this build or starts from its result. The names of records merged by
+    ``dupes --merge`` are kept where the paper they lead to is still in the corpus and no paper of
+    it has their id again (see :mod:`paperlike.storage.aliases`).
 
     Args:
         corpus: The papers.
@@ -145,9 +149,12 @@ def rebuild_index(
     base_generation: str | None = None,
     edited: bool = False,
     engine: str | Engine = "local",
+    aliases: Sequence[Alias] | None = None,
 ) -> BuildReport:
-    """:func:`build_index`, plus what add and remove need: the generation they changed (nothing
-    is written if the index moved past it) and that the papers are an edited index."""
+    """:func:`build_index`, plus what add, remove and merge need: the generation they changed
+    (nothing is written if the index moved past it), that the papers are an edited index, and
+    the names of merged records to keep (None: those of the index there, as a build keeps them;
+    see :mod:`paperlike.storage.aliases`)."""
     started = time.perf_counter()
     runner = get_engine(engine)  # an unknown engine fails before anything is read or locked
     usable_path(directory, "index folder", expand=False)  # a symlink loop: a one-line error
@@ -175,6 +182,8 @@ def rebuild_index(
         embed_seconds = time.perf_counter() - embed_started
         known.update(zip((hashes[i] for i in todo), fresh))
         vectors = np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
+        # Read under the lock: the table of the generation this write replaces.
+        kept = read_live_aliases(directory) if aliases is None else aliases
         del known, fresh  # the rows now live in `vectors`: at 1M papers this frees 1.5 GB before writing
         manifest = write_index(
             directory,
@@ -188,6 +197,7 @@ def rebuild_index(
             base_generation=base_generation,
             edited=edited,
             force=force,
+            aliases=kept,
         )
         lock.take()
         cache.fold(set(hashes))

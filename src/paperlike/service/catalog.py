@@ -30,7 +30,7 @@ def paper_lookup(index: PaperIndex) -> PaperLookup:
         positions = index.positions_matching(pattern)
         return list(zip(positions, index.papers_at(positions)))
 
-    return PaperLookup(index.ids, index.titles, index.position, containing)
+    return PaperLookup(index.ids, index.titles, index.position, containing, index.aliases)
 
 
 def matching_positions(index: PaperIndex, contains: str | None = None) -> list[int]:
@@ -55,7 +55,7 @@ def select_papers(
     """Full records of the chosen papers, in index order.
 
     Args:
-        ids: Only these paper ids (exact).
+        ids: Only these paper ids (exact; the id of a record merged into a paper names that paper).
         members: Only papers with these ids (a theme's members), or None for no such limit.
         contains: Only papers whose id or title contains this text.
 
@@ -63,12 +63,13 @@ def select_papers(
         QueryError: Some of ``ids`` are not in the index (nothing is returned).
     """
     wanted = [i for i in ids if i]
-    unknown = [i for i in wanted if index.position(i) is None]
+    found = {i: index.resolve(i) for i in wanted}
+    unknown = [i for i, p in found.items() if p is None]
     if unknown:
         raise QueryError(f"unknown paper id(s): {', '.join(unknown)}; list ids with: paperlike papers")
     positions = matching_positions(index, contains)
     if wanted:
-        chosen = set(wanted)
+        chosen = {index.ids[p] for p in found.values() if p is not None}
         positions = [p for p in positions if index.ids[p] in chosen]
     if members is not None:
         keep = set(members)

@@ -24,6 +24,7 @@ from ..identity import find_same, identity_keys, merge_into, normalize_title, sa
 from ..records import Corpus, Paper, paper_text_hash
 from ..search.lookup import MIN_PREFIX_WORDS
 from ..storage import PaperIndex, load_index, read_manifest
+from ..storage.aliases import Alias
 from ..storage.checkpoints import EmbeddingCache
 from ..storage.generations import retire
 from ..storage.lock import writer_lock
@@ -50,7 +51,8 @@ class AddReport:
         seconds: Wall time.
         added_ids: Ids of the added papers.
         merged: Each record merged into a paper under another id (a duplicate): ``{"record": its
-            title, "into": the paper's id, "by": "arxiv", "doi", "title" or "text",
+            title, "into": the paper's id, "by": "arxiv", "doi", "title", "text" or "alias" (the
+            id of a record merged into the paper by ``dupes --merge``),
             "titles_differ": the two titles share under half their words}``.
         notes: Notes from the readers, and one per merge whose titles differ.
         generation: The index generation written (None when nothing changed, so nothing was written).
@@ -84,14 +86,21 @@ class RemovedIds(list):
 class _Merger:
     """Folds the records of one add into the index's papers and counts what each record was."""
 
-    def __init__(self, papers: Sequence[Paper], reserved: set[str]):
+    def __init__(self, papers: Sequence[Paper], reserved: set[str], aliases: Sequence[Alias] = ()):
         self.papers = list(papers)
         self.indexed = len(self.papers)
-        self.reserved = reserved  # explicit ids named later in this add: never generated
+        # Explicit ids named later in this add, and the ids of merged records: never generated.
+        self.reserved = reserved | {a.id for a in aliases}
         self.by_id = {p.id: i for i, p in enumerate(self.papers)}
         self.by_key: dict[str, int] = {}
         for i, p in enumerate(self.papers):
             self._keys(i, p)
+        # A merged record added again is the paper it was merged into (its names lead there,
+        # after the papers' own names).
+        self.merged_ids = {a.id: self.by_id[a.into] for a in aliases if a.into in self.by_id}
+        for alias in aliases:
+            if alias.id in self.merged_ids:
+                self._keys(self.merged_ids[alias.id], alias.as_paper())
         # Papers by embedded text: a record without an id whose text a paper of the index (or of
         # an earlier file of this add) has is that paper given again, whatever its title's
         # length. Each paper is matched at most once per file, so a file holding the same
@@ -100,6 +109,9 @@ class _Merger:
         self.by_text: dict[str, list[int]] = {}
         for i, p in enumerate(self.papers):
             self.by_text.setdefault(paper_text_hash(p), []).append(i)
+        for alias in aliases:
+            if alias.text_sha and alias.id in self.merged_ids:
+                self.by_text.setdefault(alias.text_sha, []).append(self.merged_ids[alias.id])
         self.pool: dict[str, list[int]] = {}
         self.added_here: set[int] = set()
         self.report = AddReport()
@@ -142,14 +154,12 @@ class _Merger:
             self._count(target, before, "unchanged")
         else:
             anonymous = paper if explicit else Paper(**{**asdict(paper), "id": ""})
-            target, by = find_same(anonymous, self.by_key, self.papers), "key"
-            if target is None and not explicit:
-                target, by = self._same_text(anonymous), "text"
+            target, by = self._same(anonymous, explicit)
             if target is not None:
                 before = self.papers[target]
                 self.papers[target] = merge_into(before, paper)
-                by = by if by == "text" else self._matched_by(anonymous, target)
-                differ = _titles_differ(paper.title, before.title)
+                by = by if by in ("text", "alias") else self._matched_by(anonymous, target)
+                differ = by != "alias" and _titles_differ(paper.title, before.title)  # (merged on purpose)
                 # Given again without an id and bringing nothing new: the same paper, unchanged
                 # (unless its title is another paper's: that is a merge to say out loud).
                 same = not explicit and self.papers[target] == before and not differ
@@ -159,6 +169,16 @@ class _Merger:
             else:
                 target = self._append(paper, explicit)
         self._keys(target, self.papers[target])
+
+    def _same(self, anonymous: Paper, explicit: bool) -> tuple[int | None, str]:
+        """The paper a record (without its id unless explicit) is, and how it was found: by the id
+        of a record merged into it ("alias"), an identity key ("key") or, without an id, its text."""
+        if explicit and anonymous.id in self.merged_ids:
+            return self.merged_ids[anonymous.id], "alias"
+        target = find_same(anonymous, self.by_key, self.papers)
+        if target is None and not explicit:
+            return self._same_text(anonymous), "text"
+        return target, "key"
 
     def _matched_by(self, record: Paper, target: int) -> str:
         """Which identity key of ``record`` led to ``target``: arxiv, doi or title."""
@@ -239,7 +259,7 @@ def add_papers(
         check_model(index.model, embedder, directory)
         original = index.papers()
         # Generated ids must not take an id that a later record of this add names explicitly.
-        merger = _Merger(original, {pid for corpus in corpora for pid in corpus.explicit_ids})
+        merger = _Merger(original, {pid for corpus in corpora for pid in corpus.explicit_ids}, index.aliases)
         report = merger.report
         for corpus in corpora:
             report.skipped += corpus.skipped
@@ -280,6 +300,7 @@ def _write(
         base_generation=index.manifest["generation"],
         edited=True,
         engine=engine,
+        aliases=index.aliases,
     )
     return built.embedded, built.generation
 
@@ -320,6 +341,7 @@ def remove_papers(directory: str | Path, ids: Sequence[str]) -> list[str]:
             search="auto" if index.exact else "hnsw",
             base_generation=index.manifest["generation"],
             edited=True,
+            aliases=index.aliases,  # (those of removed papers are dropped)
         )
     removed = RemovedIds(found)
     removed.generation, removed.parent = built.generation, built.parent

@@ -24,6 +24,7 @@ from ..storage import PaperIndex
 from ..storage.lexical import lexical_folder, load_lexical
 from ..text import clean_text
 from .options import SearchOptions
+from .triage import disliked_positions
 
 __all__ = ["IndexRanking"]
 
@@ -32,6 +33,7 @@ class IndexRanking:
     """Ranking methods shared by every kind of query (see the module docstring)."""
 
     index: PaperIndex
+    use_marks: bool
     _lex: LexicalIndex | None
     _shortlist: DenseShortlist | None
 
@@ -108,6 +110,8 @@ class IndexRanking:
         why: Callable[[], str],
         papers: tuple[int, ...] = (),
     ) -> Results:
+        if self.use_marks:  # papers the reader marked not liked are never offered again
+            exclude = exclude | disliked_positions(self.index)
         return self._rank(
             vector,
             terms,

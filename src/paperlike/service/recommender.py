@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..embedding import Embedder, check_model, get_embedder
 from ..errors import QueryError
+from ..online import Online, as_online
 from ..records import DEFAULT_MODE, Answer, Paper, Result, Seed, Theme, ThemeSet
 from ..search.lexical import LexicalIndex
 from ..search.lookup import PaperLookup
@@ -53,11 +54,15 @@ class Recommender(IndexRanking):
         index: A loaded :class:`~paperlike.storage.PaperIndex`.
         embedder: Model for free-text queries; default: the one named in the index manifest,
             loaded on first use.
+        index_dir_reason: How the index folder was chosen (``given``, ``$PAPERLIKE_INDEX_DIR``...).
+        use_marks: Leave papers the reader marked not liked (``paperlike mark``) out of the
+            answers; False answers as if there were no marks.
     """
 
     index: PaperIndex
     embedder: Embedder | None = None
     index_dir_reason: str = "given"
+    use_marks: bool = True
     _lookup: PaperLookup | None = field(default=None, repr=False)
     _model_checked: bool = field(default=False, repr=False)
     _lex: LexicalIndex | None = field(default=None, repr=False)
@@ -128,7 +133,7 @@ class Recommender(IndexRanking):
         Raises:
             QueryError: An id is not in the index.
         """
-        positions = [self.index.position(i) for i in paper_names(ids, "ids")]
+        positions = [self.index.resolve(i) for i in paper_names(ids, "ids")]  # (a merged record's id too)
         missing = [i for i, p in zip(ids, positions) if p is None]
         if missing:
             raise QueryError(f"unknown paper id(s): {', '.join(missing)}; list ids with: paperlike papers")
@@ -243,6 +248,7 @@ class Recommender(IndexRanking):
         mode: str = DEFAULT_MODE,
         diverse: bool = False,
         why: bool = False,
+        online: "bool | Online" = False,
     ) -> Answer:
         """Answer a query that may name a paper or be free text.
 
@@ -251,12 +257,15 @@ class Recommender(IndexRanking):
         :mod:`paperlike.search.lookup`); a query that names none (a word such as "grokking", or
         several words) is searched as free text, with a note saying so and naming the papers whose
         titles it starts. :attr:`Answer.query_kind` says which. A DOI, arXiv id or URL that is not
-        in the index is an error, never text.
+        in the index is an error, never text; with ``online`` (True, or a
+        :class:`~paperlike.online.Online` client) an arXiv id or DOI is fetched instead and its
+        title and abstract searched (``query_kind`` ``online``; see :mod:`paperlike.online`).
 
         Raises:
             QueryError: See :meth:`find` and :meth:`embed_query`.
+            OnlineError: With ``online``: a service cannot be reached, is too slow or limits the rate.
         """
-        return answer_one(self, query, kind, SearchOptions(k, theme, mode, diverse, why))
+        return answer_one(self, query, kind, SearchOptions(k, theme, mode, diverse, why), as_online(online))
 
     def ask(
         self,
@@ -269,8 +278,10 @@ class Recommender(IndexRanking):
         mode: str = DEFAULT_MODE,
         diverse: bool = False,
         why: bool = False,
+        online: "bool | Online" = False,
     ) -> Answer:
-        """What ``paperlike similar`` answers: one query as :meth:`recommend` does, or, with
+        """What ``paperlike similar`` answers: one query as :meth:`recommend` does (``online``
+        too: it fetches only a single query), or, with
         several queries or any ``unlike``, papers like all of those papers and unlike the others
         (each query must then name a paper).
 
@@ -279,7 +290,7 @@ class Recommender(IndexRanking):
             QueryError: See :meth:`recommend` and :meth:`like`.
         """
         opts = SearchOptions(k, theme, mode, diverse, why)
-        return answer_many(self, paper_names(queries, "queries"), paper_names(unlike, "unlike"), kind, opts)
+        return answer_many(self, paper_names(queries, "queries"), paper_names(unlike, "unlike"), kind, opts, as_online(online))
 
     # -- themes (the work is in :mod:`paperlike.service.themes`) --------------------------------
 

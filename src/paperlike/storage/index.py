@@ -6,6 +6,7 @@ Layout of an index directory::
     vectors-<gen>.faiss      FAISS IndexFlatIP over unit vectors (inner product = cosine)
     titles-<gen>.json        ids and titles only, so lookups never parse the abstracts
     papers-<gen>.jsonl       full paper records, one JSON object a line
+    aliases-<gen>.json       names of records merged into other papers (only after a merge)
 
 A build writes a new generation ``<gen>`` of data files, then replaces ``manifest.json``
 atomically, then deletes older generations. A reader that reads the manifest therefore always
@@ -27,10 +28,12 @@ from ..errors import IndexCorruptError
 from ..records import Paper, remember_text_hash
 from ..text import DECODED_KEPT_CHARS, has_markup
 from . import files as store
+from .aliases import Alias, parse_aliases
 from .lines import Lines
 from .manifest import FILE_KINDS as _FILE_KINDS
 from .manifest import corrupt as _corrupt
 from .manifest import read_manifest
+from .names import OPTIONAL_KINDS as _OPTIONAL_KINDS
 from .names import inside
 from .writer import HNSW_PARAMS
 
@@ -46,12 +49,14 @@ class PaperIndex:
         manifest: The validated manifest.
         ids: Paper ids, position ``i`` is row ``i`` of the vectors.
         titles: Paper titles, same order.
+        aliases: The names of records merged into papers of the index (see :mod:`.aliases`).
     """
 
     directory: Path
     manifest: dict[str, Any]
     ids: list[str]
     titles: list[str]
+    aliases: tuple[Alias, ...] = ()
     _flat: np.ndarray | None = field(default=None, repr=False)  # read-only view of a flat index's vectors
     _faiss: Any = field(default=None, repr=False)
     _aligned: np.ndarray | None = field(default=None, repr=False)
@@ -87,6 +92,14 @@ class PaperIndex:
                     return None
             self._positions = {pid: i for i, pid in enumerate(self.ids)}
         return self._positions.get(paper_id)
+
+    def resolve(self, paper_id: str) -> int | None:
+        """Row of the paper with this exact id, or of the paper a record with this id was merged into."""
+        found = self.position(paper_id)
+        if found is None and self.aliases:
+            into = next((a.into for a in self.aliases if a.id == paper_id), None)
+            found = None if into is None else self.position(into)
+        return found
 
     def papers(self) -> list[Paper]:
         """Full paper records (read from disk and checked against the manifest on first call)."""
@@ -318,14 +331,32 @@ def _open(directory: Path, manifest: dict[str, Any]) -> PaperIndex:
         if problem:
             papers_file.close()
             raise _corrupt(directory, problem)
-    verifier.save()
     ids, names = _ids_and_titles(directory, manifest, mapped["titles"])
+    try:
+        aliases = _aliases(directory, files.get("aliases"), verifier, ids)
+    except IndexCorruptError:
+        papers_file.close()
+        raise
+    verifier.save()
     flat = faiss_index = None
     if manifest.get("faiss_index", "IndexFlatIP") == "IndexFlatIP":
         flat = _flat_view(mapped["vectors"], manifest["count"], manifest["dim"])
     if flat is None:
         faiss_index = _deserialize(directory, manifest, mapped["vectors"])
-    return PaperIndex(directory, manifest, ids, names, _flat=flat, _faiss=faiss_index, _papers_file=papers_file)
+    return PaperIndex(directory, manifest, ids, names, aliases, _flat=flat, _faiss=faiss_index, _papers_file=papers_file)
+
+
+def _aliases(directory: Path, entry: dict[str, Any] | None, verifier: store.Verifier, ids: list[str]) -> tuple[Alias, ...]:
+    """The checked aliases table (none unless the manifest lists one)."""
+    if entry is None:
+        return ()
+    data, problem = verifier.read(entry["name"], entry["bytes"], entry["sha256"])
+    if problem or data is None:
+        raise _corrupt(directory, problem or f"{entry['name']} is unreadable")
+    try:
+        return tuple(parse_aliases(data, set(ids)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _corrupt(directory, f"{entry['name']} is damaged ({str(exc)[:120]})") from None
 
 
 def verify_index(directory: str | Path) -> list[str]:
@@ -342,7 +373,7 @@ def verify_index(directory: str | Path) -> list[str]:
     manifest = read_manifest(directory)
     verifier = store.Verifier(directory, always_hash=True)
     problems = []
-    for kind in _FILE_KINDS:
+    for kind in (*_FILE_KINDS, *(k for k in _OPTIONAL_KINDS if k in manifest["files"])):
         entry = manifest["files"][kind]
         problem = verifier.open(entry["name"], entry["bytes"], entry["sha256"])[1]
         if problem:

@@ -25,7 +25,7 @@ from ..errors import IndexBusyError, IndexCorruptError, IndexMissingError
 from ..settings import Settings
 from .names import LOCK
 
-__all__ = ["writer_lock", "holds_writer_lock"]
+__all__ = ["writer_lock", "holds_writer_lock", "side_lock"]
 
 try:  # POSIX
     import fcntl
@@ -59,23 +59,23 @@ def _busy(directory: Path, timeout: float) -> IndexBusyError:
     )
 
 
-def _open_lock_file(directory: Path) -> int:
+def _open_lock_file(directory: Path, name: str = LOCK) -> int:
     if not directory.is_dir():
         raise IndexMissingError(
             f"no index in {directory}; build one with: paperlike index build --index-dir {directory} [--corpus FILE]"
         )
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(directory / LOCK, flags, 0o644)
+        fd = os.open(directory / name, flags, 0o644)
     except OSError as exc:
-        if (directory / LOCK).is_symlink():
+        if (directory / name).is_symlink():
             raise IndexCorruptError(
-                f"{directory / LOCK} is a link, not paperlike's lock file; remove it and run this again"
+                f"{directory / name} is a link, not paperlike's lock file; remove it and run this again"
             ) from None
         raise exc
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise IndexCorruptError(f"{directory / LOCK} is not a regular file; remove it and run this again")
+        raise IndexCorruptError(f"{directory / name} is not a regular file; remove it and run this again")
     return fd
 
 
@@ -128,6 +128,30 @@ def writer_lock(directory: str | Path, timeout: float | None = None) -> Iterator
             yield
         finally:
             held.pop(key, None)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def side_lock(directory: str | Path, name: str, timeout: float = 30.0) -> Iterator[None]:
+    """Hold the lock file ``name`` of an index folder: for the small files a reader command
+    changes (the triage marks), which must not wait for a build holding the writer lock.
+
+    Raises:
+        IndexBusyError: Another command held it for longer than ``timeout``.
+    """
+    directory = Path(directory)
+    if fcntl is None:  # pragma: no cover - not POSIX: the writer lock's filelock
+        with writer_lock(directory, timeout):
+            yield
+        return
+    fd = _open_lock_file(directory, name)
+    try:
+        _acquire(fd, directory, timeout)
+        try:
+            yield
+        finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import IndexCorruptError, IndexMissingError
 from ..settings import usable_path
 from . import files as store
-from .names import DATA_KINDS, GENERATION, check_generation, data_file_name
+from .names import DATA_KINDS, GENERATION, OPTIONAL_KINDS, check_generation, data_file_name
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "FILE_KINDS", "FILE_NAME", "read_manifest", "describe_manifest", "corrupt"]
 
@@ -27,11 +27,14 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 
 
-FILE_KINDS = tuple(DATA_KINDS)
+# The data files every index has (an optional one is checked the same way when listed).
+FILE_KINDS = tuple(kind for kind in DATA_KINDS if kind not in OPTIONAL_KINDS)
 
 
 # Exactly the names write_index makes (a manifest's names must also carry its own generation).
-FILE_NAME = re.compile(r"^(vectors-\d{14}-[0-9a-f]{6}\.faiss|titles-\d{14}-[0-9a-f]{6}\.json|papers-\d{14}-[0-9a-f]{6}\.jsonl)$")
+FILE_NAME = re.compile(
+    r"^(vectors-\d{14}-[0-9a-f]{6}\.faiss|(titles|aliases)-\d{14}-[0-9a-f]{6}\.json|papers-\d{14}-[0-9a-f]{6}\.jsonl)$"
+)
 
 
 def _rebuild_hint(directory: Path) -> str:
@@ -101,7 +104,7 @@ def _file_problems(manifest: dict[str, Any]) -> list[str]:
     generation = manifest.get("generation")
     files = _dict(manifest.get("files"))
     problems = []
-    for kind in FILE_KINDS:
+    for kind in FILE_KINDS + tuple(k for k in OPTIONAL_KINDS if k in files):
         entry = files.get(kind)
         # File names come from a file a user may have been sent: only the exact name paperlike
         # gives this kind in this generation is accepted, so no name can point anywhere else.

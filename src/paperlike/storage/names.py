@@ -15,6 +15,7 @@ from ..errors import IndexCorruptError
 __all__ = [
     "GENERATION",
     "DATA_KINDS",
+    "OPTIONAL_KINDS",
     "PLAIN_NAME",
     "TMP_PREFIX",
     "LOCK",
@@ -34,8 +35,12 @@ __all__ = [
 GENERATION = re.compile(r"^\d{14}-[0-9a-f]{6}$")
 
 
-# The data files of one generation: kind -> (file name prefix, suffix).
-DATA_KINDS = {"vectors": ".faiss", "titles": ".json", "papers": ".jsonl"}
+# The data files of one generation: kind -> (file name prefix, suffix). Every index has the
+# first three; ``aliases`` (the names of merged records, see :mod:`.aliases`) only once a merge made one.
+DATA_KINDS = {"vectors": ".faiss", "titles": ".json", "papers": ".jsonl", "aliases": ".json"}
+
+
+OPTIONAL_KINDS = ("aliases",)
 
 
 # A file name without any path in it: no separator, not "." or "..", no leading dot or dash.

@@ -16,6 +16,7 @@ from ..errors import IndexBusyError, ModelError, QueryError
 from ..records import Paper, paper_text_hash
 from ..text import clean_text
 from . import files as store
+from .aliases import Alias, aliases_bytes, prune_aliases
 from .generations import claim_folder, live_generation, record_generation, retire
 from .manifest import FORMAT, FORMAT_VERSION, MANIFEST
 from .names import data_file_names
@@ -76,7 +77,7 @@ _RECORDS_PER_WRITE = 4096
 Writer = Callable[[Any], object]  # fills a file: gets a binary file to write() to
 
 
-def _writers(papers: Sequence[Paper], faiss_index: Any) -> dict[str, Writer]:
+def _writers(papers: Sequence[Paper], faiss_index: Any, aliases: Sequence[Alias]) -> dict[str, Writer]:
     """What writes each data file, a piece at a time: none of them is ever whole in memory (at
     1M papers the vectors are 1.5 GB, the papers file as much again)."""
     import faiss
@@ -102,7 +103,10 @@ def _writers(papers: Sequence[Paper], faiss_index: Any) -> dict[str, Writer]:
     def titles(fh: Any) -> None:
         fh.write(store.json_bytes({"ids": [p.id for p in papers], "titles": [p.title for p in papers]}))
 
-    return {"vectors": vectors, "titles": titles, "papers": records}
+    writers: dict[str, Writer] = {"vectors": vectors, "titles": titles, "papers": records}
+    if aliases:  # (an index without merged records has no aliases file)
+        writers["aliases"] = lambda fh: fh.write(aliases_bytes(aliases))
+    return writers
 
 
 def _write_files(directory: Path, names: dict[str, str], writers: dict[str, Writer]) -> dict[str, dict[str, Any]]:
@@ -147,6 +151,7 @@ def write_index(
     base_generation: str | None = None,
     edited: bool = False,
     force: bool = False,
+    aliases: Sequence[Alias] = (),
 ) -> dict[str, Any]:
     """Write a new generation of index files, then switch the manifest to it.
 
@@ -163,6 +168,8 @@ def write_index(
         edited: The papers are the index's papers changed by add or remove, not a corpus file
             as it is (the default index is then never rebuilt from the bundled papers over them).
         force: Write into a non-empty folder that holds no index (see :func:`claim_folder`).
+        aliases: The names of merged records (see :mod:`.aliases`); those that no longer lead to
+            one of ``papers``, or that are a paper's id again, are dropped.
 
     Returns:
         The manifest written.
@@ -185,7 +192,7 @@ def write_index(
         kind = choose_search(len(papers), search)
         faiss_index = _make_faiss(kind, vectors)
         names = data_file_names(gen)
-        files = _write_files(directory, names, _writers(papers, faiss_index))
+        files = _write_files(directory, names, _writers(papers, faiss_index, prune_aliases(aliases, papers)))
         corpus = {"source": clean_text(corpus_source), "sha256": corpus_sha256}
         corpus |= {"file_sha256": corpus_file_sha256} if corpus_file_sha256 else {}
         manifest = {

@@ -7,7 +7,9 @@ query is read the same way on the command line, in the browser and through the A
 when it names one (id, title, DOI, arXiv id, URL), else free text with a note.
 
 Answers are kept per generation (:mod:`.memo`): the same question on the same generation is
-answered once. The dicts returned are shared between requests and must not be changed. All
+answered once. Rankings are kept per version of the reader's marks too
+(:func:`~.generations.marks_version`): a paper marked not liked leaves them without a new
+generation. The dicts returned are shared between requests and must not be changed. All
 functions are blocking: the app runs them in worker threads.
 """
 
@@ -22,7 +24,7 @@ from paperlike.records import Theme, ThemeSet
 from paperlike.service.themes import COLLECTION_PREFIX, resolve_theme, theme_set
 
 from . import backend, policy
-from .generations import Snapshot
+from .generations import Snapshot, marks_version
 from .params import Kind, SearchOptions, ThemeSetQuery
 from .security import ServeError
 
@@ -70,7 +72,9 @@ def _ask(
 
     if opts.k > MAX_K_KEPT or sum(map(len, queries)) + sum(map(len, unlike)) > MAX_QUERY_CHARS_KEPT:
         return compute()
-    return snap.answers.get(("ask", tuple(queries), tuple(unlike), kind, opts, sets.choice), compute)
+    # The marks version is read before computing: a mark (no new generation) changes the key.
+    key = ("ask", marks_version(snap), tuple(queries), tuple(unlike), kind, opts, sets.choice)
+    return snap.answers.get(key, compute)
 
 
 def similar(

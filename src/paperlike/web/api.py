@@ -23,6 +23,7 @@ from paperlike.storage.stale import private_temp_dir
 
 from . import answers, backend
 from .generations import Snapshot
+from .marks import apply_marks, list_marks, read_mark_request
 from .params import MAX_K, RANK_PARAMS, THEME_SET_PARAMS, Params, SearchOptions, ThemeSetQuery
 from .runtime import blocking, config, library, require_csrf
 from .security import ServeError
@@ -199,6 +200,22 @@ async def api_add(request: Request) -> Response:
     return json_response(report, report["generation"])
 
 
+async def api_mark(request: Request) -> Response:
+    """Mark papers liked, not liked or clear their marks (``paperlike mark``); ``--allow-edits`` only."""
+    asked = await read_mark_request(request)
+    snap = library(request).current()
+    changes = await blocking(request, apply_marks, snap, asked.papers, asked.liked)
+    return json_response({"changes": changes, "generation": snap.generation}, snap.generation)
+
+
+async def api_marks(request: Request) -> Response:
+    """The marks, oldest first (``paperlike marks --json``)."""
+    Params(request.query_params.multi_items(), ())
+    snap = library(request).current()
+    found = await blocking(request, list_marks, snap)
+    return json_response({"marks": found, "generation": snap.generation}, snap.generation)
+
+
 async def api_openapi(request: Request) -> Response:
     from .openapi import openapi
 
@@ -218,5 +235,7 @@ routes = [
     Route("/api/info", api_info),
     Route("/api/csrf", api_csrf),
     Route("/api/add", api_add, methods=["POST"]),
+    Route("/api/mark", api_mark, methods=["POST"]),
+    Route("/api/marks", api_marks),
     Route("/api/openapi.json", api_openapi),
 ]

@@ -33,6 +33,7 @@ from paperlike.errors import (
     UnknownPaperError,
 )
 from paperlike.settings import ENV_SERVE_WORKER
+from paperlike.viz.placement import label_script
 
 from . import api, backend, pages
 from .connections import LIMITS, GuardedH11Protocol, quiet_accept_errors
@@ -48,6 +49,7 @@ log = logging.getLogger("paperlike.web")
 _STATIC = {
     "style.css": "text/css; charset=utf-8",
     "map.js": "text/javascript; charset=utf-8",
+    "labels.js": "text/javascript; charset=utf-8",
     "plotly.min.js": "text/javascript; charset=utf-8",
 }
 
@@ -109,6 +111,8 @@ async def _on_bug(request: Request, exc: Exception) -> Response:
 def _static_bytes(name: str) -> bytes:
     if name == "plotly.min.js":
         return backend.plotly_js()
+    if name == "labels.js":  # the map's label placement, shared with the page `paperlike map` writes
+        return label_script().encode("utf-8")
     return (resources.files("paperlike.web") / "static" / name).read_bytes()
 
 

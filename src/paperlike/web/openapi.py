@@ -13,6 +13,7 @@ from paperlike.format_registry import EXPORT_FORMATS
 from paperlike.readers.formats import FORMATS as CORPUS_FORMATS
 from paperlike.records import DEFAULT_MODE, MODES
 
+from .openapi_marks import MARK_SCHEMAS, mark_paths
 from .params import KINDS, MAX_K
 
 __all__ = ["openapi"]
@@ -129,7 +130,7 @@ def _schemas() -> dict[str, Any]:
                 "query": _STR,
                 "kind": {"enum": ["paper", "text", "papers"]},
                 "query_kind": {
-                    "enum": ["id", "arxiv_id", "doi", "url", "title", "title_prefix", "near_match", "text", "papers"],
+                    "enum": ["id", "arxiv_id", "doi", "url", "title", "title_prefix", "near_match", "alias", "text", "papers"],
                     "description": "How the query was read: which name of the paper it was, free text, or several papers.",
                 },
                 "read_as": {
@@ -241,6 +242,7 @@ def _schemas() -> dict[str, Any]:
             },
         },
         "Csrf": {"type": "object", "properties": {"csrf_token": _STR, "header": _STR}},
+        **MARK_SCHEMAS,
     }
 
 
@@ -356,6 +358,7 @@ def _paths() -> dict[str, Any]:
                 "responses": _ok("AddReport"),
             }
         },
+        **mark_paths(),
         "/api/openapi.json": _get("This description", [], {"200": {"description": "OpenAPI 3.1"}}, "-"),
     }
 

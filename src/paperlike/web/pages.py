@@ -3,7 +3,9 @@ upload, login and the API overview.
 
 Templates are Jinja2 with autoescaping on for every template, so paper text is always shown as
 text. Refinement state lives in the URL (``/paper?id=A&like=B&not=C``): pages are links and
-GET forms, need no script, and can be bookmarked; the only POSTs are upload and login.
+GET forms, need no script, and can be bookmarked; the only POSTs are upload, login and the reader's
+marks (the "like" / "not liked" buttons of a server started with ``--allow-edits``: a form that
+posts to ``/mark`` and comes back to the page, see :mod:`.marks`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from paperlike.records import DEFAULT_MODE, MODES, Result
 
 from . import answers
 from .generations import Snapshot
-from .params import KINDS, MAX_K, THEME_SET_PARAMS, Params, SearchOptions
+from .marks import apply_marks, local_path, marks_of, read_mark_request
+from .params import KINDS, MAX_K, THEME_SET_PARAMS, Kind, Params, SearchOptions
 from .runtime import blocking, config, library, require_csrf
 from .security import AUTH_COOKIE, ServeError
 
@@ -75,7 +78,14 @@ templates = Jinja2Templates(env=_env)
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     cfg = config(request)
-    base = {"csrf": request.scope["state"]["csrf"], "allow_edits": cfg.allow_edits, "token": cfg.token is not None}
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    base = {
+        "csrf": request.scope["state"]["csrf"],
+        "allow_edits": cfg.allow_edits,
+        "token": cfg.token is not None,
+        "here": here,  # where a mark button comes back to
+        "marks": {},
+    }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
 
@@ -115,8 +125,13 @@ async def home(request: Request) -> Response:
     snap = library(request).current()
     context: dict[str, Any] = {"snap": snap, "query": query, "kind": kind, "kinds": KINDS, "opts": opts, "answer": None}
     if query:
-        context["answer"] = await blocking(request, answers.similar, snap, [query], [], kind, opts)
+        context["answer"], context["marks"] = await blocking(request, _search_view, snap, query, kind, opts)
     return _render(request, "search.html", context)
+
+
+def _search_view(snap: Snapshot, query: str, kind: Kind, opts: SearchOptions) -> tuple[dict[str, Any], dict[str, bool]]:
+    answer = answers.similar(snap, [query], [], kind, opts)
+    return answer, marks_of(snap, [r["id"] for r in answer["results"]])
 
 
 def _paper_view(snap: Snapshot, query: str, likes: Sequence[str], nots: Sequence[str], opts: SearchOptions) -> dict[str, Any]:
@@ -128,7 +143,8 @@ def _paper_view(snap: Snapshot, query: str, likes: Sequence[str], nots: Sequence
     # The titles of the liked and not-liked papers, as the answer resolved them (for the chips).
     titles = dict(zip(likes, [p["title"] for p in answer["papers"][1:]]))
     titles.update(zip(nots, [u["title"] for u in answer["unlike"]]))
-    return {"paper": record, "likes": likes, "nots": nots, "answer": answer, "titles": titles}
+    marks = marks_of(snap, [pid, *(r["id"] for r in answer["results"])])
+    return {"paper": record, "likes": likes, "nots": nots, "answer": answer, "titles": titles, "marks": marks}
 
 
 async def paper_page(request: Request) -> Response:
@@ -172,6 +188,14 @@ async def add_page(request: Request) -> Response:
     return _render(request, "add.html", {"snap": snap, "report": None})
 
 
+async def mark_page(request: Request) -> Response:
+    """The pages' like / not-liked buttons: mark the paper, then back to the page (``next``)."""
+    asked = await read_mark_request(request, extra=("next",))
+    back = local_path(asked.params.one("next"))
+    await blocking(request, apply_marks, library(request).current(), asked.papers, asked.liked)
+    return RedirectResponse(back, status_code=303)
+
+
 async def login_page(request: Request) -> Response:
     guard = request.scope["state"]["guard"]
     if config(request).token is None:
@@ -211,6 +235,7 @@ routes = [
     Route("/theme", theme_page),
     Route("/map", map_page),
     Route("/add", add_page, methods=["GET", "POST"]),
+    Route("/mark", mark_page, methods=["POST"]),
     Route("/login", login_page, methods=["GET", "POST"]),
     Route("/api", api_page),
 ]

@@ -1,0 +1,173 @@
+"""The reader's triage state of an index folder: papers marked liked / not liked, and papers shown.
+
+Two files, each replaced atomically under the folder's triage lock (not the writer lock: marking a
+paper must not wait for a build):
+
+* ``triage-marks.json``: the marks, each with the paper's whole record (a paper marked from a
+  ranked batch is not in the library, and a mark must outlive a rebuild). The user's own data:
+  a damaged file is an error that names it, never silently replaced.
+* ``triage-seen.json``: the identity keys of the papers ``rank`` showed (newest last), and the
+  records of the latest few, so that a paper just shown can be marked by its id. Convenience
+  data: a damaged file is logged and started afresh.
+
+Both are read as untrusted: every record passes :meth:`Paper.from_dict`, every key and time a
+length and type check.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import IndexCorruptError
+from ..records import Paper
+from . import files as store
+from .lock import side_lock
+from .names import contained
+
+__all__ = ["MARKS_FILE", "SEEN_FILE", "MAX_MARKS", "MAX_SEEN", "MAX_SEEN_RECORDS", "Mark", "Seen", "TriageStore"]
+
+log = logging.getLogger("paperlike")
+
+MARKS_FILE = "triage-marks.json"
+SEEN_FILE = "triage-seen.json"
+_LOCK = ".triage.lock"
+_MARKS_FORMAT = "paperlike-marks"
+_SEEN_FORMAT = "paperlike-seen"
+
+# A year of daily pages is ~20k papers shown; the records of the latest pages are enough to mark by id.
+MAX_MARKS = 20_000
+MAX_SEEN = 50_000
+MAX_SEEN_RECORDS = 1_000
+_MAX_KEY = 600  # the longest identity key (a 500-character title, normalised, plus its prefix)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One paper marked by the reader: ``liked`` True (liked) or False (not liked), and when (UTC ISO time)."""
+
+    paper: Paper
+    liked: bool
+    at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mark": "like" if self.liked else "dislike", "at": self.at, "paper": self.paper.to_dict()}
+
+
+@dataclass
+class Seen:
+    """Papers shown: identity key -> when first shown (insertion order = oldest first), and the
+    records of the latest shown papers (oldest first)."""
+
+    keys: dict[str, str] = field(default_factory=dict)
+    records: list[Paper] = field(default_factory=list)
+
+
+def _short(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= _MAX_KEY:
+        raise ValueError(f"{what} is not a short string")
+    return value
+
+
+def _parse_marks(data: Any) -> list[Mark]:
+    if not isinstance(data, dict) or data.get("format") != _MARKS_FORMAT or not isinstance(data.get("marks"), list):
+        raise ValueError("not a paperlike marks file")
+    out = []
+    for item in data["marks"][:MAX_MARKS]:
+        if not isinstance(item, dict) or item.get("mark") not in ("like", "dislike"):
+            raise ValueError("a mark is neither 'like' nor 'dislike'")
+        out.append(
+            Mark(Paper.from_dict(item.get("paper") or {}), item["mark"] == "like", _short(item.get("at"), "a mark's time"))
+        )
+    return out
+
+
+def _parse_seen(data: Any) -> Seen:
+    if not isinstance(data, dict) or data.get("format") != _SEEN_FORMAT:
+        raise ValueError("not a paperlike seen file")
+    keys, records = data.get("keys"), data.get("records")
+    if not isinstance(keys, list) or not isinstance(records, list):
+        raise ValueError("keys or records are not lists")
+    seen = Seen()
+    for pair in keys[-MAX_SEEN:]:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError("a seen key is not a [key, time] pair")
+        seen.keys.setdefault(_short(pair[0], "a seen key"), _short(pair[1], "a seen time"))
+    seen.records = [Paper.from_dict(r) for r in records[-MAX_SEEN_RECORDS:]]
+    return seen
+
+
+class TriageStore:
+    """The marks and the seen log of one index folder."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    def _path(self, name: str) -> Path:
+        # A link planted under either name would make paperlike read or write elsewhere.
+        return contained(self.directory, name)
+
+    def marks(self) -> list[Mark]:
+        """The marks, oldest first; empty when none were made.
+
+        Raises:
+            IndexCorruptError: The marks file is damaged or not paperlike's (it is left as it is).
+        """
+        path = self._path(MARKS_FILE)
+        if not path.exists() and not path.is_symlink():
+            return []
+        try:
+            return _parse_marks(store.read_json(path))
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(
+                f"{path} is not a readable paperlike marks file ({str(exc)[:100]}); move it away "
+                "to start with no marks (paperlike never overwrites it while it is damaged)"
+            ) from None
+
+    def seen(self) -> Seen:
+        """The seen log; empty when missing or damaged (it only hides papers already shown)."""
+        path = self._path(SEEN_FILE)
+        if not path.exists():
+            return Seen()
+        try:
+            return _parse_seen(store.read_json(path))
+        except (OSError, ValueError) as exc:
+            log.warning("seen log %s not used (%s); starting a new one", path, str(exc)[:120])
+            return Seen()
+
+    def update_marks(self, change: Callable[[list[Mark]], T]) -> T:
+        """Apply ``change`` to the marks list (in place) and save it, under the triage lock."""
+        with side_lock(self.directory, _LOCK):
+            marks = self.marks()
+            result = change(marks)
+            data = {"format": _MARKS_FORMAT, "marks": [m.to_dict() for m in marks[-MAX_MARKS:]]}
+            store.atomic_write_json(self._path(MARKS_FILE), data)
+            return result
+
+    def add_seen(self, papers: list[Paper], keys: list[list[str]], at: str) -> None:
+        """Record ``papers`` (with their identity keys) as shown at ``at``, under the triage lock."""
+        with side_lock(self.directory, _LOCK):
+            seen = self.seen()
+            for paper_keys in keys:
+                for key in paper_keys:
+                    if len(key) <= _MAX_KEY:
+                        seen.keys.setdefault(key, at)
+            shown = {p.id for p in papers}
+            seen.records = [p for p in seen.records if p.id not in shown] + list(papers)
+            pairs = [[k, t] for k, t in seen.keys.items()][-MAX_SEEN:]
+            records = [p.to_dict() for p in seen.records[-MAX_SEEN_RECORDS:]]
+            store.atomic_write_json(self._path(SEEN_FILE), {"format": _SEEN_FORMAT, "keys": pairs, "records": records})
+
+    def forget_seen(self) -> int:
+        """Empty the seen log; returns how many keys it held."""
+        with side_lock(self.directory, _LOCK):
+            count = len(self.seen().keys)
+            path = self._path(SEEN_FILE)
+            if path.exists():
+                store.atomic_write_json(path, {"format": _SEEN_FORMAT, "keys": [], "records": []})
+            return count
