@@ -215,3 +215,63 @@ def test_a_registered_reader_is_offered_and_accepted_by_the_web_app(fake_reader,
         "/api/add", files={"file": ("new.pipe", b"A pipe paper on tensors | About tensors.\n")}, headers={"X-CSRF-Token": token}
     )
     assert r.status_code == 200 and r.json()["added"] == 1, r.text  # the .pipe extension was kept: detected
+
+
+# -- embedding models --------------------------------------------------------------------------
+
+
+def load_test_model(spec, device=None):
+    """A model of this test, loaded as a plug-in's would be: the hashing model under its own name."""
+    from paperlike.embedding import HashingEmbedder
+
+    class Named(HashingEmbedder):
+        def identity(self):
+            return {**super().identity(), "name": spec.name}
+
+    return Named(dim=spec.dim)
+
+
+@pytest.fixture
+def fake_model():
+    from paperlike.model_registry import ModelSpec, register_model, unregister_model
+
+    spec = ModelSpec(
+        name="test-hashing-64",
+        dim=64,
+        max_seq_length=0,
+        source="code",
+        summary="a model registered by a test",
+        load=f"{__name__}:load_test_model",
+    )
+    register_model(spec)
+    yield spec
+    unregister_model(spec.name)
+
+
+def test_a_registered_model_is_listed_loaded_and_built_with(fake_model, tmp_path):
+    import json
+
+    from paperlike.embedding import get_embedder
+    from paperlike.model_registry import MODEL_NAMES, MODELS, find_model
+
+    assert "test-hashing-64" in MODEL_NAMES and fake_model in list(MODELS) and find_model("TEST-hashing-64") is fake_model
+    listed = CliRunner().invoke(cli, ["model", "list", "--json"])
+    assert "test-hashing-64" in [row["name"] for row in json.loads(listed.output)]
+    assert "test-hashing-64" in " ".join(CliRunner().invoke(cli, ["index", "build", "--help"]).output.split())
+    embedder = get_embedder("test-hashing-64")
+    assert embedder.dim == 64 and embedder.embed_batch(["a b c"]).shape == (1, 64)
+    built = CliRunner().invoke(cli, ["index", "build", "--model", "test-hashing-64", "--index-dir", str(tmp_path / "idx"), "-q"])
+    assert built.exit_code == 0, built.output
+    from paperlike.storage import load_index
+
+    assert load_index(tmp_path / "idx").model["name"] == "test-hashing-64" and load_index(tmp_path / "idx").dim == 64
+
+
+def test_an_unregistered_model_is_unknown_again(fake_model):
+    from paperlike.embedding import get_embedder
+    from paperlike.errors import ModelError
+    from paperlike.model_registry import unregister_model
+
+    unregister_model(fake_model.name)
+    with pytest.raises(ModelError, match="unknown model 'test-hashing-64'"):
+        get_embedder("test-hashing-64")

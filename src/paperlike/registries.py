@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["LiveNames", "Registry", "load_callable"]
+__all__ = ["LiveNames", "LiveRecords", "Registry", "load_callable"]
 
 
 class _Named(Protocol):
@@ -53,6 +53,25 @@ class LiveNames(Sequence[str]):
         return repr(tuple(self._registry))
 
 
+class LiveRecords(Sequence[R]):
+    """The records of a registry, in registration order, read at each use."""
+
+    def __init__(self, registry: Mapping[str, R]) -> None:
+        self._registry = registry
+
+    def __getitem__(self, index):
+        return list(self._registry.values())[index]
+
+    def __len__(self) -> int:
+        return len(self._registry)
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(list(self._registry.values()))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self._registry.values()))
+
+
 class _RecordView(Mapping[str, V], Generic[R, V]):
     """``{name: value(record)}`` of a registry's records (those ``where`` keeps), read at each use."""
 
@@ -79,6 +98,7 @@ class Registry(Generic[R]):
         self.what = what
         self.records: dict[str, R] = {}
         self.names: Sequence[str] = LiveNames(self.records)
+        self.all: Sequence[R] = LiveRecords(self.records)
 
     def register(self, record: R) -> R:
         """Add a record (a name already taken is an error: records are never silently replaced)."""

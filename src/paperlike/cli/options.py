@@ -82,7 +82,8 @@ model_option = click.option(
     envvar=ENV_MODEL,
     show_envvar=True,
     callback=_unless_from_env,
-    help=f"Embedding model for a new index: {model_names_help()}; 'paperlike model list' says more.",
+    cls=_RegistryHelpOption,  # the names at --help time: a model registered later is listed too
+    help_from=lambda: f"Embedding model for a new index: {model_names_help()}; 'paperlike model list' says more.",
 )
 
 

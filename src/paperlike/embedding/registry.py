@@ -1,13 +1,12 @@
-"""Embedders by name, from the model records of :mod:`.models`."""
+"""Embedders by name, from the model records of :mod:`.models` (each names its loader)."""
 
 from __future__ import annotations
 
 from ..errors import ModelError
+from ..registries import load_callable
 from ..settings import Settings
 from .base import Embedder
-from .device import check_device
-from .hashing import HashingEmbedder
-from .models import DEFAULT_MODEL, HASHING, MODEL_NAMES, find_model, model_names_help
+from .models import DEFAULT_MODEL, MODEL_NAMES, find_model, model_names_help
 
 __all__ = ["get_embedder", "MODEL_NAMES"]
 
@@ -24,12 +23,4 @@ def get_embedder(name: str | None = None, device: str | None = None) -> Embedder
     spec = find_model(name)
     if spec is None:
         raise ModelError(f"unknown model '{name}'; known models: {model_names_help()}")
-    if spec.name == HASHING:
-        check_device(device)  # a typo is an error even where the device does not matter
-        return HashingEmbedder()
-    from .minilm import MiniLMEmbedder
-    from .sentence import SentenceEmbedder
-
-    if spec.name == DEFAULT_MODEL:
-        return MiniLMEmbedder(device=device)
-    return SentenceEmbedder(device=device, spec=spec)
+    return load_callable(spec.load)(spec, device)
