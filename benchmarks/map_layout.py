@@ -9,6 +9,10 @@ table reports:
   so a layout cannot score here by drawing the themes apart whatever the papers say;
 * ``trust``: :func:`sklearn.manifold.trustworthiness` (cosine, k = 5 for 75 papers, 10 for PwC):
   1.0 when every 2-D neighbour is also a near paper in the model's space;
+* ``labels on dots``: dots that a theme label's box covers (a dot is a disc of 5 px) when the
+  product places the labels (:mod:`paperlike.viz.placement`, the notebook figure's size and
+  estimated boxes), the product's automatic themes, their labels: 0 is a map whose every dot
+  shows;
 * seconds on this machine.
 
 Vectors: MiniLM (the product's model) for both, from the benchmark cache (``_data.embed_cached``;
@@ -42,6 +46,29 @@ def nn_share(coords: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(labels[other] == labels))
 
 
+def labels_on_dots(coords: np.ndarray, themes: np.ndarray, labels: dict[str, str]) -> int:
+    """Dots covered by a label box when the map figure places its labels (its size, its boxes)."""
+    from paperlike.viz.placement import FIGURE_SIZES, label_spots
+    from paperlike.viz.style import AXIS_RANGE
+
+    xy = coords - coords.mean(axis=0)  # as the product scales a layout (projection.project_2d)
+    xy = xy / (np.abs(xy).max() or 1.0)
+    order = list(dict.fromkeys(themes.tolist()))
+    members = [xy[themes == t].tolist() for t in order]
+    texts = [labels[t] for t in order]
+    size = FIGURE_SIZES[0]
+    spots = label_spots(members, texts, [len(m) for m in members], xy.tolist(), size, AXIS_RANGE, AXIS_RANGE, FIGURE_SIZES[1:])
+    span = AXIS_RANGE[1] - AXIS_RANGE[0]
+    px = np.column_stack([(xy[:, 0] - AXIS_RANGE[0]) * size[0] / span, (AXIS_RANGE[1] - xy[:, 1]) * size[1] / span])
+    covered = np.zeros(len(xy), dtype=bool)
+    for spot in spots:
+        b = spot.box
+        gx = np.maximum(np.maximum(b.x - px[:, 0], px[:, 0] - (b.x + b.w)), 0)
+        gy = np.maximum(np.maximum(b.y - px[:, 1], px[:, 1] - (b.y + b.h)), 0)
+        covered |= np.hypot(gx, gy) < 5.0
+    return int(covered.sum())
+
+
 def externals() -> dict:
     """Layouts from optional packages, where they import."""
     found = {}
@@ -69,13 +96,19 @@ def externals() -> dict:
 
 
 def rows_for(
-    name: str, x: np.ndarray, themes: np.ndarray, areas: np.ndarray | None, k: int, only: set[str] | None = None
+    name: str,
+    x: np.ndarray,
+    themes: tuple[np.ndarray, dict[str, str]],
+    areas: np.ndarray | None,
+    k: int,
+    only: set[str] | None = None,
 ) -> list[list[str]]:
     from sklearn.manifold import trustworthiness
 
     from paperlike.viz import projection
     from paperlike.viz.projection import LAYOUTS, layout
 
+    themes, theme_labels = themes
     out = []
     if not only or "model space" in only:
         # Reference: the nearest paper in the model's space itself (what any 2-D layout approximates).
@@ -83,7 +116,7 @@ def rows_for(
         np.fill_diagonal(sims, -np.inf)
         nearest = sims.argmax(axis=1)
         area = f"{np.mean(areas[nearest] == areas):.3f}" if areas is not None else "-"
-        out.append([name, "model space (no layout)", f"{np.mean(themes[nearest] == themes):.3f}", area, "1.000", "-"])
+        out.append([name, "model space (no layout)", f"{np.mean(themes[nearest] == themes):.3f}", area, "1.000", "-", "-"])
         print(" | ".join(out[-1]), flush=True)
     methods = {m: (lambda v, m=m: layout(v, themes, m)) for m in LAYOUTS}
     for weight in (0.1, 0.3, 0.5):  # the product's weight is projection._SUPERVISED_WEIGHT
@@ -105,19 +138,20 @@ def rows_for(
         seconds = time.perf_counter() - started
         area = f"{nn_share(coords, areas):.3f}" if areas is not None else "-"
         trust = trustworthiness(x, coords, n_neighbors=k, metric="cosine")
-        out.append([name, method, f"{nn_share(coords, themes):.3f}", area, f"{trust:.3f}", f"{seconds:.1f}"])
+        covered = labels_on_dots(coords, themes, theme_labels)
+        out.append([name, method, f"{nn_share(coords, themes):.3f}", area, f"{trust:.3f}", f"{seconds:.1f}", str(covered)])
         print(" | ".join(out[-1]), flush=True)
     return out
 
 
-def product_themes(x: np.ndarray, ids: list[str], texts: list[str]) -> np.ndarray:
+def product_themes(x: np.ndarray, ids: list[str], texts: list[str]) -> tuple[np.ndarray, dict[str, str]]:
     from paperlike.themes import compute_themes
     from paperlike.viz.projection import primary_themes
 
     result = compute_themes(x, ids, ids, lambda pos: [texts[i] for i in pos])
     primary = primary_themes(result)
     print(f"  {len(result)} automatic themes", flush=True)
-    return np.asarray([primary[i].id for i in ids])
+    return np.asarray([primary[i].id for i in ids]), {t.id: t.label for t in result.themes}
 
 
 def main() -> None:
@@ -154,8 +188,8 @@ def main() -> None:
         areas = np.asarray([rows[int(i.split("-")[1])]["area"] for i in ids])
         table += rows_for("PwC-areas 5,250", x, product_themes(x, ids, texts), areas, 10, only)
     print()
-    print("| data | layout | same theme | same area | trust | s |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| data | layout | same theme | same area | trust | s | labels on dots |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in table:
         print("| " + " | ".join(row) + " |")
 

@@ -293,7 +293,8 @@ def _boxes_at(page, width):
           legend: r(document.getElementById('legend')),
           svg: r(document.querySelector('#paperlike-map .main-svg')),
           points: Array.from(document.querySelectorAll('.scatterlayer .point')).map(r),
-          labels: Array.from(document.querySelectorAll('.annotation')).map(r),
+          // the label's box (its text), not the leader line a moved label has
+          labels: Array.from(document.querySelectorAll('.annotation')).map(a => r(a.querySelector('.annotation-text-g') || a)),
           entries: Array.from(document.querySelectorAll('#legend button')).map(r),
           themes: THEMES.length,
           view: [window.innerWidth, window.innerHeight],
@@ -335,6 +336,8 @@ def test_map_layout_at_window_widths_1280_to_1920(hash_index_copy, tmp_path):
             assert all(_inside(lab, b["area"], slack=1) for lab in b["labels"]), f"{width}: a label is cut at the edge"
             clash = [(i, j) for i, a in enumerate(b["labels"]) for j, c in enumerate(b["labels"]) if i < j and not _apart(a, c)]
             assert clash == [], f"{width}: theme labels overlap: {clash}"
+            covered = [(i, j) for i, a in enumerate(b["labels"]) for j, c in enumerate(b["points"]) if not _apart(a, c)]
+            assert covered == [], f"{width}: theme labels cover dots (label, dot): {covered}"
             view = [0, 0, *b["view"]]
             assert all(_inside(e, b["legend"]) and _inside(e, view) for e in b["entries"]), f"{width}: a legend entry is hidden"
             assert b["legend"][2] <= b["side"][0] + 0.5

@@ -111,6 +111,18 @@ def test_click_through_in_headless_chromium(tmp_path):
         page.goto(base + "/map")
         page.wait_for_selector("#map[data-ready='1'] .scatterlayer .point", timeout=60000)
         assert page.locator(".scatterlayer .point").count() == 77
+        # Its theme labels, placed again for this window, keep off the dots and off each other.
+        page.wait_for_function(
+            "(u => u !== null && Object.keys(u).length === 0)(paperlikeLabelUpdate(document.getElementById('map')))",
+            timeout=15000,
+        )
+        boxes = page.evaluate("""() => { const r = e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+            return [Array.from(document.querySelectorAll('#map .annotation-text-g')).map(r),
+                    Array.from(document.querySelectorAll('#map .scatterlayer .point')).map(r)]; }""")
+        apart = lambda a, b: a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]  # noqa: E731
+        labels, dots = boxes
+        assert labels and [(i, j) for i, a in enumerate(labels) for j, d in enumerate(dots) if not apart(a, d)] == []
+        assert [(i, j) for i, a in enumerate(labels) for j, c in enumerate(labels) if i < j and not apart(a, c)] == []
         clicked = page.evaluate("""() => { const d = document.getElementById('map');
             const c = d.data[0].customdata[0]; d.emit('plotly_click', {points: [{customdata: c}]}); return c[0]; }""")
         page.wait_for_url("**/paper?id=*")

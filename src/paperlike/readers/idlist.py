@@ -68,7 +68,7 @@ def id_list_error(path: str | Path, entries: list[str], missing: list[str] | Non
     else:
         why = (
             f"{len(missing)} of them not in the library, with no abstract to embed ({names}); "
-            f"give their records as {PAPER_FORMATS}"
+            f"give their records as {PAPER_FORMATS} (rank --online fetches arXiv ids and DOIs)"
         )
     return IdListError(f"{head}, {why}", str(path), entries)
 

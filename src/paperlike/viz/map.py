@@ -1,12 +1,13 @@
 """The interactive map of themes: a plotly figure for notebooks, and a standalone HTML page.
 
 One dot per paper at its :mod:`~paperlike.viz.projection` coordinates, one colour per theme, the
-theme labels written near the theme centres without overlapping (:mod:`.placement`), the
+theme labels written beside their themes, off the dots and off each other (:mod:`.placement`), the
 title, id and theme on hover. The HTML page inlines plotly.js (it opens with no network) and has
 three parts that never cover each other at any window width: the plot, a legend listing every
 theme (click one to hide or show it), and a side panel that lists the papers most like the dot
 clicked, ranked as ``paperlike similar`` ranks them. In the browser, theme labels are placed
-again with their measured sizes, so none overlaps another or leaves the plot.
+again with their measured sizes (``labels.js``), so none covers a dot, overlaps another or
+leaves the plot.
 
 Paper text reaches the page only as JSON inside scripts, with ``<``, ``>`` and ``&`` written as
 ``\\u003c``-style escapes, and is put into the page with ``textContent``; in plotly's hover text
@@ -20,7 +21,7 @@ import html
 import json
 from typing import Any
 
-from .placement import place_labels
+from .placement import FIGURE_SIZES, STANDOFF_PX, Spot, label_script, label_spots
 from .static import map_svg
 from .style import AXIS_RANGE, colour
 
@@ -53,7 +54,7 @@ def map_figure(frame, title: str = "Papers by theme", legend: bool = True):
     go = _plotly()
     fig = go.Figure()
     order = list(dict.fromkeys(frame["theme"]))
-    centres, labels, sizes = [], [], []
+    members, labels, sizes = [], [], []
     for i, theme in enumerate(order):
         part = frame[frame["theme"] == theme]
         label = str(part["theme_label"].iloc[0])
@@ -72,17 +73,22 @@ def map_figure(frame, title: str = "Papers by theme", legend: bool = True):
                 hovertemplate="<b>%{customdata[2]}</b><br>%{customdata[1]}<br>theme: %{customdata[3]}<extra></extra>",
             )
         )
-        centres.append((float(part["x"].mean()), float(part["y"].mean())))
+        members.append(list(zip(part["x"].astype(float), part["y"].astype(float))))
         labels.append(label)
         sizes.append(len(part))
-    for i, (x, y) in enumerate(place_labels(centres, labels, sizes, x_range=AXIS_RANGE, y_range=AXIS_RANGE)):
+    dots = list(zip(frame["x"].astype(float), frame["y"].astype(float)))
+    spots = label_spots(members, labels, sizes, dots, FIGURE_SIZES[0], AXIS_RANGE, AXIS_RANGE, also=FIGURE_SIZES[1:])
+    for i, spot in enumerate(spots):
         fig.add_annotation(
-            x=x,
-            y=y,
+            **_anchored(spot),
             text=html.escape(labels[i]),
-            showarrow=False,
             font={"size": 12, "color": colour(i)},
             bgcolor="rgba(255,255,255,0.75)",
+            # The leader line's look, kept on every label: the page's script may turn one on.
+            arrowhead=0,
+            arrowwidth=1,
+            arrowcolor=colour(i),
+            standoff=STANDOFF_PX,
         )
     fig.update_layout(
         title=html.escape(title),
@@ -95,6 +101,19 @@ def map_figure(frame, title: str = "Papers by theme", legend: bool = True):
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )
     return fig
+
+
+def _anchored(spot: Spot) -> dict[str, Any]:
+    """Plotly's way to put a label at a data point shifted by pixels: ``xshift``/``yshift``
+    (y up) without a line; with a leader line, ``ax``/``ay`` (y down) from the dot it points at.
+    A label beside its dot is tied by its near edge, so the real text (narrower than the box
+    placed) hugs the dot instead of floating off it."""
+    x, y = spot.anchor
+    dx, dy, half = round(spot.dx, 1), round(spot.dy, 1), spot.box.w / 2
+    if spot.leader:
+        return {"x": x, "y": y, "showarrow": True, "ax": dx, "ay": dy, "xshift": 0, "yshift": 0, "xanchor": "center"}
+    side, shift = ("left", dx - half) if dx > half else ("right", dx + half) if dx < -half else ("center", dx)
+    return {"x": x, "y": y, "showarrow": False, "ax": 0, "ay": 0, "xshift": round(shift, 1), "yshift": -dy, "xanchor": side}
 
 
 class MapView:
@@ -171,6 +190,9 @@ _PAGE = """<!DOCTYPE html>
  <p id="colours">Each dot has the colour of its best theme; the legend counts every member.</p>
 </div>
 <script>
+{labels_js}
+</script>
+<script>
 const PAPERS = {papers};
 const NEIGHBOURS = {neighbours};
 const THEMES = {themes};
@@ -210,46 +232,14 @@ THEMES.forEach((t, i) => {{
   }});
   legend.appendChild(b);
 }});
-function overlap(a, b) {{
-  return a.left < b.right + 1 && b.left < a.right + 1 && a.top < b.bottom + 1 && b.top < a.bottom + 1;
-}}
-// Place theme labels with their measured boxes: biggest theme first, moved by whole label
-// heights until no earlier label is hit, and kept inside the plot area.
+// Place the theme labels again with their measured boxes and the plot's real size (labels.js):
+// off the dots, off each other, inside the plot. Each placement redraws once; the next finds
+// every label in place and stops.
 let placing = false;
 function placeLabels() {{
   if (placing) return;
-  const area = plot.querySelector(".nsewdrag") || plot.querySelector(".bglayer rect");
-  const notes = Array.from(plot.querySelectorAll(".annotation"));
-  if (!area || notes.length !== THEMES.length) return;
-  const bound = area.getBoundingClientRect();
-  const ann = plot.layout.annotations || [];
-  const placed = [], update = {{}};
-  const order = THEMES.map((t, i) => i).sort((a, b) => THEMES[b].size - THEMES[a].size || a - b);
-  for (const i of order) {{
-    if (ann[i] && ann[i].visible === false) continue;
-    const r = notes[i].getBoundingClientRect();
-    const x0 = ann[i].xshift || 0, y0 = ann[i].yshift || 0;
-    const base = {{left: r.left - x0, right: r.right - x0, top: r.top + y0, bottom: r.bottom + y0}};
-    const h = r.height || 16;
-    let best = null;
-    for (let step = 0; step < 200 && best === null; step++) {{
-      const dy = Math.ceil(step / 2) * h * (step % 2 ? 1 : -1);
-      let dx = 0;
-      if (base.left < bound.left + 2) dx = bound.left + 2 - base.left;
-      if (base.right + dx > bound.right - 2) dx = bound.right - 2 - base.right;
-      let top = base.top + dy;
-      if (top < bound.top + 2 || top + h > bound.bottom - 2) continue;
-      const box = {{left: base.left + dx, right: base.right + dx, top: top, bottom: top + h}};
-      if (!placed.some(p => overlap(p, box))) best = [box, dx, dy];
-    }}
-    if (best === null) best = [base, 0, 0];
-    placed.push(best[0]);
-    if (Math.abs(best[1] - x0) > 0.5 || Math.abs(-best[2] - y0) > 0.5) {{
-      update["annotations[" + i + "].xshift"] = best[1];
-      update["annotations[" + i + "].yshift"] = -best[2];
-    }}
-  }}
-  if (Object.keys(update).length) {{
+  const update = paperlikeLabelUpdate(plot);
+  if (update && Object.keys(update).length) {{
     placing = true;
     Plotly.relayout(plot, update).then(() => {{ placing = false; }});
   }}
@@ -322,4 +312,5 @@ def map_html(
         ranking=_safe_json(ranking),
         theme_set=_safe_json(theme_set),
         div_id=div_id,
+        labels_js=label_script(),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .placement import place_labels
+from .placement import PAD_PX, label_spots, leader_ends
 from .style import AXIS_RANGE, colour
 
 __all__ = ["map_svg"]
@@ -56,20 +56,33 @@ def map_svg(frame: Any, title: str = "Papers by theme", width: int = 960, plot_h
     for pid, t, x, y, theme in zip(frame["id"], frame["title"], frame["x"], frame["y"], frame["theme"]):
         cx, cy = (float(x) - lo) * sx, top + (hi - float(y)) * sy
         out.append(
-            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="{colour(index[str(theme)])}" fill-opacity="0.85" '
+            f'<circle class="dot" cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="{colour(index[str(theme)])}" fill-opacity="0.85" '
             f'stroke="white" stroke-width="0.5"><title>{escape(str(t))} [{escape(str(pid))}]</title></circle>'
         )
-    centres = []
+    members = []
     for t, _, _ in themes:
-        part = frame[frame["theme"] == t]
-        centres.append((float(part["x"].mean()), float(part["y"].mean())))
-    spots = place_labels(
-        centres, [lab for _, lab, _ in themes], [n for _, _, n in themes], width, plot_height, AXIS_RANGE, AXIS_RANGE
-    )
-    for (t, label, _), (x, y) in zip(themes, spots):
-        cx, cy = (x - lo) * sx, top + (hi - y) * sy
+        part = frame[frame["theme"].astype(str) == t]
+        members.append(list(zip(part["x"].astype(float), part["y"].astype(float))))
+    dots = list(zip(frame["x"].astype(float), frame["y"].astype(float)))
+    labels, sizes = [lab for _, lab, _ in themes], [n for _, _, n in themes]
+    spots = label_spots(members, labels, sizes, dots, (width, plot_height), AXIS_RANGE, AXIS_RANGE)
+    for (t, label, _), spot in zip(themes, spots):
+        cx, cy = spot.box.x + spot.box.w / 2, top + spot.box.y + spot.box.h / 2
+        if spot.leader:
+            x0, y0, x1, y1 = leader_ends(spot)
+            out.append(
+                f'<line x1="{x0:.1f}" y1="{top + y0:.1f}" x2="{x1:.1f}" y2="{top + y1:.1f}" '
+                f'stroke="{colour(index[t])}" stroke-width="1"/>'
+            )
+        # Beside its dot, the text starts at the box's near edge: real text is narrower than the box.
+        anchor = "start" if spot.dx > spot.box.w / 2 else "end" if spot.dx < -spot.box.w / 2 else "middle"
+        if not spot.leader and anchor != "middle":
+            cx += (PAD_PX - spot.box.w / 2) if anchor == "start" else (spot.box.w / 2 - PAD_PX)
+        else:
+            anchor = "middle"
         out.append(
-            f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-size="12" fill="{colour(index[t])}" '
+            f'<text class="label" x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="{anchor}" font-size="12" '
+            f'fill="{colour(index[t])}" '
             f'stroke="white" stroke-width="3" paint-order="stroke">{escape(label)}</text>'
         )
     y0 = top + plot_height + 12
