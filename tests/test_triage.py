@@ -288,3 +288,121 @@ def test_similar_no_marks_keeps_disliked_papers(hash_index_copy):
     hidden = run("similar", "autodistil", "--index-dir", hash_index_copy, "-k", "3")
     kept = run("similar", "autodistil", "--index-dir", hash_index_copy, "-k", "3", "--no-marks")
     assert f" {top} " not in hidden.stdout and f" {top} " in kept.stdout
+
+
+# -- found by attacking the feature --------------------------------------------------------------
+
+
+def test_a_mark_survives_a_rebuild_that_renames_its_paper(hash_index_copy, tmp_path):
+    rec = _rec(hash_index_copy)
+    mark_papers(rec, ["autodistil"], False)
+    renamed = [{**p.to_dict(), "id": f"p{i}"} for i, p in enumerate(rec.index.papers())]
+    assert (
+        run(
+            "index", "build", "--corpus", write_jsonl(tmp_path / "renamed.jsonl", renamed), "--index-dir", hash_index_copy, "-q"
+        ).exit_code
+        == 0
+    )
+    rec = _rec(hash_index_copy)
+    gone = rec.index.ids[
+        rec.find("AutoDistil: Few-shot Task-agnostic Neural Architecture Search for Distilling Large Language Models")
+    ]
+    assert gone not in [r.id for r in rec.similar("tame", k=len(rec))]
+
+
+def test_a_shared_title_with_other_arxiv_ids_is_another_paper(hash_index_copy):
+    rec = _rec(hash_index_copy)
+    one = Paper("a1", "A Survey of Large Language Models", "First survey.", arxiv_id="2303.18223")
+    other = Paper("b1", "A Survey of Large Language Models", "Another survey, other authors.", arxiv_id="2405.99999")
+    no_ids = Paper("c1", "A Survey of Large Language Models", "The first survey, from a page without ids.")
+    rank_batch(rec, [one], why=False, remember=True)
+    mark_papers(rec, ["a1"], False)
+    marks_by_id = {r.id: r.mark for r in rank_batch(rec, [other, no_ids], why=False)}
+    assert marks_by_id == {"b1": None, "c1": False}
+    fresh, shown = split_unseen(rec, [other, no_ids])
+    assert [p.id for p in fresh] == ["b1"] and [p.id for p in shown] == ["c1"]
+
+
+def test_a_mark_can_be_changed_after_its_paper_left_the_library(hash_index_copy):
+    assert run("mark", "autodistil", "--dislike", "--index-dir", hash_index_copy).exit_code == 0
+    assert run("remove", "autodistil", "--index-dir", hash_index_copy).exit_code == 0
+    cleared = run("mark", "autodistil", "--clear", "--index-dir", hash_index_copy)
+    assert cleared.exit_code == 0 and "mark cleared" in cleared.output
+    assert json.loads(run("marks", "--index-dir", hash_index_copy, "--json").stdout) == []
+
+
+def test_an_exact_title_just_shown_wins_over_a_near_miss_in_the_library(hash_index_copy):
+    rec = _rec(hash_index_copy)
+    near = Paper("tamer", "TAMER: Task Agnostic Continual Learning using Many Experts", "A different paper.")
+    rank_batch(rec, [near], why=False, remember=True)
+    [change] = mark_papers(rec, [near.title], True)
+    assert change.paper.id == "tamer" and not change.in_library
+
+
+def test_the_best_ranked_papers_of_a_big_batch_can_be_marked(hash_index_copy):
+    from paperlike.storage.triage import MAX_SEEN_RECORDS, TriageStore
+
+    papers = [Paper(f"n{i}", f"Paper number {i} of a long listing", f"Abstract {i}.") for i in range(MAX_SEEN_RECORDS + 5)]
+    TriageStore(hash_index_copy).add_seen(papers, [[f"text:{i}"] for i in range(len(papers))], "2026-01-01T00:00:00Z")
+    kept = {p.id for p in TriageStore(hash_index_copy).seen().records}
+    assert "n0" in kept and f"n{len(papers) - 1}" not in kept and len(kept) == MAX_SEEN_RECORDS
+
+
+def test_marked_vectors_have_their_own_cache(hash_index_copy, batch):
+    from paperlike.storage.rank_cache import RANK_CACHE_DIR
+
+    rec = _rec(hash_index_copy)
+    papers = [Paper.from_dict(p) for p in NEW]
+    rank_batch(rec, papers, why=False, remember=True)
+    mark_papers(rec, [papers[0].id, "tame"], True)
+    rank_batch(rec, papers, why=False)
+    again = rank_batch(rec, papers, why=False)
+    assert again.embedded == 0 and again.reused == len(papers)
+    assert any(f.name.endswith("-marks.json") for f in (hash_index_copy / RANK_CACHE_DIR).iterdir())
+
+
+@pytest.mark.parametrize("bad", ["2024-13", "0000", "2024-02-31", "2024-00"])
+def test_dates_that_do_not_exist_are_refused(hash_index_copy, batch, bad):
+    got = run("rank", batch, "--index-dir", hash_index_copy, "--since", bad)
+    assert got.exit_code == 2 and "--since must be a year or a date" in got.stderr
+
+
+def test_an_empty_date_range_is_refused(hash_index_copy, batch):
+    got = run("rank", batch, "--index-dir", hash_index_copy, "--since", "2024-06-15", "--until", "2024-01")
+    assert got.exit_code == 2 and "is before --since" in got.stderr
+
+
+def test_deeply_nested_triage_files_are_damaged_files_not_crashes(hash_index_copy, batch):
+    (hash_index_copy / MARKS_FILE).write_text("[" * 100_000)
+    (hash_index_copy / SEEN_FILE).write_text("[" * 100_000)
+    got = run("mark", "autodistil", "--index-dir", hash_index_copy)
+    assert got.exit_code == 2 and "Traceback" not in got.output and "move it away" in got.stderr
+    ranked = run("rank", batch, "--index-dir", hash_index_copy, "--unseen", "--json", "--no-remember")
+    assert ranked.exit_code == 0 and len(json.loads(ranked.stdout)) == len(NEW)
+
+
+def test_a_linked_seen_log_is_ignored_and_never_written(hash_index_copy, batch, tmp_path):
+    victim = tmp_path / "elsewhere.json"
+    victim.write_text("precious")
+    (hash_index_copy / SEEN_FILE).symlink_to(victim)
+    ranked = run("rank", batch, "--index-dir", hash_index_copy, "--unseen", "--json")
+    assert ranked.exit_code == 0 and "could not be recorded" in ranked.stderr
+    assert run("mark", "autodistil", "--index-dir", hash_index_copy).exit_code == 0
+    assert victim.read_text() == "precious"
+    linked = hash_index_copy / MARKS_FILE
+    linked.unlink()
+    linked.symlink_to(victim)
+    got = run("marks", "--index-dir", hash_index_copy)
+    assert got.exit_code == 2 and "move it away" in got.stderr and "rebuild" not in got.stderr
+
+
+def test_contradicting_mark_flags_are_refused(hash_index_copy):
+    got = run("mark", "autodistil", "--like", "--dislike", "--index-dir", hash_index_copy)
+    assert got.exit_code == 2 and "give one of --like, --dislike and --clear" in got.stderr
+    assert not (hash_index_copy / MARKS_FILE).exists()
+
+
+def test_similar_says_how_many_marked_papers_it_leaves_out(hash_index_copy):
+    run("mark", "tame", "--dislike", "--index-dir", hash_index_copy)
+    got = run("similar", "autodistil", "--index-dir", hash_index_copy, "-k", "3")
+    assert "1 paper(s) you marked not liked are left out" in got.stderr

@@ -49,3 +49,4 @@ def test_stop_word_lists():
     assert {"within", "the", "between"} <= ENGLISH_STOP_WORDS and len(ENGLISH_STOP_WORDS) == 318
     assert STOP_WORDS == ENGLISH_STOP_WORDS | ACADEMIC_STOP_WORDS
     assert is_stop_word("2024") and not is_stop_word("distillation")
+    assert is_stop_word("typically") and is_stop_word("empirically") and not is_stop_word("anomaly")

@@ -25,6 +25,7 @@ __all__ = [
     "normalize_doi",
     "normalize_title",
     "identity_keys",
+    "strong_ids",
     "same_paper",
     "find_same",
     "merge_into",
@@ -90,7 +91,7 @@ def normalize_title(title: str) -> str | None:
 def identity_keys(paper: Paper) -> list[str]:
     """The keys under which two records are the same paper."""
     keys = []
-    arxiv, doi = _strong(paper)
+    arxiv, doi = strong_ids(paper)
     if arxiv:
         keys.append(f"arxiv:{arxiv}")
     if doi:
@@ -101,7 +102,7 @@ def identity_keys(paper: Paper) -> list[str]:
     return keys
 
 
-def _strong(paper: Paper) -> tuple[str | None, str | None]:
+def strong_ids(paper: Paper) -> tuple[str | None, str | None]:
     """The paper's normalised arXiv id (from its arxiv_id or an arxiv.org URL) and DOI."""
     arxiv = normalize_arxiv_id(paper.arxiv_id) or normalize_arxiv_id(
         paper.url if paper.url and "arxiv.org" in paper.url else None
@@ -118,7 +119,7 @@ def same_paper(a: Paper, b: Paper, key: str) -> bool:
     """
     if not key.startswith("title:"):
         return True
-    (arxiv_a, doi_a), (arxiv_b, doi_b) = _strong(a), _strong(b)
+    (arxiv_a, doi_a), (arxiv_b, doi_b) = strong_ids(a), strong_ids(b)
     if (arxiv_a and arxiv_b and arxiv_a != arxiv_b) or (doi_a and doi_b and doi_a != doi_b):
         return False
     return not (a.id and b.id and a.id != b.id)
@@ -160,7 +161,7 @@ class _Groups:
         self.parent = list(range(len(papers)))
         self.ids: list[tuple[set[str], set[str], set[str]]] = []
         for paper in papers:
-            arxiv, doi = _strong(paper)
+            arxiv, doi = strong_ids(paper)
             self.ids.append(({arxiv} if arxiv else set(), {doi} if doi else set(), {paper.id} if paper.id else set()))
 
     def find(self, i: int) -> int:
@@ -271,7 +272,7 @@ def contradict(a: Sequence[Paper], b: Sequence[Paper]) -> bool:
     that are not arXiv's (a preprint's arXiv DOI and its journal DOI are one paper's)."""
     ids = []
     for group in (a, b):
-        arxiv = {x for p in group if (x := _strong(p)[0])}
-        dois = {d for p in group if (d := _strong(p)[1]) and not d.startswith(_ARXIV_DOI_PREFIX)}
+        arxiv = {x for p in group if (x := strong_ids(p)[0])}
+        dois = {d for p in group if (d := strong_ids(p)[1]) and not d.startswith(_ARXIV_DOI_PREFIX)}
         ids.append((arxiv, dois))
     return any(x and y and x.isdisjoint(y) for x, y in zip(ids[0], ids[1]))

@@ -53,6 +53,12 @@ ACADEMIC_STOP_WORDS = frozenset(
 STOP_WORDS = ENGLISH_STOP_WORDS | ACADEMIC_STOP_WORDS
 
 
+# Adverbs in -ly ("typically", "directly", "empirically") qualify a claim; they are never its topic.
+# The few nouns in -ly that are topics stay.
+_LY_NOUNS = frozenset("anomaly assembly family supply early italy monopoly poly butterfly ally rely reply apply".split())
+
+
 def is_stop_word(word: str) -> bool:
-    """Whether a lowercase word says nothing of a topic: a stop word, or a bare number."""
-    return word in STOP_WORDS or word.isdigit()
+    """Whether a lowercase word says nothing of a topic: a stop word, a bare number, or an
+    adverb in -ly."""
+    return word in STOP_WORDS or word.isdigit() or (word.endswith("ly") and len(word) > 4 and word not in _LY_NOUNS)

@@ -8,7 +8,7 @@ import click
 
 from .app import cli, setup_notes
 from .options import device_option, index_dir_option, mode_option, output_options
-from .output import emit_json, emit_records, note_reading, print_answer, print_table
+from .output import emit_json, emit_records, note, note_reading, print_answer, print_table
 from .themes import resolve_theme_option, theme_set_options
 
 __all__ = ["similar", "papers", "load_recommender"]
@@ -140,11 +140,21 @@ def similar(
     answer = rec.ask(
         list(query), k, unlike=list(unlike), kind=kind, theme=theme, mode=mode, diverse=diverse, why=why or as_json, online=online
     )
+    _note_marks(rec)
     if export_format:
         note_reading(answer)
         emit_records(rec.records([r.id for r in answer.results]), export_format)
         return
     print_answer(answer, why=why, as_json=as_json)
+
+
+def _note_marks(rec) -> None:
+    if rec.use_marks:
+        from ..service.triage import disliked_positions
+
+        hidden = len(disliked_positions(rec.index))
+        if hidden:
+            note(f"{hidden} paper(s) you marked not liked are left out (--no-marks keeps them)")
 
 
 def _check_similar_options(query, k, ids_file, unlike, as_text, as_paper) -> None:

@@ -125,15 +125,16 @@ def rank(
     ranks the latest papers of an arXiv category instead of a FILE (cached for an hour).
 
     Daily triage: every rank records the papers it showed, and --unseen leaves them out next
-    time; --since / --until keep papers of those dates. Papers you marked (paperlike mark
-    PAPER --like / --dislike) steer the order: each paper's score gains 2 x its cosine to the
-    nearest liked paper and loses 0.5 x its cosine to the nearest not-liked one (chosen in
+    time; --since / --until keep papers of those dates (each record's year, or its date field
+    where the format has one; papers with neither are left out). Papers you marked (paperlike
+    mark PAPER --like / --dislike) steer the order: each paper's score gains 2 x its cosine to
+    the nearest liked paper and loses 0.5 x its cosine to the nearest not-liked one (chosen in
     benchmarks/rank_marks.py); --no-marks ranks without them.
 
     The score ranks within this batch: the model's ranking (mean cosine to the 3 nearest library
     papers) and a word-based one (TF-IDF cosine to the 3 lexically nearest) fused by reciprocal
-    rank, 1.00 = first on both. "cosine" is the similarity to the nearest library paper, the same
-    scale in every batch. See benchmarks/rank_stream.py for the measurements behind the default.
+    rank, 1.00 = first on both (your marks then move it, see above). "cosine" is the similarity
+    to the nearest library paper, the same scale in every batch. See benchmarks/rank_stream.py for the measurements behind the default.
 
     Example usage:
 
@@ -143,7 +144,8 @@ def rank(
         paperlike rank arxiv_listing.xml --theme distillation --seed distillation --json
         paperlike rank colleague.bib --like autodistil --like llm-pruner
         paperlike rank today.txt -k 5 --format bibtex > to_read.bib
-        paperlike rank today.txt --unseen --since 2023
+        paperlike rank today.txt --unseen
+        paperlike rank arxiv_listing.xml --since 2024-06 --until 2024-12
         paperlike rank today_ids.txt --online
         paperlike rank --arxiv cs.LG --latest 50 -k 10
     """
@@ -228,6 +230,8 @@ def _notes(ranking, file, include_known: bool) -> None:
         note(f"{ranking.outside_dates} paper(s) left out: dated outside --since/--until, or undated")
     if ranking.hidden_seen:
         note(f"{ranking.hidden_seen} paper(s) left out: shown by an earlier rank (--unseen)")
+    if ranking.remembered is False:
+        note("the papers shown could not be recorded (a read-only or busy index folder); --unseen will show them again")
     if any(ranking.marks):
         liked, disliked = ranking.marks
         note(f"steered by your marks: {liked} liked, {disliked} not liked (--no-marks ranks without them)")

@@ -16,12 +16,12 @@ _SAID = {"like": "liked", "dislike": "not liked", "cleared": "mark cleared", "no
 
 @cli.command()
 @click.argument("papers", nargs=-1, required=True, metavar="PAPER...")
-@click.option("--like", "choice", flag_value="like", default=True, help="Mark the papers liked (the default).")
-@click.option("--dislike", "choice", flag_value="dislike", help="Mark the papers not liked.")
-@click.option("--clear", "choice", flag_value="clear", help="Remove the papers' marks.")
+@click.option("--like", "like", is_flag=True, help="Mark the papers liked (the default).")
+@click.option("--dislike", is_flag=True, help="Mark the papers not liked.")
+@click.option("--clear", is_flag=True, help="Remove the papers' marks.")
 @index_dir_option
 @json_option
-def mark(papers, choice, index_dir, as_json):
+def mark(papers, like, dislike, clear, index_dir, as_json):
     """Mark papers liked or not liked; the marks steer later 'rank' and 'similar'.
 
     PAPER is a library paper (id, DOI, arXiv id, URL or title, as 'similar' reads it) or a paper
@@ -40,9 +40,10 @@ def mark(papers, choice, index_dir, as_json):
     from ..service.triage import mark_papers
 
     setup_notes()
+    if like + dislike + clear > 1:
+        raise click.UsageError("give one of --like, --dislike and --clear")
     rec = load_recommender(index_dir)
-    liked = None if choice == "clear" else choice == "like"
-    changes = mark_papers(rec, list(papers), liked)
+    changes = mark_papers(rec, list(papers), None if clear else not dislike)
     if as_json:
         emit_json([{"id": c.paper.id, "title": c.paper.title, "mark": c.change, "in_library": c.in_library} for c in changes])
         return

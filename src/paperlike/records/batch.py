@@ -106,6 +106,7 @@ class BatchRanking:
         hidden_seen: Papers left out because an earlier ranking showed them (``unseen``).
         outside_dates: Papers left out by the date filter (``since``/``until``), undated ones included.
         marks: ``(liked, not liked)`` marks that steered the scores.
+        remembered: Whether the papers shown were recorded (None: not asked to).
     """
 
     results: list[RankedPaper]
@@ -119,6 +120,7 @@ class BatchRanking:
     hidden_seen: int = 0
     outside_dates: int = 0
     marks: tuple[int, int] = (0, 0)
+    remembered: bool | None = None
 
     def __iter__(self):
         return iter(self.results)

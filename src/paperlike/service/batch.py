@@ -33,6 +33,7 @@ from ..search.marks import steer
 from ..search.stream import DEFAULT_STREAM_METHOD, STREAM_METHODS, nearest_targets, stream_scores, tfidf_topk_scores
 from ..stopwords import is_stop_word
 from ..storage.rank_cache import RankCache
+from ..storage.triage import MAX_MARKS
 from .idlists import id_list_corpus
 from .options import check_k
 from .recommender import Recommender
@@ -146,7 +147,7 @@ def _source(digest: str, library: dict[str, np.ndarray], cached: dict[str, np.nd
     return "cache" if digest in cached else "embedded"
 
 
-def _batch_vectors(rec: Recommender, papers: list[Paper], progress: bool) -> tuple[np.ndarray, list[str]]:
+def _batch_vectors(rec: Recommender, papers: list[Paper], progress: bool, marked: bool = False) -> tuple[np.ndarray, list[str]]:
     """The papers' vectors, and where each came from: ``library`` (a library paper with the same
     text: the index's vector), ``cache`` (ranked before: see :mod:`paperlike.storage.rank_cache`)
     or ``embedded`` (new). Both sources are of the index's model only: the embedder is checked
@@ -154,7 +155,7 @@ def _batch_vectors(rec: Recommender, papers: list[Paper], progress: bool) -> tup
     embedder = _embedder(rec)
     hashes = [paper_text_hash(p) for p in papers]
     library = _library_vectors(rec, hashes)
-    cache = RankCache(rec.directory, embedder.identity(), embedder.dim)
+    cache = RankCache(rec.directory, embedder.identity(), embedder.dim, *((MAX_MARKS, "-marks") if marked else ()))
     cached = cache.load()
     sources = [_source(h, library, cached) for h in hashes]
     todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if sources[i] == "embedded"}.values())
@@ -343,7 +344,7 @@ def rank_batch(
     scores = _scores(run, method)
     marked = marked_set(rec) if use_marks else MarkedSet({}, [], [])
     if len(marked):
-        liked, disliked = marked.vectors(lambda ps: _batch_vectors(rec, ps, False)[0])
+        liked, disliked = marked.vectors(lambda ps: _batch_vectors(rec, ps, False, marked=True)[0])
         scores = steer(scores, vectors, liked, disliked)
         ranking.marks = (len(marked.liked), len(marked.disliked))
     order = sorted(range(len(todo)), key=lambda i: (-float(scores[i]), i))[:k]
@@ -353,7 +354,7 @@ def rank_batch(
         for r, i in zip(ranking.results, order)
     ]
     if remember:
-        remember_shown(rec, ranking.papers())
+        ranking.remembered = remember_shown(rec, ranking.papers())
     return ranking
 
 

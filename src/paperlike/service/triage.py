@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,10 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from ..errors import IndexCorruptError, QueryError, UnknownPaperError
-from ..identity import identity_keys, normalize_arxiv_id, normalize_doi
+from ..identity import contradict, identity_keys, normalize_arxiv_id, normalize_doi, strong_ids
 from ..records import Paper, paper_text_hash
-from ..search.lookup import PaperLookup
-from ..storage.triage import Mark, TriageStore
-from .catalog import paper_lookup
+from ..search.lookup import MIN_PREFIX_WORDS, PaperLookup
+from ..storage.triage import MARKS_FILE, Mark, TriageStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..storage import PaperIndex
@@ -42,11 +42,15 @@ class _OpenIndex(Protocol):
 
     def paper(self, query: str) -> Paper: ...
 
+    @property
+    def lookup(self) -> PaperLookup: ...
+
 
 __all__ = [
     "Mark",
     "MarkChange",
     "triage_keys",
+    "same_record",
     "mark_papers",
     "marks",
     "MarkedSet",
@@ -67,8 +71,34 @@ def _now() -> str:
 
 
 def triage_keys(paper: Paper) -> list[str]:
-    """The keys under which a mark or a "shown" applies to a paper: its identity keys and its text."""
+    """The keys under which a mark applies to a paper: its identity keys and its text (a shared
+    title counts only where the records' arXiv ids and DOIs agree: see :func:`same_record`)."""
     return [*identity_keys(paper), f"text:{paper_text_hash(paper)}"]
+
+
+def same_record(a: Paper, b: Paper, key: str) -> bool:
+    """Whether two records sharing ``key`` are one paper for triage: a shared arXiv id, DOI or
+    text decides; a shared title does unless their arXiv ids or DOIs differ (two surveys may share
+    a title). Unlike :func:`paperlike.identity.same_paper`, ids do not count: a batch's ids are
+    its file's, not the library's."""
+    return not key.startswith("title:") or not contradict([a], [b])
+
+
+def _seen_keys(paper: Paper) -> list[str]:
+    """The keys a shown paper is recorded under: a paper with an arXiv id or DOI records its
+    title apart (``title+id:``), so another paper of that title but other ids is not "seen"."""
+    keys = triage_keys(paper)
+    if any(strong_ids(paper)):
+        keys = [f"title+id:{k[6:]}" if k.startswith("title:") else k for k in keys]
+    return keys
+
+
+def _probe_keys(paper: Paper) -> list[str]:
+    """The recorded keys that say ``paper`` was shown (see :func:`_seen_keys`)."""
+    keys = triage_keys(paper)
+    if any(strong_ids(paper)):  # its own ids, its text, or the title of a record without ids
+        return keys
+    return keys + [f"title+id:{k[6:]}" for k in keys if k.startswith("title:")]
 
 
 @dataclass(frozen=True)
@@ -81,25 +111,36 @@ class MarkChange:
     in_library: bool
 
 
-def _find(rec: _OpenIndex, query: str, shown: list[Paper]) -> tuple[Paper, bool]:
-    """The paper a query names: a library paper (as ``similar`` reads it), else one ``rank``
-    showed recently (by id, arXiv id, DOI or whole title)."""
+def _matches(paper: Paper, text: str) -> bool:
+    """Whether ``text`` names ``paper`` exactly: its id, arXiv id, DOI or whole title."""
+    arxiv, doi = normalize_arxiv_id(text), normalize_doi(text)
+    return (
+        paper.id == text
+        or (arxiv is not None and normalize_arxiv_id(paper.arxiv_id) == arxiv)
+        or (doi is not None and normalize_doi(paper.doi) == doi)
+        or paper.title.strip().casefold() == text.casefold()
+    )
+
+
+def _find(rec: _OpenIndex, query: str, shown: list[Paper], marked: list[Paper]) -> tuple[Paper, bool]:
+    """The paper a query names, exact readings first: a library paper (id, DOI, arXiv id, URL,
+    title), a paper ``rank`` showed recently, a paper already marked (so a mark can be changed
+    after its paper left the library); then a near miss of a library title or id."""
+    text = query.strip()
+    try:
+        reading = rec.lookup.read(query, prefix_words=MIN_PREFIX_WORDS, near=False)
+        return rec.index.papers_at([reading.position])[0], True
+    except UnknownPaperError:
+        pass
+    for paper in [*reversed(shown), *reversed(marked)]:  # the latest first
+        if _matches(paper, text):
+            return paper, False
     try:
         return rec.paper(query), True
     except UnknownPaperError as missing:
-        text = query.strip()
-        arxiv, doi, folded = normalize_arxiv_id(text), normalize_doi(text), text.casefold()
-        for paper in reversed(shown):  # the latest showing first
-            if (
-                paper.id == text
-                or (arxiv is not None and normalize_arxiv_id(paper.arxiv_id) == arxiv)
-                or (doi is not None and normalize_doi(paper.doi) == doi)
-                or paper.title.strip().casefold() == folded
-            ):
-                return paper, False
         raise UnknownPaperError(
             f"{str(missing).rstrip('.')}; nor is it among the papers 'paperlike rank' showed recently "
-            "(rank a file first to mark one of its papers)",
+            "or those marked (rank a file first to mark one of its papers)",
             missing.query,
             missing.suggestions,
         ) from None
@@ -115,19 +156,20 @@ def mark_papers(rec: _OpenIndex, queries: Sequence[str], liked: bool | None) -> 
     Raises:
         QueryError: No query, or a query names no known paper (nothing is marked).
     """
-    if isinstance(queries, str) or not queries:
-        raise QueryError("name at least one paper to mark (an id, DOI, arXiv id or title)")
+    if isinstance(queries, str) or not queries or not all(isinstance(q, str) and q.strip() for q in queries):
+        raise QueryError("name at least one paper to mark (an id, DOI, arXiv id or title), none of them empty")
     store = TriageStore(rec.directory)
+    marked = [m.paper for m in store.marks()]
     shown = store.seen().records
-    found = [_find(rec, q, shown) for q in queries]
+    found = list({id(p): (p, lib) for p, lib in (_find(rec, q, shown, marked) for q in queries)}.values())
     at = _now()
 
     def change(current: list[Mark]) -> list[MarkChange]:
         out = []
         for paper, in_library in found:
-            keys = set(triage_keys(paper))
+            keys = triage_keys(paper)
             before = len(current)
-            current[:] = [m for m in current if keys.isdisjoint(triage_keys(m.paper))]
+            current[:] = [m for m in current if not _same_paper(m.paper, paper, keys)]
             if liked is None:
                 out.append(MarkChange(paper, "cleared" if len(current) < before else "none", in_library))
             else:
@@ -143,11 +185,16 @@ def marks(rec: _OpenIndex) -> list[Mark]:
     return TriageStore(rec.directory).marks()
 
 
+def _same_paper(a: Paper, b: Paper, b_keys: list[str]) -> bool:
+    a_keys = set(triage_keys(a))
+    return any(k in a_keys and same_record(a, b, k) for k in b_keys)
+
+
 @dataclass(frozen=True)
 class MarkedSet:
-    """The marks of an index, ready to use: key -> liked, and the marked papers of each kind."""
+    """The marks of an index, ready to use: key -> mark, and the marked papers of each kind."""
 
-    by_key: dict[str, bool]
+    by_key: dict[str, Mark]
     liked: list[Paper]
     disliked: list[Paper]
 
@@ -156,7 +203,11 @@ class MarkedSet:
 
     def mark_of(self, paper: Paper) -> bool | None:
         """True (liked), False (not liked) or None (no mark) for any record of a paper."""
-        return next((self.by_key[k] for k in triage_keys(paper) if k in self.by_key), None)
+        for key in triage_keys(paper):
+            mark = self.by_key.get(key)
+            if mark is not None and same_record(mark.paper, paper, key):
+                return mark.liked
+        return None
 
     def vectors(self, vectors_of: Callable[[list[Paper]], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Vectors of the liked and of the not-liked papers, from ``vectors_of`` (papers -> rows)."""
@@ -165,53 +216,69 @@ class MarkedSet:
 
 
 def marked_set(rec: _OpenIndex) -> MarkedSet:
-    """The index's marks as a :class:`MarkedSet` (a later mark of a paper wins); a damaged marks
-    file is logged and counts as no marks, so ranking goes on."""
-    by_key: dict[str, bool] = {}
-    latest: dict[str, Mark] = {}
+    """The index's marks as a :class:`MarkedSet`; a damaged marks file is logged and counts as
+    no marks, so ranking goes on."""
     try:
         found = marks(rec)
     except IndexCorruptError as exc:
         log.warning("%s", exc)
         found = []
-    for mark in found:
-        keys = triage_keys(mark.paper)
-        for key in keys:
-            by_key[key] = mark.liked
-        latest[keys[-1]] = mark
-    chosen = list(latest.values())
-    return MarkedSet(by_key, [m.paper for m in chosen if m.liked], [m.paper for m in chosen if not m.liked])
+    by_key = {key: mark for mark in found for key in triage_keys(mark.paper)}
+    return MarkedSet(by_key, [m.paper for m in found if m.liked], [m.paper for m in found if not m.liked])
+
+
+# (index folder, generation, marks file's stat) -> positions: a served index answers many queries
+# between two marks, and finding marked papers by title or text reads every record once.
+_DISLIKED: OrderedDict[tuple, frozenset[int]] = OrderedDict()
+_DISLIKED_KEPT = 8
 
 
 def disliked_positions(index: PaperIndex) -> frozenset[int]:
-    """Positions in ``index`` of the papers marked not liked: found by id, else by arXiv id or
-    DOI, and kept when the index's record there is the same paper (a shared identity key or
-    text). A damaged marks file is logged and counts as no marks."""
+    """Positions in ``index`` of the papers marked not liked: the record with the mark's id when
+    it is the same paper, else the records sharing an identity key or the text with it (see
+    :func:`same_record`), so a mark outlives a rebuild that renamed its paper. A damaged marks
+    file is logged and counts as no marks."""
+    store = TriageStore(index.directory)
     try:
-        found = [m.paper for m in TriageStore(index.directory).marks() if not m.liked]
-    except IndexCorruptError as exc:
+        path = store._path(MARKS_FILE)
+        st = path.stat() if path.exists() else None
+        key = (
+            str(index.directory),
+            index.manifest.get("generation"),
+            None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns),
+        )
+        if key in _DISLIKED:
+            return _DISLIKED[key]
+        found = [m.paper for m in store.marks() if not m.liked]
+    except (IndexCorruptError, OSError) as exc:
         log.warning("%s", exc)
         return frozenset()
-    out = set()
-    lookup: PaperLookup | None = None
-    for paper in found:
+    out = _positions_of(index, found) if found else frozenset()
+    _DISLIKED[key] = out
+    while len(_DISLIKED) > _DISLIKED_KEPT:
+        _DISLIKED.popitem(last=False)
+    return out
+
+
+def _positions_of(index: PaperIndex, papers: list[Paper]) -> frozenset[int]:
+    out: set[int] = set()
+    rest = []
+    for paper in papers:
         pos = index.position(paper.id)
-        if pos is None and (paper.arxiv_id or paper.doi):
-            lookup = lookup or paper_lookup(index)  # built only when a mark needs it
-            pos = _by_identifier(lookup, paper)
-        if pos is not None and not set(triage_keys(index.papers_at([pos])[0])).isdisjoint(triage_keys(paper)):
+        keys = triage_keys(paper)
+        if pos is not None and _same_paper(index.papers_at([pos])[0], paper, keys):
             out.add(pos)
+        else:
+            rest.append((paper, keys))
+    if rest:  # by identity or text: every record's keys, once
+        owners: dict[str, list[int]] = {}
+        library = index.papers()
+        for pos, record in enumerate(library):
+            for k in triage_keys(record):
+                owners.setdefault(k, []).append(pos)
+        for paper, keys in rest:
+            out.update(p for k in keys for p in owners.get(k, ()) if same_record(library[p], paper, k))
     return frozenset(out)
-
-
-def _by_identifier(lookup: PaperLookup, paper: Paper) -> int | None:
-    for ident in (paper.arxiv_id, paper.doi):
-        if ident:
-            try:
-                return lookup.read(ident, near=False).position
-            except QueryError:
-                continue
-    return None
 
 
 def split_unseen(rec: _OpenIndex, papers: Sequence[Paper]) -> tuple[list[Paper], list[Paper]]:
@@ -220,7 +287,7 @@ def split_unseen(rec: _OpenIndex, papers: Sequence[Paper]) -> tuple[list[Paper],
     fresh: list[Paper] = []
     shown: list[Paper] = []
     for paper in papers:
-        (shown if any(k in seen for k in triage_keys(paper)) else fresh).append(paper)
+        (shown if any(k in seen for k in _probe_keys(paper)) else fresh).append(paper)
     return fresh, shown
 
 
@@ -230,7 +297,7 @@ def remember_shown(rec: _OpenIndex, papers: Sequence[Paper]) -> bool:
     if not papers:
         return True
     try:
-        TriageStore(rec.directory).add_seen(list(papers), [triage_keys(p) for p in papers], _now())
+        TriageStore(rec.directory).add_seen(list(papers), [_seen_keys(p) for p in papers], _now())
     except Exception:  # noqa: BLE001 - a read-only or busy folder ranks as before, without remembering
         return False
     return True
@@ -243,8 +310,16 @@ def _check_date(value: str | None, what: str) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
-    if not _DATE.fullmatch(text):
-        raise QueryError(f"{what} must be a year or a date, YYYY, YYYY-MM or YYYY-MM-DD (got {text[:40]!r}); e.g. {what} 2024-06")
+    found = _DATE.fullmatch(text)
+    try:
+        if not found:
+            raise ValueError
+        year, month, day = int(found.group(1)), int(found.group(2) or 1), int(found.group(3) or 1)
+        _dt.date(year, month, day)  # a month or day that does not exist
+    except ValueError:
+        raise QueryError(
+            f"{what} must be a year or a date, YYYY, YYYY-MM or YYYY-MM-DD (got {text[:40]!r}); e.g. {what} 2024-06"
+        ) from None
     return text
 
 
@@ -265,6 +340,8 @@ def in_dates(papers: Sequence[Paper], since: str | None = None, until: str | Non
         QueryError: A bound is not ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
     """
     low, high = _check_date(since, "--since"), _check_date(until, "--until")
+    if low is not None and high is not None and not _after(high, low):
+        raise QueryError(f"--until {high} is before --since {low}: no date is in that range; swap them")
     if low is None and high is None:
         return [True] * len(papers)
     out = []

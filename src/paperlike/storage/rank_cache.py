@@ -44,15 +44,17 @@ class RankCache:
         identity: The model's identity (see :meth:`Embedder.identity`).
         dim: The model's vector size.
         limit: Most vectors kept (the most recently used).
+        kind: A suffix naming a second cache of the same model (``"-marks"``).
     """
 
-    def __init__(self, directory: str | Path, identity: dict[str, Any], dim: int, limit: int = MAX_ENTRIES):
+    def __init__(self, directory: str | Path, identity: dict[str, Any], dim: int, limit: int = MAX_ENTRIES, kind: str = ""):
         self.directory = Path(directory)
         self.identity = identity
         self.dim = int(dim)
         self.limit = limit
         self.root = self.directory / RANK_CACHE_DIR
-        key = model_key(identity)
+        # kind "-marks": the marked papers' vectors, apart, so many marks never push a batch's out.
+        key = model_key(identity) + kind
         self.keys_path = self.root / f"{key}.json"
         self.vectors_path = self.root / f"{key}.npy"
 

@@ -26,9 +26,18 @@ from ..errors import IndexCorruptError
 from ..records import Paper
 from . import files as store
 from .lock import side_lock
-from .names import contained
 
-__all__ = ["MARKS_FILE", "SEEN_FILE", "MAX_MARKS", "MAX_SEEN", "MAX_SEEN_RECORDS", "Mark", "Seen", "TriageStore"]
+__all__ = [
+    "MARKS_FILE",
+    "SEEN_FILE",
+    "MAX_MARKS",
+    "MAX_SEEN",
+    "MAX_SEEN_RECORDS",
+    "MAX_FILE_BYTES",
+    "Mark",
+    "Seen",
+    "TriageStore",
+]
 
 log = logging.getLogger("paperlike")
 
@@ -38,11 +47,14 @@ _LOCK = ".triage.lock"
 _MARKS_FORMAT = "paperlike-marks"
 _SEEN_FORMAT = "paperlike-seen"
 
-# A year of daily pages is ~20k papers shown; the records of the latest pages are enough to mark by id.
+# Keys, not papers: 3-4 keys a paper, so ~15k papers shown (months of daily pages); the records of
+# the latest pages are enough to mark a paper by its id.
 MAX_MARKS = 20_000
 MAX_SEEN = 50_000
 MAX_SEEN_RECORDS = 1_000
-_MAX_KEY = 600  # the longest identity key (a 500-character title, normalised, plus its prefix)
+_MAX_KEY = 600
+# 20,000 marks with their abstracts are about 40 MB.
+MAX_FILE_BYTES = 64 << 20  # the longest identity key (a 500-character title, normalised, plus its prefix)
 
 T = TypeVar("T")
 
@@ -102,6 +114,14 @@ def _parse_seen(data: Any) -> Seen:
     return seen
 
 
+def _read(path: Path) -> object:
+    """The JSON of a triage file, refusing one past :data:`MAX_FILE_BYTES` before reading it."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ValueError(f"{size} bytes, over the {MAX_FILE_BYTES} a triage file may hold")
+    return store.read_json(path)
+
+
 class TriageStore:
     """The marks and the seen log of one index folder."""
 
@@ -109,35 +129,39 @@ class TriageStore:
         self.directory = Path(directory)
 
     def _path(self, name: str) -> Path:
-        # A link planted under either name would make paperlike read or write elsewhere.
-        return contained(self.directory, name)
+        """``directory / name``; a link there (which would make paperlike read or write elsewhere)
+        is refused with the fix for these files: move it away, no rebuild needed."""
+        path = self.directory / name
+        if path.is_symlink() or path.resolve().parent != self.directory.resolve():
+            raise IndexCorruptError(f"{path} is a link, not paperlike's {name}; move it away and run this again")
+        return path
 
     def marks(self) -> list[Mark]:
         """The marks, oldest first; empty when none were made.
 
         Raises:
-            IndexCorruptError: The marks file is damaged or not paperlike's (it is left as it is).
+            IndexCorruptError: The marks file is damaged, too big or not paperlike's (it is left as it is).
         """
         path = self._path(MARKS_FILE)
-        if not path.exists() and not path.is_symlink():
+        if not path.exists():
             return []
         try:
-            return _parse_marks(store.read_json(path))
-        except (OSError, ValueError) as exc:
+            return _parse_marks(_read(path))
+        except (OSError, ValueError, RecursionError) as exc:
             raise IndexCorruptError(
                 f"{path} is not a readable paperlike marks file ({str(exc)[:100]}); move it away "
                 "to start with no marks (paperlike never overwrites it while it is damaged)"
             ) from None
 
     def seen(self) -> Seen:
-        """The seen log; empty when missing or damaged (it only hides papers already shown)."""
-        path = self._path(SEEN_FILE)
-        if not path.exists():
-            return Seen()
+        """The seen log; empty when missing, damaged or a link (it only hides papers already shown)."""
         try:
-            return _parse_seen(store.read_json(path))
-        except (OSError, ValueError) as exc:
-            log.warning("seen log %s not used (%s); starting a new one", path, str(exc)[:120])
+            path = self._path(SEEN_FILE)
+            if not path.exists():
+                return Seen()
+            return _parse_seen(_read(path))
+        except (OSError, ValueError, RecursionError, IndexCorruptError) as exc:
+            log.warning("seen log %s not used (%s); starting a new one", self.directory / SEEN_FILE, str(exc)[:120])
             return Seen()
 
     def update_marks(self, change: Callable[[list[Mark]], T]) -> T:
@@ -158,7 +182,8 @@ class TriageStore:
                     if len(key) <= _MAX_KEY:
                         seen.keys.setdefault(key, at)
             shown = {p.id for p in papers}
-            seen.records = [p for p in seen.records if p.id not in shown] + list(papers)
+            # Newest last and, within a ranking, the best last: the cut below keeps the best.
+            seen.records = [p for p in seen.records if p.id not in shown] + list(reversed(papers))
             pairs = [[k, t] for k, t in seen.keys.items()][-MAX_SEEN:]
             records = [p.to_dict() for p in seen.records[-MAX_SEEN_RECORDS:]]
             store.atomic_write_json(self._path(SEEN_FILE), {"format": _SEEN_FORMAT, "keys": pairs, "records": records})
