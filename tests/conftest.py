@@ -4,6 +4,9 @@ load the real bundled MiniLM once per session."""
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +99,25 @@ def pytest_terminal_summary(terminalreporter):
         total = sum(HYPOTHESIS_EXAMPLES.values())
         detail = ", ".join(f"{k} {v}" for k, v in sorted(HYPOTHESIS_EXAMPLES.items()))
         terminalreporter.write_line(f"hypothesis: {total} hostile-input examples tried ({detail})")
+
+
+@contextmanager
+def lock_held_elsewhere(directory: Path) -> Iterator[None]:
+    """The index's writer lock, held by another thread while the body runs (as another command would)."""
+    from paperlike.storage.lock import writer_lock
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with writer_lock(directory):
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()

@@ -7,13 +7,12 @@ Playwright, it skips and says what to install; under ``CI=true`` a missing brows
 from __future__ import annotations
 
 import json
-import os
-import shutil
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from browser_support import chromium_or_skip
 from conftest import write_jsonl
 from paperlike.cli import cli
 from paperlike.embedding import HashingEmbedder
@@ -141,25 +140,8 @@ def test_map_errors(hash_index_copy, tmp_path):
     assert result.exit_code == 2 and "--out" in result.stderr
 
 
-def _browser():
-    """(playwright module, chromium path), or a reason why not."""
-    chromium = os.environ.get("PAPERLIKE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return None, "playwright is not installed (pip install -e '.[dev]')"
-    if not chromium:
-        return None, "no chromium on PATH (Debian: apt-get install -y chromium)"
-    return (sync_playwright, chromium), None
-
-
 def test_map_opens_in_headless_chromium(evil_index, tmp_path):
-    found, why_not = _browser()
-    if found is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser test cannot run under CI: {why_not}")
-        pytest.skip(f"browser test skipped: {why_not}")
-    sync_playwright, chromium = found
+    sync_playwright, chromium = chromium_or_skip()
     out = tmp_path / "themes.html"
     _write_map(evil_index, out)
     problems: list[str] = []
@@ -311,12 +293,7 @@ def _apart(a, b):
 
 
 def test_map_layout_at_window_widths_1280_to_1920(hash_index_copy, tmp_path):
-    found, why_not = _browser()
-    if found is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser test cannot run under CI: {why_not}")
-        pytest.skip(f"browser test skipped: {why_not}")
-    sync_playwright, chromium = found
+    sync_playwright, chromium = chromium_or_skip()
     out = tmp_path / "themes.html"
     # 16 themes: more legend entries and labels than the automatic 10, to crowd the page.
     result = CliRunner().invoke(cli, ["map", "--out", str(out), "-n", "16", "--index-dir", str(hash_index_copy)])

@@ -10,12 +10,11 @@ CI, without a browser or Playwright, it skips and says what to install; under ``
 from __future__ import annotations
 
 import math
-import os
-import shutil
 
 import pytest
 from click.testing import CliRunner
 
+from browser_support import chromium_or_skip
 from conftest import write_jsonl
 from paperlike.cli import cli
 from paperlike.embedding import HashingEmbedder
@@ -227,24 +226,8 @@ PLOTLY = {"labels": ".annotation .annotation-text-g", "dots": ".scatterlayer .po
 SETTLED = "(u => u !== null && Object.keys(u).length === 0)(paperlikeLabelUpdate(document.getElementById('paperlike-map')))"
 
 
-def _browser():
-    chromium = os.environ.get("PAPERLIKE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return None, "playwright is not installed (pip install -e '.[dev]')"
-    if not chromium:
-        return None, "no chromium on PATH (Debian: apt-get install -y chromium)"
-    return (sync_playwright, chromium), None
-
-
 def test_labels_keep_off_the_dots_in_headless_chromium(hash_index_copy, tmp_path):
-    found, why_not = _browser()
-    if found is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser test cannot run under CI: {why_not}")
-        pytest.skip(f"browser test skipped: {why_not}")
-    sync_playwright, chromium = found
+    sync_playwright, chromium = chromium_or_skip()
     from paperlike.viz import map_figure, map_html, map_svg
 
     frames, indexes = dict(FRAMES), {"bundled -n 16": (hash_index_copy, 16), "2-paper themes": (_small_index(tmp_path), 6)}
@@ -294,12 +277,7 @@ MOCK_PLOT = """({data, boxes, size, range}) => {
 
 
 def test_the_browser_places_labels_as_python_does(hash_index_dir):
-    found, why_not = _browser()
-    if found is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser test cannot run under CI: {why_not}")
-        pytest.skip(f"browser test skipped: {why_not}")
-    sync_playwright, chromium = found
+    sync_playwright, chromium = chromium_or_skip()
     from paperlike.viz.placement import CHAR_PX, LINE_PX, PAD_PX, label_script
 
     rec = Recommender.load(hash_index_dir)

@@ -9,13 +9,12 @@ generation switched in atomically) and refuses bad pairs with one line.
 from __future__ import annotations
 
 import json
-import threading
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import tree_snapshot, write_jsonl
+from conftest import lock_held_elsewhere, tree_snapshot, write_jsonl
 from paperlike.cli import cli
 from paperlike.embedding import HashingEmbedder
 from paperlike.errors import AmbiguousQueryError, IndexBusyError, IndexCorruptError, QueryError
@@ -28,7 +27,6 @@ from paperlike.service.library import add_papers, remove_papers
 from paperlike.service.merge import merge_papers
 from paperlike.storage import files as store
 from paperlike.storage import load_index, read_manifest, verify_index
-from paperlike.storage.lock import writer_lock
 from paperlike.storage.manifest import MANIFEST
 
 LONG = "We study sparse mixtures of experts for small language models, with routing that stays balanced. "
@@ -335,23 +333,10 @@ def test_bad_pairs_are_one_line_errors_and_change_nothing(library):
 def test_a_merge_waits_for_the_writer_lock_and_a_dry_run_does_not(library, monkeypatch):
     monkeypatch.setenv("PAPERLIKE_LOCK_TIMEOUT", "0.3")
     before = tree_snapshot(library)
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with writer_lock(library):
-            held.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait(10)
-    try:
+    with lock_held_elsewhere(library):
         with pytest.raises(IndexBusyError, match="is being changed by another paperlike command"):
             merge_papers(library, [("smith-preprint", "smith2024")], embedder=HashingEmbedder())
         assert merge_papers(library, [("smith-preprint", "smith2024")], dry_run=True).merged == 1
-    finally:
-        release.set()
-        holder.join()
     assert tree_snapshot(library) == before
 
 

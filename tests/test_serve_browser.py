@@ -8,8 +8,6 @@ browser or Playwright, it skips and says what to install; under ``CI=true`` it f
 
 from __future__ import annotations
 
-import os
-import shutil
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -18,19 +16,9 @@ pytest.importorskip("starlette")
 pytest.importorskip("plotly")
 pytest.importorskip("pandas")
 
+from browser_support import chromium_or_skip
 from paperlike.web import create_app  # noqa: E402
 from serve_support import EVIL_IMG, EVIL_SCRIPT, build_serve_index, live_server  # noqa: E402
-
-
-def _browser():
-    chromium = os.environ.get("PAPERLIKE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return None, "playwright is not installed (pip install -e '.[dev]')"
-    if not chromium:
-        return None, "no chromium on PATH (Debian: apt-get install -y chromium)"
-    return (sync_playwright, chromium), None
 
 
 def _ids_in_url(url: str, key: str) -> list[str]:
@@ -38,12 +26,7 @@ def _ids_in_url(url: str, key: str) -> list[str]:
 
 
 def test_click_through_in_headless_chromium(tmp_path):
-    found, why_not = _browser()
-    if found is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser test cannot run under CI: {why_not}")
-        pytest.skip(f"browser test skipped: {why_not}")
-    sync_playwright, chromium = found
+    sync_playwright, chromium = chromium_or_skip()
     app = create_app(build_serve_index(tmp_path / "index"))
     problems: list[str] = []
     with live_server(app) as base, sync_playwright() as p:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import lock_held_elsewhere
 from paperlike.embedding import HashingEmbedder
 from paperlike.errors import IndexBusyError
 from paperlike.readers import BUNDLED_SOURCE, bundled_corpus
@@ -150,24 +151,11 @@ def test_two_adds_in_threads_both_land(hash_index_copy):
 
 def test_a_writer_waits_for_the_lock_then_gives_a_clear_error(hash_index_copy, monkeypatch):
     monkeypatch.setenv("PAPERLIKE_LOCK_TIMEOUT", "0.3")
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with writer_lock(hash_index_copy):
-            held.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait(10)
-    try:
+    with lock_held_elsewhere(hash_index_copy):
         started = time.monotonic()
         with pytest.raises(IndexBusyError, match="is being changed by another paperlike command .waited 0.3 s"):
             remove_papers(hash_index_copy, ["tame"])
         assert time.monotonic() - started >= 0.3
-    finally:
-        release.set()
-        holder.join()
     assert remove_papers(hash_index_copy, ["tame"]) == ["tame"]  # free again
 
 

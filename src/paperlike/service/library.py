@@ -32,7 +32,7 @@ from ..text import cut_words, slugify, unique_name
 from .build import rebuild_index
 from .catalog import paper_lookup
 
-__all__ = ["AddReport", "RemovedIds", "add_papers", "remove_papers"]
+__all__ = ["AddReport", "RemovedIds", "ReuseOnly", "add_papers", "remove_papers", "named_positions"]
 
 
 @dataclass
@@ -336,7 +336,7 @@ def remove_papers(directory: str | Path, ids: Sequence[str]) -> list[str]:
         # No text is embedded again: every kept vector is reused from the index.
         built = rebuild_index(
             Corpus(keep, index.manifest.get("corpus", {}).get("source", "")),
-            _ReuseOnly(index),
+            ReuseOnly(index),
             directory,
             search="auto" if index.exact else "hnsw",
             base_generation=index.manifest["generation"],
@@ -350,33 +350,42 @@ def remove_papers(directory: str | Path, ids: Sequence[str]) -> list[str]:
 
 def _named_papers(index: PaperIndex, names: list[str]) -> list[str]:
     """The ids of the papers ``names`` name, in order, each once (see :func:`remove_papers`)."""
+    positions = named_positions(index, names, "remove", "removed")
+    return list(dict.fromkeys(index.ids[p] for p in positions))
+
+
+def named_positions(index: PaperIndex, names: Sequence[str], verb: str, done: str) -> list[int]:
+    """The position of the paper each name names, read exactly (an id, DOI, arXiv id, URL, whole
+    title or a title start of 3+ words; no near misses: these names change the index).
+
+    Raises:
+        AmbiguousQueryError: A name names several papers (they are listed).
+        QueryError: Some names name no paper (all of them are listed); "nothing was {done}".
+    """
     lookup = paper_lookup(index)
-    found: list[str] = []
-    unknown = []
+    found: list[int] = []
+    unknown: list[str] = []
     for name in names:
         try:
-            reading = lookup.read(name, prefix_words=MIN_PREFIX_WORDS, near=False)
+            found.append(lookup.read(name, prefix_words=MIN_PREFIX_WORDS, near=False).position)
         except UnknownPaperError:
             unknown.append(name)
         except AmbiguousQueryError as exc:
             listing = "; ".join(f"{pid} ({cut_words(title)})" for pid, title in exc.candidates[:6])
             raise AmbiguousQueryError(
-                f"'{name}' names {len(exc.candidates)} papers: {listing}; give the id of the one to remove; nothing was removed",
+                f"'{name}' names {len(exc.candidates)} papers: {listing}; give the id of the one to {verb}; nothing was {done}",
                 exc.query,
                 exc.candidates,
             ) from None
-        else:
-            if index.ids[reading.position] not in found:
-                found.append(index.ids[reading.position])
     if unknown:
         raise QueryError(
-            f"unknown paper id(s): {', '.join(unknown)}; nothing was removed (give an id, DOI, arXiv id, URL or "
-            "title; list ids with: paperlike papers)"
+            f"unknown paper id(s): {', '.join(dict.fromkeys(unknown))}; nothing was {done} (give an id, DOI, arXiv id, "
+            "URL or title; list ids with: paperlike papers)"
         )
     return found
 
 
-class _ReuseOnly:
+class ReuseOnly:
     """Stands in for the index's model when nothing needs embedding (removals never do)."""
 
     def __init__(self, index: PaperIndex):

@@ -32,18 +32,15 @@ from typing import Any
 import numpy as np
 
 from ..embedding import Embedder, check_model, get_embedder
-from ..errors import AmbiguousQueryError, QueryError, UnknownPaperError
+from ..errors import QueryError
 from ..identity import contradict, merge_records, richness
 from ..records import Corpus, Paper, paper_text_hash
 from ..search.dupes import near_duplicates
-from ..search.lookup import MIN_PREFIX_WORDS
 from ..storage import PaperIndex, load_index, read_manifest
 from ..storage.aliases import Alias, alias_of
 from ..storage.lock import writer_lock
-from ..text import cut_words
 from .build import rebuild_index
-from .catalog import paper_lookup
-from .library import _ReuseOnly
+from .library import ReuseOnly, named_positions
 
 __all__ = ["Merge", "MergeReport", "merge_papers"]
 
@@ -182,29 +179,8 @@ def _near_pairs(index: PaperIndex, threshold: float) -> list[tuple[int, int, flo
 
 def _named_pairs(index: PaperIndex, pairs: list[tuple[str, str]]) -> list[tuple[int, int, float]]:
     """Each named pair as positions and their cosine (read as ``remove`` reads names)."""
-    lookup = paper_lookup(index)
-    unknown: list[str] = []
-
-    def position(name: str) -> int:
-        try:
-            return lookup.read(name, prefix_words=MIN_PREFIX_WORDS, near=False).position
-        except UnknownPaperError:
-            unknown.append(name)
-        except AmbiguousQueryError as exc:
-            listing = "; ".join(f"{pid} ({cut_words(title)})" for pid, title in exc.candidates[:6])
-            raise AmbiguousQueryError(
-                f"'{name}' names {len(exc.candidates)} papers: {listing}; give the id of the one to merge; nothing was merged",
-                exc.query,
-                exc.candidates,
-            ) from None
-        return -1
-
-    found = [(position(a), position(b)) for a, b in pairs]
-    if unknown:
-        raise QueryError(
-            f"unknown paper id(s): {', '.join(dict.fromkeys(unknown))}; nothing was merged (give an id, DOI, arXiv id, "
-            "URL or title; list ids with: paperlike papers)"
-        )
+    flat = named_positions(index, [name for pair in pairs for name in pair], "merge", "merged")
+    found = list(zip(flat[::2], flat[1::2]))
     for (a, b), (name_a, name_b) in zip(found, pairs):
         if a == b:
             raise QueryError(
@@ -293,7 +269,7 @@ def _model(index: PaperIndex, papers: list[Paper], embedder: Embedder | None, de
     """The model for the merged papers: none is loaded when every text has a vector already."""
     known = {paper_text_hash(p) for p in index.papers()}
     if all(paper_text_hash(p) in known for p in papers):
-        return _ReuseOnly(index)
+        return ReuseOnly(index)
     model = embedder or get_embedder(index.model.get("name"), device)
     check_model(index.model, model, index.directory)
     return model
