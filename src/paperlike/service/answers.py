@@ -42,9 +42,9 @@ class _Searcher(Protocol):
 
     def find(self, query: str) -> int: ...
 
-    def _papers_results(self, pos: list[int], neg: list[int], opts: SearchOptions) -> Results: ...
+    def papers_results(self, pos: list[int], neg: list[int], opts: SearchOptions) -> Results: ...
 
-    def _text_results(self, text: str, opts: SearchOptions) -> Results: ...
+    def text_results(self, text: str, opts: SearchOptions) -> Results: ...
 
 
 def answer_one(rec: _Searcher, query: str, kind: str, opts: SearchOptions, online: "Online | None" = None) -> Answer:
@@ -66,7 +66,7 @@ def answer_one(rec: _Searcher, query: str, kind: str, opts: SearchOptions, onlin
                 raise
         else:
             pos = reading.position
-            results = rec._papers_results([pos], [], opts)
+            results = rec.papers_results([pos], [], opts)
             ids, titles = rec.index.ids, rec.index.titles
             return Answer(
                 query, "paper", results, ids[pos], titles[pos], mode=opts.mode, diverse=opts.diverse, query_kind=reading.how
@@ -77,7 +77,7 @@ def answer_one(rec: _Searcher, query: str, kind: str, opts: SearchOptions, onlin
         starts = rec.lookup.title_starts(query)
         alternatives = tuple((rec.index.ids[p], rec.index.titles[p]) for p in starts)
         note = FREE_TEXT_NOTE + _other_reading(alternatives)
-    results = rec._text_results(query, opts)
+    results = rec.text_results(query, opts)
     return Answer(
         query, "text", results, note=note, mode=opts.mode, diverse=opts.diverse, query_kind="text", alternatives=alternatives
     )
@@ -101,12 +101,12 @@ def _fetched_answer(rec: _Searcher, query: str, online: "Online", opts: SearchOp
     try:  # the library may hold the paper without this identifier: then it is the query
         pos = rec.lookup.read(paper.title, prefix_words=1 << 30, near=False).position
     except QueryError:
-        results = rec._text_results(paper.text, opts)
+        results = rec.text_results(paper.text, opts)
         note = f"{fetched} and its title and abstract searched"
         return Answer(
             query, "text", results, paper_title=paper.title, note=note, mode=opts.mode, diverse=opts.diverse, query_kind="online"
         )
-    results = rec._papers_results([pos], [], opts)
+    results = rec.papers_results([pos], [], opts)
     ids, titles = rec.index.ids, rec.index.titles
     note = f"{fetched}: it has the title of paper {ids[pos]}"
     return Answer(
@@ -141,7 +141,7 @@ def answer_many(
         raise QueryError(f'free text is one query; quote it: paperlike similar "{" ".join(names)}" --text')
     pos = [_find_one_of(rec, q, names) for q in names]
     neg = [rec.find(u) for u in unwanted]
-    results = rec._papers_results(pos, neg, opts)
+    results = rec.papers_results(pos, neg, opts)
     ids, titles = rec.index.ids, rec.index.titles
     return Answer(
         " + ".join(names),

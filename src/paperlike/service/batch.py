@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..embedding import Embedder, check_model, embed_texts, get_embedder
+from ..embedding import embed_texts
 from ..errors import IdListError, QueryError
 from ..identity import find_same, identity_keys
 from ..online import Online, as_online
@@ -119,13 +119,6 @@ def _known(rec: Recommender, papers: list[Paper], explicit: frozenset[str]) -> l
     return out
 
 
-def _embedder(rec: Recommender) -> Embedder:
-    if rec.embedder is None:
-        rec.embedder = get_embedder(rec.index.model.get("name"))
-    check_model(rec.index.model, rec.embedder, rec.directory)
-    return rec.embedder
-
-
 def _vectors(rec: Recommender, positions: np.ndarray) -> np.ndarray:
     if len(positions) == rec.index.count:  # the whole library: its (cached) matrix, in order
         return rec.index.all_vectors()
@@ -152,7 +145,7 @@ def _batch_vectors(rec: Recommender, papers: list[Paper], progress: bool, marked
     text: the index's vector), ``cache`` (ranked before: see :mod:`paperlike.storage.rank_cache`)
     or ``embedded`` (new). Both sources are of the index's model only: the embedder is checked
     against it, and the cache is kept per model identity."""
-    embedder = _embedder(rec)
+    embedder = rec.checked_embedder()
     hashes = [paper_text_hash(p) for p in papers]
     library = _library_vectors(rec, hashes)
     cache = RankCache(rec.directory, embedder.identity(), embedder.dim, *((MAX_MARKS, "-marks") if marked else ()))

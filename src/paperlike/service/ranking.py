@@ -2,7 +2,7 @@
 mix of several, or embedded free text), and the fields of each result a reader scans for.
 
 A mixin of :class:`~paperlike.service.recommender.Recommender`, which supplies the index, the
-embedder (checked against the index's model) and the papers of a theme.
+model it was given (if any) and the papers of a theme.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..embedding import Embedder
+from ..embedding import Embedder, check_model, get_embedder
 from ..errors import QueryError
 from ..mode_registry import find_mode
 from ..records import Result, Results, Theme, embedded_text
@@ -33,15 +33,35 @@ class IndexRanking:
     """Ranking methods shared by every kind of query (see the module docstring)."""
 
     index: PaperIndex
+    embedder: Embedder | None
     use_marks: bool
+    _model_checked: bool
     _lex: LexicalIndex | None
     _shortlist: DenseShortlist | None
+    # A theme by name (the Recommender's method, over its theme sets).
+    theme: Callable[..., Theme]
 
-    def _embedder(self) -> Embedder:  # pragma: no cover - supplied by the Recommender
-        raise NotImplementedError
+    def theme_positions(self, theme: str | Theme | None) -> frozenset[int] | None:
+        """Index positions of a theme's papers (a :class:`Theme`, or its id, seed or label in the
+        automatic themes); None for no theme (every paper)."""
+        if theme is None:
+            return None
+        members = (theme if isinstance(theme, Theme) else self.theme(theme)).papers
+        return frozenset(p for m in members if (p := self.index.position(m.id)) is not None)
 
-    def _within(self, theme: str | Theme | None) -> frozenset[int] | None:  # pragma: no cover - supplied by the Recommender
-        raise NotImplementedError
+    def checked_embedder(self) -> Embedder:
+        """The index's model: loaded on first use (unless one was given), and checked once against
+        the model the index was built with.
+
+        Raises:
+            ModelMismatchError: The model in use is not the index's.
+        """
+        if self.embedder is None:
+            self.embedder = get_embedder(self.index.model.get("name"))
+        if not self._model_checked:
+            check_model(self.index.model, self.embedder, self.index.directory)
+            self._model_checked = True
+        return self.embedder
 
     def lexical(self, save: bool = True) -> LexicalIndex:
         """The BM25 index of this index's papers (built and saved beside it on first use).
@@ -134,15 +154,16 @@ class IndexRanking:
         text = clean_text(text)
         if not text:
             raise QueryError("empty text query; give some words to search for")
-        vector = self._embedder().embed_batch([text])[0]
+        vector = self.checked_embedder().embed_batch([text])[0]
         if not np.any(vector):
             raise QueryError(
                 f"the model finds nothing to search for in '{text[:60]}'; use words (model: {self.index.model.get('name')})"
             )
         return vector
 
-    def _papers_results(self, pos: list[int], neg: list[int], opts: SearchOptions) -> Results:
-        """Papers like the papers at ``pos`` and unlike those at ``neg`` (none of them returned)."""
+    def papers_results(self, pos: list[int], neg: list[int], opts: SearchOptions) -> Results:
+        """Papers like the papers at index positions ``pos`` and unlike those at ``neg`` (none of
+        them returned), ranked as ``opts`` says."""
         both = sorted(set(pos) & set(neg))
         if both:
             raise QueryError(f"'{self.index.ids[both[0]]}' is both wanted and not wanted; drop it from the papers or from --not")
@@ -155,16 +176,17 @@ class IndexRanking:
             vector,
             lambda: np.concatenate([self.lexical().paper_terms(p) for p in pos]),
             opts,
-            self._within(opts.theme),
+            self.theme_positions(opts.theme),
             frozenset(pos) | frozenset(neg),
             lambda: " ".join(p.text for p in self.index.papers_at(pos)),
             tuple(pos),
         )
 
-    def _text_results(self, text: str, opts: SearchOptions) -> Results:
+    def text_results(self, text: str, opts: SearchOptions) -> Results:
+        """Papers like a free text, ranked as ``opts`` says."""
         if not isinstance(text, str):
             raise TypeError(f"the text query is a string, not {type(text).__name__}")
-        within = self._within(opts.theme)  # an unknown theme fails before the model loads
+        within = self.theme_positions(opts.theme)  # an unknown theme fails before the model loads
         text = clean_text(text)
         embeds = find_mode(opts.mode).dense
         if not embeds and not text:

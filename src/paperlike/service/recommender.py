@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..embedding import Embedder, check_model, get_embedder
+from ..embedding import Embedder
 from ..errors import QueryError
 from ..online import Online, as_online
 from ..records import DEFAULT_MODE, Answer, Paper, Result, Seed, Theme, ThemeSet
@@ -159,20 +159,6 @@ class Recommender(IndexRanking):
 
     # -- ranking -------------------------------------------------------------------------------
 
-    def _embedder(self) -> Embedder:
-        if self.embedder is None:
-            self.embedder = get_embedder(self.index.model.get("name"))
-        if not self._model_checked:
-            check_model(self.index.model, self.embedder, self.directory)
-            self._model_checked = True
-        return self.embedder
-
-    def _within(self, theme: str | Theme | None) -> frozenset[int] | None:
-        if theme is None:
-            return None
-        members = (theme if isinstance(theme, Theme) else self.theme(theme)).papers
-        return frozenset(p for m in members if (p := self.index.position(m.id)) is not None)
-
     def similar(
         self,
         paper: str,
@@ -196,7 +182,7 @@ class Recommender(IndexRanking):
             why: Attach an explanation (shared terms, best sentence pair) to each result.
         """
         opts = SearchOptions(k, theme, mode, diverse, why)
-        return self._papers_results([self.find(paper)], [], opts)
+        return self.papers_results([self.find(paper)], [], opts)
 
     def similar_to_text(
         self,
@@ -209,7 +195,7 @@ class Recommender(IndexRanking):
         why: bool = False,
     ) -> list[Result]:
         """Papers most like a free text (an abstract, a title, a few words); see :meth:`similar`."""
-        return self._text_results(text, SearchOptions(k, theme, mode, diverse, why))
+        return self.text_results(text, SearchOptions(k, theme, mode, diverse, why))
 
     def like(
         self,
@@ -236,7 +222,7 @@ class Recommender(IndexRanking):
         wanted, unwanted = paper_names(papers, "papers"), paper_names(unlike, "unlike")
         if not wanted:
             raise QueryError("give at least one paper to find papers like")
-        return self._papers_results([self.find(p) for p in wanted], [self.find(p) for p in unwanted], opts)
+        return self.papers_results([self.find(p) for p in wanted], [self.find(p) for p in unwanted], opts)
 
     def recommend(
         self,

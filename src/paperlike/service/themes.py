@@ -43,7 +43,7 @@ class Recommender(Protocol):
     @property
     def directory(self) -> Path: ...
 
-    def _embedder(self) -> Embedder: ...
+    def checked_embedder(self) -> Embedder: ...
 
     def lexical(self) -> LexicalIndex: ...
 
@@ -106,7 +106,7 @@ def _compute(rec: Recommender, n: int | None, seeds: Sequence[Seed], margin: flo
         lambda positions: [p.text for p in rec.index.papers_at(positions)],
         n=n,
         seeds=seeds,
-        embed=lambda texts: rec._embedder().embed_batch(texts),
+        embed=lambda texts: rec.checked_embedder().embed_batch(texts),
         lexical=lambda text: (rec.lexical().scores(text), rec.lexical().coverage(text)),
         margin=margin,
         previous=saved,
