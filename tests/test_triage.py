@@ -406,3 +406,9 @@ def test_similar_says_how_many_marked_papers_it_leaves_out(hash_index_copy):
     run("mark", "tame", "--dislike", "--index-dir", hash_index_copy)
     got = run("similar", "autodistil", "--index-dir", hash_index_copy, "-k", "3")
     assert "1 paper(s) you marked not liked are left out" in got.stderr
+
+
+def test_a_paper_named_twice_is_marked_once(hash_index_copy):
+    got = run("mark", "autodistil", "autodistil", "--index-dir", hash_index_copy, "--json")
+    assert got.exit_code == 0 and len(json.loads(got.stdout)) == 1
+    assert len(json.loads(run("marks", "--index-dir", hash_index_copy, "--json").stdout)) == 1

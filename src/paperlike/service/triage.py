@@ -149,8 +149,8 @@ def _find(rec: _OpenIndex, query: str, shown: list[Paper], marked: list[Paper]) 
 def mark_papers(rec: _OpenIndex, queries: Sequence[str], liked: bool | None) -> list[MarkChange]:
     """Mark papers liked (``True``), not liked (``False``) or clear their marks (``None``).
 
-    Each query names a library paper (id, DOI, arXiv id, URL, title: as ``similar`` reads it) or a
-    paper ``rank`` showed recently. A new mark replaces the paper's old one. All queries are
+    Each query names a library paper (id, DOI, arXiv id, URL, title: as ``similar`` reads it), a
+    paper ``rank`` showed recently, or a paper already marked. A new mark replaces the paper's old one. All queries are
     resolved before anything is written, so one unknown paper changes nothing.
 
     Raises:
@@ -161,7 +161,8 @@ def mark_papers(rec: _OpenIndex, queries: Sequence[str], liked: bool | None) -> 
     store = TriageStore(rec.directory)
     marked = [m.paper for m in store.marks()]
     shown = store.seen().records
-    found = list({id(p): (p, lib) for p, lib in (_find(rec, q, shown, marked) for q in queries)}.values())
+    # A paper named twice (by its id and by its title, say) is marked once.
+    found = list({(p.id, lib): (p, lib) for p, lib in (_find(rec, q, shown, marked) for q in queries)}.values())
     at = _now()
 
     def change(current: list[Mark]) -> list[MarkChange]:
