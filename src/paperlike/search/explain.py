@@ -39,7 +39,9 @@ class Explainer:
         self.lex = lex
         self.n_terms = n_terms
         self.query_sentences = split_sentences(query_text) or [query_text]
-        qterms = _sentence_pairs(lex, self.query_sentences)
+        words_terms = _sentence_word_terms(lex, self.query_sentences)
+        # Per sentence, its distinct words (first occurrence first) that have a term, with it.
+        qterms = [[(t, w) for w, t in dict(pairs).items() if t is not None] for pairs in words_terms]
         self.surface: dict[int, str] = {}
         for pairs in qterms:
             for term, word in pairs:
@@ -51,7 +53,7 @@ class Explainer:
         self._qsets = [{t for t, _ in pairs} for pairs in qterms]
         self._qall = set(self.surface)
         # 1 + ln(times the query uses the term), for ordering the key terms (see _why).
-        uses = Counter(t for pairs in _sentence_pairs_all(lex, self.query_sentences) for t in pairs)
+        uses = Counter(t for pairs in words_terms for _, t in pairs if t is not None)
         self._query_tf = {t: 1 + math.log(c) for t, c in uses.items()}
 
     def _idf(self, term: int) -> float:
@@ -106,17 +108,11 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def _sentence_pairs(lex: LexicalIndex, sentences: list[str]) -> list[list[tuple[int, str]]]:
-    """Per sentence, its distinct words (first occurrence first) that have a term, with it."""
+def _sentence_word_terms(lex: LexicalIndex, sentences: list[str]) -> list[list[tuple[str, int | None]]]:
+    """Per sentence, each of its words (repeats kept) with its term (None: no term), all looked up at once."""
     words = [_words(s) for s in sentences]
     terms = _chunks(lex.word_terms([w for ws in words for w in ws]), map(len, words))
-    return [[(t, w) for w, t in dict(zip(ws, ts)).items() if t is not None] for ws, ts in zip(words, terms)]
-
-
-def _sentence_pairs_all(lex: LexicalIndex, sentences: list[str]) -> list[list[int]]:
-    """Per sentence, the term of every word that has one (repeats kept)."""
-    words = [_words(s) for s in sentences]
-    return [[t for t in ts if t is not None] for ts in _chunks(lex.word_terms([w for ws in words for w in ws]), map(len, words))]
+    return [list(zip(ws, ts)) for ws, ts in zip(words, terms)]
 
 
 def _chunks(flat: list, sizes: Iterable[int]) -> list[list]:
