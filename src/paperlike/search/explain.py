@@ -39,9 +39,7 @@ class Explainer:
         self.lex = lex
         self.n_terms = n_terms
         self.query_sentences = split_sentences(query_text) or [query_text]
-        words_terms = _sentence_word_terms(lex, self.query_sentences)
-        # Per sentence, its distinct words (first occurrence first) that have a term, with it.
-        qterms = [[(t, w) for w, t in dict(pairs).items() if t is not None] for pairs in words_terms]
+        qterms, uses = _query_terms(_sentence_word_terms(lex, self.query_sentences))
         self.surface: dict[int, str] = {}
         for pairs in qterms:
             for term, word in pairs:
@@ -53,7 +51,6 @@ class Explainer:
         self._qsets = [{t for t, _ in pairs} for pairs in qterms]
         self._qall = set(self.surface)
         # 1 + ln(times the query uses the term), for ordering the key terms (see _why).
-        uses = Counter(t for pairs in words_terms for _, t in pairs if t is not None)
         self._query_tf = {t: 1 + math.log(c) for t, c in uses.items()}
 
     def _idf(self, term: int) -> float:
@@ -113,6 +110,13 @@ def _sentence_word_terms(lex: LexicalIndex, sentences: list[str]) -> list[list[t
     words = [_words(s) for s in sentences]
     terms = _chunks(lex.word_terms([w for ws in words for w in ws]), map(len, words))
     return [list(zip(ws, ts)) for ws, ts in zip(words, terms)]
+
+
+def _query_terms(words_terms: list[list[tuple[str, int | None]]]) -> tuple[list[list[tuple[int, str]]], Counter[int]]:
+    """Per query sentence, its distinct words (first occurrence first) that have a term, with
+    it; and how many times the query uses each term."""
+    pairs = [[(t, w) for w, t in dict(sentence).items() if t is not None] for sentence in words_terms]
+    return pairs, Counter(t for sentence in words_terms for _, t in sentence if t is not None)
 
 
 def _chunks(flat: list, sizes: Iterable[int]) -> list[list]:
