@@ -25,7 +25,7 @@ from ..errors import IndexCorruptError, QueryError, UnknownPaperError
 from ..identity import contradict, identity_keys, normalize_arxiv_id, normalize_doi, strong_ids
 from ..records import Paper, paper_text_hash
 from ..search.lookup import MIN_PREFIX_WORDS, PaperLookup
-from ..storage.triage import MARKS_FILE, Mark, TriageStore
+from ..storage.triage import Mark, TriageStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..storage import PaperIndex
@@ -228,7 +228,7 @@ def marked_set(rec: _OpenIndex) -> MarkedSet:
     return MarkedSet(by_key, [m.paper for m in found if m.liked], [m.paper for m in found if not m.liked])
 
 
-# (index folder, generation, marks file's stat) -> positions: a served index answers many queries
+# (index folder, generation, marks version) -> positions: a served index answers many queries
 # between two marks, and finding marked papers by title or text reads every record once.
 _DISLIKED: OrderedDict[tuple, frozenset[int]] = OrderedDict()
 _DISLIKED_KEPT = 8
@@ -241,13 +241,7 @@ def disliked_positions(index: PaperIndex) -> frozenset[int]:
     file is logged and counts as no marks."""
     store = TriageStore(index.directory)
     try:
-        path = store._path(MARKS_FILE)
-        st = path.stat() if path.exists() else None
-        key = (
-            str(index.directory),
-            index.manifest.get("generation"),
-            None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns),
-        )
+        key = (str(index.directory), index.manifest.get("generation"), store.marks_version())
         if key in _DISLIKED:
             return _DISLIKED[key]
         found = [m.paper for m in store.marks() if not m.liked]

@@ -17,7 +17,9 @@ length and type check.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,11 +54,16 @@ _SEEN_FORMAT = "paperlike-seen"
 MAX_MARKS = 20_000
 MAX_SEEN = 50_000
 MAX_SEEN_RECORDS = 1_000
-_MAX_KEY = 600
+_MAX_KEY = 600  # the longest identity key (a 500-character title, normalised, plus its prefix)
 # 20,000 marks with their abstracts are about 40 MB.
-MAX_FILE_BYTES = 64 << 20  # the longest identity key (a 500-character title, normalised, plus its prefix)
+MAX_FILE_BYTES = 64 << 20
 
 T = TypeVar("T")
+
+# Marks written by this process: part of the marks version, in case two writes within one tick of
+# the file system's clock leave the file with the same stamp.
+_marks_written = [0]
+_marks_written_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,18 @@ class TriageStore:
             raise IndexCorruptError(f"{path} is a link, not paperlike's {name}; move it away and run this again")
         return path
 
+    def marks_version(self) -> Hashable:
+        """What changes whenever the marks do: the marks file's ``(inode, size, mtime_ns)`` (None
+        when there is none) and the count of marks this process wrote. Answers that depend on the
+        marks are kept under it (the server's memo, :func:`~paperlike.service.triage.disliked_positions`).
+        Never raises: a file that is not paperlike's is refused when the marks are read."""
+        try:
+            st = os.stat(self.directory / MARKS_FILE)
+            stamp: tuple[int, int, int] | None = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None
+        return (_marks_written[0], stamp)
+
     def marks(self) -> list[Mark]:
         """The marks, oldest first; empty when none were made.
 
@@ -170,7 +189,11 @@ class TriageStore:
             marks = self.marks()
             result = change(marks)
             data = {"format": _MARKS_FORMAT, "marks": [m.to_dict() for m in marks[-MAX_MARKS:]]}
-            store.atomic_write_json(self._path(MARKS_FILE), data)
+            try:
+                store.atomic_write_json(self._path(MARKS_FILE), data)
+            finally:  # after the write, or a failed one: what depends on the marks is computed afresh
+                with _marks_written_lock:
+                    _marks_written[0] += 1
             return result
 
     def add_seen(self, papers: list[Paper], keys: list[list[str]], at: str) -> None:

@@ -26,13 +26,13 @@ from paperlike import Recommender
 from paperlike.embedding import Embedder
 from paperlike.errors import PaperlikeError
 from paperlike.storage.files import never_write_stamps
-from paperlike.storage.triage import MARKS_FILE
+from paperlike.storage.triage import TriageStore
 
 from . import backend
 from .memo import Memo
 from .security import ServeError
 
-__all__ = ["Snapshot", "Library", "LockedEmbedder", "ANSWERS_KEPT", "DERIVED_KEPT", "marks_version", "marks_changed"]
+__all__ = ["Snapshot", "Library", "LockedEmbedder", "ANSWERS_KEPT", "DERIVED_KEPT", "marks_version"]
 
 log = logging.getLogger("paperlike.web")
 
@@ -87,24 +87,12 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-# Marks made by this process: the second part of the marks version, in case two writes of the
-# marks file within one tick of the file system's clock leave the same stamp.
-_marks_made = [0]
-_marks_lock = threading.Lock()
-
-
 def marks_version(snap: Snapshot) -> Hashable:
     """The version of the reader's marks (``paperlike mark``), which change rankings without a
-    new generation: the marks file's ``(inode, size, mtime_ns)`` (None when there is none) and
-    the count of marks made by this process. Ranking answers are kept under it (see
-    :mod:`.answers`), read before computing, so an answer older than a mark is never served."""
-    return (_marks_made[0], _stamp(snap.rec.directory / MARKS_FILE))
-
-
-def marks_changed() -> None:
-    """Note that this process wrote the marks (see :func:`marks_version`)."""
-    with _marks_lock:
-        _marks_made[0] += 1
+    new generation (see :meth:`~paperlike.storage.triage.TriageStore.marks_version`). Ranking
+    answers are kept under it (see :mod:`.answers`), read before computing, so an answer older
+    than a mark is never served."""
+    return TriageStore(snap.rec.directory).marks_version()
 
 
 class Library:

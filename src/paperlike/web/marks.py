@@ -23,7 +23,7 @@ from starlette.requests import Request
 from paperlike.errors import QueryError
 from paperlike.service.triage import mark_papers, marked_set, marks
 
-from .generations import Snapshot, marks_changed, marks_version
+from .generations import Snapshot, marks_version
 from .params import Params
 from .runtime import config, library, require_csrf
 from .security import ServeError
@@ -141,15 +141,13 @@ def apply_marks(snap: Snapshot, papers: Sequence[str], liked: bool | None) -> li
     """Mark ``papers`` as ``paperlike mark`` does (all or none: an unknown paper marks nothing);
     blocking."""
     try:
-        changes = mark_papers(snap.rec, list(papers), liked)
+        changes = mark_papers(snap.rec, list(papers), liked)  # a write moves the marks version on
     except OSError as exc:
         raise ServeError(
             f"cannot save the marks in {snap.rec.directory} ({exc.strerror or exc}); check the folder's "
             "permissions and free space",
             409,
         ) from None
-    finally:
-        marks_changed()  # after the write (or a failed one): the next answer is computed afresh
     return [{"id": c.paper.id, "title": c.paper.title, "mark": c.change, "in_library": c.in_library} for c in changes]
 
 
