@@ -119,18 +119,13 @@ def writer_lock(directory: str | Path, timeout: float | None = None) -> Iterator
     if fcntl is None:  # pragma: no cover
         yield from _filelock(directory, key, wait)
         return
-    fd = _open_lock_file(directory)
-    try:
-        _acquire(fd, directory, wait)
+    with _flocked(directory, LOCK, wait):
         held[key] = 1
-        _tidy(directory)
         try:
+            _tidy(directory)
             yield
         finally:
             held.pop(key, None)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
 
 
 @contextmanager
@@ -146,6 +141,13 @@ def side_lock(directory: str | Path, name: str, timeout: float = 30.0) -> Iterat
         with writer_lock(directory, timeout):
             yield
         return
+    with _flocked(directory, name, timeout):
+        yield
+
+
+@contextmanager
+def _flocked(directory: Path, name: str, timeout: float) -> Iterator[None]:
+    """``flock`` held on the lock file ``name`` of ``directory`` (opened without following links)."""
     fd = _open_lock_file(directory, name)
     try:
         _acquire(fd, directory, timeout)
