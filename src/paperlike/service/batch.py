@@ -125,11 +125,16 @@ def _vectors(rec: Recommender, positions: np.ndarray) -> np.ndarray:
     return rec.index.vectors_at(positions.tolist())
 
 
-def _library_vectors(rec: Recommender, hashes: list[str]) -> dict[str, np.ndarray]:
-    """The index's vectors of the texts among ``hashes`` that a library paper has."""
+def _text_positions(rec: Recommender) -> dict[str, int]:
+    """Text hash -> the first library paper with that text (every record read once a ranking)."""
     in_index: dict[str, int] = {}
     for pos, paper in enumerate(rec.index.papers()):
         in_index.setdefault(paper_text_hash(paper), pos)
+    return in_index
+
+
+def _library_vectors(rec: Recommender, hashes: list[str], in_index: dict[str, int]) -> dict[str, np.ndarray]:
+    """The index's vectors of the texts among ``hashes`` that a library paper has."""
     found = sorted({h for h in hashes if h in in_index})
     return dict(zip(found, rec.index.vectors_at([in_index[h] for h in found]))) if found else {}
 
@@ -140,14 +145,17 @@ def _source(digest: str, library: dict[str, np.ndarray], cached: dict[str, np.nd
     return "cache" if digest in cached else "embedded"
 
 
-def _batch_vectors(rec: Recommender, papers: list[Paper], progress: bool, marked: bool = False) -> tuple[np.ndarray, list[str]]:
+def _batch_vectors(
+    rec: Recommender, papers: list[Paper], progress: bool, in_index: dict[str, int], marked: bool = False
+) -> tuple[np.ndarray, list[str]]:
     """The papers' vectors, and where each came from: ``library`` (a library paper with the same
-    text: the index's vector), ``cache`` (ranked before: see :mod:`paperlike.storage.rank_cache`)
-    or ``embedded`` (new). Both sources are of the index's model only: the embedder is checked
-    against it, and the cache is kept per model identity."""
+    text, found in ``in_index``: the index's vector), ``cache`` (ranked before: see
+    :mod:`paperlike.storage.rank_cache`; ``marked``: the marked papers' own cache) or ``embedded``
+    (new). Both sources are of the index's model only: the embedder is checked against it, and
+    the cache is kept per model identity."""
     embedder = rec.checked_embedder()
     hashes = [paper_text_hash(p) for p in papers]
-    library = _library_vectors(rec, hashes)
+    library = _library_vectors(rec, hashes, in_index)
     cache = RankCache(rec.directory, embedder.identity(), embedder.dim, *((MAX_MARKS, "-marks") if marked else ()))
     cached = cache.load()
     sources = [_source(h, library, cached) for h in hashes]
@@ -330,14 +338,15 @@ def rank_batch(
     if not chosen:
         return ranking
     todo = [papers[i] for i in chosen]
-    vectors, sources = _batch_vectors(rec, todo, progress)
+    in_index = _text_positions(rec)
+    vectors, sources = _batch_vectors(rec, todo, progress, in_index)
     ranking.embedded = sources.count("embedded")
     ranking.reused = len(sources) - ranking.embedded
     run = _Run(rec, target, todo, vectors)
     scores = _scores(run, method)
     marked = marked_set(rec) if use_marks else MarkedSet({}, [], [])
     if len(marked):
-        liked, disliked = marked.vectors(lambda ps: _batch_vectors(rec, ps, False, marked=True)[0])
+        liked, disliked = marked.vectors(lambda ps: _batch_vectors(rec, ps, False, in_index, marked=True)[0])
         scores = steer(scores, vectors, liked, disliked)
         ranking.marks = (len(marked.liked), len(marked.disliked))
     order = sorted(range(len(todo)), key=lambda i: (-float(scores[i]), i))[:k]
