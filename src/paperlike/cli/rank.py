@@ -134,7 +134,8 @@ def rank(
     The score ranks within this batch: the model's ranking (mean cosine to the 3 nearest library
     papers) and a word-based one (TF-IDF cosine to the 3 lexically nearest) fused by reciprocal
     rank, 1.00 = first on both (your marks then move it, see above). "cosine" is the similarity
-    to the nearest library paper, the same scale in every batch. See benchmarks/rank_stream.py for the measurements behind the default.
+    to the nearest library paper, the same scale in every batch. See benchmarks/rank_stream.py
+    for the measurements behind the default.
 
     Example usage:
 
