@@ -2,7 +2,8 @@
 
 ``dump`` writes, for ``--ids`` random papers of an index (seeded), the answer dicts of
 ``Recommender.ask`` with the why in every mode (hybrid, lexical, dense, diverse), plus papers
-like two of them and like one but not another. ``compare`` reads two dumps and prints how many
+like two of them, like one but not another, five of their titles as free text (this loads the
+index's model) and five of them within the first automatic theme. ``compare`` reads two dumps and prints how many
 answers have the same ids in the same order, the same explanations, identical dicts, and the
 largest score or cosine difference.
 
@@ -36,6 +37,11 @@ def dump(index_dir: str, out: str, count: int) -> None:
     if len(ids) > 2:
         answers.append(rec.ask(ids[:2], 10, why=True).to_dict())
         answers.append(rec.ask([ids[0]], 10, why=True, unlike=[ids[1]]).to_dict())
+        # Free text (the model is loaded) and a theme of the automatic themes (computed, or loaded).
+        titles = [rec.paper(i).title for i in ids[:5]]
+        answers += [rec.ask([t], 10, why=True, kind="text").to_dict() for t in titles]
+        theme = rec.themes(save=False).themes[0].id
+        answers += [rec.ask([i], 10, why=True, theme=theme).to_dict() for i in ids[:5]]
     with open(out, "w", encoding="utf-8") as fh:
         json.dump({"code": paperlike.__file__, "answers": answers}, fh)
     print(f"{len(answers)} answers from {paperlike.__file__} -> {out}")

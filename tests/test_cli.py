@@ -127,7 +127,7 @@ def test_verify_reports_damage(hash_index_copy):
 
 def test_index_of_another_model_and_truncated_index_through_the_cli(hash_index_copy, monkeypatch):
     import paperlike.embedding as embed
-    import paperlike.service.ranking as recommend  # where the index's model is loaded
+    import paperlike.service.open_index as recommend  # where the index's model is loaded
 
     assert run("similar", "tame", "--text", "--index-dir", hash_index_copy).exit_code == 0
 

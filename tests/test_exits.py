@@ -128,7 +128,7 @@ def test_a_bug_still_exits_1_with_one_line(monkeypatch, hash_index_dir):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(recommender.Recommender, "ask", broken)
+    monkeypatch.setattr(recommender.Recommender, "answer", broken)  # what "similar" calls
     result = run("similar", "autodistil", "--index-dir", hash_index_dir)
     assert result.exit_code == 1 and "unexpected ZeroDivisionError: boom; this is a bug" in result.stderr
     monkeypatch.setenv("PAPERLIKE_DEBUG", "1")

@@ -16,9 +16,11 @@ import pytest
 from conftest import random_unit_vectors
 from paperlike.embedding import HashingEmbedder
 from paperlike.errors import QueryError
+from paperlike.records.options import SearchOptions
 from paperlike.search.lexical import build_lexical, load_or_build_lexical
 from paperlike.search.rank import fuse, mmr, rocchio, score_all, top_k, zscore
 from paperlike.service import Recommender
+from paperlike.service.ranking import rank_vector
 
 # Benchmark-only variants (RRF, windows) live beside the benchmarks that measure them.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -440,9 +442,8 @@ def test_hnsw_candidates_cover_a_theme_and_match_exact_on_a_larger_index(tmp_pat
     far = frozenset(int(i) for i in np.argsort(vectors @ vectors[0])[:20])
     for rec in (exact, approx):
         for mode in ("dense", "hybrid"):
-            results = rec._rank(
-                vectors[0], lambda: rec.lexical().paper_terms(0), 10, mode=mode, exclude=frozenset({0}), within=far
-            )
+            opts = SearchOptions(10, mode=mode, within=far)
+            results = rank_vector(rec.opened, vectors[0], lambda: rec.lexical().paper_terms(0), opts, frozenset({0}))
             assert len(results) == 10 and {rec.find(r.id) for r in results} <= far
 
 

@@ -389,7 +389,7 @@ def test_bm25_is_built_from_texts_a_chunk_of_records_at_a_time(hash_index_copy, 
     real = rec.index.papers_at
     monkeypatch.setattr(rec.index, "papers", lambda: pytest.fail("every record was parsed and kept"))
     monkeypatch.setattr(rec.index, "papers_at", lambda positions: asked.append(len(positions)) or real(positions))
-    assert list(rec._all_texts(chunk=20)) == expected and asked == [20, 20, 20, 15]
+    assert list(rec.opened.all_texts(chunk=20)) == expected and asked == [20, 20, 20, 15]
     asked.clear()
     lex = rec.lexical()
     assert lex.count == 75 and max(asked) <= 20_000 and rec.similar(rec.index.ids[0], 3)

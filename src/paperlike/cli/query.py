@@ -135,11 +135,11 @@ def similar(
         from ..service.idlists import id_list_ids
 
         query = (*query, *id_list_ids(rec.index, ids_file))
-    theme = resolve_theme_option(rec, theme, theme_set)
+    from ..records.options import SearchOptions
+
+    opts = SearchOptions(k, resolve_theme_option(rec, theme, theme_set), mode, diverse, why or as_json)
     kind = "text" if as_text else "paper" if as_paper else "auto"
-    answer = rec.ask(
-        list(query), k, unlike=list(unlike), kind=kind, theme=theme, mode=mode, diverse=diverse, why=why or as_json, online=online
-    )
+    answer = rec.answer(list(query), opts, unlike=list(unlike), kind=kind, online=online)
     _note_marks(rec)
     if export_format:
         note_reading(answer)

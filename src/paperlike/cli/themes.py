@@ -88,7 +88,7 @@ def resolve_theme_option(rec, name: str | None, theme_set: ThemeSetOptions):
         return None
     from ..service.themes import resolve_theme
 
-    found, from_set = resolve_theme(rec, name, theme_set.choice())
+    found, from_set = resolve_theme(rec.opened, name, theme_set.choice())
     note(f"theme {found.id} ({found.size} papers) of {from_set.describe()}")
     return found
 
@@ -154,9 +154,9 @@ def themes(theme_set, save_as, show, index_dir, as_json):
 
     setup_notes()
     rec = load_recommender(index_dir)
-    result = get_theme_set(rec, theme_set.choice())
+    result = get_theme_set(rec.opened, theme_set.choice())
     if save_as is not None:
-        name_theme_set(rec, result, save_as)
+        name_theme_set(rec.opened, result, save_as)
         note(f"saved as theme set '{save_as}': later commands can name it with --theme-set {save_as}")
     if as_json:
         emit_json(result.to_dict())
@@ -199,13 +199,13 @@ def map_command(out, theme_set, title, index_dir, as_json):
     setup_notes()
     if str(out) == "-":  # the page on stdout, e.g. to pipe it elsewhere
         rec = load_recommender(index_dir)
-        page = map_page(rec, get_theme_set(rec, theme_set.choice()), title)[0]
+        page = map_page(rec, get_theme_set(rec.opened, theme_set.choice()), title)[0]
         sys.stdout.buffer.write(page)
         return
     if out.parent and not out.parent.resolve().is_dir():
         raise PaperlikeError(f"cannot write {out}: folder {out.parent} does not exist; create it or choose another --out")
     rec = load_recommender(index_dir)
-    chosen = get_theme_set(rec, theme_set.choice())
+    chosen = get_theme_set(rec.opened, theme_set.choice())
     summary = write_map(rec, chosen, out, title)
     if as_json:
         emit_json(summary)
@@ -244,7 +244,7 @@ def theme(name, k, theme_set, index_dir, as_json):
     setup_notes()
     if k is not None and k <= 0:
         raise click.UsageError(f"-k must be at least 1 (got {k})")
-    found, from_set = resolve_theme(load_recommender(index_dir), name, theme_set.choice())
+    found, from_set = resolve_theme(load_recommender(index_dir).opened, name, theme_set.choice())
     papers = found.papers if k is None else found.papers[:k]
     if as_json:
         emit_json({**found.to_dict(), "papers": [p.to_dict() for p in papers], "theme_set": from_set.set_dict()})

@@ -43,7 +43,7 @@ def mark(papers, like, dislike, clear, index_dir, as_json):
     if like + dislike + clear > 1:
         raise click.UsageError("give one of --like, --dislike and --clear")
     rec = load_recommender(index_dir)
-    changes = mark_papers(rec, list(papers), None if clear else not dislike)
+    changes = mark_papers(rec.opened, list(papers), None if clear else not dislike)
     if as_json:
         emit_json([{"id": c.paper.id, "title": c.paper.title, "mark": c.change, "in_library": c.in_library} for c in changes])
         return
@@ -72,8 +72,8 @@ def marks(forget_seen, index_dir, as_json):
     setup_notes()
     rec = load_recommender(index_dir)
     if forget_seen:
-        note(f"forgot {forget(rec)} shown paper key(s); 'rank --unseen' shows those papers again")
-    found = all_marks(rec)
+        note(f"forgot {forget(rec.opened)} shown paper key(s); 'rank --unseen' shows those papers again")
+    found = all_marks(rec.opened)
     if as_json:
         emit_json([m.to_dict() for m in found])
         return

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..mode_registry import find_mode
-from ..records import DEFAULT_MODE, Paper, Why
+from ..records import Paper, Why
+from ..records.options import SearchOptions
 from ..storage.index import PaperIndex
 from .explain import explain
 from .lexical import LexicalIndex
@@ -29,11 +30,9 @@ class Query:
     Attributes:
         vector: The dense query (a unit vector; zeros in lexical mode).
         terms: The lexical query's term ids, or a function that makes them (only called when needed).
-        k: How many results.
-        mode: A ranking mode's name (see :mod:`paperlike.mode_registry`).
-        exclude: Positions never returned (the query papers).
-        within: Only these positions (a theme), or None for all.
-        diverse: Re-rank the top with MMR.
+        options: The caller's options record, unchanged (k, mode, diverse; its theme already
+            resolved to index positions, ``options.within``).
+        exclude: Positions never returned (the query papers, papers marked not liked).
         why_text: The query's text, to explain each result; None for no explanations.
         papers: The indexed papers the query is made of (none for free text): hybrid ranking
             compares their TF-IDF vectors with every paper's.
@@ -41,13 +40,30 @@ class Query:
 
     vector: np.ndarray
     terms: Any
-    k: int
-    mode: str = DEFAULT_MODE
+    options: SearchOptions = SearchOptions()
     exclude: frozenset[int] = frozenset()
-    within: frozenset[int] | None = None
-    diverse: bool = False
     why_text: str | None = None
     papers: tuple[int, ...] = ()
+
+    @property
+    def k(self) -> int:
+        """How many results."""
+        return self.options.k
+
+    @property
+    def mode(self) -> str:
+        """The ranking mode's name (see :mod:`paperlike.mode_registry`)."""
+        return self.options.mode
+
+    @property
+    def diverse(self) -> bool:
+        """Re-rank the top with MMR."""
+        return self.options.diverse
+
+    @property
+    def within(self) -> frozenset[int] | None:
+        """Only these positions (a theme), or None for all."""
+        return self.options.within
 
 
 @dataclass(frozen=True)
@@ -243,6 +259,8 @@ def rank_index(
             :mod:`paperlike.search.shortlist`; themes and more than ``SHORTLIST_MAX_K`` results
             are still ranked over every paper).
     """
+    if not query.options.resolved:
+        raise ValueError("the query's theme is not resolved to index positions (service.ranking.resolve_options)")
     q = np.asarray(query.vector, dtype=np.float32)
     mask = _positions_mask(index.count, query.exclude, False)
     if query.within is not None:

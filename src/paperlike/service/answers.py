@@ -12,15 +12,16 @@ library paper. :attr:`Answer.query_kind` says which reading was taken.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from ..errors import QueryError, UnknownPaperError
-from ..records import Answer, Results
+from ..records import Answer
+from ..records.options import SearchOptions
 from ..search.identifiers import parse_identifier
-from ..search.lookup import MIN_PREFIX_WORDS, PaperLookup
-from ..storage import PaperIndex
+from ..search.lookup import MIN_PREFIX_WORDS
 from ..text import clean_text, cut_words
-from .options import SearchOptions
+from .open_index import OpenIndex
+from .ranking import papers_results, text_results
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..online import Online
@@ -32,22 +33,7 @@ FREE_TEXT_NOTE = "no paper has this id or title, so it was searched as free text
 _ALTERNATIVES_SHOWN = 3
 
 
-class _Searcher(Protocol):
-    """What answering needs of a Recommender (a protocol, so this module does not import it)."""
-
-    index: PaperIndex
-
-    @property
-    def lookup(self) -> PaperLookup: ...
-
-    def find(self, query: str) -> int: ...
-
-    def papers_results(self, pos: list[int], neg: list[int], opts: SearchOptions) -> Results: ...
-
-    def text_results(self, text: str, opts: SearchOptions) -> Results: ...
-
-
-def answer_one(rec: _Searcher, query: str, kind: str, opts: SearchOptions, online: "Online | None" = None) -> Answer:
+def answer_one(opened: OpenIndex, query: str, kind: str, opts: SearchOptions, online: "Online | None" = None) -> Answer:
     """Answer one query: a paper when it names one (``kind`` ``auto`` or ``paper``), else free
     text; with ``online``, an arXiv id or DOI the index does not have is fetched."""
     if kind not in ("auto", "paper", "text"):
@@ -57,33 +43,33 @@ def answer_one(rec: _Searcher, query: str, kind: str, opts: SearchOptions, onlin
     if kind != "text":
         try:
             # --paper: only a paper can be meant, so any unique title start names one.
-            reading = rec.lookup.read(query, prefix_words=0 if kind == "paper" else MIN_PREFIX_WORDS)
+            reading = opened.lookup.read(query, prefix_words=0 if kind == "paper" else MIN_PREFIX_WORDS)
         except UnknownPaperError:
             ident = parse_identifier(clean_text(query))
             if online is not None and ident is not None and ident.kind in ("arxiv", "doi"):
-                return _fetched_answer(rec, query, online, opts)
+                return _fetched_answer(opened, query, online, opts)
             if kind == "paper" or ident is not None:
                 raise
         else:
             pos = reading.position
-            results = rec.papers_results([pos], [], opts)
-            ids, titles = rec.index.ids, rec.index.titles
+            results = papers_results(opened, [pos], [], opts)
+            ids, titles = opened.index.ids, opened.index.titles
             return Answer(
                 query, "paper", results, ids[pos], titles[pos], mode=opts.mode, diverse=opts.diverse, query_kind=reading.how
             )
     alternatives: tuple[tuple[str, str], ...] = ()
     note = None
     if kind != "text":
-        starts = rec.lookup.title_starts(query)
-        alternatives = tuple((rec.index.ids[p], rec.index.titles[p]) for p in starts)
+        starts = opened.lookup.title_starts(query)
+        alternatives = tuple((opened.index.ids[p], opened.index.titles[p]) for p in starts)
         note = FREE_TEXT_NOTE + _other_reading(alternatives)
-    results = rec.text_results(query, opts)
+    results = text_results(opened, query, opts)
     return Answer(
         query, "text", results, note=note, mode=opts.mode, diverse=opts.diverse, query_kind="text", alternatives=alternatives
     )
 
 
-def _fetched_answer(rec: _Searcher, query: str, online: "Online", opts: SearchOptions) -> Answer:
+def _fetched_answer(opened: OpenIndex, query: str, online: "Online", opts: SearchOptions) -> Answer:
     """Papers like a paper the index does not have, fetched by its arXiv id or DOI: its title and
     abstract searched as text (or, when the index has a paper of that very title, that paper)."""
     found = online.papers([query])
@@ -92,22 +78,22 @@ def _fetched_answer(rec: _Searcher, query: str, online: "Online", opts: SearchOp
     paper = found.papers.get(query)
     if paper is None:
         raise UnknownPaperError(
-            f"no paper with {described} in this index ({len(rec.index.ids)} papers), and "
+            f"no paper with {described} in this index ({len(opened.index.ids)} papers), and "
             f"{found.unknown.get(query, 'it was not found online')}; check it, or search its title as free text",
             query,
             [],
         )
     fetched = f"{described} is not in the library; its record was fetched online ({cut_words(paper.title)})"
     try:  # the library may hold the paper without this identifier: then it is the query
-        pos = rec.lookup.read(paper.title, prefix_words=1 << 30, near=False).position
+        pos = opened.lookup.read(paper.title, prefix_words=1 << 30, near=False).position
     except QueryError:
-        results = rec.text_results(paper.text, opts)
+        results = text_results(opened, paper.text, opts)
         note = f"{fetched} and its title and abstract searched"
         return Answer(
             query, "text", results, paper_title=paper.title, note=note, mode=opts.mode, diverse=opts.diverse, query_kind="online"
         )
-    results = rec.papers_results([pos], [], opts)
-    ids, titles = rec.index.ids, rec.index.titles
+    results = papers_results(opened, [pos], [], opts)
+    ids, titles = opened.index.ids, opened.index.titles
     note = f"{fetched}: it has the title of paper {ids[pos]}"
     return Answer(
         query, "paper", results, ids[pos], titles[pos], note=note, mode=opts.mode, diverse=opts.diverse, query_kind="title"
@@ -129,20 +115,20 @@ def _other_reading(papers: tuple[tuple[str, str], ...]) -> str:
 
 
 def answer_many(
-    rec: _Searcher, names: list[str], unwanted: list[str], kind: str, opts: SearchOptions, online: "Online | None" = None
+    opened: OpenIndex, names: list[str], unwanted: list[str], kind: str, opts: SearchOptions, online: "Online | None" = None
 ) -> Answer:
     """Answer several queries, or one with ``unwanted`` papers: each must name a library paper
     (``online`` fetches the one query only)."""
     if not names:
         raise QueryError("give at least one query")
     if len(names) == 1 and not unwanted:
-        return answer_one(rec, names[0], kind, opts, online)
+        return answer_one(opened, names[0], kind, opts, online)
     if kind == "text":
         raise QueryError(f'free text is one query; quote it: paperlike similar "{" ".join(names)}" --text')
-    pos = [_find_one_of(rec, q, names) for q in names]
-    neg = [rec.find(u) for u in unwanted]
-    results = rec.papers_results(pos, neg, opts)
-    ids, titles = rec.index.ids, rec.index.titles
+    pos = [_find_one_of(opened, q, names) for q in names]
+    neg = [opened.find(u) for u in unwanted]
+    results = papers_results(opened, pos, neg, opts)
+    ids, titles = opened.index.ids, opened.index.titles
     return Answer(
         " + ".join(names),
         "papers",
@@ -155,9 +141,9 @@ def answer_many(
     )
 
 
-def _find_one_of(rec: _Searcher, query: str, queries: list[str]) -> int:
+def _find_one_of(opened: OpenIndex, query: str, queries: list[str]) -> int:
     try:
-        return rec.find(query)
+        return opened.find(query)
     except UnknownPaperError as exc:
         if len(queries) < 2:
             raise

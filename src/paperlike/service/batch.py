@@ -28,6 +28,7 @@ from ..online import Online, as_online
 from ..readers import read_corpus
 from ..records import Corpus, Paper, Theme, Why, paper_text_hash
 from ..records.batch import BatchRanking, Neighbour, RankedPaper
+from ..records.options import check_k
 from ..search.explain import Explainer
 from ..search.marks import steer
 from ..search.stream import DEFAULT_STREAM_METHOD, STREAM_METHODS, nearest_targets, stream_scores, tfidf_topk_scores
@@ -35,8 +36,9 @@ from ..stopwords import is_stop_word
 from ..storage.rank_cache import RankCache
 from ..storage.triage import MAX_MARKS
 from .idlists import id_list_corpus
-from .options import check_k
+from .open_index import OpenIndex
 from .recommender import Recommender
+from .themes import resolve_theme
 from .triage import MarkedSet, in_dates, marked_set, remember_shown, split_unseen
 
 __all__ = ["Neighbour", "RankedPaper", "BatchRanking", "Target", "resolve_target", "rank_batch"]
@@ -59,7 +61,11 @@ class Target:
     description: str
 
 
-def resolve_target(rec: Recommender, theme: str | Theme | None = None, like: Sequence[str] = ()) -> Target:
+def _opened(library: Recommender | OpenIndex) -> OpenIndex:
+    return library.opened if isinstance(library, Recommender) else library
+
+
+def resolve_target(library: Recommender | OpenIndex, theme: str | Theme | None = None, like: Sequence[str] = ()) -> Target:
     """The papers to be like: the whole library, one theme of it, or chosen papers.
 
     This is the one place a theme name is turned into papers, so a new way of naming theme sets
@@ -69,32 +75,33 @@ def resolve_target(rec: Recommender, theme: str | Theme | None = None, like: Seq
         QueryError: Both a theme and papers given, or the target holds no paper.
         UnknownPaperError: A ``like`` paper is not in the library.
     """
-    count = rec.index.count
+    opened = _opened(library)
+    count = opened.index.count
     if theme is not None and like:
         raise QueryError("give a theme or papers to be like, not both (--theme or --like)")
     if like:
-        positions = sorted({rec.find(p) for p in like})
-        names = ", ".join(rec.index.ids[p] for p in positions[:5]) + (" ..." if len(positions) > 5 else "")
+        positions = sorted({opened.find(p) for p in like})
+        names = ", ".join(opened.index.ids[p] for p in positions[:5]) + (" ..." if len(positions) > 5 else "")
         return Target(np.asarray(positions, dtype=np.int64), f"{len(positions)} chosen paper(s): {names}")
     if theme is not None:
-        found = theme if isinstance(theme, Theme) else rec.theme(theme)
-        positions = sorted({p for m in found.papers if (p := rec.index.position(m.id)) is not None})
+        found = theme if isinstance(theme, Theme) else resolve_theme(opened, theme)[0]
+        positions = sorted({p for m in found.papers if (p := opened.index.position(m.id)) is not None})
         if not positions:
             raise QueryError(f"theme '{theme}' has no paper in this index; recompute themes with: paperlike themes")
         return Target(np.asarray(positions, dtype=np.int64), f"theme {found.id} '{found.label}' ({len(positions)} papers)")
     if count == 0:
-        raise QueryError(f"the library in {rec.directory} holds no papers; add some with: paperlike add FILE")
+        raise QueryError(f"the library in {opened.directory} holds no papers; add some with: paperlike add FILE")
     return Target(np.arange(count, dtype=np.int64), f"the library ({count} papers)")
 
 
 def _as_papers(
-    rec: Recommender, batch: Corpus | Sequence[Paper] | str | Path, fmt: str | None, online: Online | None = None
+    opened: OpenIndex, batch: Corpus | Sequence[Paper] | str | Path, fmt: str | None, online: Online | None = None
 ) -> tuple[list[Paper], str, frozenset[str]]:
     if isinstance(batch, (str, Path)):
         try:
             batch = read_corpus(batch, fmt)
         except IdListError as exc:  # papers by name: the library's, and (online) fetched ones
-            batch = id_list_corpus(rec.index, exc, online)
+            batch = id_list_corpus(opened.index, exc, online)
     if isinstance(batch, Corpus):
         return list(batch.papers), batch.source, batch.explicit_ids
     papers = list(batch)
@@ -103,9 +110,9 @@ def _as_papers(
     return papers, "papers", frozenset(p.id for p in papers)
 
 
-def _known(rec: Recommender, papers: list[Paper], explicit: frozenset[str]) -> list[str | None]:
+def _known(opened: OpenIndex, papers: list[Paper], explicit: frozenset[str]) -> list[str | None]:
     """For each batch paper, the id of the same library paper (arXiv id, DOI or title), or None."""
-    library = rec.index.papers()
+    library = opened.index.papers()
     owner: dict[str, int] = {}
     for i, p in enumerate(library):
         for key in identity_keys(p):
@@ -119,24 +126,24 @@ def _known(rec: Recommender, papers: list[Paper], explicit: frozenset[str]) -> l
     return out
 
 
-def _vectors(rec: Recommender, positions: np.ndarray) -> np.ndarray:
-    if len(positions) == rec.index.count:  # the whole library: its (cached) matrix, in order
-        return rec.index.all_vectors()
-    return rec.index.vectors_at(positions.tolist())
+def _vectors(opened: OpenIndex, positions: np.ndarray) -> np.ndarray:
+    if len(positions) == opened.index.count:  # the whole library: its (cached) matrix, in order
+        return opened.index.all_vectors()
+    return opened.index.vectors_at(positions.tolist())
 
 
-def _text_positions(rec: Recommender) -> dict[str, int]:
+def _text_positions(opened: OpenIndex) -> dict[str, int]:
     """Text hash -> the first library paper with that text (every record read once a ranking)."""
     in_index: dict[str, int] = {}
-    for pos, paper in enumerate(rec.index.papers()):
+    for pos, paper in enumerate(opened.index.papers()):
         in_index.setdefault(paper_text_hash(paper), pos)
     return in_index
 
 
-def _library_vectors(rec: Recommender, hashes: list[str], in_index: dict[str, int]) -> dict[str, np.ndarray]:
+def _library_vectors(opened: OpenIndex, hashes: list[str], in_index: dict[str, int]) -> dict[str, np.ndarray]:
     """The index's vectors of the texts among ``hashes`` that a library paper has."""
     found = sorted({h for h in hashes if h in in_index})
-    return dict(zip(found, rec.index.vectors_at([in_index[h] for h in found]))) if found else {}
+    return dict(zip(found, opened.index.vectors_at([in_index[h] for h in found]))) if found else {}
 
 
 def _source(digest: str, library: dict[str, np.ndarray], cached: dict[str, np.ndarray]) -> str:
@@ -146,17 +153,17 @@ def _source(digest: str, library: dict[str, np.ndarray], cached: dict[str, np.nd
 
 
 def _batch_vectors(
-    rec: Recommender, papers: list[Paper], progress: bool, in_index: dict[str, int], marked: bool = False
+    opened: OpenIndex, papers: list[Paper], progress: bool, in_index: dict[str, int], marked: bool = False
 ) -> tuple[np.ndarray, list[str]]:
     """The papers' vectors, and where each came from: ``library`` (a library paper with the same
     text, found in ``in_index``: the index's vector), ``cache`` (ranked before: see
     :mod:`paperlike.storage.rank_cache`; ``marked``: the marked papers' own cache) or ``embedded``
     (new). Both sources are of the index's model only: the embedder is checked against it, and
     the cache is kept per model identity."""
-    embedder = rec.checked_embedder()
+    embedder = opened.checked_embedder()
     hashes = [paper_text_hash(p) for p in papers]
-    library = _library_vectors(rec, hashes, in_index)
-    cache = RankCache(rec.directory, embedder.identity(), embedder.dim, *((MAX_MARKS, "-marks") if marked else ()))
+    library = _library_vectors(opened, hashes, in_index)
+    cache = RankCache(opened.directory, embedder.identity(), embedder.dim, *((MAX_MARKS, "-marks") if marked else ()))
     cached = cache.load()
     sources = [_source(h, library, cached) for h in hashes]
     todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if sources[i] == "embedded"}.values())
@@ -176,7 +183,7 @@ class _Run:
     """One ranking under way: the target, the papers being ranked and their vectors, and what is
     derived from them once (the target vectors and texts, word document frequencies)."""
 
-    rec: Recommender
+    opened: OpenIndex
     target: Target
     papers: list[Paper]
     vectors: np.ndarray
@@ -186,7 +193,7 @@ class _Run:
     @property
     def targets(self) -> np.ndarray:
         if self._targets is None:
-            self._targets = _vectors(self.rec, self.target.positions)
+            self._targets = _vectors(self.opened, self.target.positions)
         return self._targets
 
     def target_texts(self) -> list[str]:
@@ -197,7 +204,7 @@ class _Run:
                 near, _ = nearest_targets(self.vectors, self.targets, LEXICAL_CANDIDATES)
                 rows = np.unique(near)
             positions = [int(p) for p in self.target.positions[rows]]
-            self._target_texts = [p.text for p in self.rec.index.papers_at(positions)]
+            self._target_texts = [p.text for p in self.opened.index.papers_at(positions)]
         return self._target_texts
 
     def lexical(self) -> np.ndarray:
@@ -211,7 +218,7 @@ def _whys(run: _Run, papers: list[Paper], nearest_pos: list[int]) -> list[Why]:
     by their part of the two texts' TF-IDF dot product, ``(1 + ln tf) (1 + ln tf') idf**2``
     (IDF over library + batch), words of no topic and bare numbers left out (:mod:`paperlike.stopwords`). The Explainer's
     own terms follow BM25 weights, which in a small library put words like "generally" first."""
-    lex = run.rec.lexical()
+    lex = run.opened.lexical()
     batch_terms = [Counter(int(t) for t in lex.term_ids(p.text)) for p in run.papers]
     df = np.diff(lex.indptr).astype(np.float64)
     for terms in batch_terms:
@@ -219,7 +226,7 @@ def _whys(run: _Run, papers: list[Paper], nearest_pos: list[int]) -> list[Why]:
     idf = np.log((lex.count + len(run.papers) + 1) / (df + 1)) + 1
     tf_of = dict(zip((id(p) for p in run.papers), batch_terms))
     unique = sorted(set(nearest_pos))
-    texts = {p: paper.text for p, paper in zip(unique, run.rec.index.papers_at(unique))}
+    texts = {p: paper.text for p, paper in zip(unique, run.opened.index.papers_at(unique))}
     out = []
     for paper, pos in zip(papers, nearest_pos):
         explainer = Explainer(lex, paper.text)
@@ -245,17 +252,17 @@ def _check_options(k: int | None, method: str, nearest: int) -> None:
 
 
 def _scores(run: _Run, method: str) -> np.ndarray:
-    rec, target = run.rec, run.target
+    opened, target = run.opened, run.target
     negatives = None
-    if method == "svm" and len(target.positions) < rec.index.count:
+    if method == "svm" and len(target.positions) < opened.index.count:
         # Library papers outside the theme / chosen papers are known negatives for the classifier.
-        negatives = _vectors(rec, np.setdiff1d(np.arange(rec.index.count), target.positions))
+        negatives = _vectors(opened, np.setdiff1d(np.arange(opened.index.count), target.positions))
     return stream_scores(method, run.vectors, run.targets, lexical=run.lexical, negatives=negatives)
 
 
 def _assemble(run: _Run, order: list[int], scores: np.ndarray, nearest: int, why: bool) -> list[RankedPaper]:
     """The papers at ``order`` (best first), with their nearest target papers and explanations."""
-    rec = run.rec
+    opened = run.opened
     rows, cos = nearest_targets(run.vectors[order], run.targets, max(nearest, 1))
     near_pos = run.target.positions[rows]  # library positions, nearest first
     papers = [run.papers[i] for i in order]
@@ -265,7 +272,7 @@ def _assemble(run: _Run, order: list[int], scores: np.ndarray, nearest: int, why
     out = []
     for rank, (i, paper) in enumerate(zip(order, papers), 1):
         near = tuple(
-            Neighbour(rec.index.ids[p], rec.index.titles[p], float(c))
+            Neighbour(opened.index.ids[p], opened.index.titles[p], float(c))
             for p, c in zip(near_pos[rank - 1, :nearest], cos[rank - 1, :nearest])
         )
         out.append(RankedPaper(rank, paper, float(scores[i]), float(cos[rank - 1, 0]), near, whys[rank - 1]))
@@ -273,7 +280,7 @@ def _assemble(run: _Run, order: list[int], scores: np.ndarray, nearest: int, why
 
 
 def rank_batch(
-    rec: Recommender,
+    library: Recommender | OpenIndex,
     batch: Corpus | Sequence[Paper] | str | Path,
     *,
     theme: str | Theme | None = None,
@@ -295,7 +302,7 @@ def rank_batch(
     """Rank new papers by how like the library (or a theme of it, or chosen papers) they are.
 
     Args:
-        rec: The library.
+        library: The library (a :class:`Recommender`, or the :class:`OpenIndex` it wraps).
         batch: The new papers: a corpus file (any format; ``fmt`` to skip detection), a
             :class:`~paperlike.records.Corpus` or a list of :class:`~paperlike.records.Paper`.
         theme: Rank against this theme's papers (id, seed name or label phrase).
@@ -328,25 +335,26 @@ def rank_batch(
         ModelMismatchError: The model in use is not the library's.
     """
     _check_options(k, method, nearest)
-    papers, source, explicit = _as_papers(rec, batch, fmt, as_online(online))
-    target = resolve_target(rec, theme, like)
-    in_library = _known(rec, papers, explicit) if papers else []
+    opened = _opened(library)
+    papers, source, explicit = _as_papers(opened, batch, fmt, as_online(online))
+    target = resolve_target(opened, theme, like)
+    in_library = _known(opened, papers, explicit) if papers else []
     known = [(p, lib) for p, lib in zip(papers, in_library) if lib is not None]
     chosen = [i for i, lib in enumerate(in_library) if include_known or lib is None]
     ranking = BatchRanking([], target.description, method, known, len(papers), source)
-    chosen, ranking.outside_dates, ranking.hidden_seen = _filtered(rec, papers, chosen, since, until, unseen)
+    chosen, ranking.outside_dates, ranking.hidden_seen = _filtered(opened, papers, chosen, since, until, unseen)
     if not chosen:
         return ranking
     todo = [papers[i] for i in chosen]
-    in_index = _text_positions(rec)
-    vectors, sources = _batch_vectors(rec, todo, progress, in_index)
+    in_index = _text_positions(opened)
+    vectors, sources = _batch_vectors(opened, todo, progress, in_index)
     ranking.embedded = sources.count("embedded")
     ranking.reused = len(sources) - ranking.embedded
-    run = _Run(rec, target, todo, vectors)
+    run = _Run(opened, target, todo, vectors)
     scores = _scores(run, method)
-    marked = marked_set(rec) if use_marks else MarkedSet({}, [], [])
+    marked = marked_set(opened) if use_marks else MarkedSet({}, [], [])
     if len(marked):
-        liked, disliked = marked.vectors(lambda ps: _batch_vectors(rec, ps, False, in_index, marked=True)[0])
+        liked, disliked = marked.vectors(lambda ps: _batch_vectors(opened, ps, False, in_index, marked=True)[0])
         scores = steer(scores, vectors, liked, disliked)
         ranking.marks = (len(marked.liked), len(marked.disliked))
     order = sorted(range(len(todo)), key=lambda i: (-float(scores[i]), i))[:k]
@@ -356,19 +364,19 @@ def rank_batch(
         for r, i in zip(ranking.results, order)
     ]
     if remember:
-        ranking.remembered = remember_shown(rec, ranking.papers())
+        ranking.remembered = remember_shown(opened, ranking.papers())
     return ranking
 
 
 def _filtered(
-    rec: Recommender, papers: list[Paper], chosen: list[int], since: str | None, until: str | None, unseen: bool
+    opened: OpenIndex, papers: list[Paper], chosen: list[int], since: str | None, until: str | None, unseen: bool
 ) -> tuple[list[int], int, int]:
     """``chosen`` less the papers outside the dates and (``unseen``) those shown before, with how many each left out."""
     dated = in_dates([papers[i] for i in chosen], since, until)
     kept = [i for i, ok in zip(chosen, dated) if ok]
     outside = len(chosen) - len(kept)
     if unseen and kept:
-        fresh = {id(p) for p in split_unseen(rec, [papers[i] for i in kept])[0]}
+        fresh = {id(p) for p in split_unseen(opened, [papers[i] for i in kept])[0]}
         before = len(kept)
         kept = [i for i in kept if id(papers[i]) in fresh]
         return kept, outside, before - len(kept)

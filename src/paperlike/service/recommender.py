@@ -5,7 +5,12 @@ only free-text queries (and seeded themes, which embed the seed names) load the 
 check it is the one the index was built with. The work is done by :mod:`paperlike.search`
 (lookup, ranking, explanations) and :mod:`paperlike.themes`; this class ties them to one index.
 Every ranking method takes the same options (k, theme, mode, diverse, why), checked once in
-:class:`~paperlike.service.options.SearchOptions`.
+:class:`~paperlike.records.options.SearchOptions`; :meth:`Recommender.answer` takes that record
+itself (the CLI and the web build one and hand it on unchanged).
+
+The class is a thin public wrapper: the index and what queries load over it are one
+:class:`~paperlike.service.open_index.OpenIndex` (:attr:`Recommender.opened`), which the service
+modules take.
 """
 
 from __future__ import annotations
@@ -13,26 +18,23 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..embedding import Embedder
 from ..errors import QueryError
 from ..online import Online, as_online
-from ..records import DEFAULT_MODE, Answer, Paper, Result, Seed, Theme, ThemeSet
-from ..search.lexical import LexicalIndex
-from ..search.lookup import PaperLookup
-from ..search.shortlist import DenseShortlist
+from ..records import DEFAULT_MODE, Answer, Paper, Result, Results, Seed, Theme, ThemeSet
+from ..records.options import SearchOptions, check_k, paper_names
 from ..settings import default_index_dir
 from ..storage import PaperIndex, load_index
 from ..storage.manifest import describe_manifest
 from ..storage.themes import load_saved_themes
 from .answers import answer_many, answer_one
 from .build import ensure_default_index
-from .catalog import matching_positions, paper_lookup, select_papers
-from .options import SearchOptions, check_k, paper_names
-from .ranking import IndexRanking
+from .catalog import matching_positions, select_papers
+from .open_index import OpenIndex, OpenIndexView
+from .ranking import papers_results, resolve_options, text_results, theme_positions
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -46,8 +48,7 @@ log = logging.getLogger("paperlike")
 MAP_NEIGHBOURS_MAX_PAPERS = 20000
 
 
-@dataclass
-class Recommender(IndexRanking):
+class Recommender(OpenIndexView):
     """Answers "papers like this one" over one index.
 
     Args:
@@ -59,14 +60,14 @@ class Recommender(IndexRanking):
             answers; False answers as if there were no marks.
     """
 
-    index: PaperIndex
-    embedder: Embedder | None = None
-    index_dir_reason: str = "given"
-    use_marks: bool = True
-    _lookup: PaperLookup | None = field(default=None, repr=False)
-    _model_checked: bool = field(default=False, repr=False)
-    _lex: LexicalIndex | None = field(default=None, repr=False)
-    _shortlist: DenseShortlist | None = field(default=None, repr=False)
+    def __init__(
+        self, index: PaperIndex, embedder: Embedder | None = None, index_dir_reason: str = "given", use_marks: bool = True
+    ) -> None:
+        self.opened = OpenIndex(index, embedder, use_marks)
+        self.index_dir_reason = index_dir_reason
+
+    def __repr__(self) -> str:
+        return f"Recommender({self.directory}, {self.index.count} papers)"
 
     @classmethod
     def load(
@@ -93,39 +94,10 @@ class Recommender(IndexRanking):
                 ensure_default_index(Path(index_dir), embedder, progress)
         return cls(load_index(index_dir), embedder, reason)
 
-    @property
-    def directory(self) -> Path:
-        """The index directory."""
-        return self.index.directory
-
     def __len__(self) -> int:
         return self.index.count
 
     # -- lookups -------------------------------------------------------------------------------
-
-    def find(self, query: str) -> int:
-        """Position of the paper a query names: an id, a DOI, an arXiv id (any version, old-style
-        ids too), an arXiv / doi.org / other URL of the paper, a title, a unique title prefix or
-        a near-miss (see :class:`~paperlike.search.lookup.PaperLookup`).
-
-        Raises:
-            TypeError: ``query`` is not a string.
-            QueryError: Empty query.
-            AmbiguousQueryError: The query matches several titles equally well.
-            UnknownPaperError: Nothing matches (carries the closest titles).
-        """
-        return self.lookup.find(query)
-
-    @property
-    def lookup(self) -> PaperLookup:
-        """The index's :class:`~paperlike.search.lookup.PaperLookup` (made on first use)."""
-        if self._lookup is None:
-            self._lookup = paper_lookup(self.index)
-        return self._lookup
-
-    def paper(self, query: str) -> Paper:
-        """The full record of the paper a query names (see :meth:`find`)."""
-        return self.index.papers_at([self.find(query)])[0]
 
     def records(self, ids: Sequence[str]) -> list[Paper]:
         """Full records of the papers with these exact ids, in the order given (e.g. results).
@@ -182,7 +154,7 @@ class Recommender(IndexRanking):
             why: Attach an explanation (shared terms, best sentence pair) to each result.
         """
         opts = SearchOptions(k, theme, mode, diverse, why)
-        return self.papers_results([self.find(paper)], [], opts)
+        return papers_results(self.opened, [self.find(paper)], [], opts)
 
     def similar_to_text(
         self,
@@ -195,7 +167,7 @@ class Recommender(IndexRanking):
         why: bool = False,
     ) -> list[Result]:
         """Papers most like a free text (an abstract, a title, a few words); see :meth:`similar`."""
-        return self.text_results(text, SearchOptions(k, theme, mode, diverse, why))
+        return text_results(self.opened, text, SearchOptions(k, theme, mode, diverse, why))
 
     def like(
         self,
@@ -222,7 +194,7 @@ class Recommender(IndexRanking):
         wanted, unwanted = paper_names(papers, "papers"), paper_names(unlike, "unlike")
         if not wanted:
             raise QueryError("give at least one paper to find papers like")
-        return self.papers_results([self.find(p) for p in wanted], [self.find(p) for p in unwanted], opts)
+        return papers_results(self.opened, [self.find(p) for p in wanted], [self.find(p) for p in unwanted], opts)
 
     def recommend(
         self,
@@ -251,7 +223,7 @@ class Recommender(IndexRanking):
             QueryError: See :meth:`find` and :meth:`embed_query`.
             OnlineError: With ``online``: a service cannot be reached, is too slow or limits the rate.
         """
-        return answer_one(self, query, kind, SearchOptions(k, theme, mode, diverse, why), as_online(online))
+        return answer_one(self.opened, query, kind, SearchOptions(k, theme, mode, diverse, why), as_online(online))
 
     def ask(
         self,
@@ -275,8 +247,29 @@ class Recommender(IndexRanking):
             TypeError: ``queries`` or ``unlike`` is a single string or not strings.
             QueryError: See :meth:`recommend` and :meth:`like`.
         """
-        opts = SearchOptions(k, theme, mode, diverse, why)
-        return answer_many(self, paper_names(queries, "queries"), paper_names(unlike, "unlike"), kind, opts, as_online(online))
+        return self.answer(queries, SearchOptions(k, theme, mode, diverse, why), unlike=unlike, kind=kind, online=online)
+
+    def answer(
+        self,
+        queries: Sequence[str],
+        options: SearchOptions | None = None,
+        *,
+        unlike: Sequence[str] = (),
+        kind: Literal["auto", "paper", "text"] = "auto",
+        online: "bool | Online" = False,
+    ) -> Answer:
+        """:meth:`ask` for an options record the caller built once (the CLI and the web do): its
+        theme is resolved to index positions here, and the record goes on to the scorer unchanged.
+
+        Raises:
+            TypeError: ``options`` is not a :class:`SearchOptions`; see :meth:`ask`.
+            QueryError: See :meth:`ask`.
+        """
+        options = SearchOptions() if options is None else options
+        if not isinstance(options, SearchOptions):
+            raise TypeError(f"options is a SearchOptions record, not {type(options).__name__}")
+        wanted, unwanted = paper_names(queries, "queries"), paper_names(unlike, "unlike")
+        return answer_many(self.opened, wanted, unwanted, kind, resolve_options(self.opened, options), as_online(online))
 
     # -- themes (the work is in :mod:`paperlike.service.themes`) --------------------------------
 
@@ -308,7 +301,7 @@ class Recommender(IndexRanking):
         """
         from .themes import ThemeSetChoice, theme_set
 
-        return theme_set(self, ThemeSetChoice.of(n, seeds, name, margin), save=save)
+        return theme_set(self.opened, ThemeSetChoice.of(n, seeds, name, margin), save=save)
 
     def theme(
         self, name: str, n: int | None = None, seeds: str | Seed | Sequence[str | Seed] = (), *, theme_set: str | None = None
@@ -321,7 +314,7 @@ class Recommender(IndexRanking):
         """
         from .themes import ThemeSetChoice, resolve_theme
 
-        return resolve_theme(self, name, ThemeSetChoice.of(n, seeds, theme_set))[0]
+        return resolve_theme(self.opened, name, ThemeSetChoice.of(n, seeds, theme_set))[0]
 
     def latest_themes(self) -> ThemeSet:
         """The most recently computed theme set (recomputed if the index changed; the automatic
@@ -332,6 +325,20 @@ class Recommender(IndexRanking):
             opts = latest.options if latest is not None else {}
             return self.themes(opts.get("n"), [Seed(a, b) for a, b in opts.get("seeds", [])], margin=opts.get("margin", 0.05))
         return latest
+
+    # -- ranking parts, for scripts (the work is in :mod:`.ranking`) ---------------------------
+
+    def theme_positions(self, theme: str | Theme | None) -> frozenset[int] | None:
+        """Index positions of a theme's papers; None for no theme (see :func:`.ranking.theme_positions`)."""
+        return theme_positions(self.opened, theme)
+
+    def papers_results(self, pos: list[int], neg: list[int], opts: SearchOptions) -> Results:
+        """Papers like those at index positions ``pos`` and unlike those at ``neg`` (see :func:`.ranking.papers_results`)."""
+        return papers_results(self.opened, pos, neg, opts)
+
+    def text_results(self, text: str, opts: SearchOptions) -> Results:
+        """Papers like a free text (see :func:`.ranking.text_results`)."""
+        return text_results(self.opened, text, opts)
 
     # -- maps ----------------------------------------------------------------------------------
 

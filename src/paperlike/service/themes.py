@@ -17,36 +17,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-from ..embedding import Embedder
 from ..errors import QueryError
 from ..records import Seed, Theme, ThemePaper, ThemeSet, parse_seeds
 from ..records.themes import DEFAULT_MARGIN
-from ..search.lexical import LexicalIndex
-from ..storage.index import PaperIndex
 from ..storage.manifest import MANIFEST
 from ..storage.themes import check_set_name, load_saved_themes, load_set_names, options_key, save_set_name, save_themes
 from ..themes import compute_themes
-
-
-class Recommender(Protocol):
-    """What theme sets need of a :class:`~paperlike.service.recommender.Recommender` (which
-    imports this module, so it is described here instead of imported)."""
-
-    @property
-    def index(self) -> PaperIndex: ...
-
-    @property
-    def directory(self) -> Path: ...
-
-    def checked_embedder(self) -> Embedder: ...
-
-    def lexical(self) -> LexicalIndex: ...
-
+from .open_index import OpenIndex
 
 __all__ = ["ThemeSetChoice", "theme_set", "resolve_theme", "name_theme_set", "collection_theme", "COLLECTION_PREFIX"]
 
@@ -89,39 +69,39 @@ class ThemeSetChoice:
         return cls(n, parsed, float(margin), name)
 
 
-def _compute(rec: Recommender, n: int | None, seeds: Sequence[Seed], margin: float, save: bool) -> ThemeSet:
+def _compute(opened: OpenIndex, n: int | None, seeds: Sequence[Seed], margin: float, save: bool) -> ThemeSet:
     key = options_key(n, seeds, margin)
-    generation = rec.index.manifest["generation"]
-    saved = load_saved_themes(rec.directory, key, rec.index.count)
+    generation = opened.index.manifest["generation"]
+    saved = load_saved_themes(opened.directory, key, opened.index.count)
     if saved is not None and saved.generation == generation:
-        unknown = next((p.id for t in saved for p in t.papers if rec.index.position(p.id) is None), None)
+        unknown = next((p.id for t in saved for p in t.papers if opened.index.position(p.id) is None), None)
         if unknown is None:
             return saved
         log.info("saved themes name paper '%s' that is not in the index; computing them again", unknown[:60])
         saved = None
     result = compute_themes(
-        rec.index.all_vectors(),
-        rec.index.ids,
-        rec.index.titles,
-        lambda positions: [p.text for p in rec.index.papers_at(positions)],
+        opened.index.all_vectors(),
+        opened.index.ids,
+        opened.index.titles,
+        lambda positions: [p.text for p in opened.index.papers_at(positions)],
         n=n,
         seeds=seeds,
-        embed=lambda texts: rec.checked_embedder().embed_batch(texts),
-        lexical=lambda text: (rec.lexical().scores(text), rec.lexical().coverage(text)),
+        embed=lambda texts: opened.checked_embedder().embed_batch(texts),
+        lexical=lambda text: (opened.lexical().scores(text), opened.lexical().coverage(text)),
         margin=margin,
         previous=saved,
         generation=generation,
     )
     # A removed index stays removed: saving would create its folder again.
-    if save and (rec.directory / MANIFEST).is_file():
+    if save and (opened.directory / MANIFEST).is_file():
         try:
-            save_themes(rec.directory, key, result)
+            save_themes(opened.directory, key, result)
         except OSError as exc:
             log.warning("themes not saved beside the index (%s); they will be computed again next time", exc)
     return result
 
 
-def theme_set(rec: Recommender, choice: ThemeSetChoice | None = None, *, save: bool = True) -> ThemeSet:
+def theme_set(opened: OpenIndex, choice: ThemeSetChoice | None = None, *, save: bool = True) -> ThemeSet:
     """The theme set a choice means (computed, or loaded when saved for this index generation).
 
     Raises:
@@ -129,8 +109,8 @@ def theme_set(rec: Recommender, choice: ThemeSetChoice | None = None, *, save: b
     """
     choice = choice or ThemeSetChoice()
     if choice.name is None:
-        return _compute(rec, choice.n, choice.seeds, choice.margin, save)
-    names = load_set_names(rec.directory)
+        return _compute(opened, choice.n, choice.seeds, choice.margin, save)
+    names = load_set_names(opened.directory)
     if choice.name not in names:
         known = ", ".join(sorted(names)) or "none yet"
         raise QueryError(
@@ -139,19 +119,19 @@ def theme_set(rec: Recommender, choice: ThemeSetChoice | None = None, *, save: b
         )
     opts = names[choice.name]
     seeds = [Seed(a, b) for a, b in opts["seeds"]]
-    result = _compute(rec, opts["n"], seeds, opts["margin"], save)
+    result = _compute(opened, opts["n"], seeds, opts["margin"], save)
     result.name = choice.name
     return result
 
 
-def name_theme_set(rec: Recommender, result: ThemeSet, name: str) -> ThemeSet:
+def name_theme_set(opened: OpenIndex, result: ThemeSet, name: str) -> ThemeSet:
     """Save ``result``'s options under ``name`` (``paperlike themes ... --save-as NAME``)."""
-    save_set_name(rec.directory, name, result.options)
+    save_set_name(opened.directory, name, result.options)
     result.name = name
     return result
 
 
-def resolve_theme(rec: Recommender, name: str, choice: ThemeSetChoice | None = None) -> tuple[Theme, ThemeSet]:
+def resolve_theme(opened: OpenIndex, name: str, choice: ThemeSetChoice | None = None) -> tuple[Theme, ThemeSet]:
     """``(theme, its set)`` for a theme named by id, seed name or label phrase within a set.
 
     Raises:
@@ -160,14 +140,14 @@ def resolve_theme(rec: Recommender, name: str, choice: ThemeSetChoice | None = N
     if not isinstance(name, str):
         raise TypeError(f"a theme name must be a string such as 't2' or 'distillation', not {type(name).__name__}")
     if name.startswith(COLLECTION_PREFIX):
-        return collection_theme(rec, name[len(COLLECTION_PREFIX) :])
-    found = theme_set(rec, choice)
+        return collection_theme(opened, name[len(COLLECTION_PREFIX) :])
+    found = theme_set(opened, choice)
     if not found.matching(name):
-        raise found.missing(name, _saved_elsewhere(rec, name, found))
+        raise found.missing(name, _saved_elsewhere(opened, name, found))
     return found.get(name), found
 
 
-def _saved_elsewhere(rec: Recommender, name: str, searched: ThemeSet) -> str:
+def _saved_elsewhere(opened: OpenIndex, name: str, searched: ThemeSet) -> str:
     """A hint naming the saved theme sets that have a theme ``name`` ('' when none has).
 
     Only the sets already saved beside the index are read (nothing is computed for a hint)."""
@@ -177,9 +157,9 @@ def _saved_elsewhere(rec: Recommender, name: str, searched: ThemeSet) -> str:
         searched.options.get("margin", DEFAULT_MARGIN),
     )
     sets = []
-    for set_name, opts in sorted(load_set_names(rec.directory).items()):
+    for set_name, opts in sorted(load_set_names(opened.directory).items()):
         key = options_key(opts["n"], [Seed(a, b) for a, b in opts["seeds"]], opts["margin"])
-        saved = None if key == searched_key else load_saved_themes(rec.directory, key, rec.index.count)
+        saved = None if key == searched_key else load_saved_themes(opened.directory, key, opened.index.count)
         if saved is not None and saved.matching(name):
             sets.append(set_name)
     if not sets:
@@ -189,7 +169,7 @@ def _saved_elsewhere(rec: Recommender, name: str, searched: ThemeSet) -> str:
     return f" (it is a theme of the saved {which} {', '.join(repr(n) for n in sets[:3])}: add {options})"
 
 
-def collection_theme(rec: Recommender, path: str) -> tuple[Theme, ThemeSet]:
+def collection_theme(opened: OpenIndex, path: str) -> tuple[Theme, ThemeSet]:
     """The papers of a (Zotero) collection and its sub-collections, as a theme: ``--theme
     collection:Reading/Distillation`` targets them in ``similar``, ``export`` and ``rank``.
 
@@ -199,14 +179,14 @@ def collection_theme(rec: Recommender, path: str) -> tuple[Theme, ThemeSet]:
         QueryError: No paper of the index is in that collection.
     """
     path = "/".join(part.strip() for part in path.split("/") if part.strip())
-    papers = [p for p in rec.index.papers() if any(c == path or c.startswith(path + "/") for c in p.collections)]
+    papers = [p for p in opened.index.papers() if any(c == path or c.startswith(path + "/") for c in p.collections)]
     if not path or not papers:
         raise QueryError(
             f"no paper of this index is in the collection '{path}'; collections come from a Zotero library "
             "(paperlike add zotero.sqlite), named by their path, e.g. --theme collection:Reading/Distillation"
         )
-    positions = [rec.index.position(p.id) for p in papers]
-    vectors = rec.index.vectors_at([pos for pos in positions if pos is not None])
+    positions = [opened.index.position(p.id) for p in papers]
+    vectors = opened.index.vectors_at([pos for pos in positions if pos is not None])
     centroid = vectors.mean(axis=0)
     norm = float(np.linalg.norm(centroid))
     centroid = centroid / norm if norm > 0 else centroid
@@ -215,4 +195,4 @@ def collection_theme(rec: Recommender, path: str) -> tuple[Theme, ThemeSet]:
         (ThemePaper(p.id, p.title, round(float(s), 6), True) for p, s in zip(papers, scores)), key=lambda m: (-m.score, m.id)
     )
     theme = Theme(f"{COLLECTION_PREFIX}{path}", path, None, members, [], centroid.astype(np.float32))
-    return theme, ThemeSet([theme], {"collection": path}, str(rec.index.manifest["generation"]))
+    return theme, ThemeSet([theme], {"collection": path}, str(opened.index.manifest["generation"]))

@@ -16,34 +16,19 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import IndexCorruptError, QueryError, UnknownPaperError
 from ..identity import contradict, identity_keys, normalize_arxiv_id, normalize_doi, strong_ids
 from ..records import Paper, paper_text_hash
-from ..search.lookup import MIN_PREFIX_WORDS, PaperLookup
+from ..search.lookup import MIN_PREFIX_WORDS
 from ..storage.triage import Mark, TriageStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..storage import PaperIndex
-
-
-class _OpenIndex(Protocol):
-    """What triage needs of a :class:`~paperlike.service.recommender.Recommender` (a protocol:
-    the ranking mixin imports this module, so it cannot import the Recommender)."""
-
-    index: PaperIndex
-
-    @property
-    def directory(self) -> Path: ...
-
-    def paper(self, query: str) -> Paper: ...
-
-    @property
-    def lookup(self) -> PaperLookup: ...
+    from .open_index import OpenIndex
 
 
 __all__ = [
@@ -122,21 +107,21 @@ def _matches(paper: Paper, text: str) -> bool:
     )
 
 
-def _find(rec: _OpenIndex, query: str, shown: list[Paper], marked: list[Paper]) -> tuple[Paper, bool]:
+def _find(opened: OpenIndex, query: str, shown: list[Paper], marked: list[Paper]) -> tuple[Paper, bool]:
     """The paper a query names, exact readings first: a library paper (id, DOI, arXiv id, URL,
     title), a paper ``rank`` showed recently, a paper already marked (so a mark can be changed
     after its paper left the library); then a near miss of a library title or id."""
     text = query.strip()
     try:
-        reading = rec.lookup.read(query, prefix_words=MIN_PREFIX_WORDS, near=False)
-        return rec.index.papers_at([reading.position])[0], True
+        reading = opened.lookup.read(query, prefix_words=MIN_PREFIX_WORDS, near=False)
+        return opened.index.papers_at([reading.position])[0], True
     except UnknownPaperError:
         pass
     for paper in [*reversed(shown), *reversed(marked)]:  # the latest first
         if _matches(paper, text):
             return paper, False
     try:
-        return rec.paper(query), True
+        return opened.paper(query), True
     except UnknownPaperError as missing:
         raise UnknownPaperError(
             f"{str(missing).rstrip('.')}; nor is it among the papers 'paperlike rank' showed recently "
@@ -146,7 +131,7 @@ def _find(rec: _OpenIndex, query: str, shown: list[Paper], marked: list[Paper]) 
         ) from None
 
 
-def mark_papers(rec: _OpenIndex, queries: Sequence[str], liked: bool | None) -> list[MarkChange]:
+def mark_papers(opened: OpenIndex, queries: Sequence[str], liked: bool | None) -> list[MarkChange]:
     """Mark papers liked (``True``), not liked (``False``) or clear their marks (``None``).
 
     Each query names a library paper (id, DOI, arXiv id, URL, title: as ``similar`` reads it), a
@@ -158,11 +143,11 @@ def mark_papers(rec: _OpenIndex, queries: Sequence[str], liked: bool | None) -> 
     """
     if isinstance(queries, str) or not queries or not all(isinstance(q, str) and q.strip() for q in queries):
         raise QueryError("name at least one paper to mark (an id, DOI, arXiv id or title), none of them empty")
-    store = TriageStore(rec.directory)
+    store = TriageStore(opened.directory)
     marked = [m.paper for m in store.marks()]
     shown = store.seen().records
     # A paper named twice (by its id and by its title, say) is marked once.
-    found = list({(p.id, lib): (p, lib) for p, lib in (_find(rec, q, shown, marked) for q in queries)}.values())
+    found = list({(p.id, lib): (p, lib) for p, lib in (_find(opened, q, shown, marked) for q in queries)}.values())
     at = _now()
 
     def change(current: list[Mark]) -> list[MarkChange]:
@@ -181,9 +166,9 @@ def mark_papers(rec: _OpenIndex, queries: Sequence[str], liked: bool | None) -> 
     return store.update_marks(change)
 
 
-def marks(rec: _OpenIndex) -> list[Mark]:
+def marks(opened: OpenIndex) -> list[Mark]:
     """The index's marks, oldest first."""
-    return TriageStore(rec.directory).marks()
+    return TriageStore(opened.directory).marks()
 
 
 def _same_paper(a: Paper, b: Paper, b_keys: list[str]) -> bool:
@@ -216,11 +201,11 @@ class MarkedSet:
         return both[: len(self.liked)], both[len(self.liked) :]
 
 
-def marked_set(rec: _OpenIndex) -> MarkedSet:
+def marked_set(opened: OpenIndex) -> MarkedSet:
     """The index's marks as a :class:`MarkedSet`; a damaged marks file is logged and counts as
     no marks, so ranking goes on."""
     try:
-        found = marks(rec)
+        found = marks(opened)
     except IndexCorruptError as exc:
         log.warning("%s", exc)
         found = []
@@ -276,9 +261,9 @@ def _positions_of(index: PaperIndex, papers: list[Paper]) -> frozenset[int]:
     return frozenset(out)
 
 
-def split_unseen(rec: _OpenIndex, papers: Sequence[Paper]) -> tuple[list[Paper], list[Paper]]:
+def split_unseen(opened: OpenIndex, papers: Sequence[Paper]) -> tuple[list[Paper], list[Paper]]:
     """``(not shown before, shown before)``: papers an earlier ``rank`` showed, by identity or text."""
-    seen = TriageStore(rec.directory).seen().keys
+    seen = TriageStore(opened.directory).seen().keys
     fresh: list[Paper] = []
     shown: list[Paper] = []
     for paper in papers:
@@ -286,13 +271,13 @@ def split_unseen(rec: _OpenIndex, papers: Sequence[Paper]) -> tuple[list[Paper],
     return fresh, shown
 
 
-def remember_shown(rec: _OpenIndex, papers: Sequence[Paper]) -> bool:
+def remember_shown(opened: OpenIndex, papers: Sequence[Paper]) -> bool:
     """Record ``papers`` as shown (for ``--unseen``); best effort: False when the folder cannot
     be written (read-only, busy), since the ranking itself does not depend on it."""
     if not papers:
         return True
     try:
-        TriageStore(rec.directory).add_seen(list(papers), [_seen_keys(p) for p in papers], _now())
+        TriageStore(opened.directory).add_seen(list(papers), [_seen_keys(p) for p in papers], _now())
     except Exception:  # noqa: BLE001 - a read-only or busy folder ranks as before, without remembering
         return False
     return True
@@ -354,6 +339,6 @@ def _after(later: str | None, earlier: str | None) -> bool:
     return later[:n] >= earlier[:n]
 
 
-def forget_seen(rec: _OpenIndex) -> int:
+def forget_seen(opened: OpenIndex) -> int:
     """Forget which papers were shown; returns how many keys were held."""
-    return TriageStore(rec.directory).forget_seen()
+    return TriageStore(opened.directory).forget_seen()

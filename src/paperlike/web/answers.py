@@ -16,6 +16,7 @@ functions are blocking: the app runs them in worker threads.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from paperlike.errors import QueryError
@@ -57,17 +58,8 @@ def _ask(
     snap: Snapshot, queries: Sequence[str], unlike: Sequence[str], kind: Kind, opts: SearchOptions, sets: ThemeSetQuery
 ) -> dict[str, Any]:
     def compute() -> dict[str, Any]:
-        within = None if opts.theme is None else theme_of(snap, str(opts.theme), sets)
-        answer = snap.rec.ask(
-            list(queries),
-            opts.k,
-            unlike=list(unlike),
-            kind=kind,
-            theme=within,
-            mode=opts.mode,
-            diverse=opts.diverse,
-            why=opts.why,
-        )
+        chosen = opts if opts.theme is None else replace(opts, theme=theme_of(snap, str(opts.theme), sets))
+        answer = snap.rec.answer(list(queries), chosen, unlike=list(unlike), kind=kind)
         return {**answer.to_dict(), "note": answer.note, "generation": snap.generation}
 
     if opts.k > MAX_K_KEPT or sum(map(len, queries)) + sum(map(len, unlike)) > MAX_QUERY_CHARS_KEPT:
@@ -148,13 +140,13 @@ def themes(snap: Snapshot, sets: ThemeSetQuery = _AUTOMATIC) -> ThemeSet:
     the same set; none, the automatic themes (computed or loaded once per generation and options;
     saved beside the index only by a server that may write it, see :mod:`.policy`)."""
     save = policy.current().save
-    return _derived(snap, ("themes", sets.choice), "themes", lambda: theme_set(snap.rec, sets.choice, save=save))
+    return _derived(snap, ("themes", sets.choice), "themes", lambda: theme_set(snap.rec.opened, sets.choice, save=save))
 
 
 def theme_of(snap: Snapshot, name: str, sets: ThemeSetQuery = _AUTOMATIC) -> Theme:
     """The theme ``name`` names in a set (or a Zotero collection, ``collection:PATH``), as ``--theme``."""
     if name.startswith(COLLECTION_PREFIX):
-        return snap.derived.get(("collection", name), lambda: resolve_theme(snap.rec, name)[0])
+        return snap.derived.get(("collection", name), lambda: resolve_theme(snap.rec.opened, name)[0])
     return themes(snap, sets).get(name)
 
 

@@ -141,7 +141,7 @@ def apply_marks(snap: Snapshot, papers: Sequence[str], liked: bool | None) -> li
     """Mark ``papers`` as ``paperlike mark`` does (all or none: an unknown paper marks nothing);
     blocking."""
     try:
-        changes = mark_papers(snap.rec, list(papers), liked)  # a write moves the marks version on
+        changes = mark_papers(snap.rec.opened, list(papers), liked)  # a write moves the marks version on
     except OSError as exc:
         raise ServeError(
             f"cannot save the marks in {snap.rec.directory} ({exc.strerror or exc}); check the folder's "
@@ -153,14 +153,14 @@ def apply_marks(snap: Snapshot, papers: Sequence[str], liked: bool | None) -> li
 
 def list_marks(snap: Snapshot) -> list[dict[str, Any]]:
     """Every mark, oldest first, with the paper's record (``paperlike marks --json``); blocking."""
-    return [m.to_dict() for m in marks(snap.rec)]
+    return [m.to_dict() for m in marks(snap.rec.opened)]
 
 
 def marks_of(snap: Snapshot, ids: Sequence[str]) -> dict[str, bool]:
     """The marks of the library papers ``ids`` (True liked, False not liked; unmarked ones left
     out), matched by identity as ``rank`` matches them; blocking. A damaged marks file counts as no
     marks (logged), so pages still show."""
-    marked = snap.answers.get(("marks", marks_version(snap)), lambda: marked_set(snap.rec))
+    marked = snap.answers.get(("marks", marks_version(snap)), lambda: marked_set(snap.rec.opened))
     if not len(marked):
         return {}
     index = snap.rec.index
