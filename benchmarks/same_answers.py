@@ -1,7 +1,7 @@
 """Do two versions of paperlike give the same answers? Dump answers with one, compare with another.
 
 ``dump`` writes, for ``--ids`` random papers of an index (seeded), the answer dicts of
-``Recommender.ask`` with the why in every mode (hybrid, lexical, dense, diverse), plus papers
+``Recommender.ask`` with the why in every mode (hybrid, lexical, dense, topical, diverse), plus papers
 like two of them, like one but not another, five of their titles as free text (this loads the
 index's model) and five of them within the first automatic theme. ``compare`` reads two dumps and prints how many
 answers have the same ids in the same order, the same explanations, identical dicts, and the
@@ -12,6 +12,10 @@ Usage (the package imported is the one on ``PYTHONPATH``)::
     PYTHONPATH=/path/to/old/src python benchmarks/same_answers.py dump INDEX_DIR old.json [--ids 60]
     PYTHONPATH=src python benchmarks/same_answers.py dump INDEX_DIR new.json [--ids 60]
     python benchmarks/same_answers.py compare old.json new.json
+
+``pwc-index INDEX_DIR`` writes an index of the 5,250 PwC-areas papers from the benchmarks'
+MiniLM vector cache (``embed_eval.py --set pwc`` fills it), so a comparison on PwC costs no
+embedding here.
 """
 
 from __future__ import annotations
@@ -21,7 +25,22 @@ import json
 import random
 from typing import Any
 
-MODES: list[dict[str, Any]] = [{}, {"mode": "lexical"}, {"mode": "dense"}, {"diverse": True}]
+MODES: list[dict[str, Any]] = [{}, {"mode": "lexical"}, {"mode": "dense"}, {"mode": "topical"}, {"diverse": True}]
+
+
+def pwc_index(out: str, eval_dir: str | None) -> None:
+    import hashlib
+
+    import _data
+    from paperlike.embedding import get_embedder
+    from paperlike.storage.writer import write_index
+
+    corpus, _ = _data.pwc_corpus(_data.eval_dir_from(eval_dir))
+    embedder = get_embedder("all-MiniLM-L6-v2")
+    vectors, how = _data.embed_cached([p.text for p in corpus.papers], embedder, "pwc")
+    digest = hashlib.sha256("\n".join(p.text for p in corpus.papers).encode()).hexdigest()
+    write_index(out, corpus.papers, vectors, embedder.identity(), corpus.source, digest)
+    print(f"{len(corpus.papers)} PwC-areas papers -> {out} (vectors: {how})")
 
 
 def dump(index_dir: str, out: str, count: int) -> None:
@@ -78,9 +97,14 @@ def main() -> None:
     c = sub.add_parser("compare")
     c.add_argument("first")
     c.add_argument("second")
+    w = sub.add_parser("pwc-index")
+    w.add_argument("index_dir")
+    w.add_argument("--eval-dir", default=None)
     opts = parser.parse_args()
     if opts.command == "dump":
         dump(opts.index_dir, opts.out, opts.ids)
+    elif opts.command == "pwc-index":
+        pwc_index(opts.index_dir, opts.eval_dir)
     else:
         compare(opts.first, opts.second)
 

@@ -28,11 +28,15 @@ from typing import Any
 import numpy as np
 
 from ..storage.lexical import lexical_folder, load_lexical, save_lexical
+from ..storage.writer import write_derived
 from .tfidf import TfidfIndex, build_tfidf
 
 __all__ = ["LexicalIndex", "build_lexical", "load_or_build_lexical", "tokenizer_settings", "WORD"]
 
 log = logging.getLogger("paperlike")
+
+# What loading a damaged or foreign BM25 folder raises (it is then rebuilt).
+_DAMAGED = (OSError, ValueError, KeyError, TypeError, AttributeError)
 
 # bm25s's own token pattern (its ``tokenize`` default): the one word splitter of the lexical
 # side, so explanations split words exactly as the index did. (The hashing embedder keeps its
@@ -284,7 +288,9 @@ def _bm25_matrix(doc_terms: np.ndarray, offsets: np.ndarray, columns: int, chunk
     return data, indices, indptr
 
 
-def load_or_build_lexical(index_dir: str | Path, generation: str, count: int, texts: Callable[[], Iterable[str]]) -> LexicalIndex:
+def load_or_build_lexical(
+    index_dir: str | Path, generation: str, count: int, texts: Callable[[], Iterable[str]], save: bool = True
+) -> LexicalIndex:
     """The BM25 index of an index generation: loaded when saved and intact, else built and saved.
 
     Args:
@@ -292,22 +298,35 @@ def load_or_build_lexical(index_dir: str | Path, generation: str, count: int, te
         generation: Its current generation (from the manifest).
         count: Its number of papers.
         texts: Returns the papers' texts in index order, as a list or a generator (only called to build).
+        save: False: build it in memory only; the index folder is neither written nor cleaned
+            (a read-only server, a read-only mount).
     """
     index_dir = Path(index_dir)
     folder = lexical_folder(index_dir, generation)
     if folder.is_dir():
         try:
             return LexicalIndex(**load_lexical(folder, count))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except _DAMAGED as exc:
             log.warning("rebuilding the BM25 index in %s (%s)", folder, exc)
-            shutil.rmtree(folder, ignore_errors=True)
     if count > 20000:
         log.info("building the BM25 index of %d papers (once per index change)", count)
     lex = build_lexical(texts())
     if lex.count != count:
         raise ValueError(f"{lex.count} texts for an index of {count} papers")
-    try:
+    if not save:
+        return lex
+
+    def write() -> None:
+        if folder.is_dir():
+            try:
+                load_lexical(folder, count)
+                return  # another command saved it meanwhile
+            except _DAMAGED:
+                shutil.rmtree(folder)  # under the writer lock: no writer is using it
         save_lexical(lex, folder)
+
+    try:  # the storage layer's one lazy path for derived files (writer lock, live generation)
+        write_derived(index_dir, generation, write)
     except OSError as exc:  # a read-only index still answers, just without the saved copy
         log.warning("BM25 index not saved beside the index (%s)", exc)
     # Folders of older generations are removed by the next index write (under its lock).

@@ -15,11 +15,12 @@ from ..embedding import Embedder, get_embedder
 from ..engines import Engine, get_engine
 from ..errors import IndexMissingError
 from ..readers import BUNDLED_SOURCE, bundled_corpus, bundled_file_sha256
-from ..records import Corpus, embedded_text, paper_text_hash
+from ..records import Corpus, Paper, embedded_text, paper_text_hash
 from ..settings import Settings, default_index_dir, usable_path
 from ..storage.aliases import Alias, read_live_aliases
 from ..storage.checkpoints import EmbeddingCache
 from ..storage.generations import claim_folder
+from ..storage.index import PaperIndex
 from ..storage.lock import holds_writer_lock, writer_lock
 from ..storage.manifest import read_manifest
 from ..storage.writer import write_index
@@ -150,11 +151,13 @@ def rebuild_index(
     edited: bool = False,
     engine: str | Engine = "local",
     aliases: Sequence[Alias] | None = None,
+    live: tuple[PaperIndex, Sequence[Paper]] | None = None,
 ) -> BuildReport:
     """:func:`build_index`, plus what add, remove and merge need: the generation they changed
-    (nothing is written if the index moved past it), that the papers are an edited index, and
-    the names of merged records to keep (None: those of the index there, as a build keeps them;
-    see :mod:`paperlike.storage.aliases`)."""
+    (nothing is written if the index moved past it), that the papers are an edited index, the
+    names of merged records to keep (None: those of the index there, as a build keeps them;
+    see :mod:`paperlike.storage.aliases`), and the live index with the records they read from it
+    under the writer lock (its vectors are reused by text without reading the records again)."""
     started = time.perf_counter()
     runner = get_engine(engine)  # an unknown engine fails before anything is read or locked
     usable_path(directory, "index folder", expand=False)  # a symlink loop: a one-line error
@@ -163,7 +166,7 @@ def rebuild_index(
     with _Lock(directory) as lock:
         model = embedder.identity()
         cache = EmbeddingCache(directory, model, embedder.dim)
-        known = cache.known() if reuse else {}
+        known = (cache.known(*live) if live is not None else cache.known()) if reuse else {}
         hashes = [paper_text_hash(p) for p in corpus.papers]
         todo = sorted({h: i for i, h in reversed(list(enumerate(hashes))) if h not in known}.values())
 

@@ -271,7 +271,7 @@ def add_papers(
             _tidy(directory, index, original)
         else:
             report.embedded, report.generation = _write(
-                directory, index, merger.papers, [c.source for c in corpora], embedder, batch_size, progress, runner
+                directory, index, original, merger.papers, [c.source for c in corpora], embedder, batch_size, progress, runner
             )
     report.seconds = time.perf_counter() - started
     return report
@@ -280,6 +280,7 @@ def add_papers(
 def _write(
     directory: Path,
     index: PaperIndex,
+    original: list[Paper],
     papers: list[Paper],
     sources: list[str],
     embedder: Embedder,
@@ -301,6 +302,7 @@ def _write(
         edited=True,
         engine=engine,
         aliases=index.aliases,
+        live=(index, original),  # each record read and hashed once per add
     )
     return built.embedded, built.generation
 
@@ -332,7 +334,8 @@ def remove_papers(directory: str | Path, ids: Sequence[str]) -> list[str]:
         if len(found) >= index.count:
             raise QueryError(f"that would remove all {index.count} papers; delete the index directory {directory} instead")
         gone = set(found)
-        keep = [p for p in index.papers() if p.id not in gone]
+        records = index.papers()
+        keep = [p for p in records if p.id not in gone]
         # No text is embedded again: every kept vector is reused from the index.
         built = rebuild_index(
             Corpus(keep, index.manifest.get("corpus", {}).get("source", "")),
@@ -342,6 +345,7 @@ def remove_papers(directory: str | Path, ids: Sequence[str]) -> list[str]:
             base_generation=index.manifest["generation"],
             edited=True,
             aliases=index.aliases,  # (those of removed papers are dropped)
+            live=(index, records),
         )
     removed = RemovedIds(found)
     removed.generation, removed.parent = built.generation, built.parent

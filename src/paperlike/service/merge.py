@@ -147,15 +147,16 @@ def merge_papers(
         report = MergeReport(plan.merges, plan.skipped, dry_run, parent=index.manifest["generation"])
         if dry_run or not plan.merges:
             return report
-        papers, aliases = plan.apply()
+        papers, aliases, records = plan.apply()
         built = rebuild_index(
             Corpus(papers, index.manifest.get("corpus", {}).get("source", "")),
-            _model(index, papers, embedder, device),
+            _model(index, records, papers, embedder, device),
             directory,
             search="auto" if index.exact else "hnsw",
             base_generation=index.manifest["generation"],
             edited=True,
             aliases=aliases,
+            live=(index, records),
         )
     report.embedded, report.generation = built.embedded, built.generation
     return report
@@ -242,15 +243,17 @@ class _Plan:
             names,
         )
 
-    def apply(self) -> tuple[list[Paper], list[Alias]]:
-        """The index's papers after the merges, and its names of merged records."""
+    def apply(self) -> tuple[list[Paper], list[Alias], list[Paper]]:
+        """The index's papers after the merges, its names of merged records, and its papers as
+        read (before the merges: the rebuild reuses their vectors without reading them again)."""
         into = {gone: m.into for m in self.merges for gone in m.merged}
-        papers = [self.kept.get(p.id, p) for p in self.index.papers() if p.id not in into]
+        records = self.index.papers()
+        papers = [self.kept.get(p.id, p) for p in records if p.id not in into]
         # Flat: the names that led to a record merged now lead where it went (A -> B -> C: A -> C).
         aliases = [Alias(**{**asdict(a), "into": into.get(a.into, a.into)}) for a in self.index.aliases]
         gone = [p for p, r in self.records.items() if r.id in into]
         aliases += [alias_of(self.records[p], into[self.records[p].id]) for p in gone]
-        return papers, aliases
+        return papers, aliases, records
 
 
 def _kept_because(kept: Paper, other: Paper) -> str:
@@ -265,9 +268,10 @@ def _kept_because(kept: Paper, other: Paper) -> str:
     return "as rich, and first in the index"
 
 
-def _model(index: PaperIndex, papers: list[Paper], embedder: Embedder | None, device: str | None) -> Any:
-    """The model for the merged papers: none is loaded when every text has a vector already."""
-    known = {paper_text_hash(p) for p in index.papers()}
+def _model(index: PaperIndex, records: list[Paper], papers: list[Paper], embedder: Embedder | None, device: str | None) -> Any:
+    """The model for the merged papers: none is loaded when every text has a vector already
+    (``records``: the index's papers as read)."""
+    known = {paper_text_hash(p) for p in records}
     if all(paper_text_hash(p) in known for p in papers):
         return ReuseOnly(index)
     model = embedder or get_embedder(index.model.get("name"), device)

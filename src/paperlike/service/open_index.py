@@ -19,11 +19,10 @@ import numpy as np
 from ..embedding import Embedder, check_model, get_embedder
 from ..errors import QueryError
 from ..records import Paper, embedded_text
-from ..search.lexical import LexicalIndex, build_lexical, load_or_build_lexical
+from ..search.lexical import LexicalIndex, load_or_build_lexical
 from ..search.lookup import PaperLookup
 from ..search.shortlist import SHORTLIST_MIN_PAPERS, DenseShortlist
 from ..storage import PaperIndex
-from ..storage.lexical import lexical_folder, load_lexical
 from ..text import clean_text
 from .catalog import paper_lookup
 
@@ -115,21 +114,9 @@ class OpenIndex:
                 neither written nor cleaned (a read-only server, a read-only mount).
         """
         if self._lex is None:
-            if save:
-                generation = self.index.manifest["generation"]
-                self._lex = load_or_build_lexical(self.index.directory, generation, self.index.count, self.all_texts)
-            else:
-                self._lex = self._lexical_in_memory()
+            generation = self.index.manifest["generation"]
+            self._lex = load_or_build_lexical(self.index.directory, generation, self.index.count, self.all_texts, save)
         return self._lex
-
-    def _lexical_in_memory(self) -> LexicalIndex:
-        folder = lexical_folder(self.index.directory, self.index.manifest["generation"])
-        if folder.is_dir():
-            try:
-                return LexicalIndex(**load_lexical(folder, self.index.count))
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                pass  # damaged: built below, and the folder left for the next writer to replace
-        return build_lexical(self.all_texts())
 
     def all_texts(self, chunk: int = 20_000) -> Iterator[str]:
         """Every paper's embedded text in index order, parsed a chunk of records at a time: neither

@@ -23,8 +23,8 @@ import numpy as np
 from ..errors import QueryError
 from ..records import Seed, Theme, ThemePaper, ThemeSet, parse_seeds
 from ..records.themes import DEFAULT_MARGIN
-from ..storage.manifest import MANIFEST
 from ..storage.themes import check_set_name, load_saved_themes, load_set_names, options_key, save_set_name, save_themes
+from ..storage.writer import write_derived
 from ..themes import compute_themes
 from .open_index import OpenIndex
 
@@ -92,10 +92,9 @@ def _compute(opened: OpenIndex, n: int | None, seeds: Sequence[Seed], margin: fl
         previous=saved,
         generation=generation,
     )
-    # A removed index stays removed: saving would create its folder again.
-    if save and (opened.directory / MANIFEST).is_file():
-        try:
-            save_themes(opened.directory, key, result)
+    if save:
+        try:  # the storage layer's one lazy path for derived files (writer lock, live generation)
+            write_derived(opened.directory, generation, lambda: save_themes(opened.directory, key, result))
         except OSError as exc:
             log.warning("themes not saved beside the index (%s); they will be computed again next time", exc)
     return result

@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError, PaperlikeError
-from ..records import paper_text_hash
+from ..records import Paper, paper_text_hash
 from . import files as store
-from .index import load_index
+from .index import PaperIndex, load_index
 from .names import CHECKPOINT_DIR, TMP_PREFIX, contained
 
 __all__ = ["CHECKPOINT_DIR", "model_key", "EmbeddingCache"]
@@ -99,16 +99,22 @@ class EmbeddingCache:
             if self.root.is_dir():
                 contained(self.root, self.shard_dir.name)
 
-    def known(self) -> dict[str, np.ndarray]:
+    def known(self, index: PaperIndex | None = None, papers: Sequence[Paper] | None = None) -> dict[str, np.ndarray]:
         """Vectors by text hash: from the index on disk (same model only) and from valid shards.
 
         A missing or damaged index or shard contributes nothing; it never stops a build.
+
+        Args:
+            index: The live index, when the caller (an add, remove or merge, under the writer
+                lock) has loaded it already; None: loaded here.
+            papers: Its records, when the caller has read them already (each record is then
+                read and hashed once per command); None: read here.
         """
         found: dict[str, np.ndarray] = {}
         try:
-            index = load_index(self.directory)
+            index = index if index is not None else load_index(self.directory)
             if index.model == self.identity:
-                for paper, vector in zip(index.papers(), index.all_vectors()):
+                for paper, vector in zip(papers if papers is not None else index.papers(), index.all_vectors()):
                     found[paper_text_hash(paper)] = vector
         except PaperlikeError:
             found.clear()  # a damaged index is rebuilt from scratch

@@ -13,14 +13,12 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import files as store
-from .generations import live_generation
 from .names import check_generation, contained, inside, lexical_name
 
 __all__ = ["LEXICAL_FORMAT", "ARRAYS", "lexical_folder", "save_lexical", "load_lexical"]
@@ -68,8 +66,8 @@ def save_lexical(lex: Any, target: Path) -> None:
     """Save the arrays of a BM25 index (any object with the :data:`ARRAYS` attributes, ``vocab``,
     ``count`` and ``settings``) as the folder ``target`` (from :func:`lexical_folder`), atomically.
 
-    Readers save it without the writer lock; if the index moved to another generation meanwhile,
-    the folder is removed again (the writer that retired the generation may have missed it).
+    Called through :func:`~paperlike.storage.writer.write_derived` (the writer lock held, the
+    generation still live).
     """
     target = Path(target)
 
@@ -91,13 +89,7 @@ def save_lexical(lex: Any, target: Path) -> None:
         }
         (tmp / "meta.json").write_bytes(store.json_bytes(meta))
 
-    if store.atomic_write_dir(target, fill) and _generation_moved(target):
-        shutil.rmtree(target, ignore_errors=True)
-
-
-def _generation_moved(target: Path) -> bool:
-    live = live_generation(target.parent)
-    return live is not None and lexical_name(live) != target.name
+    store.atomic_write_dir(target, fill)
 
 
 def _npy_view(buffer: Any) -> np.ndarray:

@@ -21,7 +21,7 @@ from .generations import claim_folder, live_generation, record_generation, retir
 from .manifest import FORMAT, FORMAT_VERSION, MANIFEST
 from .names import data_file_names
 
-__all__ = ["write_index", "choose_search", "ANN_THRESHOLD", "HNSW_PARAMS", "SEARCH_KINDS"]
+__all__ = ["write_index", "write_derived", "choose_search", "ANN_THRESHOLD", "HNSW_PARAMS", "SEARCH_KINDS"]
 
 
 # Exact search up to here; approximate (HNSW) from here on. At 96k papers an exact query costs
@@ -216,3 +216,32 @@ def write_index(
         # Only now is the new generation live; older ones can go.
         retire(directory, gen)
     return manifest
+
+
+def write_derived(directory: str | Path, generation: str, write: Callable[[], object]) -> bool:
+    """The one lazy path for the files derived from a generation (the BM25 / TF-IDF arrays,
+    theme sets), which the first query that needs them computes: ``write`` runs under the writer
+    lock, taken only if it is free now, and only while ``generation`` is still the live one.
+
+    So every file of an index folder is written under its writer lock (by :func:`write_index`
+    or here), a derived file is never written for a generation a writer has just retired, and a
+    query never waits for a build: with the lock busy, or the index removed or replaced, nothing
+    is written and the caller answers from what it computed (the next query writes it).
+
+    Returns:
+        Whether ``write`` ran.
+
+    Raises:
+        OSError: The folder cannot be written (a read-only mount); the caller logs it and goes on.
+    """
+    directory = Path(directory)
+    if not (directory / MANIFEST).is_file():  # a removed index stays removed: no lock file made
+        return False
+    try:
+        with store.writer_lock(directory, timeout=0):
+            if live_generation(directory) != generation:
+                return False
+            write()
+            return True
+    except IndexBusyError:
+        return False
