@@ -36,7 +36,7 @@ def main() -> None:
     from paperlike.readers import collect, paper_from_fields
     from paperlike.records import Corpus
     from paperlike.service.build import build_index
-    from paperlike.service.library import add_papers
+    from paperlike.service.edits import add_papers
     from paperlike.storage import load_index
     from paperlike.storage.writer import write_index
 

@@ -1,9 +1,9 @@
 """``--diverse`` on PwC-areas: how MMR's balance trades relevance for variety, dev half / test half.
 
 Every paper of PwC-areas is a query ("papers like this one", the product's hybrid scores through
-``paperlike.search.rank.score_query``); ``--diverse`` re-ranks the best 50 with maximal marginal
+``paperlike.search.scoring.score_query``); ``--diverse`` re-ranks the best 50 with maximal marginal
 relevance, ``lam * relevance - (1 - lam) * max cosine to the papers already picked``
-(``paperlike.search.rank.mmr``). For each ``lam`` it prints, on the top 10:
+(``paperlike.search.scoring.mmr``). For each ``lam`` it prints, on the top 10:
 
 * relevance: task-P@10 and area-P@10 (share of results with the query's task / research area);
 * variety: the number of distinct tasks among the results of the query's area (different
@@ -46,7 +46,7 @@ def main() -> None:
     opts = ap.parse_args()
     from paperlike.embedding import get_embedder
     from paperlike.search.lexical import build_lexical
-    from paperlike.search.rank import MMR_LAMBDA, mmr, score_query, top_k
+    from paperlike.search.scoring import MMR_LAMBDA, mmr, score_query, top_k
 
     started = time.perf_counter()
     corpus, rows = _data.pwc_corpus(_data.eval_dir_from(opts.eval_dir))

@@ -2,7 +2,7 @@
 
 Every row is computed in the same run, from the same cached vectors:
 
-* ``product``: what ``paperlike similar`` does by default (``paperlike.search.rank.DEFAULT_MODE``),
+* ``product``: what ``paperlike similar`` does by default (``paperlike.search.scoring.DEFAULT_MODE``),
 * ``dense``: plain MiniLM cosine (the first 256 tokens of title + abstract),
 * ``bm25``: BM25 alone (bm25s, English stopwords, stemming),
 * variants tried on the way: the fusion method and weight, and window pooling for long texts.
@@ -37,7 +37,7 @@ from _data import acm_corpus, cache_dir, embed_cached, eval_dir_from, pwc_corpus
 from _variants import rrf_fuse  # noqa: E402
 from _windows import pool_windows, split_windows  # noqa: E402
 from paperlike.embedding import get_embedder  # noqa: E402
-from paperlike.search.rank import DEFAULT_MODE, fuse  # noqa: E402
+from paperlike.search.scoring import DEFAULT_MODE, fuse  # noqa: E402
 
 
 def lexical_cached(texts: list[str], label: str) -> tuple[lexmod.LexicalIndex, str]:
@@ -87,7 +87,7 @@ def variants(dense: np.ndarray, pooled: np.ndarray, bm: np.ndarray, mask: np.nda
 
 def product_scores(dense, bm, mask):
     """The default ranking of ``paperlike similar``, via the library's own function."""
-    from paperlike.search.rank import score_all
+    from paperlike.search.scoring import score_all
 
     return score_all(DEFAULT_MODE, dense, bm, mask)
 

@@ -51,7 +51,7 @@ from paperlike.embedding import get_embedder  # noqa: E402
 from paperlike.errors import CorpusError  # noqa: E402
 from paperlike.readers import paper_from_fields  # noqa: E402
 from paperlike.search.lexical import build_lexical  # noqa: E402
-from paperlike.search.rank import zscore  # noqa: E402
+from paperlike.search.scoring import zscore  # noqa: E402
 from paperlike.search.stream import (  # noqa: E402
     DEFAULT_STREAM_METHOD,
     rrf,

@@ -27,7 +27,7 @@ Rows:
                      among each paper's K nearest papers by cosine)
   +late              late interaction over sentence units (mean over query units of the best unit match), re-ranking the fused top 200
   before             the hybrid default before this harness: z-fusion of cosine and BM25, w=0.8
-  product            what ``paperlike similar`` does now (paperlike.search.rank.score_query), through the library's own functions
+  product            what ``paperlike similar`` does now (paperlike.search.scoring.score_query), through the library's own functions
   topical mode       ``--mode topical``: the product's scores, then the neighbour re-rank of paperlike.search.neighbours
 """
 
@@ -158,7 +158,7 @@ def lexical_index(texts: list[str]):
 
 
 def zfuse(parts: list[tuple[float, np.ndarray]], mask: np.ndarray) -> np.ndarray:
-    from paperlike.search.rank import zscore
+    from paperlike.search.scoring import zscore
 
     return sum(w * zscore(s, mask) for w, s in parts)
 
@@ -352,7 +352,7 @@ def prf(ctx: Context, model: str, bases: Bases, fused: np.ndarray, mask: np.ndar
 
 
 def run(ctx: Context) -> dict:
-    from paperlike.search.rank import score_all, score_query
+    from paperlike.search.scoring import score_all, score_query
 
     def topical(kind: str, model: str, cos: np.ndarray, tfidf: np.ndarray, mask: np.ndarray) -> np.ndarray:
         from paperlike.search.neighbours import exact_neighbours, neighbour_bonus

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from paperlike.embedding import HashingEmbedder, MiniLMEmbedder
-from paperlike.engines.ray_cluster import import_ray, start_local
-from paperlike.engines.ray_engine import RayEngine
+from paperlike.embedding.engines.ray_cluster import import_ray, start_local
+from paperlike.embedding.engines.ray_engine import RayEngine
 
 LOG = Path(tempfile.gettempdir()) / f"paperlike-ray-startup-{os.getpid()}.txt"
 

@@ -129,9 +129,9 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    from paperlike.engines import LocalEngine
-    from paperlike.engines.ray_cluster import import_ray, start_local
-    from paperlike.engines.ray_engine import RayEngine
+    from paperlike.embedding.engines import LocalEngine
+    from paperlike.embedding.engines.ray_cluster import import_ray, start_local
+    from paperlike.embedding.engines.ray_engine import RayEngine
     from paperlike.records import Corpus
 
     full, _ = pwc_corpus(eval_dir_from(args.eval_dir))

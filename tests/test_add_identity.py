@@ -19,7 +19,7 @@ from paperlike.embedding import HashingEmbedder
 from paperlike.readers import read_corpus
 from paperlike.records import Corpus, Paper
 from paperlike.service.build import build_index
-from paperlike.service.library import add_papers
+from paperlike.service.edits import add_papers
 from paperlike.storage import load_index, read_manifest
 
 FIX = ROOT / "tests" / "fixtures"

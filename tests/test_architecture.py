@@ -4,7 +4,7 @@ module imports itself round a cycle (function-local imports included), the CLI s
 
 Layers, top to bottom (a module may import its own layer or any layer below it, never above)::
 
-    cli -> service -> {search, themes, readers, embedding, engines, viz, export, online} -> storage
+    cli -> service -> {search, themes, readers, embedding, viz, export, online} -> storage
         -> {records, identity, text, stopwords, settings, errors, model_registry, mode_registry,
             format_registry, registries}
 """
@@ -25,9 +25,8 @@ LAYERS = {
     "cli": 0,
     "web": 0,
     "service": 1,
-    # engines/ spreads embedding over machines (Ray): the layer of embedding.
     # online/ fetches papers by identifier (--online): the layer of the readers it reuses.
-    **{name: 2 for name in ("search", "themes", "readers", "embedding", "engines", "viz", "export", "online")},
+    **{name: 2 for name in ("search", "themes", "readers", "embedding", "viz", "export", "online")},
     "storage": 3,
     # The registries (models, ranking modes, export formats): records, dependency-free, so the
     # CLI reads names without numpy.
@@ -193,6 +192,34 @@ def test_paperlike_environment_variables_are_read_in_settings_only():
     assert readers == []
 
 
+# File names used in more than one package: each is one concept seen from each layer (the
+# themes' records, files, service and command), never two jobs under one name. A new repeat
+# fails the test below until it is renamed or, if it is one concept, added here with it.
+SHARED_NAMES = {
+    "__init__": "a package",
+    "aliases": "names of merged records: stored (storage) and looked up (search)",
+    "app": "a front end's application: the click group (cli), the ASGI app (web)",
+    "arxiv": "arXiv records: read from a file (readers), fetched from the API (online)",
+    "base": "what a package's modules share: the embedder interface, the readers' common code",
+    "generations": "index generations: on disk (storage), as the server swaps them (web)",
+    "incoming": "the new-paper ranking: its records and its service",
+    "index": "the index: its files (storage), its commands (cli)",
+    "lexical": "the BM25 / TF-IDF side: its arrays on disk (storage), its scoring (search)",
+    "marks": "the reader's marks: steering scores (search), the web endpoints (web)",
+    "themes": "themes: records, saved sets (storage), theme sets by name (service), commands (cli)",
+    "triage": "daily triage: its files (storage), its service, its commands (cli)",
+}
+
+
+def test_no_two_modules_share_a_file_name_for_different_jobs():
+    by_name: dict[str, list[str]] = {}
+    for name, path in MODULES.items():
+        by_name.setdefault(path.stem, []).append(name)
+    repeated = {stem for stem, names in by_name.items() if len(names) > 1}
+    assert sorted(repeated - set(SHARED_NAMES)) == []
+    assert sorted(set(SHARED_NAMES) - repeated) == []  # the list stays true as modules go
+
+
 def test_no_module_over_400_lines():
     long = {name: n for name, path in MODULES.items() if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
@@ -288,3 +315,58 @@ def test_the_registry_copy_check_finds_copies():
     # Lists that share a few names are not copies: two modes, a mix of names.
     assert not _registry_copies('METHODS = ("hybrid", "dense", "lexical", "max", "svm")', registries)
     assert not _registry_copies('if method in ("hybrid", "lexical"): pass', registries)
+
+
+def _named_literals(source: str, names: set[str]) -> list[tuple[int, str]]:
+    """String constants equal to one of ``names``, docstrings left out."""
+    tree = ast.parse(source)
+    docstrings = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names and id(node) not in docstrings
+    ]
+
+
+def _name_homes() -> dict[str, set[str]]:
+    """Where each ranking-mode, export-format and corpus-format name may be written: its
+    registry, and the module its record names as its implementation (a reader, a writer).
+    Stream methods (``rank --method``) share names with modes; search/stream.py implements them,
+    and detect.py's content rules name the formats they tell apart."""
+    from paperlike.format_registry import EXPORT_FORMATS, find_export_format
+    from paperlike.mode_registry import MODES, STREAM_METHODS
+    from paperlike.readers.formats import FORMATS, find_reader
+
+    homes: dict[str, set[str]] = {}
+    for mode in MODES:
+        homes.setdefault(mode, set()).add("paperlike.mode_registry")
+    for method in set(STREAM_METHODS) & set(MODES):
+        homes[method].add("paperlike.search.stream")
+    for fmt in EXPORT_FORMATS:
+        homes.setdefault(fmt, set()).update({"paperlike.format_registry", find_export_format(fmt).writer.split(":")[0]})
+    for fmt in FORMATS:
+        reader = find_reader(fmt).reader.split(":")[0]
+        homes.setdefault(fmt, set()).update({"paperlike.readers.formats", "paperlike.readers.detect", reader})
+    return homes
+
+
+def test_no_mode_format_or_reader_name_is_written_outside_its_record():
+    """A name is written once, in its record (and its own implementation); everything else reads
+    the registry, so adding or renaming a mode, format or reader touches no other module."""
+    homes = _name_homes()
+    stray = [
+        f"{name}:{line} writes {value!r}"
+        for name, path in MODULES.items()
+        for line, value in _named_literals(path.read_text(encoding="utf-8"), set(homes))
+        if name not in homes[value]
+    ]
+    assert stray == []
+
+
+def test_the_name_check_finds_a_stray_name():
+    assert _named_literals('if opts.mode == "topical":\n    pass\n', {"topical"}) == [(1, "topical")]
+    assert _named_literals('"""Ranks in "topical" mode."""\nx = 1\n', {"topical"}) == []

@@ -11,7 +11,7 @@ from paperlike.cli import cli
 from paperlike.embedding import HashingEmbedder
 from paperlike.readers import read_corpus
 from paperlike.service import Recommender, add_papers
-from paperlike.service.batch import rank_batch
+from paperlike.service.incoming import rank_batch
 from test_zotero import _sample
 
 HINTON = "distilling-the-knowledge-in-a-neural"

@@ -20,7 +20,7 @@ from paperlike.errors import ModelError
 from paperlike.records import Corpus, Paper
 from paperlike.service import Recommender
 from paperlike.service.build import build_index
-from paperlike.service.library import add_papers
+from paperlike.service.edits import add_papers
 from paperlike.storage import load_index, verify_index
 from paperlike.storage.writer import write_index
 

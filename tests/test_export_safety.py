@@ -326,7 +326,7 @@ def test_the_export_command_writes_safe_csv(tmp_path, hash_index_copy):
 
     from paperlike.cli import cli
     from paperlike.embedding import HashingEmbedder
-    from paperlike.service.library import add_papers
+    from paperlike.service.edits import add_papers
 
     path = tmp_path / "evil.jsonl"
     path.write_text('{"id": "evil", "title": "=1+1", "abstract": "@SUM(A1)", "url": "-x"}\n', encoding="utf-8")

@@ -15,7 +15,7 @@ from paperlike.embedding import HashingEmbedder
 from paperlike.errors import CorpusError, IdListError
 from paperlike.readers import read_corpus
 from paperlike.readers.idlist import id_list_entries
-from paperlike.service.batch import rank_batch
+from paperlike.service.incoming import rank_batch
 from paperlike.service.recommender import Recommender
 
 SEED = ROOT / "src" / "paperlike" / "data" / "daily_papers_seed.txt"

@@ -45,7 +45,7 @@ def test_titles_differing_only_in_non_ascii_letters_are_two_papers(tmp_path, fir
 @pytest.mark.parametrize("first, second", APART[:3])
 def test_adding_the_other_title_to_an_index_adds_a_paper(tmp_path, hash_index_copy, first, second):
     from paperlike.embedding import HashingEmbedder
-    from paperlike.service.library import add_papers
+    from paperlike.service.edits import add_papers
 
     embedder = HashingEmbedder()
     add_papers(hash_index_copy, [read_corpus(write_jsonl(tmp_path / "a.jsonl", [{"title": first}]))], embedder=embedder)

@@ -13,8 +13,8 @@ from conftest import write_jsonl
 from paperlike.cli import cli
 from paperlike.embedding import HashingEmbedder
 from paperlike.records import Corpus, Paper
-from paperlike.service.batch import rank_batch
 from paperlike.service.build import build_index
+from paperlike.service.incoming import rank_batch
 from paperlike.service.recommender import Recommender
 
 LONG_DOI = "10.1145/3219819.3220000-with-a-rather-long-suffix"

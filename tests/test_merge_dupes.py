@@ -23,7 +23,7 @@ from paperlike.readers import read_corpus
 from paperlike.records import Corpus, Paper
 from paperlike.service import Recommender
 from paperlike.service.build import build_index
-from paperlike.service.library import add_papers, remove_papers
+from paperlike.service.edits import add_papers, remove_papers
 from paperlike.service.merge import merge_papers
 from paperlike.storage import files as store
 from paperlike.storage import load_index, read_manifest, verify_index

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import random_unit_vectors
 from paperlike.search.neighbours import NEIGHBOUR_POOL, NEIGHBOUR_RERANK, PAPERS_PER_NEIGHBOUR, exact_neighbours, neighbour_bonus
-from paperlike.search.rank import zscore
+from paperlike.search.scoring import zscore
 
 
 def _brute_neighbours(vectors: np.ndarray, positions, k: int) -> list[set[int]]:

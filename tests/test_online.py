@@ -24,7 +24,7 @@ from paperlike.errors import IdListError, OnlineError, QueryError
 from paperlike.online import Online, as_online
 from paperlike.online.crossref import jats_text
 from paperlike.online.fetch import _retry_after
-from paperlike.service.batch import rank_batch
+from paperlike.service.incoming import rank_batch
 from paperlike.service.recommender import Recommender
 from paperlike.settings import Settings
 from paperlike.storage.online_cache import ResponseCache, cache_name

@@ -22,7 +22,7 @@ from paperlike.errors import NotAnIndexError
 from paperlike.readers import bundled_corpus
 from paperlike.records import Corpus, Paper
 from paperlike.service.build import build_index
-from paperlike.service.library import remove_papers
+from paperlike.service.edits import remove_papers
 from paperlike.storage import load_index, read_manifest
 from paperlike.storage.files import TMP_PREFIX, atomic_write_json
 from paperlike.storage.generations import RECORD

@@ -25,7 +25,7 @@ from paperlike.readers import bundled_corpus
 from paperlike.records import Corpus, Paper
 from paperlike.service import Recommender
 from paperlike.service.build import build_index
-from paperlike.service.library import add_papers, remove_papers
+from paperlike.service.edits import add_papers, remove_papers
 from paperlike.storage import load_index, verify_index
 from paperlike.storage.checkpoints import EmbeddingCache
 from paperlike.storage.files import VERIFIED, Verifier

@@ -16,7 +16,7 @@ from paperlike.records import Corpus, Paper
 from paperlike.search.identifiers import MAX_IDENTIFIER_CHARS, Identifier, parse_identifier
 from paperlike.service import Recommender
 from paperlike.service.build import build_index
-from paperlike.service.library import remove_papers
+from paperlike.service.edits import remove_papers
 from paperlike.storage import load_index
 from paperlike.text import cut_words
 

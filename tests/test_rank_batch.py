@@ -1,4 +1,4 @@
-"""``paperlike rank`` / :func:`paperlike.service.batch.rank_batch`: new papers against a library."""
+"""``paperlike rank`` / :func:`paperlike.service.incoming.rank_batch`: new papers against a library."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from paperlike.embedding import HashingEmbedder
 from paperlike.errors import CorpusError, ModelMismatchError, QueryError, UnknownPaperError
 from paperlike.records import Corpus, Paper
 from paperlike.search.stream import STREAM_METHODS
-from paperlike.service import batch as batch_mod
-from paperlike.service.batch import rank_batch
+from paperlike.service import incoming as batch_mod
+from paperlike.service.incoming import rank_batch
 from paperlike.service.recommender import Recommender
 
 _NEW = [

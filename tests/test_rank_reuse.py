@@ -14,8 +14,8 @@ from paperlike.cli import cli
 from paperlike.embedding import HashingEmbedder
 from paperlike.readers import bundled_corpus
 from paperlike.records import Paper
-from paperlike.service.batch import rank_batch
 from paperlike.service.build import build_index
+from paperlike.service.incoming import rank_batch
 from paperlike.service.recommender import Recommender
 from paperlike.storage.rank_cache import RANK_CACHE_DIR, RankCache
 

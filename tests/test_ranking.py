@@ -16,9 +16,9 @@ import pytest
 from conftest import random_unit_vectors
 from paperlike.embedding import HashingEmbedder
 from paperlike.errors import QueryError
-from paperlike.records.options import SearchOptions
+from paperlike.records.search_options import SearchOptions
 from paperlike.search.lexical import build_lexical, load_or_build_lexical
-from paperlike.search.rank import fuse, mmr, rocchio, score_all, top_k, zscore
+from paperlike.search.scoring import fuse, mmr, rocchio, score_all, top_k, zscore
 from paperlike.service import Recommender
 from paperlike.service.ranking import rank_vector
 
@@ -122,13 +122,19 @@ def test_an_indexed_papers_own_terms_score_it_highest():
 
 
 def test_lexical_index_is_saved_checked_and_rebuilt_when_damaged(tmp_path):
+    from paperlike.records import Paper
+    from paperlike.storage.writer import write_index
+
     calls = []
 
     def texts():
         calls.append(1)
         return DOCS
 
-    gen = "20260101000000-abc123"  # a generation as paperlike makes them (others are refused)
+    # Derived files are saved into a live index only (storage.writer.write_derived).
+    papers = [Paper(f"d{i}", text, "") for i, text in enumerate(DOCS)]
+    vectors = random_unit_vectors(len(DOCS), 8, seed=1)
+    gen = write_index(tmp_path, papers, vectors, {"name": "hashing", "version": "1", "dim": 8}, "t", "x")["generation"]
     first = load_or_build_lexical(tmp_path, gen, len(DOCS), texts)
     again = load_or_build_lexical(tmp_path, gen, len(DOCS), texts)
     assert len(calls) == 1
@@ -182,7 +188,7 @@ def test_a_corpus_without_terms_answers_instead_of_crashing(tmp_path):
 
 
 def test_zscore_fusion_is_scale_free():
-    from paperlike.search.rank import DENSE_WEIGHT
+    from paperlike.search.scoring import DENSE_WEIGHT
 
     rng = np.random.default_rng(0)
     dense, lexical = rng.normal(size=50), rng.exponential(size=50)
@@ -262,7 +268,7 @@ def test_hybrid_ranking_matches_brute_force_on_the_index(rec):
     tfidf = x @ x[pos]
     mask = np.ones(len(dense), bool)
     mask[pos] = False
-    from paperlike.search.rank import HYBRID_DENSE_WEIGHT
+    from paperlike.search.scoring import HYBRID_DENSE_WEIGHT
 
     w = HYBRID_DENSE_WEIGHT["paper"]
     fused = w * zscore(dense, mask) + (1 - w) * zscore(tfidf, mask)
@@ -507,7 +513,7 @@ def test_an_add_keeps_an_hnsw_index_approximate(tmp_path):
     from conftest import write_jsonl
     from paperlike.readers import bundled_corpus, read_corpus
     from paperlike.service.build import build_index
-    from paperlike.service.library import add_papers
+    from paperlike.service.edits import add_papers
     from paperlike.storage import load_index
 
     build_index(bundled_corpus(), HashingEmbedder(), tmp_path / "i", search="hnsw")

@@ -25,14 +25,14 @@ from click.testing import CliRunner
 from conftest import ROOT, write_jsonl
 from paperlike.cli import cli
 from paperlike.embedding import HashingEmbedder
-from paperlike.engines import LocalEngine, get_engine
-from paperlike.engines.ray_cluster import plan_workers, probe_address, start_local
-from paperlike.engines.ray_engine import RayEngine, worker_error
+from paperlike.embedding.engines import LocalEngine, get_engine
+from paperlike.embedding.engines.ray_cluster import plan_workers, probe_address, start_local
+from paperlike.embedding.engines.ray_engine import RayEngine, worker_error
 from paperlike.errors import EngineError, ModelError, ModelMismatchError
 from paperlike.readers import bundled_corpus, read_corpus
 from paperlike.records import Corpus
 from paperlike.service.build import build_index
-from paperlike.service.library import add_papers
+from paperlike.service.edits import add_papers
 from paperlike.storage.index import load_index
 from paperlike.storage.manifest import MANIFEST
 from paperlike.storage.names import CHECKPOINT_DIR
@@ -266,7 +266,7 @@ SLOW_BUILD = textwrap.dedent("""
     from paperlike.readers import bundled_corpus
     from paperlike.embedding import HashingEmbedder
     from paperlike.service.build import build_index
-    from paperlike.engines.ray_engine import RayEngine
+    from paperlike.embedding.engines.ray_engine import RayEngine
 
     class SlowHashing(HashingEmbedder):
         # Same identity, and so the same checkpoints, as the hashing model; slow enough to be killed.

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from paperlike.cli import cli
 from paperlike.mode_registry import MODES, SCORE_SCALES, RankingMode, find_mode, register_mode, unregister_mode
-from paperlike.search.rank import fuse
+from paperlike.search.scoring import fuse
 
 FAKE = RankingMode(
     "cosine-bm25",

@@ -25,7 +25,7 @@ from paperlike.readers.lines import HEAD_BYTES
 from paperlike.records import Corpus, Paper, Seed, paper_text_hash, text_hash
 from paperlike.storage.files import atomic_write_stream
 from paperlike.storage.index import load_index
-from paperlike.storage.lines import Lines
+from paperlike.storage.line_index import Lines
 from paperlike.storage.manifest import read_manifest
 from paperlike.storage.writer import HNSW_PARAMS, write_index
 from paperlike.viz import projection
@@ -37,7 +37,8 @@ MODEL = {"name": "hashing", "version": "1", "dim": 16}
 @pytest.fixture
 def no_whole_reads(monkeypatch):
     """Reading a corpus file whole (the bytes-then-text path of every other format) fails."""
-    from paperlike.readers import base, registry
+    from paperlike.readers import base
+    from paperlike.readers import corpus as registry
 
     def refused(*args, **kwargs):
         raise AssertionError("the whole file was read")

@@ -140,7 +140,7 @@ def test_errors_are_answered_every_time_and_not_kept(served):
 def test_an_answer_never_outlives_its_generation(tmp_path):
     from conftest import write_jsonl
     from paperlike.readers import read_corpus
-    from paperlike.service.library import add_papers
+    from paperlike.service.edits import add_papers
 
     directory = build_serve_index(tmp_path / "index")
     app = create_app(directory)

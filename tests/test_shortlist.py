@@ -21,7 +21,7 @@ from paperlike.search import lexical as lexical_module
 from paperlike.search import ranker
 from paperlike.search.explain import Explainer, explain, split_sentences
 from paperlike.search.lexical import WORD
-from paperlike.search.rank import pool_stats, stats_without
+from paperlike.search.scoring import pool_stats, stats_without
 from paperlike.search.shortlist import DenseShortlist
 from paperlike.service import Recommender
 from paperlike.service.build import build_index

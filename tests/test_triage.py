@@ -17,7 +17,7 @@ from paperlike.embedding import HashingEmbedder
 from paperlike.errors import IndexCorruptError, QueryError, UnknownPaperError
 from paperlike.records import Paper
 from paperlike.search.marks import DISLIKE_WEIGHT, LIKE_WEIGHT, nearest_cosine, steer
-from paperlike.service.batch import rank_batch
+from paperlike.service.incoming import rank_batch
 from paperlike.service.recommender import Recommender
 from paperlike.service.triage import in_dates, mark_papers, marked_set, marks, split_unseen
 from paperlike.storage.triage import MARKS_FILE, SEEN_FILE

@@ -18,7 +18,7 @@ from paperlike.readers import bundled_corpus, read_corpus
 from paperlike.records import Corpus, Paper
 from paperlike.service import Recommender
 from paperlike.service.build import build_index
-from paperlike.service.library import add_papers, remove_papers
+from paperlike.service.edits import add_papers, remove_papers
 from paperlike.storage import load_index
 
 FIX = ROOT / "tests" / "fixtures"

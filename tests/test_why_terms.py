@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from paperlike.embedding import HashingEmbedder
 from paperlike.records import Corpus, Paper
-from paperlike.service.batch import rank_batch
 from paperlike.service.build import build_index
+from paperlike.service.incoming import rank_batch
 from paperlike.service.recommender import Recommender
 from paperlike.stopwords import ACADEMIC_STOP_WORDS, ENGLISH_STOP_WORDS, STOP_WORDS, is_stop_word
 

@@ -26,7 +26,7 @@ from paperlike.errors import IndexBusyError
 from paperlike.readers import BUNDLED_SOURCE, bundled_corpus
 from paperlike.records import Corpus, Paper
 from paperlike.service.build import build_index, ensure_default_index
-from paperlike.service.library import add_papers, remove_papers
+from paperlike.service.edits import add_papers, remove_papers
 from paperlike.storage import load_index, read_manifest
 from paperlike.storage.lock import writer_lock
 
@@ -35,7 +35,7 @@ import json, sys
 from paperlike.embedding import HashingEmbedder
 from paperlike.records import Corpus, Paper
 from paperlike.service.build import build_index
-from paperlike.service.library import add_papers, remove_papers
+from paperlike.service.edits import add_papers, remove_papers
 
 index_dir, role, worker, rounds, removers = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 base = [Paper(**r) for r in json.loads(sys.argv[6])]

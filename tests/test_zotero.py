@@ -265,7 +265,7 @@ def test_hostile_database_content_is_data(tmp_path):
 
 def test_collections_and_tags_survive_the_index(tmp_path, hash_index_copy):
     from paperlike.embedding import HashingEmbedder
-    from paperlike.service.library import add_papers
+    from paperlike.service.edits import add_papers
     from paperlike.storage import load_index
 
     path = _sample(tmp_path / "zotero.sqlite").commit()

@@ -70,7 +70,7 @@ _HOME = {
     "get_embedder": "embedding",
     "PaperIndex": "storage",
     "build_index": "service",
-    "rank_batch": "service.batch",
+    "rank_batch": "service.incoming",
     "load_index": "storage",
     "verify_index": "storage",
     "Settings": "settings",
@@ -106,7 +106,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .readers import bundled_corpus, read_corpus
     from .records import Answer, Corpus, Paper, Result, Results, Why
     from .service import Recommender, build_index
-    from .service.batch import rank_batch
+    from .service.incoming import rank_batch
     from .settings import Settings
     from .storage import PaperIndex, load_index, verify_index
     from .viz.map import map_figure, map_html

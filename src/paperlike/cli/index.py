@@ -138,7 +138,7 @@ def index_build(
         paperlike index build --corpus arxiv.jsonl --engine ray --ray-address 10.0.0.5:6379
     """
     from ..embedding import get_embedder
-    from ..engines import get_engine
+    from ..embedding.engines import get_engine
     from ..readers import bundled_corpus, read_corpus
     from ..service.build import build_index
 

@@ -41,8 +41,8 @@ def add(files, fmt, strict, title_col, abstract_col, index_dir, engine, ray_addr
         paperlike add today.csv --title-col Name --json
         paperlike add arxiv_new.jsonl --engine ray --ray-address 10.0.0.5:6379
     """
-    from ..engines import get_engine
-    from ..service.library import add_papers
+    from ..embedding.engines import get_engine
+    from ..service.edits import add_papers
 
     setup_notes(quiet)
     runner = get_engine(engine, address=ray_address, workers=workers, device=device)
@@ -110,7 +110,7 @@ def remove(ids, index_dir, as_json):
         paperlike remove "LLM-Pruner: On the Structural Pruning of Large Language Models"
         paperlike remove 10.1145/3219819.3220000 arXiv:2201.00001v2 --index-dir ./my-index
     """
-    from ..service.library import remove_papers
+    from ..service.edits import remove_papers
 
     removed = remove_papers(index_dir_of(index_dir), ids)
     if as_json:

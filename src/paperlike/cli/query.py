@@ -135,7 +135,7 @@ def similar(
         from ..service.idlists import id_list_ids
 
         query = (*query, *id_list_ids(rec.index, ids_file))
-    from ..records.options import SearchOptions
+    from ..records.search_options import SearchOptions
 
     opts = SearchOptions(k, resolve_theme_option(rec, theme, theme_set), mode, diverse, why or as_json)
     kind = "text" if as_text else "paper" if as_paper else "auto"

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..format_registry import EXPORT_FORMATS
-from ..mode_registry import STREAM_METHODS
+from ..mode_registry import DEFAULT_STREAM_METHOD, STREAM_METHODS
 from .app import cli, setup_notes
 from .choices import RegistryChoice
 from .options import index_dir_option, json_option
@@ -42,7 +42,7 @@ def _read_formats() -> RegistryChoice:
 @click.option(
     "--method",
     type=click.Choice(RANK_METHODS),
-    default="hybrid",
+    default=DEFAULT_STREAM_METHOD,
     show_default=True,
     help="Score: the model's and TF-IDF's rankings fused (best measured), one of them alone, or a baseline.",
 )
@@ -151,7 +151,7 @@ def rank(
         paperlike rank --arxiv cs.LG --latest 50 -k 10
     """
     from ..errors import CorpusError
-    from ..service.batch import rank_batch
+    from ..service.incoming import rank_batch
 
     setup_notes(quiet)
     batch, file, client = _batch(file, arxiv, latest, fmt, online)
@@ -194,7 +194,7 @@ def rank(
     shown = f", best {len(ranking)} shown" if k is not None and len(ranking) == k else ""
     click.echo(
         f"{ranking.total} papers of {file}{skipped}{shown}, ranked against {ranking.target}"
-        + (f" (method: {method})" if method != "hybrid" else "")
+        + (f" (method: {method})" if method != DEFAULT_STREAM_METHOD else "")
     )
     _print_ranking(ranking)
 

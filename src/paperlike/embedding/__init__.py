@@ -12,11 +12,11 @@ Two embedders are known:
 torch and sentence-transformers are imported only when MiniLM actually embeds something.
 """
 
+from ..model_registry import MODELS, ModelSpec, find_model
 from .base import Embedder, check_model, embed_texts
 from .hashing import HashingEmbedder
+from .loaders import MODEL_NAMES, get_embedder
 from .minilm import DEFAULT_MODEL, MiniLMEmbedder
-from .models import MODELS, ModelSpec, find_model
-from .registry import MODEL_NAMES, get_embedder
 from .sentence import SentenceEmbedder
 
 __all__ = [

@@ -5,7 +5,7 @@ Kept as a module and a class of its own because scripts and tests import ``MiniL
 
 from __future__ import annotations
 
-from .models import DEFAULT_MODEL
+from ..model_registry import DEFAULT_MODEL
 from .offline import quiet_transformers
 from .sentence import SentenceEmbedder
 

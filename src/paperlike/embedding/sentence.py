@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ModelError
+from ..model_registry import DEFAULT_MODEL, MODELS, ModelSpec
 from ..settings import Settings
 from ..storage.files import sha256_file
-from .models import DEFAULT_MODEL, MODELS, ModelSpec
 from .offline import quiet_transformers
 
 if TYPE_CHECKING:  # pragma: no cover

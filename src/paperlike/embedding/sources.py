@@ -13,10 +13,10 @@ from importlib import metadata
 from pathlib import Path
 
 from ..errors import ModelError
+from ..model_registry import ModelSpec
 from ..settings import Settings
 from ..storage.files import sha256_file
 from ..storage.names import TMP_PREFIX
-from .models import ModelSpec
 
 __all__ = ["model_folder", "MAX_UNZIPPED"]
 

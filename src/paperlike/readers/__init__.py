@@ -4,10 +4,10 @@ Every reader returns a :class:`~paperlike.records.Corpus`; :func:`read_corpus` d
 """
 
 from .base import MAX_CORPUS_BYTES, Entry, assign_ids, collect, paper_from_fields
+from .corpus import FORMATS, READERS, read_corpus
 from .daily import BUNDLED_SOURCE, bundled_corpus, bundled_file_sha256, read_daily_papers
 from .detect import detect_format
 from .jsonl import read_jsonl
-from .registry import FORMATS, READERS, read_corpus
 from .zotero import read_zotero
 
 __all__ = [

@@ -17,7 +17,7 @@ from ..identity import IDENTIFIER_LIMITS, merge_duplicates
 from ..records import Corpus, Paper
 from ..records.papers import ENTRY_TYPE, FIELD_NAME
 from ..text import MAX_TEXT_CHARS, clean_text, slugify, unique_name
-from .detect import FORMAT_NAMES
+from .formats import FORMATS, find_reader, format_label
 
 __all__ = [
     "Entry",
@@ -75,10 +75,6 @@ def assign_ids(papers: list[Paper], where: list[str]) -> list[Paper]:
             paper = dataclasses.replace(paper, id=new_id)
         out.append(paper)
     return out
-
-
-def finish(papers: list[Paper], where: list[str], source: str) -> Corpus:
-    return collect(list(zip(where, papers)), source, fmt="daily")
 
 
 Entry = tuple[str, Union["Paper", CorpusError]]  # (file:line, the paper read there or why it was skipped)
@@ -174,11 +170,11 @@ def _split(entries: Iterable[Entry], strict: bool) -> tuple[list[Paper], list[st
 
 
 def _nothing_found(source: str, fmt: str | None) -> str:
-    if fmt in (None, "daily"):
-        return f"{source}: no papers found, only a page header; add each paper's title and abstract as paragraphs"
-    if fmt == "bibtex":
-        return f"{source}: no BibTeX entry found; a BibTeX file holds entries such as @article{{key, title = {{...}}}}"
-    return f"{source}: no paper found in this {FORMAT_NAMES.get(fmt, fmt)} file; check that it holds papers"
+    hint = find_reader(fmt).empty_hint if fmt is not None and fmt in FORMATS else None
+    if hint:
+        return f"{source}: {hint}"
+    what = f"this {format_label(fmt)} file" if fmt else "it"
+    return f"{source}: no paper found in {what}; check that it holds papers"
 
 
 def open_corpus(path: Path) -> BinaryIO:

@@ -9,13 +9,14 @@ import hashlib
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ..errors import CorpusError
 from ..records import Corpus, Paper
 from ..text import clean_text
-from .base import finish, read_text
+from .base import collect, read_text
 
-__all__ = ["read_daily_papers", "bundled_corpus", "bundled_file_sha256", "BUNDLED_SOURCE"]
+__all__ = ["read_daily_papers", "read_daily", "bundled_corpus", "bundled_file_sha256", "BUNDLED_SOURCE"]
 
 # A title paragraph longer than this is almost surely an abstract: the page lost a blank line or
 # split an abstract in two, and pairing would silently shift every later paper.
@@ -87,10 +88,15 @@ def read_daily_papers(path: str | Path, *, text: str | None = None, source: str 
             f"{src}:{lineno}: title without an abstract ('{para[:60]}'); "
             "each title must be followed by a blank line and its abstract"
         )
-    return finish(papers, where, src)
+    return collect(list(zip(where, papers)), src, fmt="daily")
 
 
 BUNDLED_SOURCE = "bundled:daily_papers_seed.txt"
+
+
+def read_daily(path: Path, text: str, **_: Any) -> Corpus:
+    """:func:`read_daily_papers` with the readers' common signature (the format's record names it)."""
+    return read_daily_papers(path, text=text)
 
 
 def bundled_file_sha256() -> str:

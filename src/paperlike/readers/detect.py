@@ -7,15 +7,12 @@ import re
 from pathlib import Path
 
 from ..errors import CorpusError
-from .formats import FORMAT_LABELS, FORMATS, format_by_suffix
+from .formats import FORMAT_LABELS, FORMATS, SQLITE_HEADER, format_by_magic, format_by_suffix
 
 __all__ = ["FORMATS", "FORMAT_NAMES", "SQLITE_HEADER", "detect_format", "sniff_format"]
 
 # The format names, and how messages name each, come from the records in .formats.
 FORMAT_NAMES = FORMAT_LABELS
-
-# The first 16 bytes of every SQLite 3 database file (a Zotero library is one: zotero.sqlite).
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 # The arXiv snapshot's ids: new style (2401.01234) or old style (hep-th/9901001).
 _ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7}")
@@ -37,8 +34,9 @@ def detect_format(path: Path, text: str) -> str:
 def sniff_format(text: str, suffix: str = "") -> str | None:
     """The format the content looks like (the extension only tells JSON lines from CSL-JSON),
     or None when it looks like none."""
-    if text.startswith(SQLITE_HEADER.decode("ascii")):
-        return "zotero"
+    binary = format_by_magic(text[:64].encode("latin-1", "replace"))
+    if binary is not None:
+        return binary
     head = text.lstrip()[:4000]
     if suffix in (".jsonl", ".ndjson", ".json") or head.startswith(("{", "[")):
         return _json_kind(head, suffix)

@@ -14,7 +14,7 @@ from . import lines
 from .base import Entry, collect, open_corpus, paper_from_fields
 from .lines import file_lines, split_lines
 
-__all__ = ["read_jsonl", "jsonl_entries"]
+__all__ = ["read_jsonl", "read_jsonl_text", "jsonl_entries"]
 
 
 def read_jsonl(path: str | Path, *, text: str | Iterable[str | None] | None = None, strict: bool = False) -> Corpus:
@@ -35,6 +35,12 @@ def read_jsonl(path: str | Path, *, text: str | Iterable[str | None] | None = No
         with open_corpus(path) as handle:
             return collect(jsonl_entries(file_lines(handle, path), src, paper_from_fields), src, strict=strict, fmt="jsonl")
     return collect(jsonl_entries(text, src, paper_from_fields), src, strict=strict, fmt="jsonl")
+
+
+def read_jsonl_text(path: Path, text: str | Iterable[str | None], *, strict: bool = False, **_: Any) -> Corpus:
+    """:func:`read_jsonl` with the readers' common signature (``text``: the whole text, or the
+    lines of a file read line by line); the format's record names it."""
+    return read_jsonl(path, text=text, strict=strict)
 
 
 def jsonl_entries(text: str | Iterable[str | None], src: str, convert: Callable[[Any, str, str], Paper]) -> Iterable[Entry]:

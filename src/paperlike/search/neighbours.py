@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .rank import top_k
+from .scoring import top_k
 
 __all__ = ["NEIGHBOUR_POOL", "NEIGHBOUR_RERANK", "PAPERS_PER_NEIGHBOUR", "neighbour_bonus", "exact_neighbours"]
 
@@ -66,7 +66,7 @@ def neighbour_bonus(
         scores: Fused scores of the entries that may be ranked.
         mask: Which entries may be ranked.
         positions: The index position of each entry (None: entry i is position i).
-        kind: The query's kind (see :func:`paperlike.search.rank.query_kind`).
+        kind: The query's kind (see :func:`paperlike.search.scoring.query_kind`).
         neighbours: ``(positions, k) -> (len(positions), k)`` nearest index positions of each.
         papers: How many papers the index holds.
     """

@@ -12,12 +12,12 @@ import numpy as np
 
 from ..mode_registry import find_mode
 from ..records import Paper, Why
-from ..records.options import SearchOptions
+from ..records.search_options import SearchOptions
 from ..storage.index import PaperIndex
 from .explain import explain
 from .lexical import LexicalIndex
 from .neighbours import exact_neighbours, neighbour_bonus
-from .rank import fuse_standardised, mmr_gains, query_kind, score_all, standardise, stats_without, top_k
+from .scoring import fuse_standardised, mmr_gains, query_kind, score_all, standardise, stats_without, top_k
 from .shortlist import SHORTLIST_DENSE, SHORTLIST_LEXICAL, SHORTLIST_MAX_K, DenseShortlist
 
 __all__ = ["Query", "Hit", "rank_index"]

@@ -2,7 +2,7 @@
 building, adding, removing and merging papers)."""
 
 from .build import BuildReport, build_index
-from .library import AddReport, add_papers, remove_papers
+from .edits import AddReport, add_papers, remove_papers
 from .merge import MergeReport, merge_papers
 from .recommender import Recommender
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..embedding import Embedder, get_embedder
-from ..engines import Engine, get_engine
+from ..embedding.engines import Engine, get_engine
 from ..errors import IndexMissingError
 from ..readers import BUNDLED_SOURCE, bundled_corpus, bundled_file_sha256
 from ..records import Corpus, Paper, embedded_text, paper_text_hash
@@ -113,7 +113,7 @@ def build_index(
         search: ``auto``, ``exact`` or ``hnsw`` (see :func:`write_index`).
         force: Build into a folder that holds other files and no index (only paperlike's own
             files are written there).
-        engine: What embeds the texts: ``local``, ``ray`` or an engine (see :mod:`paperlike.engines`);
+        engine: What embeds the texts: ``local``, ``ray`` or an engine (see :mod:`paperlike.embedding.engines`);
             the index is the same either way.
 
     Returns:

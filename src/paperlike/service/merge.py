@@ -40,7 +40,7 @@ from ..storage import PaperIndex, load_index, read_manifest
 from ..storage.aliases import Alias, alias_of
 from ..storage.lock import writer_lock
 from .build import rebuild_index
-from .library import ReuseOnly, named_positions
+from .edits import ReuseOnly, named_positions
 
 __all__ = ["Merge", "MergeReport", "merge_papers"]
 

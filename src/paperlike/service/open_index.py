@@ -2,7 +2,7 @@
 checked model, the BM25 / TF-IDF arrays and the ranking shortlist.
 
 Answering (:mod:`.answers`), ranking (:mod:`.ranking`), themes (:mod:`.themes`), triage
-(:mod:`.triage`) and the new-paper ranking (:mod:`.batch`) take an :class:`OpenIndex`; the
+(:mod:`.triage`) and the new-paper ranking (:mod:`.incoming`) take an :class:`OpenIndex`; the
 public :class:`~paperlike.service.recommender.Recommender` wraps one. Everything here is a
 public method, so no module calls another's private helpers. :class:`OpenIndexView` passes an
 open index's parts on, for the public wrapper.

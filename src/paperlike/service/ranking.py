@@ -2,7 +2,7 @@
 embedded free text), the options record with its theme resolved to index positions, and the
 fields of each result a reader scans for.
 
-The :class:`~paperlike.records.options.SearchOptions` a caller gives is resolved once
+The :class:`~paperlike.records.search_options.SearchOptions` a caller gives is resolved once
 (:func:`resolve_options`) and then handed to the scorer unchanged inside a
 :class:`~paperlike.search.ranker.Query`.
 """
@@ -17,9 +17,9 @@ import numpy as np
 from ..errors import QueryError
 from ..mode_registry import find_mode
 from ..records import Result, Results, Theme
-from ..records.options import SearchOptions
-from ..search.rank import rocchio
+from ..records.search_options import SearchOptions
 from ..search.ranker import Query, rank_index
+from ..search.scoring import rocchio
 from ..text import clean_text
 from .open_index import OpenIndex
 from .themes import resolve_theme

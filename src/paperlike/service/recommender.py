@@ -5,7 +5,7 @@ only free-text queries (and seeded themes, which embed the seed names) load the 
 check it is the one the index was built with. The work is done by :mod:`paperlike.search`
 (lookup, ranking, explanations) and :mod:`paperlike.themes`; this class ties them to one index.
 Every ranking method takes the same options (k, theme, mode, diverse, why), checked once in
-:class:`~paperlike.records.options.SearchOptions`; :meth:`Recommender.answer` takes that record
+:class:`~paperlike.records.search_options.SearchOptions`; :meth:`Recommender.answer` takes that record
 itself (the CLI and the web build one and hand it on unchanged).
 
 The class is a thin public wrapper: the index and what queries load over it are one
@@ -25,15 +25,15 @@ from ..embedding import Embedder
 from ..errors import QueryError
 from ..online import Online, as_online
 from ..records import DEFAULT_MODE, Answer, Paper, Result, Results, Seed, Theme, ThemeSet
-from ..records.options import SearchOptions, check_k, paper_names
+from ..records.search_options import SearchOptions, check_k, paper_names
 from ..settings import default_index_dir
 from ..storage import PaperIndex, load_index
 from ..storage.manifest import describe_manifest
 from ..storage.themes import load_saved_themes
-from .answers import answer_many, answer_one
 from .build import ensure_default_index
 from .catalog import matching_positions, select_papers
 from .open_index import OpenIndex, OpenIndexView
+from .queries import answer_many, answer_one
 from .ranking import papers_results, resolve_options, text_results, theme_positions
 
 if TYPE_CHECKING:  # pragma: no cover

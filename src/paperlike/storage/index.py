@@ -29,7 +29,7 @@ from ..records import Paper, remember_text_hash
 from ..text import DECODED_KEPT_CHARS, has_markup
 from . import files as store
 from .aliases import Alias, parse_aliases
-from .lines import Lines
+from .line_index import Lines
 from .manifest import FILE_KINDS as _FILE_KINDS
 from .manifest import corrupt as _corrupt
 from .manifest import read_manifest

@@ -19,7 +19,7 @@ from paperlike import Recommender, get_embedder, map_figure, read_corpus
 from paperlike.embedding import Embedder
 from paperlike.errors import PaperlikeError, QueryError
 from paperlike.records import ThemeSet
-from paperlike.service.library import add_papers
+from paperlike.service.edits import add_papers
 from paperlike.storage.manifest import MANIFEST, read_manifest
 
 __all__ = [

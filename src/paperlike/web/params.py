@@ -15,7 +15,7 @@ from typing import Any, Literal, cast, overload
 from paperlike.errors import QueryError
 from paperlike.format_registry import EXPORT_FORMATS
 from paperlike.records import DEFAULT_MODE, MODES
-from paperlike.records.options import SearchOptions
+from paperlike.records.search_options import SearchOptions
 from paperlike.service.themes import ThemeSetChoice
 
 __all__ = [

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import CorpusError
 from ..records import Corpus
 from .base import decode_text, open_corpus, read_all
-from .daily import read_daily_papers
-from .detect import FORMAT_NAMES, SQLITE_HEADER, detect_format, sniff_format
-from .formats import FORMATS, READERS, find_reader
+from .detect import FORMAT_NAMES, detect_format, sniff_format
+from .formats import FORMATS, READERS, find_reader, format_by_magic
 from .idlist import ID_LIST_SUFFIXES, id_list_entries, id_list_error
-from .jsonl import read_jsonl
 from .lines import SNIFF_CHARS, file_lines, read_head
-from .zotero import read_zotero
 
 __all__ = ["FORMATS", "READERS", "read_corpus"]
 
@@ -58,17 +55,20 @@ def read_corpus(
         raise CorpusError(f"unknown corpus format '{fmt}'; known formats: {', '.join(FORMATS)}")
     with open_corpus(path) as handle:
         raw, head, whole = read_head(handle)
-        streamed = None if raw.startswith(SQLITE_HEADER) else _line_format(path, head, whole, fmt)
+        binary = format_by_magic(raw)
+        streamed = None if binary is not None else _line_format(path, head, whole, fmt)
         if streamed is not None:  # read line by line: the file is never in memory whole
             lines = file_lines(handle, path)
-            return _checked(path, fmt, head or "", lambda: _read_lines(path, lines, streamed, strict))
-        data = read_all(handle, path)
-    if data.startswith(SQLITE_HEADER):  # binary: a Zotero library, or nothing we read
-        if fmt not in (None, "zotero"):
-            raise _not_that_format(path, fmt, "zotero")
-        return read_zotero(path, strict=strict)
-    if fmt == "zotero":
-        raise CorpusError(f"{path}: not a Zotero database (no SQLite header); give the zotero.sqlite of your Zotero data folder")
+            return _checked(path, fmt, head or "", lambda: find_reader(streamed).read(path, lines, strict=strict))
+        if binary is None:
+            data = read_all(handle, path)
+    if binary is not None and fmt not in (None, binary):
+        raise _not_that_format(path, fmt, binary)
+    chosen = binary or fmt
+    if chosen is not None and find_reader(chosen).magic is not None:
+        # A binary format (a Zotero library) is read from its path; its reader says what a
+        # file without its first bytes is.
+        return find_reader(chosen).read(path, None, strict=strict)
     text = decode_text(data, path)
     if not text.strip():
         raise CorpusError(f"{path}: the file is empty; give a corpus with at least one paper")
@@ -83,7 +83,7 @@ def _detect(path: Path, text: str) -> str:
         found: str | None = detect_format(path, text)
     except CorpusError:
         found = None
-    if found in (None, "daily") and path.suffix.lower() in ID_LIST_SUFFIXES:
+    if (found is None or find_reader(found).plain_text) and path.suffix.lower() in ID_LIST_SUFFIXES:
         entries = id_list_entries(text)
         if entries is not None:
             raise id_list_error(path, entries)
@@ -103,12 +103,6 @@ def _line_format(path: Path, head: str | None, whole: bool, fmt: str | None) -> 
     return found if _streamed(found) else None
 
 
-def _read_lines(path: Path, lines: Iterable[str | None], fmt: str, strict: bool) -> Corpus:
-    if fmt == "jsonl":
-        return read_jsonl(path, text=lines, strict=strict)
-    return find_reader(fmt).read(path, lines, strict=strict)  # the arXiv snapshot, or a streamed format of a plug-in
-
-
 def _checked(path: Path, fmt: str | None, text: str, read: Callable[[], Corpus]) -> Corpus:
     """``read()``; when the user named a format the file is not in, say which they asked for
     and what it looks like (``text``: the file's text, or its head)."""
@@ -124,11 +118,7 @@ def _checked(path: Path, fmt: str | None, text: str, read: Callable[[], Corpus])
 
 
 def _read(path: Path, text: str, fmt: str, strict: bool, title_col: str | None, abstract_col: str | None) -> Corpus:
-    if fmt == "daily":
-        return read_daily_papers(path, text=text)
-    if fmt == "jsonl":
-        return read_jsonl(path, text=text, strict=strict)
-    return READERS[fmt](path, text, strict=strict, title_col=title_col, abstract_col=abstract_col)
+    return find_reader(fmt).read(path, text, strict=strict, title_col=title_col, abstract_col=abstract_col)
 
 
 def _not_that_format(path: Path, fmt: str, looks: str) -> CorpusError:

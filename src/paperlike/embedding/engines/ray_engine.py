@@ -23,9 +23,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._version import __version__
-from ..embedding import Embedder, HashingEmbedder, MiniLMEmbedder
-from ..errors import EngineError, ModelError, ModelMismatchError, PaperlikeError
+from ..._version import __version__
+from ...errors import EngineError, ModelError, ModelMismatchError, PaperlikeError
+from .. import Embedder, HashingEmbedder, MiniLMEmbedder
 from .ray_cluster import cluster_nodes, import_ray, plan_workers, ray_session
 
 __all__ = ["RayEngine", "recipe_of", "make_embedder", "worker_error"]
@@ -176,7 +176,7 @@ class RayEngine:
             EngineError: Ray missing, cluster unreachable or too small, a worker failed.
             ModelError, ModelMismatchError: A worker's model is broken or not the expected one.
         """
-        from ..embedding.device import check_device
+        from ..device import check_device
 
         device = check_device(self.device)
         n = len(texts)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import QueryError, UnknownPaperError
 from ..records import Answer
-from ..records.options import SearchOptions
+from ..records.search_options import SearchOptions
 from ..search.identifiers import parse_identifier
 from ..search.lookup import MIN_PREFIX_WORDS
 from ..text import clean_text, cut_words

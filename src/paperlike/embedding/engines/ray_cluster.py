@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import EngineError
+from ...errors import EngineError
 
 __all__ = [
     "RAY_EXTRA",

@@ -7,7 +7,7 @@ checkpoint it. Two engines give the same vectors:
 
 * ``local`` (default): this process, batch after batch (:func:`paperlike.embedding.embed_texts`).
 * ``ray``: a Ray cluster, with Ray Data over a pool of actors that each load the model once
-  (:class:`paperlike.engines.ray_engine.RayEngine`; needs ``pip install 'paperlike[ray]'``).
+  (:class:`paperlike.embedding.engines.ray_engine.RayEngine`; needs ``pip install 'paperlike[ray]'``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..embedding import Embedder, embed_texts
-from ..errors import EngineError
+from ...errors import EngineError
+from .. import Embedder, embed_texts
 
 __all__ = ["ENGINES", "Engine", "LocalEngine", "OnBatch", "get_engine"]
 

@@ -27,8 +27,8 @@ from ..identity import find_same, identity_keys
 from ..online import Online, as_online
 from ..readers import read_corpus
 from ..records import Corpus, Paper, Theme, Why, paper_text_hash
-from ..records.batch import BatchRanking, Neighbour, RankedPaper
-from ..records.options import check_k
+from ..records.incoming import BatchRanking, Neighbour, RankedPaper
+from ..records.search_options import check_k
 from ..search.explain import Explainer
 from ..search.marks import steer
 from ..search.stream import DEFAULT_STREAM_METHOD, STREAM_METHODS, nearest_targets, stream_scores, tfidf_topk_scores
