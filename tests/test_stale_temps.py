@@ -156,3 +156,46 @@ def test_a_build_stopped_by_a_signal_leaves_no_temp_files(tmp_path, signum, code
     assert err.strip().splitlines()[-1] == f"Stopped ({signal.Signals(signum).name})."
     assert [p for p in idx.rglob("*") if p.name.startswith(".paperlike-tmp-")] == []
     assert list(tmp.iterdir()) == []
+
+
+# -- a stop at the very moment a temp file is made ------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_a_stop_right_as_the_temp_is_made_leaves_nothing(tmp_path, monkeypatch, kind):
+    """The temp is named before it exists, so a Ctrl-C that lands between its creation and the
+    code that would clean it up (a race a loaded machine hit in the signal test above) still
+    removes it."""
+    import paperlike.storage.files as files
+
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def made_then_stopped(real):
+        def make(path, *args):
+            result = real(path, *args)
+            if isinstance(result, int):
+                os.close(result)
+            raise KeyboardInterrupt
+
+        return make
+
+    if kind == "file":
+        monkeypatch.setattr(files.os, "open", made_then_stopped(real_open))
+        with pytest.raises(KeyboardInterrupt):
+            files.atomic_write_bytes(tmp_path / "papers.jsonl", b"x")
+    else:
+        monkeypatch.setattr(files.os, "mkdir", made_then_stopped(real_mkdir))
+        with pytest.raises(KeyboardInterrupt):
+            files.atomic_write_dir(tmp_path / "lexical-x", lambda tmp: None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_temp_name_that_exists_already_is_never_removed(tmp_path, monkeypatch):
+    import paperlike.storage.files as files
+
+    monkeypatch.setattr(files.secrets, "token_hex", lambda n: "abcd1234")
+    theirs = tmp_path / ".paperlike-tmp-papers.jsonl.abcd1234"
+    theirs.write_bytes(b"not ours")
+    with pytest.raises(FileExistsError, match="exists already; run this again"):
+        files.atomic_write_bytes(tmp_path / "papers.jsonl", b"x")
+    assert theirs.read_bytes() == b"not ours" and not (tmp_path / "papers.jsonl").exists()

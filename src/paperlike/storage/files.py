@@ -12,9 +12,9 @@ import hashlib
 import json
 import mmap
 import os
+import secrets
 import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -72,6 +72,26 @@ def _umask() -> int:
     return _UMASK
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _temp_name(path: Path) -> Path:
+    """A temp name beside ``path`` as :mod:`.stale` recognises paperlike's (8 random characters)."""
+    return path.with_name(f"{TMP_PREFIX}{path.name}.{secrets.token_hex(4)}")
+
+
+class _NameTaken(FileExistsError):
+    """A temp name that exists already (a clash of random names): not ours, so never removed."""
+
+
+def _make(tmp: Path, create: Callable[[Path], object]) -> None:
+    """Create ``tmp``, a file or folder that must not exist yet."""
+    try:
+        create(tmp)
+    except FileExistsError:
+        raise _NameTaken(f"{tmp} exists already; run this again") from None
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], object], check: Callable[[Path], None] | None = None) -> None:
     """Write ``path`` atomically.
 
@@ -82,19 +102,21 @@ def atomic_write(path: str | Path, write: Callable[[Path], object], check: Calla
             ``path``; raising keeps the old file (e.g. an export that disagrees with its model).
     """
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{path.name}.", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _temp_name(path)
     try:
+        # Named before it exists: a Ctrl-C or SIGTERM at any point from here on (even while the
+        # file is being made) leaves nothing behind, which mkstemp's return cannot promise.
+        _make(tmp, lambda p: os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)))
         write(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
+        os.chmod(tmp, 0o666 & ~_umask())  # made 0600; give the file normal permissions
         if check is not None:
             check(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        if not isinstance(exc, _NameTaken):
+            tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
 
@@ -178,13 +200,14 @@ def atomic_write_dir(target: Path, fill: Callable[[Path], None]) -> bool:
         (another process made it first; the temp folder is removed).
     """
     target = Path(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{target.name}.", dir=target.parent))
+    tmp = _temp_name(target)
     try:
+        _make(tmp, lambda p: os.mkdir(p, 0o700))
         fill(tmp)
         for item in tmp.iterdir():
             with open(item, "rb") as fh:
                 os.fsync(fh.fileno())
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
+        os.chmod(tmp, 0o777 & ~_umask())  # made 0700
         try:
             os.replace(tmp, target)
         except OSError:
@@ -192,8 +215,9 @@ def atomic_write_dir(target: Path, fill: Callable[[Path], None]) -> bool:
                 raise
             shutil.rmtree(tmp, ignore_errors=True)
             return False
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException as exc:
+        if not isinstance(exc, _NameTaken):
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
     _fsync_dir(target.parent)
     return True
