@@ -21,6 +21,9 @@ Rows:
   bm25-cos           cosine of the product's stored BM25 weight vectors
   tfidf-tok          the product's TF-IDF (paperlike.search.tfidf): the BM25 stems and their pairs, df >= 2
   z cos+X w          weighted z-score fusion (w = dense weight), tuned on dev
+  z cos+tfidf-tok+Y wc= wb= wt=
+                     three-way z-score fusion (issue 21): wc z(cosine) + wt z(tfidf-tok) + wb z(Y),
+                     Y = bm25 or bm25-cos, wt = 1 - wc - wb; (wc, wb) tuned on dev over THREE_WAY
   rrf cos+X          reciprocal-rank fusion
   +prf               pseudo-relevance feedback: the dense query moved towards the centroid of the fused top m
   +nbr k=K l=L       neighbour overlap: z(fused) + L * z(how many of the query's fused top K are
@@ -54,6 +57,12 @@ from _vector_store import VectorStore  # noqa: E402
 MODELS = ("all-MiniLM-L6-v2", "all-MiniLM-L6-v2-int8", "all-mpnet-base-v2", "all-mpnet-base-v2-int8")
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 POOL = 200  # late interaction re-ranks this many
+THREE_WAY = [  # (wc, wb, wt) of the three-way fusion: wc and wb on a grid, wt = 1 - wc - wb >= 0
+    (wc, wb, round(1 - wc - wb, 2) + 0.0)  # + 0.0: no "-0.0" in a label
+    for wc in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+    for wb in (0.1, 0.2, 0.3)
+    if round(1 - wc - wb, 2) >= 0
+]
 NEIGHBOURS = (20, 40, 80)  # neighbour-overlap list lengths tried
 POOL_NEIGHBOURS = (40, 80)  # ... and for the pool variant
 
@@ -352,7 +361,7 @@ def prf(ctx: Context, model: str, bases: Bases, fused: np.ndarray, mask: np.ndar
 
 
 def run(ctx: Context) -> dict:
-    from paperlike.search.scoring import score_all, score_query
+    from paperlike.search.scoring import score_all, score_query, zscore
 
     def topical(kind: str, model: str, cos: np.ndarray, tfidf: np.ndarray, mask: np.ndarray) -> np.ndarray:
         from paperlike.search.neighbours import exact_neighbours, neighbour_bonus
@@ -439,6 +448,18 @@ def run(ctx: Context) -> dict:
                     pool, ls = late(ctx, task, fused, mask)
                     for lw in (0.25, 0.5, 1.0):
                         add(task.kind, f"z cos+tfidf-tok w={w} +late {lw}", task, with_late(fused, pool, ls, lw), mask)
+            # Three-way z fusion (issue 21): the same sum zfuse() makes, each side's z-score computed once.
+            z = {"cos": zscore(cos, mask), "tfidf-tok": zscore(b.tfidf_tok, mask)}
+            for side in ("bm25", "bm25-cos"):
+                z[side] = zscore(lexical[side], mask)
+                for wc, wb, wt in THREE_WAY:
+                    add(
+                        task.kind,
+                        f"z cos+tfidf-tok+{side} wc={wc} wb={wb} wt={wt}",
+                        task,
+                        sum(w * s for w, s in ((wc, z["cos"]), (wt, z["tfidf-tok"]), (wb, z[side]))),
+                        mask,
+                    )
         if number % 500 == 0:
             print(f"  {number} of {len(ctx.tasks)} queries", file=sys.stderr)
     return results
@@ -458,7 +479,8 @@ def summarise(ctx: Context, results: dict) -> dict:
             fam = " ".join(
                 part
                 for part in r.split(" ")
-                if not any(part.startswith(p) for p in ("w=", "m=", "b=", "k=", "l=")) and not _is_number(part)
+                if not any(part.startswith(p) for p in ("w=", "wc=", "wb=", "wt=", "m=", "b=", "k=", "l="))
+                and not _is_number(part)
             )
             families.setdefault(fam, []).append(r)
         chosen = {}
@@ -558,6 +580,7 @@ def main() -> None:
     )
     ap.add_argument("--json", default=None, help="also write the summary here")
     ap.add_argument("--markdown", default=None, help="also write the README's rows here (docs/readme/ranking-SET.md)")
+    ap.add_argument("--raw", default=None, help="also write every row's per-query values here (JSON: kind -> row -> dev/test)")
     ap.add_argument("--from-json", default=None, help="print (and --markdown) the tables of a saved --json run; run nothing")
     opts = ap.parse_args()
     command = f"python benchmarks/ranking.py --set {opts.name}" + (f" --subset-of {opts.subset_of}" if opts.subset_of else "")
@@ -578,6 +601,8 @@ def main() -> None:
     print(f"lexical indexes (BM25 + TF-IDF) built in {ctx.lexical_seconds:.0f} s")
     results = run(ctx)
     summary = summarise(ctx, results)
+    if opts.raw:
+        Path(opts.raw).write_text(json.dumps(results))
     seconds, load = time.perf_counter() - started, os.getloadavg()[0]
     print(tables(ctx, summary, seconds, load=load))
     if opts.markdown:

@@ -4,6 +4,7 @@ never by a query waiting on a build, never into a removed index."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 
@@ -98,8 +99,10 @@ def test_a_read_only_folder_still_answers(hash_index_copy, monkeypatch, caplog):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr("paperlike.storage.writer.store.writer_lock", refuse)
+    monkeypatch.setattr(logging.getLogger("paperlike"), "propagate", True)  # a CLI test may have turned it off
     rec = Recommender.load(hash_index_copy)
-    assert len(rec.similar("autodistil", k=3)) == 3
+    with caplog.at_level(logging.WARNING, logger="paperlike"):
+        assert len(rec.similar("autodistil", k=3)) == 3
     assert _lexical_folders(hash_index_copy) == []
     assert "BM25 index not saved" in caplog.text
 
