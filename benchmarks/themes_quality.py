@@ -3,7 +3,9 @@
 Clusters the 5,250 PwC-areas papers (../shared/eval/pwc-areas) into 16 themes and prints
 V-measure and NMI against the area labels, averaged over 3 seeds, for:
 
-  * paperlike      the product's themes (FAISS spherical k-means on MiniLM vectors, restarts)
+  * paperlike      the product's themes (FAISS spherical k-means, restarts, on MiniLM vectors beside
+                   the product's reduced TF-IDF words, averaged with 30 neighbours: themes/space.py)
+  * paperlike-before  the product's themes on MiniLM vectors alone (before issue 21's change)
   * kmeans-minilm  plain scikit-learn k-means on the same MiniLM vectors
   * kmeans-tfidf   scikit-learn k-means on TF-IDF vectors reduced to 100 dims with SVD
   * kmeans-mix-W   k-means on MiniLM and TF-IDF-SVD vectors side by side (weight W on MiniLM);
@@ -103,12 +105,18 @@ WIDE_SVD = (200, (0.5, 0.3))  # pk-mix200-W-nbrK: a 200-dim SVD, for these weigh
 def product_tfidf(texts: list[str]):
     """The product's TF-IDF matrix (papers x features, CSR), from the lexical index it keeps
     beside the paper index (built here, as the product does on first use)."""
-    from scipy.sparse import csc_matrix
-
     from paperlike.search.lexical import build_lexical
 
-    tfidf = build_lexical(texts).tfidf()
-    return csc_matrix((tfidf.data, tfidf.indices, tfidf.indptr), shape=(tfidf.count, len(tfidf.keys))).tocsr()
+    return build_lexical(texts).tfidf().matrix()
+
+
+def _primary_labels(themes, position: dict[str, int], count: int) -> np.ndarray:
+    labels = np.full(count, -1)
+    for number, theme in enumerate(themes.themes):
+        for paper in theme.papers:
+            if paper.primary:
+                labels[position[paper.id]] = number
+    return labels
 
 
 def svd_rows(matrix, dims: int = SVD_DIMS) -> np.ndarray:
@@ -213,15 +221,27 @@ def main() -> None:
         )
 
     seeds = [0, 1, 2]
-    results: dict[str, list[tuple[float, float, float, float]]] = {"paperlike": [], "kmeans-minilm": [], "kmeans-tfidf": []}
+    started = time.perf_counter()
+    matrix = product_tfidf(texts)
+    lexical_seconds = time.perf_counter() - started
+    results: dict[str, list[tuple[float, float, float, float]]] = {
+        "paperlike": [],
+        "paperlike-before": [],
+        "kmeans-minilm": [],
+        "kmeans-tfidf": [],
+    }
     product_seconds = []
     uncovered = []
     balance: dict[str, list[float]] = {"largest_share": [], "label_hits": [], "label_hits_plain": []}
     position = {pid: i for i, pid in enumerate(ids)}
     for seed in seeds:
         started = time.perf_counter()
-        themes = compute_themes(vectors, ids, titles, lambda pos: [texts[i] for i in pos], n=k, random_seed=1234 + seed)
+        themes = compute_themes(
+            vectors, ids, titles, lambda pos: [texts[i] for i in pos], n=k, random_seed=1234 + seed, words=lambda: matrix
+        )
         product_seconds.append(time.perf_counter() - started)
+        before = compute_themes(vectors, ids, titles, lambda pos: [texts[i] for i in pos], n=k, random_seed=1234 + seed)
+        results["paperlike-before"].append(scores(_primary_labels(before, position, len(ids))))
         labels = np.full(len(ids), -1)
         for number, theme in enumerate(themes.themes):
             for paper in theme.papers:
@@ -247,9 +267,6 @@ def main() -> None:
     results["kmeans-nbr30"] = [scores(KMeans(k, random_state=seed).fit_predict(smoothed)) for seed in seeds]
 
     # Issue 21: representations the product could compute at theme time, the product's k-means.
-    started = time.perf_counter()
-    matrix = product_tfidf(texts)
-    lexical_seconds = time.perf_counter() - started
     started = time.perf_counter()
     ptfidf = svd_rows(matrix)
     svd_seconds = time.perf_counter() - started
@@ -289,7 +306,7 @@ def main() -> None:
     best = max(chosen.values(), key=dev_mean)
 
     started = time.perf_counter()
-    auto = compute_themes(vectors, ids, titles, lambda pos: [texts[i] for i in pos])
+    auto = compute_themes(vectors, ids, titles, lambda pos: [texts[i] for i in pos], words=lambda: matrix)
     auto_seconds = time.perf_counter() - started
     auto_labels = np.full(len(ids), -1)
     for number, theme in enumerate(auto.themes):

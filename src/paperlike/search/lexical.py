@@ -214,7 +214,10 @@ def _tokenized_chunks(
         tokens = _tokenize(chunk, settings)
         # bm25s numbers the terms of each call afresh: map them to ids over all chunks.
         to_global = np.full(max(len(tokens.vocab), 1), -1, dtype=np.int32)
-        for word, i in tokens.vocab.items():
+        # In word order, not bm25s's (which follows Python's per-process string hashing): the same
+        # texts get the same term ids in every process, so the TF-IDF columns, and the themes
+        # clustered with them (themes/space.py), are the same on every run.
+        for word, i in sorted(tokens.vocab.items(), key=lambda item: str(item[0])):
             if word:  # bm25s's token of an empty text
                 to_global[i] = vocab.setdefault(str(word), len(vocab))
         lengths = np.fromiter(map(len, tokens.ids), dtype=np.int64, count=len(tokens.ids))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -97,6 +98,13 @@ class TfidfIndex:
         weights = np.array([total[f] for f in features.tolist()], dtype=np.float64)
         size = float(np.sqrt(np.square(weights).sum()))
         return self._scores(features, weights / size if size > 0 else weights)
+
+    def matrix(self) -> Any:
+        """The papers' unit TF-IDF vectors as a SciPy sparse matrix, one row a paper (for theme
+        clustering; SciPy comes with scikit-learn)."""
+        from scipy.sparse import csc_matrix
+
+        return csc_matrix((self.data, self.indices, self.indptr), shape=(self.count, len(self.keys))).tocsr()
 
     def text_scores(self, term_ids: np.ndarray) -> np.ndarray:
         """Cosine of every paper to a free text, given its BM25 term ids in text order."""

@@ -88,6 +88,7 @@ def _compute(opened: OpenIndex, n: int | None, seeds: Sequence[Seed], margin: fl
         seeds=seeds,
         embed=lambda texts: opened.checked_embedder().embed_batch(texts),
         lexical=lambda text: (opened.lexical().scores(text), opened.lexical().coverage(text)),
+        words=lambda: opened.lexical().tfidf().matrix(),
         margin=margin,
         previous=saved,
         generation=generation,

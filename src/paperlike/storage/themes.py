@@ -45,8 +45,10 @@ THEMES_FORMAT_VERSION = 1
 # 3: a paper joins at most 2 discovered themes besides its best one; 4: seeds scored like short
 # queries, hybrid and stemmed, with no members when nothing is about them; 5: a label phrase is
 # used by 2+ members of its theme; 6: "effectiveness", "effectively", "efficiency",
-# "efficiently" join "effective" and "efficient" as words of no topic, see paperlike.stopwords).
-THEMES_ALGORITHM = 6
+# "efficiently" join "effective" and "efficient" as words of no topic, see paperlike.stopwords;
+# 7: from 300 papers on, discovered themes are clustered by words and neighbours too, see
+# paperlike.themes.space).
+THEMES_ALGORITHM = 7
 NAMES_FILE = "names.json"
 SET_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _MAX_FILE_BYTES = 256 * 1024 * 1024  # far above any real theme set (96k papers is ~10 MB)...

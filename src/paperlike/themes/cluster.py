@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["auto_theme_range", "discover", "rows", "MAX_AUTO_THEMES", "KMEANS_SEED"]
+__all__ = ["auto_theme_range", "choose_k", "discover", "rows", "MAX_AUTO_THEMES", "KMEANS_SEED"]
 
 MAX_AUTO_THEMES = 100
 KMEANS_SEED = 1234
@@ -58,7 +58,9 @@ def _kmeans(x: np.ndarray, k: int, init: np.ndarray | None = None, seed: int = K
     return centroids.astype(np.float32), labels
 
 
-def _choose_k(x: np.ndarray) -> int:
+def choose_k(x: np.ndarray) -> int:
+    """The number of themes for these rows: the candidate of best silhouette (cosine, on a
+    fixed sample) in :func:`auto_theme_range`."""
     from sklearn.metrics import silhouette_score
 
     n = len(x)
@@ -108,7 +110,7 @@ def discover(
         fits = len(previous) == k if k is not None else lo <= len(previous) <= hi
         if fits and len(previous) <= len(sub):
             return _kmeans(sub, len(previous), init=previous)
-    k = _choose_k(sub) if k is None else k
+    k = choose_k(sub) if k is None else k
     k = max(1, min(k, len(sub)))
     if k == 1:
         centroid = sub.mean(axis=0, keepdims=True)

@@ -2,7 +2,10 @@
 
 How themes are made (all deterministic for the same vectors and options):
 
-* **Discovered themes** are spherical k-means clusters of the paper vectors (FAISS, fixed seed).
+* **Discovered themes** are spherical k-means clusters (FAISS, fixed seed) of the paper vectors,
+  or, from 300 to 20,000 papers, of those vectors beside the papers' reduced TF-IDF words and
+  averaged with their nearest papers (see :mod:`.space`); centroids and scores are in the
+  model's space either way.
   Without ``n``, the number of themes is the candidate with the best silhouette score
   (scikit-learn, cosine, on a fixed sample) in a range around the ``sqrt(n / 2)`` rule of thumb:
   3 themes for 10 papers, 7-11 for 75, 52-87 for 5,250, 100 (the most) for 100,000.
@@ -28,15 +31,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..errors import QueryError
 from ..records import Seed, Theme, ThemePaper, ThemeSet
-from .cluster import KMEANS_SEED, discover, rows
+from .cluster import KMEANS_SEED, choose_k, discover, rows
 from .ids import assign_discovered_ids, id_key
 from .labels import LABEL_DOCS, label_terms
 from .seeds import seed_members
+from .space import cluster_space
 
 log = logging.getLogger("paperlike")
 
@@ -120,10 +125,50 @@ def _seeded_drafts(
     return drafts
 
 
+def _model_centroids(x: np.ndarray, rest: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Unit means, in the model's space, of the papers of each cluster (zeros for an empty one)."""
+    out = np.zeros((k, x.shape[1]), dtype=np.float32)
+    for cluster in np.unique(labels).tolist():
+        out[cluster] = _unit(x[rest[labels == cluster]].mean(axis=0))
+    return out
+
+
+def _in_space(old: list[Theme], space: np.ndarray, ids: Sequence[str], rest: np.ndarray) -> np.ndarray | None:
+    """Earlier discovered themes as starting centroids in the clustering space: the mean there of
+    each one's primary papers still to cluster; None when one has none (k-means starts afresh)."""
+    if len(old) < 2:
+        return None
+    at = {pid: i for i, pid in enumerate(ids)}
+    waiting = set(rest.tolist())
+    centroids = []
+    for theme in old:
+        members = sorted(p for m in theme.papers if m.primary and (p := at.get(m.id)) is not None and p in waiting)
+        if not members:
+            return None
+        centroids.append(_unit(space[members].mean(axis=0)))
+    return np.stack(centroids)
+
+
 def _discovered_drafts(
-    x: np.ndarray, rest: np.ndarray, k: int | None, previous: np.ndarray | None, margin: float, random_seed: int
+    x: np.ndarray,
+    rest: np.ndarray,
+    k: int | None,
+    previous: np.ndarray | None,
+    margin: float,
+    random_seed: int,
+    space: np.ndarray | None = None,
 ) -> list[_Draft]:
-    centroids, labels = discover(x, rest, k, previous, seed=random_seed)
+    """Discovered themes of the papers at ``rest`` (``previous``: starting centroids, in the
+    space clustered in)."""
+    if space is None:
+        centroids, labels = discover(x, rest, k, previous, seed=random_seed)
+    else:  # clustered in the words-and-neighbours space, described in the model's
+        if k is None and previous is None:
+            # How many themes is chosen on the model's vectors, as before: the silhouette of the
+            # smoothed rows favours the most clusters the range allows.
+            k = choose_k(rows(x, rest)) if len(rest) > 1 else 1
+        found, labels = discover(space, rest, k, previous, seed=random_seed)
+        centroids = _model_centroids(x, rest, labels, len(found))
     homes = np.unique(labels)  # the clusters some paper calls home (k-means may leave one empty)
     scores = rows(x, rest) @ centroids[homes].T
     best = np.searchsorted(homes, labels)
@@ -193,6 +238,7 @@ def compute_themes(
     previous: ThemeSet | None = None,
     generation: str = "",
     random_seed: int = KMEANS_SEED,
+    words: Callable[[], Any] | None = None,
 ) -> ThemeSet:
     """Group papers into themes.
 
@@ -214,6 +260,9 @@ def compute_themes(
         previous: Themes computed earlier for this index, to keep their ids.
         generation: The index generation, recorded in the result.
         random_seed: Seed of k-means' random starts (fixed, so results never change between runs).
+        words: Returns the papers' unit TF-IDF rows (a SciPy sparse matrix, same order), for the
+            clustering space of discovered themes (see :mod:`.space`); only called from
+            ``space.MIN_PAPERS`` papers up. None: the model's vectors alone.
 
     Raises:
         QueryError: Fewer than 2 papers, ``n`` out of range, more seeds than ``n``, or a vector
@@ -224,7 +273,9 @@ def compute_themes(
     if previous is not None and any(t.centroid.shape != (x.shape[1],) for t in previous.themes):
         previous = None  # made with another model: nothing to match against
     drafts = _seeded_drafts(x, seeds, embed, lexical)
-    drafts += _rest_drafts(x, drafts, None if n is None else max(1, int(n) - len(seeds)), previous, margin, random_seed)
+    space = None if words is None else cluster_space(x, words)
+    wanted = None if n is None else max(1, int(n) - len(seeds))
+    drafts += _rest_drafts(x, drafts, wanted, previous, margin, random_seed, space, ids)
     themes = [_theme(d, phrases, ids, titles) for d, phrases in zip(drafts, _labels(drafts, texts))]
     seed_ids = {s.name: s.theme_id for s in seeds}
     for theme in themes:
@@ -236,7 +287,14 @@ def compute_themes(
 
 
 def _rest_drafts(
-    x: np.ndarray, seeded: list[_Draft], k: int | None, previous: ThemeSet | None, margin: float, random_seed: int
+    x: np.ndarray,
+    seeded: list[_Draft],
+    k: int | None,
+    previous: ThemeSet | None,
+    margin: float,
+    random_seed: int,
+    space: np.ndarray | None = None,
+    ids: Sequence[str] = (),
 ) -> list[_Draft]:
     """Discovered themes of the papers that joined no seed."""
     assigned = np.zeros(len(x), dtype=bool)
@@ -245,5 +303,9 @@ def _rest_drafts(
     rest = np.flatnonzero(~assigned)
     if not len(rest):
         return []
-    old = [t.centroid for t in previous.themes if t.seed is None] if previous is not None else []
-    return _discovered_drafts(x, rest, k, np.stack(old) if old else None, margin, random_seed)
+    old = [t for t in previous.themes if t.seed is None] if previous is not None else []
+    if space is not None:
+        start = _in_space(old, space, ids, rest)
+    else:
+        start = np.stack([t.centroid for t in old]) if old else None
+    return _discovered_drafts(x, rest, k, start, margin, random_seed, space)
