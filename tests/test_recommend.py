@@ -145,3 +145,21 @@ def test_env_var_index_dir_is_never_built_implicitly(monkeypatch, tmp_path):
     with pytest.raises(IndexMissingError, match="paperlike index build --index-dir"):
         Recommender.load()
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_one_options_record_answers_as_the_keywords_do(hash_index_dir):
+    from paperlike import Recommender, SearchOptions
+
+    rec = Recommender.load(hash_index_dir)
+    theme = rec.themes().themes[0].id
+    opts = SearchOptions(k=4, theme=theme, why=True)
+    by_record = rec.answer(["autodistil"], opts)
+    by_keywords = rec.ask(["autodistil"], 4, theme=theme, why=True)
+    assert by_record.to_dict() == by_keywords.to_dict() and len(by_record.results) <= 4
+    members = {p.id for p in rec.theme(theme).papers}
+    assert {r.id for r in by_record.results} <= members
+    assert opts.within is None  # the caller's record is not changed; the resolved one is a copy
+    with pytest.raises(TypeError, match="SearchOptions record"):
+        rec.answer(["autodistil"], {"k": 4})
+    with pytest.raises(TypeError, match="frozenset of index positions"):
+        SearchOptions(within={1, 2})

@@ -21,6 +21,7 @@ __all__ = [
     "__version__",
     "Settings",
     "Recommender",
+    "SearchOptions",
     "Result",
     "Answer",
     "Results",
@@ -54,6 +55,7 @@ __all__ = [
 
 _HOME = {
     "Recommender": "service",
+    "SearchOptions": "records.search_options",
     "Result": "records",
     "Answer": "records",
     "Results": "records",
@@ -105,6 +107,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from .readers import bundled_corpus, read_corpus
     from .records import Answer, Corpus, Paper, Result, Results, Why
+    from .records.search_options import SearchOptions
     from .service import Recommender, build_index
     from .service.incoming import rank_batch
     from .settings import Settings
