@@ -181,16 +181,17 @@ def _discovered_drafts(
 
 
 def _members(scores: np.ndarray, best: np.ndarray, margin: float, rows_at_once: int = 8192) -> np.ndarray:
-    """Which themes each paper joins, ``(papers, themes)`` booleans: its best one (``best``, its
-    highest score), and the next best within ``margin`` of it, at most MAX_ALSO of them; of
-    themes that tie at the cut, the first ones."""
+    """Which themes each paper joins, ``(papers, themes)`` booleans: its own (``best``, its
+    k-means cluster: its highest score, unless it was clustered by words and neighbours, see
+    :mod:`.space`), and the others scoring within ``margin`` of it, at most MAX_ALSO of them
+    (the best scoring); of themes that tie at the cut, the first ones."""
     n, themes = scores.shape
     floor = scores[np.arange(n), best] - margin
     if themes > MAX_ALSO + 1:  # the (MAX_ALSO + 1)-th best score
         floor = np.maximum(floor, np.partition(scores, -(MAX_ALSO + 1), axis=1)[:, -(MAX_ALSO + 1)])
     member = scores >= floor[:, None]
-    # `best` is the k-means label, computed from a product of another shape: it is the highest
-    # score only to rounding, and always a member.
+    # `best` is the k-means label, computed from a product of another shape (or in another
+    # space): always a member, whatever its score.
     member[np.arange(n), best] = True
     tied = np.flatnonzero(member.sum(axis=1) > MAX_ALSO + 1)  # scores equal at the cut (identical papers)
     for start in range(0, len(tied), rows_at_once):
