@@ -147,10 +147,10 @@ def test_env_var_index_dir_is_never_built_implicitly(monkeypatch, tmp_path):
     assert not (tmp_path / "elsewhere").exists()
 
 
-def test_one_options_record_answers_as_the_keywords_do(hash_index_dir):
+def test_one_options_record_answers_as_the_keywords_do(hash_index_copy):
     from paperlike import Recommender, SearchOptions
 
-    rec = Recommender.load(hash_index_dir)
+    rec = Recommender.load(hash_index_copy)  # a copy: themes are saved beside it
     theme = rec.themes().themes[0].id
     opts = SearchOptions(k=4, theme=theme, why=True)
     by_record = rec.answer(["autodistil"], opts)
