@@ -38,7 +38,7 @@ from ..storage.triage import MAX_MARKS
 from .idlists import id_list_corpus
 from .open_index import OpenIndex
 from .recommender import Recommender
-from .themes import resolve_theme
+from .themes import member_positions, named_theme
 from .triage import MarkedSet, in_dates, marked_set, remember_shown, split_unseen
 
 __all__ = ["Neighbour", "RankedPaper", "BatchRanking", "Target", "resolve_target", "rank_batch"]
@@ -68,8 +68,8 @@ def _opened(library: Recommender | OpenIndex) -> OpenIndex:
 def resolve_target(library: Recommender | OpenIndex, theme: str | Theme | None = None, like: Sequence[str] = ()) -> Target:
     """The papers to be like: the whole library, one theme of it, or chosen papers.
 
-    This is the one place a theme name is turned into papers, so a new way of naming theme sets
-    changes only this function.
+    A theme name is turned into papers as a ranking's ``--theme`` is
+    (:func:`~paperlike.service.themes.named_theme`, :func:`~paperlike.service.themes.member_positions`).
 
     Raises:
         QueryError: Both a theme and papers given, or the target holds no paper.
@@ -84,8 +84,8 @@ def resolve_target(library: Recommender | OpenIndex, theme: str | Theme | None =
         names = ", ".join(opened.index.ids[p] for p in positions[:5]) + (" ..." if len(positions) > 5 else "")
         return Target(np.asarray(positions, dtype=np.int64), f"{len(positions)} chosen paper(s): {names}")
     if theme is not None:
-        found = theme if isinstance(theme, Theme) else resolve_theme(opened, theme)[0]
-        positions = sorted({p for m in found.papers if (p := opened.index.position(m.id)) is not None})
+        found = named_theme(opened, theme)
+        positions = sorted(member_positions(opened, found))
         if not positions:
             raise QueryError(f"theme '{theme}' has no paper in this index; recompute themes with: paperlike themes")
         return Target(np.asarray(positions, dtype=np.int64), f"theme {found.id} '{found.label}' ({len(positions)} papers)")

@@ -22,7 +22,7 @@ from ..search.ranker import Query, rank_index
 from ..search.scoring import rocchio
 from ..text import clean_text
 from .open_index import OpenIndex
-from .themes import resolve_theme
+from .themes import member_positions, named_theme
 from .triage import disliked_positions
 
 __all__ = ["theme_positions", "resolve_options", "rank_vector", "papers_results", "text_results"]
@@ -31,10 +31,7 @@ __all__ = ["theme_positions", "resolve_options", "rank_vector", "papers_results"
 def theme_positions(opened: OpenIndex, theme: str | Theme | None) -> frozenset[int] | None:
     """Index positions of a theme's papers (a :class:`Theme`, or its id, seed or label in the
     automatic themes); None for no theme (every paper)."""
-    if theme is None:
-        return None
-    members = (theme if isinstance(theme, Theme) else resolve_theme(opened, theme)[0]).papers
-    return frozenset(p for m in members if (p := opened.index.position(m.id)) is not None)
+    return None if theme is None else member_positions(opened, named_theme(opened, theme))
 
 
 def resolve_options(opened: OpenIndex, opts: SearchOptions) -> SearchOptions:

@@ -124,8 +124,10 @@ class Recommender(OpenIndexView):
         Raises:
             QueryError: An unknown id (nothing is returned) or theme.
         """
+        from .themes import named_theme
+
         ids = paper_names(ids, "ids")
-        chosen = theme if isinstance(theme, Theme) or theme is None else self.theme(theme)
+        chosen = None if theme is None else named_theme(self.opened, theme)
         members = None if chosen is None else {p.id for p in chosen.papers}
         return select_papers(self.index, ids=ids, members=members, contains=contains)
 

@@ -28,7 +28,16 @@ from ..storage.writer import write_derived
 from ..themes import compute_themes
 from .open_index import OpenIndex
 
-__all__ = ["ThemeSetChoice", "theme_set", "resolve_theme", "name_theme_set", "collection_theme", "COLLECTION_PREFIX"]
+__all__ = [
+    "ThemeSetChoice",
+    "theme_set",
+    "resolve_theme",
+    "named_theme",
+    "member_positions",
+    "name_theme_set",
+    "collection_theme",
+    "COLLECTION_PREFIX",
+]
 
 # `--theme collection:PATH` names the papers of a (Zotero) collection instead of a computed theme.
 COLLECTION_PREFIX = "collection:"
@@ -145,6 +154,20 @@ def resolve_theme(opened: OpenIndex, name: str, choice: ThemeSetChoice | None = 
     if not found.matching(name):
         raise found.missing(name, _saved_elsewhere(opened, name, found))
     return found.get(name), found
+
+
+def named_theme(opened: OpenIndex, theme: str | Theme) -> Theme:
+    """``theme`` itself, or the theme its id, seed name or label names in the automatic themes.
+
+    Raises:
+        QueryError: No such theme.
+    """
+    return theme if isinstance(theme, Theme) else resolve_theme(opened, theme)[0]
+
+
+def member_positions(opened: OpenIndex, theme: Theme) -> frozenset[int]:
+    """Index positions of a theme's papers (those no longer in the index left out)."""
+    return frozenset(p for m in theme.papers if (p := opened.index.position(m.id)) is not None)
 
 
 def _saved_elsewhere(opened: OpenIndex, name: str, searched: ThemeSet) -> str:
