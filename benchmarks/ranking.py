@@ -1,7 +1,8 @@
 """Ranking quality: every lever and every cached model in one run per data set, dev and test halves.
 
     python benchmarks/ranking.py --set pwc      # PwC-areas: paper, short-text and several-paper queries
-    python benchmarks/ranking.py --set acm15k   # ACM-CR-15k: the 49 citing papers as queries
+    python benchmarks/ranking.py --set acm15k   # ACM-CR-15k: the 49 citing papers as queries, and
+                                                # three cited papers finding the rest ("papers")
     python benchmarks/ranking.py --set acm      # the whole ACM-CR (96k), where its vectors are cached
 
 Vectors come from the per-text cache (fill it with ``benchmarks/embed_eval.py``); a model whose
@@ -28,6 +29,14 @@ Rows:
   +prf               pseudo-relevance feedback: the dense query moved towards the centroid of the fused top m
   +nbr k=K l=L       neighbour overlap: z(fused) + L * z(how many of the query's fused top K are
                      among each paper's K nearest papers by cosine)
+  +diffuse k=K l=L   diffusion: the fused top 200 re-ranked by z(fused) + L * z(the mean fused score of each
+                     one's K nearest papers by cosine)
+  +title t=T         z(fused) + T * z(cosine of the papers' titles alone, MiniLM)
+  z cos-csls+tfidf-tok w
+                     hubness correction (CSLS): cosine minus 0.5 x each paper's mean cosine to its 50
+                     nearest, fused with TF-IDF
+  z cos-centred+tfidf-tok w
+                     the cosine of vectors centred on the corpus mean, fused with TF-IDF
   +late              late interaction over sentence units (mean over query units of the best unit match), re-ranking the fused top 200
   before             the hybrid default before this harness: z-fusion of cosine and BM25, w=0.8
   product            what ``paperlike similar`` does now (paperlike.search.scoring.score_query), through the library's own functions
@@ -63,6 +72,9 @@ THREE_WAY = [  # (wc, wb, wt) of the three-way fusion: wc and wb on a grid, wt =
     for wb in (0.1, 0.2, 0.3)
     if round(1 - wc - wb, 2) >= 0
 ]
+ACM_PAPERS_MIN = 6  # an ACM-CR citing paper with this many cited abstracts also makes a "papers" query
+HUB_K, HUB_A = 50, 0.5  # CSLS: cosine minus HUB_A x each paper's mean cosine to its HUB_K nearest
+DIFFUSE_WEIGHTS = (0.25, 0.5, 1.0, 2.0)
 NEIGHBOURS = (20, 40, 80)  # neighbour-overlap list lengths tried
 POOL_NEIGHBOURS = (40, 80)  # ... and for the pool variant
 
@@ -76,6 +88,7 @@ class Task:
     relevant: np.ndarray  # positions
     area: np.ndarray | None = None  # PwC: positions of the same area (second metric)
     dev: bool = False
+    hidden: tuple[int, ...] = ()  # papers left out of the ranking besides the query's own
 
 
 def is_dev(qid: str) -> bool:
@@ -127,9 +140,18 @@ def tasks_for(set_name: str, corpus, extra) -> list[Task]:
     pos = {p.id: i for i, p in enumerate(corpus.papers)}
     out: list[Task] = []
     if set_name.startswith("acm"):
+        rng = np.random.default_rng(7)
         for q in extra:
             rel = np.array(sorted(pos[d] for d in q["cited_with_abstract"] if d in pos))
             out.append(Task(q["doi"], "paper", [pos[q["doi"]]], None, rel, dev=is_dev(q["doi"])))
+            if len(rel) >= ACM_PAPERS_MIN:
+                # "Like these": three papers it cites (seeded) find the others; the citing paper
+                # itself is left out of the ranking. Same dev/test half as its paper query.
+                picked = sorted(rng.choice(rel, 3, replace=False).tolist())
+                rest = np.setdiff1d(rel, picked)
+                out.append(
+                    Task(f"papers:{q['doi']}", "papers", picked, None, rest, dev=is_dev(q["doi"]), hidden=(pos[q["doi"]],))
+                )
         return out
     rows = extra
     task = np.array([rows[int(p.id.split("-")[1])]["task_id"] for p in corpus.papers])
@@ -200,6 +222,7 @@ class Bases:
         n = ctx.n
         self.mask = np.ones(n, bool)
         self.mask[task.rows] = False
+        self.mask[list(task.hidden)] = False
         self.qvec: dict[str, np.ndarray] = {}
         self.cos: dict[str, np.ndarray] = {}
         for model, V in ctx.vectors.items():
@@ -224,6 +247,12 @@ class Bases:
             if task.kind != "text"
             else (ctx.tfidf @ qt.T).toarray().ravel()
         )
+        if ctx.hub is not None:
+            q = self.qvec[MODELS[0]]
+            self.cos_hub = self.cos[MODELS[0]] - HUB_A * ctx.hub
+            self.cos_centred = ctx.centred @ unit_rows((q - ctx.centre)[None, :])[0]
+            tq = q if task.kind == "text" else unit_rows(ctx.titles[task.rows].mean(axis=0)[None, :])[0]
+            self.title_cos = ctx.titles @ tq
         self.bm25cos = bm25_vector_cosines(lex, task.rows) if task.kind != "text" else self.bm25
         self.tfidf_tok = lex.tfidf_paper_scores(task.rows) if task.kind != "text" else lex.tfidf_text_scores(task.text)
 
@@ -278,6 +307,15 @@ class Context:
         self.lexical_seconds = time.perf_counter() - started
         self.units = None
         base = MODELS[0]
+        self.hub = self.centre = self.centred = self.titles = None
+        if base in self.vectors:
+            V = self.vectors[base]
+            self.hub = hub_scores(V, HUB_K)
+            self.centre = V.mean(axis=0)
+            self.centred = unit_rows(V - self.centre)
+            titles = [p.title or "" for p in self.papers]
+            self.stores[base].fill(sorted(set(titles)), desc=f"{base} titles")
+            self.titles = self.stores[base].get(titles)
         self.neighbours = {k: neighbour_lists(self.vectors[base], k) for k in NEIGHBOURS} if base in self.vectors else {}
         if base in self.vectors:
             unit_lists = [units(p.title, p.abstract) for p in self.papers]
@@ -290,6 +328,20 @@ class Context:
                 )
             else:
                 self.notes.append(f"late interaction: sentence units not cached (embed_eval.py --set {set_name} --units)")
+
+
+def unit_rows(M: np.ndarray) -> np.ndarray:
+    return M / np.maximum(np.linalg.norm(M, axis=1, keepdims=True), 1e-12)
+
+
+def hub_scores(V: np.ndarray, k: int, rows_at_once: int = 2048) -> np.ndarray:
+    """Each paper's mean cosine to its ``k`` nearest other papers (CSLS's hubness term)."""
+    out = np.empty(len(V))
+    for start in range(0, len(V), rows_at_once):
+        sims = V[start : start + rows_at_once] @ V.T
+        sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf
+        out[start : start + len(sims)] = -np.partition(-sims, k, axis=1)[:, :k].mean(axis=1)
+    return out
 
 
 def late(ctx: Context, task: Task, base: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -335,6 +387,12 @@ def neighbour_overlap(ctx: Context, fused: np.ndarray, mask: np.ndarray, k: int)
     wanted = np.zeros(ctx.n, dtype=np.float32)
     wanted[top] = 1
     return np.asarray(ctx.neighbours[k] @ wanted).ravel().astype(np.float64)
+
+
+def neighbour_mean(ctx: Context, fused: np.ndarray, mask: np.ndarray, pool: np.ndarray, k: int) -> np.ndarray:
+    """The mean fused score of each pool paper's ``k`` nearest papers, the query papers counted
+    as average (0: fused scores are z-scores over the ranked papers)."""
+    return np.asarray(ctx.neighbours[k][pool] @ np.where(mask, fused, 0.0)).ravel() / k
 
 
 def pool_overlap(ctx: Context, fused: np.ndarray, mask: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -413,8 +471,32 @@ def run(ctx: Context) -> dict:
             add(task.kind, "before (hybrid: z cos+bm25 w=0.8)", task, score_all("hybrid", cos, b.bm25, mask), mask)
             add(task.kind, "product", task, score_query(task.kind, cos, b.tfidf_tok, mask), mask)
             add(task.kind, "topical mode", task, topical(task.kind, base, cos, b.tfidf_tok, mask), mask)
+            for w in WEIGHTS:  # hubness correction (CSLS) and a centred cosine, each fused as the product fuses
+                for side, dense in (("cos-csls", b.cos_hub), ("cos-centred", b.cos_centred)):
+                    add(task.kind, f"z {side}+tfidf-tok w={w}", task, zfuse([(w, dense), (1 - w, b.tfidf_tok)], mask), mask)
             for w in (0.6, 0.7) if task.kind == "paper" else (0.3, 0.4, 0.5):
                 fused = zfuse([(w, cos), (1 - w, b.tfidf_tok)], mask)
+                for tw in (0.1, 0.2, 0.3):
+                    add(
+                        task.kind,
+                        f"z cos+tfidf-tok w={w} +title t={tw}",
+                        task,
+                        zfuse([(1, fused), (tw, b.title_cos)], mask),
+                        mask,
+                    )
+                # Diffusion: the fused top POOL re-ranked by z(score) + l * z(mean score of each
+                # one's k nearest papers); the query papers count as average (0).
+                pool = np.argpartition(-np.where(mask, fused, -np.inf), POOL)[:POOL]
+                for k in ctx.neighbours:
+                    spread = neighbour_mean(ctx, fused, mask, pool, k)
+                    for lam in DIFFUSE_WEIGHTS:
+                        add(
+                            task.kind,
+                            f"z cos+tfidf-tok w={w} +diffuse k={k} l={lam}",
+                            task,
+                            with_late(fused, pool, spread, lam),
+                            mask,
+                        )
                 for m, beta in ((5, 0.5), (10, 0.5)):
                     dense2 = prf(ctx, base, b, fused, mask, m, beta)
                     add(
@@ -479,7 +561,7 @@ def summarise(ctx: Context, results: dict) -> dict:
             fam = " ".join(
                 part
                 for part in r.split(" ")
-                if not any(part.startswith(p) for p in ("w=", "wc=", "wb=", "wt=", "m=", "b=", "k=", "l="))
+                if not any(part.startswith(p) for p in ("w=", "wc=", "wb=", "wt=", "m=", "b=", "k=", "l=", "t="))
                 and not _is_number(part)
             )
             families.setdefault(fam, []).append(r)
@@ -532,6 +614,10 @@ def tables(ctx: Context, summary: dict, seconds: float, rows: str = "all", load:
         "z cos+tfidf-tok +prf",
         "z cos+tfidf-tok +nbr",
         "z cos+tfidf-tok +late",
+        "z cos+tfidf-tok +diffuse",
+        "z cos+tfidf-tok +title",
+        "z cos-csls+tfidf-tok",
+        "z cos-centred+tfidf-tok",
         "rrf cos+tfidf-tok",
     )
     out = []
