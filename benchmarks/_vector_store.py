@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import sys
 import time
 from collections.abc import Sequence
@@ -95,7 +96,9 @@ class VectorStore:
 
     def _save(self, texts: Sequence[str], vectors: np.ndarray) -> None:
         self._saved += 1
-        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{self._saved:05d}"
+        # Random too: two stores of one process saving in the same second (one per call of
+        # _data.embed_cached) once gave a shard the name of another, which replaced it.
+        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{self._saved:05d}-{secrets.token_hex(4)}"
         keys = np.frombuffer(b"".join(text_key(t) for t in texts), dtype=np.uint8).reshape(len(texts), 32)
         for suffix, array in ((".vecs.npy", np.ascontiguousarray(vectors, dtype=np.float32)), (".keys.npy", keys)):
             tmp = self.folder / f".{name}{suffix}.tmp"

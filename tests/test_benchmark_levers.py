@@ -91,3 +91,16 @@ def test_joint_choice_refuses_an_argument_without_a_set_name_or_a_set_twice():
     for args, says in ((["pwc.json"], "is not SET=PATH"), (["pwc=a.json", "pwc=b.json"], "is given twice")):
         run = subprocess.run([sys.executable, str(BENCH / "joint_choice.py"), *args], capture_output=True, text=True)
         assert run.returncode == 1 and says in run.stderr
+
+
+def test_two_vector_stores_of_one_process_never_overwrite_each_others_shards(tmp_path):
+    from _vector_store import VectorStore
+    from paperlike.embedding import HashingEmbedder
+
+    embedder = HashingEmbedder()
+    first, second = VectorStore(tmp_path, embedder), VectorStore(tmp_path, embedder)
+    first.fill(["graph neural networks"], desc="first")
+    second.fill(["protein folding"], desc="second")  # the same second, the same pid, its own first shard
+    third = VectorStore(tmp_path, embedder)
+    assert third.missing(["graph neural networks", "protein folding"]) == []
+    np.testing.assert_allclose(third.get(["protein folding"]), embedder.embed_batch(["protein folding"]), rtol=1e-6)
