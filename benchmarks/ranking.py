@@ -334,13 +334,21 @@ def unit_rows(M: np.ndarray) -> np.ndarray:
     return M / np.maximum(np.linalg.norm(M, axis=1, keepdims=True), 1e-12)
 
 
+def similarity_blocks(V: np.ndarray, rows_at_once: int = 2048):
+    """``(rows, cosines of those papers with every paper)``, a block of rows at a time, each
+    paper's cosine with itself -inf (so it is never its own neighbour)."""
+    for start in range(0, len(V), rows_at_once):
+        sims = V[start : start + rows_at_once] @ V.T
+        rows = slice(start, start + len(sims))
+        sims[np.arange(len(sims)), np.arange(rows.start, rows.stop)] = -np.inf
+        yield rows, sims
+
+
 def hub_scores(V: np.ndarray, k: int, rows_at_once: int = 2048) -> np.ndarray:
     """Each paper's mean cosine to its ``k`` nearest other papers (CSLS's hubness term)."""
     out = np.empty(len(V))
-    for start in range(0, len(V), rows_at_once):
-        sims = V[start : start + rows_at_once] @ V.T
-        sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf
-        out[start : start + len(sims)] = -np.partition(-sims, k, axis=1)[:, :k].mean(axis=1)
+    for rows, sims in similarity_blocks(V, rows_at_once):
+        out[rows] = -np.partition(-sims, k, axis=1)[:, :k].mean(axis=1)
     return out
 
 
@@ -375,10 +383,8 @@ def neighbour_lists(V: np.ndarray, k: int, rows_at_once: int = 2048):
 
     n = len(V)
     cols = np.empty((n, k), dtype=np.int64)
-    for start in range(0, n, rows_at_once):
-        sims = V[start : start + rows_at_once] @ V.T
-        sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf  # not itself
-        cols[start : start + len(sims)] = np.argpartition(-sims, k, axis=1)[:, :k]
+    for rows, sims in similarity_blocks(V, rows_at_once):
+        cols[rows] = np.argpartition(-sims, k, axis=1)[:, :k]
     return csr_matrix((np.ones(n * k, dtype=np.float32), (np.repeat(np.arange(n), k), cols.ravel())), shape=(n, n))
 
 
